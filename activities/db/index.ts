@@ -1,0 +1,56 @@
+import { Kysely, Migrator, PostgresDialect, type Migration, type Transaction } from 'kysely';
+import pg from 'pg';
+import type { Database, NewEvent } from './schema';
+import * as m0001 from './migrations/0001_init';
+
+// Dates stay calendar dates ("2019-05-04"), and counts come back as numbers.
+pg.types.setTypeParser(1082, (v) => v);
+pg.types.setTypeParser(20, (v) => Number(v));
+
+export type Db = Kysely<Database>;
+export type Tx = Transaction<Database>;
+
+export function createDb(databaseUrl: string, opts: { max?: number } = {}): Db {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: opts.max ?? 10 });
+  // An idle client's error (e.g. the server restarting) must not crash the process; the pool replaces it.
+  pool.on('error', () => {});
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}
+
+const migrations: Record<string, Migration> = { '0001_init': m0001 };
+
+/** Applies pending migrations; safe to call from several processes at once (kysely takes a lock). */
+export async function migrate(db: Db): Promise<void> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error || failed) throw new Error(`migration ${failed?.migrationName ?? ''} failed: ${String(error)}`);
+}
+
+/**
+ * The one way to change state: append a domain event under its idempotency key and, only if the event is
+ * new, apply the read-model change in the same transaction. A retry finds the key and changes nothing.
+ */
+export async function recordOnce(
+  db: Db,
+  event: NewEvent,
+  apply: (tx: Tx) => Promise<void> = async () => {},
+): Promise<{ applied: boolean }> {
+  return db.transaction().execute(async (tx) => {
+    const { payload, ...rest } = event;
+    const row = await tx
+      .insertInto('events')
+      .values({ ...rest, payload: JSON.stringify(payload ?? {}) })
+      .onConflict((oc) => oc.column('idempotency_key').doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    if (!row) return { applied: false };
+    await apply(tx);
+    return { applied: true };
+  });
+}
+
+/** Escapes a path for a LIKE prefix match. */
+export function likePrefix(path: string): string {
+  return path.replace(/[\\%_]/g, (c) => `\\${c}`) + '%';
+}

@@ -1,0 +1,117 @@
+// The database schema as a TypeScript interface; kysely types every query from it.
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+type Json<T = unknown> = ColumnType<T, string, string>;
+
+export interface OrganizationsTable {
+  id: string;
+  parent_id: string | null;
+  /** Materialized path, ancestors first: "gd/sz/ft/". A subtree is one prefix match on an index. */
+  path: string;
+  depth: number;
+  name: string;
+  kind: 'committee' | 'general_branch' | 'branch';
+  special_kind: 'none' | 'floating' | 'temporary_civil_servant' | 'graduate';
+  contact_phone: string | null;
+  credit_code: string | null;
+  graduation_date: string | null;
+  created_at: CreatedAt;
+}
+
+export interface MembersTable {
+  id: string;
+  name: string;
+  id_number: string;
+  join_date: string;
+  development_number: string | null;
+  branch_id: string | null;
+  status: 'pending' | 'returned' | 'withdrawn' | 'active';
+  /** Profile fields other than the locked four (R6). */
+  details: Json<Record<string, unknown>>;
+  locked_at: Timestamp | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface ActorsTable {
+  id: string;
+  role: 'member' | 'branch_secretary' | 'committee_admin' | 'province_admin';
+  org_id: string | null;
+  member_id: string | null;
+  label: string;
+  /** sha256 of the bearer token; the token itself is shown once, at creation. */
+  token_hash: string;
+  created_at: CreatedAt;
+}
+
+export interface EventsTable {
+  id: Generated<string>;
+  /** Unique: a retried activity finds its event already written and changes nothing. */
+  idempotency_key: string;
+  process_id: string | null;
+  member_id: string | null;
+  org_id: string | null;
+  type: string;
+  actor_id: string | null;
+  payload: Json<Record<string, unknown>>;
+  occurred_at: ColumnType<Date, Date | string | undefined, never>;
+}
+
+export interface ProcessesTable {
+  id: string;
+  kind: string;
+  workflow_id: string;
+  run_id: string | null;
+  member_id: string | null;
+  /** The organization that must act now, and its path (for "what is stuck below me"). */
+  org_id: string;
+  org_path: string;
+  status: string;
+  step: string;
+  step_since: Timestamp;
+  deadline: Timestamp | null;
+  overdue: boolean;
+  started_at: Timestamp;
+  closed_at: Timestamp | null;
+  updated_at: Timestamp;
+}
+
+export interface NotificationsTable {
+  id: Generated<string>;
+  idempotency_key: string;
+  recipient_org_id: string | null;
+  recipient_actor_id: string | null;
+  kind: 'reminder' | 'escalation' | 'decision';
+  process_id: string | null;
+  message: string;
+  created_at: CreatedAt;
+  delivered_at: Timestamp | null;
+}
+
+export interface IdempotentRequestsTable {
+  actor_id: string;
+  key: string;
+  request_hash: string;
+  status_code: number;
+  response: Json<unknown>;
+  created_at: CreatedAt;
+}
+
+export interface Database {
+  organizations: OrganizationsTable;
+  members: MembersTable;
+  actors: ActorsTable;
+  events: EventsTable;
+  processes: ProcessesTable;
+  notifications: NotificationsTable;
+  idempotent_requests: IdempotentRequestsTable;
+}
+
+export type Organization = Selectable<OrganizationsTable>;
+export type Member = Selectable<MembersTable>;
+export type Actor = Selectable<ActorsTable>;
+export type ProcessRow = Selectable<ProcessesTable>;
+export type EventRow = Selectable<EventsTable>;
+export type NewEvent = Omit<Insertable<EventsTable>, 'payload'> & { payload?: Record<string, unknown> };

@@ -1,0 +1,97 @@
+// Activities every process shares: append an event with its read-model change and notification.
+import { activityInfo } from '@temporalio/activity';
+import { recordOnce, type Db, type Tx } from './db';
+
+export interface ProcessPatch {
+  status?: string;
+  step?: string;
+  /** The organization that must act from now on (moves the process in the supervisors' views). */
+  org?: { id: string; path: string };
+  deadline?: string | null;
+  overdue?: boolean;
+  closed?: boolean;
+}
+
+export interface NotificationInput {
+  recipientOrgId?: string | null;
+  recipientActorId?: string | null;
+  kind: 'reminder' | 'escalation' | 'decision';
+  message: string;
+}
+
+export interface ProcessEventInput {
+  /** Deterministic, from the workflow: the same step always writes under the same key. */
+  key: string;
+  processId: string;
+  memberId?: string | null;
+  orgId?: string | null;
+  type: string;
+  actorId?: string | null;
+  payload?: Record<string, unknown>;
+  patch?: ProcessPatch;
+  notify?: NotificationInput[];
+}
+
+export async function applyProcessPatch(tx: Tx, processId: string, patch: ProcessPatch, now: Date): Promise<void> {
+  const { org, deadline, closed, ...rest } = patch;
+  await tx
+    .updateTable('processes')
+    .set({
+      ...rest,
+      ...(org ? { org_id: org.id, org_path: org.path } : {}),
+      ...(deadline !== undefined ? { deadline } : {}),
+      ...(rest.step ? { step_since: now } : {}),
+      ...(closed ? { closed_at: now, overdue: false } : {}),
+      updated_at: now,
+    })
+    .where('id', '=', processId)
+    // A closed process never changes again (a late reminder cannot reopen it).
+    .where('closed_at', 'is', null)
+    .execute();
+}
+
+export async function insertNotifications(tx: Tx, key: string, processId: string, notes: NotificationInput[]): Promise<void> {
+  if (notes.length === 0) return;
+  await tx
+    .insertInto('notifications')
+    .values(
+      notes.map((n, i) => ({
+        idempotency_key: `${key}#${i}`,
+        recipient_org_id: n.recipientOrgId ?? null,
+        recipient_actor_id: n.recipientActorId ?? null,
+        kind: n.kind,
+        process_id: processId,
+        message: n.message,
+      })),
+    )
+    .onConflict((oc) => oc.column('idempotency_key').doNothing())
+    .execute();
+}
+
+export function createProcessActivities(deps: { db: Db }) {
+  const { db } = deps;
+  return {
+    /** Appends one process event; its read-model patch and notifications commit with it, or not at all. */
+    async recordProcessEvent(input: ProcessEventInput): Promise<{ applied: boolean }> {
+      const now = new Date();
+      return recordOnce(
+        db,
+        {
+          idempotency_key: input.key,
+          process_id: input.processId,
+          member_id: input.memberId ?? null,
+          org_id: input.orgId ?? null,
+          type: input.type,
+          actor_id: input.actorId ?? null,
+          payload: { ...input.payload, workflowRunId: activityInfo().workflowExecution?.runId },
+        },
+        async (tx) => {
+          if (input.patch) await applyProcessPatch(tx, input.processId, input.patch, now);
+          await insertNotifications(tx, input.key, input.processId, input.notify ?? []);
+        },
+      );
+    },
+  };
+}
+
+export type ProcessActivities = ReturnType<typeof createProcessActivities>;

@@ -1,0 +1,243 @@
+// Reading processes (read model) and deciding them (Temporal updates), for every kind of process.
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { AppDeps } from './app';
+import { authorize, type Action, type Principal } from '../domain/authz';
+import { DomainError } from '../domain/errors';
+import { DecisionBody, ProcessKind, ProcessStatus, type DecisionAction, type DecisionCommand } from '../domain/processes';
+import { decideUpdate } from '../workflows/check-in';
+import { likePrefix, type Db } from '../activities/db';
+import type { ProcessRow } from '../activities/db/schema';
+import { errorResponses, iso, notFound, UuidParams } from './schemas';
+import { toDomainError } from './temporal-errors';
+
+/** Per kind of process: which authorization each decision needs (absent: the kind has no such decision). */
+const DECISIONS: Record<ProcessKind, Partial<Record<DecisionAction, Action>>> = {
+  'check-in': {
+    approve: 'check-in.approve',
+    return: 'check-in.return',
+    withdraw: 'check-in.withdraw',
+    extend: 'deadline.extend',
+  },
+};
+
+const ProcessSummary = z.object({
+  id: z.uuid(),
+  kind: z.string(),
+  memberId: z.string().nullable(),
+  memberName: z.string().nullable(),
+  orgId: z.string(),
+  status: z.string(),
+  step: z.string(),
+  stepSince: z.string(),
+  deadline: z.string().nullable(),
+  overdue: z.boolean(),
+  startedAt: z.string(),
+  closedAt: z.string().nullable(),
+});
+
+const TimelineEvent = z.object({
+  type: z.string(),
+  actorId: z.string().nullable(),
+  orgId: z.string().nullable(),
+  at: z.string(),
+  payload: z.record(z.string(), z.unknown()),
+});
+
+function summary(r: ProcessRow & { member_name: string | null }): z.infer<typeof ProcessSummary> {
+  return {
+    id: r.id,
+    kind: r.kind,
+    memberId: r.member_id,
+    memberName: r.member_name,
+    orgId: r.org_id,
+    status: r.status,
+    step: r.step,
+    stepSince: iso(r.step_since)!,
+    deadline: iso(r.deadline),
+    overdue: r.overdue,
+    startedAt: iso(r.started_at)!,
+    closedAt: iso(r.closed_at),
+  };
+}
+
+export async function loadProcess(db: Db, id: string) {
+  const row = await db
+    .selectFrom('processes')
+    .leftJoin('members', 'members.id', 'processes.member_id')
+    .selectAll('processes')
+    .select('members.name as member_name')
+    .where('processes.id', '=', id)
+    .executeTakeFirst();
+  return row ?? notFound('process');
+}
+
+function encodeCursor(r: { started_at: Date; id: string }): string {
+  return Buffer.from(JSON.stringify([r.started_at.toISOString(), r.id])).toString('base64url');
+}
+
+function decodeCursor(c: string): [string, string] {
+  try {
+    const v = JSON.parse(Buffer.from(c, 'base64url').toString()) as unknown;
+    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string') return [v[0], v[1]];
+  } catch {
+    /* fall through */
+  }
+  throw new DomainError({ kind: 'invalid', message: 'invalid cursor', fields: [{ field: 'query.cursor', message: 'not a cursor from a previous page' }] });
+}
+
+/** The subtree a principal may list: their organization's, or for a member only their own processes. */
+async function listScope(db: Db, p: Principal, orgId: string | undefined): Promise<{ path?: string; memberId?: string }> {
+  if (p.role === 'member') {
+    if (!p.memberId) return { memberId: '00000000-0000-0000-0000-000000000000' };
+    return { memberId: p.memberId };
+  }
+  if (p.role === 'system' || !p.orgPath) throw DomainError.forbidden('only members, secretaries and admins list processes');
+  if (!orgId) return { path: p.orgPath };
+  const org = await db.selectFrom('organizations').select('path').where('id', '=', orgId).executeTakeFirst();
+  if (!org) notFound('organization');
+  authorize(p, 'process.read', { orgPath: org.path });
+  return { path: org.path };
+}
+
+export function processRoutes({ db, client }: AppDeps): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.get(
+      '/processes',
+      {
+        schema: {
+          summary: "Processes in the caller's subtree (or a member's own), newest first; overdue=true answers \"what is stuck below me\"",
+          querystring: z.object({
+            kind: ProcessKind.optional(),
+            status: ProcessStatus.optional(),
+            orgId: z.string().max(63).optional(),
+            overdue: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
+            limit: z.coerce.number().int().min(1).max(200).default(50),
+            cursor: z.string().max(500).optional(),
+          }),
+          response: { 200: z.object({ items: z.array(ProcessSummary), nextCursor: z.string().nullable() }), ...errorResponses },
+        },
+      },
+      async (req) => {
+        const q = req.query;
+        const scope = await listScope(db, req.principal, q.orgId);
+        const cursor = q.cursor ? decodeCursor(q.cursor) : undefined;
+        const rows = await db
+          .selectFrom('processes')
+          .leftJoin('members', 'members.id', 'processes.member_id')
+          .selectAll('processes')
+          .select('members.name as member_name')
+          .$if(!!scope.path, (b) => b.where('processes.org_path', 'like', likePrefix(scope.path!)))
+          .$if(!!scope.memberId, (b) => b.where('processes.member_id', '=', scope.memberId!))
+          .$if(!!q.kind, (b) => b.where('processes.kind', '=', q.kind!))
+          .$if(!!q.status, (b) => b.where('processes.status', '=', q.status!))
+          .$if(q.overdue === true, (b) => b.where('processes.overdue', '=', true).where('processes.closed_at', 'is', null))
+          .$if(q.overdue === false, (b) => b.where('processes.overdue', '=', false))
+          .$if(!!cursor, (b) =>
+            b.where((eb) =>
+              eb.or([
+                eb('processes.started_at', '<', new Date(cursor![0])),
+                eb.and([eb('processes.started_at', '=', new Date(cursor![0])), eb('processes.id', '<', cursor![1])]),
+              ]),
+            ),
+          )
+          .orderBy('processes.started_at', 'desc')
+          .orderBy('processes.id', 'desc')
+          .limit(q.limit + 1)
+          .execute();
+        const page = rows.slice(0, q.limit);
+        return { items: page.map(summary), nextCursor: rows.length > q.limit ? encodeCursor(page[page.length - 1]!) : null };
+      },
+    );
+
+    app.get(
+      '/processes/:id',
+      {
+        schema: {
+          summary: 'A process: its state and the timeline of its events',
+          params: UuidParams,
+          response: { 200: ProcessSummary.extend({ timeline: z.array(TimelineEvent) }), ...errorResponses },
+        },
+      },
+      async (req) => {
+        const row = await loadProcess(db, req.params.id);
+        authorize(req.principal, 'process.read', { orgPath: row.org_path, memberId: row.member_id });
+        const events = await db
+          .selectFrom('events')
+          .select(['type', 'actor_id', 'org_id', 'occurred_at', 'payload'])
+          .where('process_id', '=', row.id)
+          .orderBy('id')
+          .execute();
+        return {
+          ...summary(row),
+          timeline: events.map((e) => ({
+            type: e.type,
+            actorId: e.actor_id,
+            orgId: e.org_id,
+            at: iso(e.occurred_at)!,
+            payload: (({ workflowRunId: _omit, ...rest }) => rest)(e.payload as Record<string, unknown>),
+          })),
+        };
+      },
+    );
+
+    app.post(
+      '/processes/:id/decisions',
+      {
+        schema: {
+          summary: 'Decide a waiting step: approve, return (with a reason), withdraw, or extend the deadline (with a reason)',
+          params: UuidParams,
+          body: DecisionBody,
+          response: { 200: z.object({ processId: z.uuid(), status: z.string(), deadline: z.string() }), ...errorResponses },
+        },
+      },
+      async (req) => {
+        const row = await loadProcess(db, req.params.id);
+        const kind = ProcessKind.parse(row.kind);
+        const action = DECISIONS[kind][req.body.action];
+        if (!action) throw DomainError.rule('R1', `a ${kind} has no "${req.body.action}" decision`, [{ field: 'body.action', message: 'not available here' }]);
+        authorize(req.principal, action, { orgPath: row.org_path, memberId: row.member_id });
+        if (row.closed_at) throw DomainError.conflict(`this ${kind} is already ${row.status}`);
+        const cmd: DecisionCommand = { ...req.body, actorId: req.principal.actorId };
+        try {
+          const handle = client.workflow.getHandle(row.workflow_id, row.run_id ?? undefined);
+          const result = await handle.executeUpdate(decideUpdate, { args: [cmd] });
+          return { processId: row.id, ...result };
+        } catch (e) {
+          throw toDomainError(e, kind);
+        }
+      },
+    );
+
+    app.get(
+      '/notifications',
+      {
+        schema: {
+          summary: "Reminders, escalations and decisions addressed to the caller or the caller's organization",
+          querystring: z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) }),
+          response: {
+            200: z.object({
+              items: z.array(
+                z.object({ id: z.string(), kind: z.string(), processId: z.string().nullable(), message: z.string(), createdAt: z.string(), recipientOrgId: z.string().nullable() }),
+              ),
+            }),
+            ...errorResponses,
+          },
+        },
+      },
+      async (req) => {
+        const p = req.principal;
+        const rows = await db
+          .selectFrom('notifications')
+          .selectAll()
+          .where((eb) => eb.or([eb('recipient_actor_id', '=', p.role === 'system' ? null : p.actorId), eb('recipient_org_id', '=', p.role === 'member' ? null : p.orgId)]))
+          .orderBy('id', 'desc')
+          .limit(req.query.limit)
+          .execute();
+        return {
+          items: rows.map((n) => ({ id: String(n.id), kind: n.kind, processId: n.process_id, message: n.message, createdAt: iso(n.created_at)!, recipientOrgId: n.recipient_org_id })),
+        };
+      },
+    );
+  };
+}

@@ -1,0 +1,96 @@
+// Authorization: one table of who may do what, by role and by the relation of the actor's
+// organization to the organization concerned. Every route and every process asks `authorize`.
+import { z } from 'zod';
+import { DomainError } from './errors';
+
+export const Role = z.enum(['member', 'branch_secretary', 'committee_admin', 'province_admin']);
+export type Role = z.infer<typeof Role>;
+
+/** The caller, as the API resolved it from the bearer token. `system` is the bootstrap token. */
+export interface Principal {
+  actorId: string;
+  role: Role | 'system';
+  orgId: string | null;
+  orgPath: string | null;
+  memberId: string | null;
+}
+
+/** How the actor's organization relates to the organization concerned. */
+export type Relation = 'own' | 'ancestor' | 'descendant' | 'unrelated';
+
+export function relationOf(actorPath: string | null, targetPath: string): Relation {
+  if (!actorPath) return 'unrelated';
+  if (actorPath === targetPath) return 'own';
+  if (targetPath.startsWith(actorPath)) return 'ancestor';
+  if (actorPath.startsWith(targetPath)) return 'descendant';
+  return 'unrelated';
+}
+
+export type Action =
+  | 'org.import'
+  | 'org.read'
+  | 'actor.create'
+  | 'check-in.submit'
+  | 'check-in.approve'
+  | 'check-in.return'
+  | 'check-in.withdraw'
+  | 'deadline.extend'
+  | 'process.read'
+  | 'member.read'
+  | 'member.update';
+
+/** A grant: the role, and either the relations it holds for, or `self` (the member acting on their own record). */
+type Grant = { role: Role | 'system'; relations?: Relation[]; self?: true };
+
+const SUPERVISORS: Grant[] = [
+  { role: 'committee_admin', relations: ['own', 'ancestor'] },
+  { role: 'province_admin', relations: ['own', 'ancestor'] },
+];
+
+export const POLICY: Record<Action, Grant[]> = {
+  'org.import': [{ role: 'system' }, { role: 'province_admin', relations: ['own', 'ancestor'] }],
+  'org.read': [{ role: 'branch_secretary', relations: ['own'] }, ...SUPERVISORS],
+  'actor.create': [{ role: 'system' }, ...SUPERVISORS],
+  // R1: the member checks in; a secretary may enter it on the member's behalf, into their own branch.
+  'check-in.submit': [{ role: 'member', self: true }, { role: 'branch_secretary', relations: ['own'] }],
+  // R1/R2: the branch decides.
+  'check-in.approve': [{ role: 'branch_secretary', relations: ['own'] }],
+  'check-in.return': [{ role: 'branch_secretary', relations: ['own'] }],
+  // R2: only the member withdraws.
+  'check-in.withdraw': [{ role: 'member', self: true }],
+  // R3: an admin of any committee above the acting organization may extend its deadline.
+  'deadline.extend': [
+    { role: 'committee_admin', relations: ['ancestor'] },
+    { role: 'province_admin', relations: ['ancestor'] },
+  ],
+  'process.read': [{ role: 'member', self: true }, { role: 'branch_secretary', relations: ['own'] }, ...SUPERVISORS],
+  'member.read': [{ role: 'member', self: true }, { role: 'branch_secretary', relations: ['own'] }, ...SUPERVISORS],
+  // R5/R6: the member edits their own data; the secretary corrects it for their branch.
+  'member.update': [{ role: 'member', self: true }, { role: 'branch_secretary', relations: ['own'] }],
+};
+
+export interface Target {
+  orgPath: string;
+  memberId?: string | null;
+}
+
+export function isAllowed(p: Principal, action: Action, target: Target): boolean {
+  const relation = relationOf(p.orgPath, target.orgPath);
+  return POLICY[action].some((g) => {
+    if (g.role !== p.role) return false;
+    if (g.self) return !!p.memberId && !!target.memberId && p.memberId === target.memberId;
+    return g.relations === undefined || g.relations.includes(relation);
+  });
+}
+
+/** Throws 403 unless the principal may do the action on the target. */
+export function authorize(p: Principal, action: Action, target: Target): void {
+  if (!isAllowed(p, action, target)) {
+    throw DomainError.forbidden(`${p.role} may not ${action} here: outside your organization or role`);
+  }
+}
+
+/** A member reads the full ID number of their own record; so does a reviewer of the member's branch. */
+export function mayReadFullIdNumber(p: Principal, target: Target): boolean {
+  return isAllowed(p, 'member.update', target);
+}

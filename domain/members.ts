@@ -1,0 +1,76 @@
+import { z } from 'zod';
+import { ageOn, birthDateOf, idNumberProblem } from './identifiers';
+import { Phone } from './orgs';
+import type { FieldProblem } from './errors';
+
+export const MemberStatus = z.enum(['pending', 'returned', 'withdrawn', 'active']);
+export type MemberStatus = z.infer<typeof MemberStatus>;
+
+export const IdNumber = z
+  .string()
+  .transform((s) => s.trim().toUpperCase())
+  .superRefine((id, ctx) => {
+    const problem = idNumberProblem(id);
+    if (!problem) return;
+    const why = {
+      format: '18 characters: 17 digits and a digit or X',
+      'birth-date': 'characters 7-14 must be a real birth date, not in the future',
+      'check-digit': 'the check character does not match (GB 11643-1999)',
+    }[problem];
+    ctx.addIssue({ code: 'custom', message: `not a valid ID number: ${why}` });
+  });
+
+export const DevelopmentNumber = z.string().regex(/^[A-Za-z0-9-]{4,32}$/, '4-32 letters, digits or "-"');
+
+/** Profile fields other than the four that approval locks (R4). R6: the member edits these directly. */
+export const ProfileDetails = z.object({
+  phone: Phone.optional(),
+  politicalStatus: z.string().trim().max(30).optional(),
+  economicIncome: z.string().trim().max(30).optional(),
+  isCadre: z.boolean().optional(),
+  education: z.string().trim().max(30).optional(),
+  occupation: z.string().trim().max(50).optional(),
+  address: z.string().trim().max(200).optional(),
+});
+
+export const Profile = ProfileDetails.extend({
+  name: z.string().trim().min(1).max(50),
+  idNumber: IdNumber,
+  joinDate: z.iso.date(),
+  developmentNumber: DevelopmentNumber.optional(),
+});
+export type Profile = z.infer<typeof Profile>;
+
+/** R4: approval locks these for good. */
+export const LOCKED_FIELDS = ['name', 'idNumber', 'joinDate', 'developmentNumber'] as const;
+
+/** R5: after approval these changes need the branch's review (a later process); refused here for now. */
+export const REVIEWED_FIELDS = ['politicalStatus', 'economicIncome', 'isCadre'] as const;
+
+export const MemberPatch = Profile.partial().strict();
+export type MemberPatch = z.infer<typeof MemberPatch>;
+
+/** The year from which every member needs a development number (R19: no member without a number). */
+export const DEVELOPMENT_NUMBER_FROM_YEAR = 2017;
+export const MIN_JOIN_AGE = 14;
+
+/** Business rules of a profile (422), beyond its shape (400). */
+export function profileRuleProblems(p: Pick<Profile, 'idNumber' | 'joinDate' | 'developmentNumber'>, today: Date): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  const join = new Date(`${p.joinDate}T00:00:00Z`);
+  if (join.getTime() > today.getTime()) {
+    problems.push({ field: 'profile.joinDate', rule: 'R19', message: 'the join date is in the future' });
+  }
+  const age = ageOn(birthDateOf(p.idNumber), join);
+  if (age < MIN_JOIN_AGE) {
+    problems.push({ field: 'profile.joinDate', rule: 'R19', message: `members join at ${MIN_JOIN_AGE} or older; this one was ${age} at the join date` });
+  }
+  if (join.getUTCFullYear() >= DEVELOPMENT_NUMBER_FROM_YEAR && !p.developmentNumber) {
+    problems.push({
+      field: 'profile.developmentNumber',
+      rule: 'R19',
+      message: `a development number is required for members who joined in ${DEVELOPMENT_NUMBER_FROM_YEAR} or later`,
+    });
+  }
+  return problems;
+}

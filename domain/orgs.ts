@@ -1,0 +1,95 @@
+import { z } from 'zod';
+import { creditCodeProblem } from './identifiers';
+
+export const OrgKind = z.enum(['committee', 'general_branch', 'branch']);
+export type OrgKind = z.infer<typeof OrgKind>;
+
+export const SpecialKind = z.enum(['none', 'floating', 'temporary_civil_servant', 'graduate']);
+export type SpecialKind = z.infer<typeof SpecialKind>;
+
+/** Organization codes are short and PII-free; they are used in paths, workflow search attributes and logs. */
+export const OrgId = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,62}$/, 'letters, digits and "-", at most 63, starting with a letter or digit');
+
+export const Phone = z.string().regex(/^(1\d{10}|0\d{2,3}-?\d{7,8})$/, 'a mobile number (11 digits) or a landline with area code');
+
+export const CreditCode = z
+  .string()
+  .transform((s) => s.trim().toUpperCase())
+  .superRefine((code, ctx) => {
+    const problem = creditCodeProblem(code);
+    if (problem)
+      ctx.addIssue({
+        code: 'custom',
+        message: `R20: not a valid unified social credit code (GB 32100-2015: ${problem === 'format' ? '18 characters from 0-9 A-Y without I O S V Z' : 'check character does not match'})`,
+      });
+  });
+
+export const OrgInput = z
+  .object({
+    id: OrgId,
+    parentId: OrgId.nullable(),
+    name: z.string().trim().min(1).max(100),
+    kind: OrgKind,
+    specialKind: SpecialKind.default('none'),
+    contactPhone: Phone.optional(),
+    creditCode: CreditCode.optional(),
+    graduationDate: z.iso.date().optional(),
+  })
+  .superRefine((o, ctx) => {
+    if (o.specialKind !== 'none' && o.kind !== 'branch')
+      ctx.addIssue({ code: 'custom', path: ['specialKind'], message: 'only a branch can be a special branch' });
+    if (o.graduationDate && o.specialKind !== 'graduate')
+      ctx.addIssue({ code: 'custom', path: ['graduationDate'], message: 'only graduate branches have a graduation date' });
+  });
+export type OrgInput = z.infer<typeof OrgInput>;
+
+export const OrgImport = z.object({ organizations: z.array(OrgInput).min(1).max(100_000) });
+
+/** Materialized path: ancestor ids joined by "/", with a trailing "/" so a prefix match is a subtree. */
+export function childPath(parentPath: string | null, id: string): string {
+  return `${parentPath ?? ''}${id}/`;
+}
+
+export function isWithin(path: string, ancestorPath: string): boolean {
+  return path.startsWith(ancestorPath);
+}
+
+export function pathIds(path: string): string[] {
+  return path.split('/').filter((s) => s !== '');
+}
+
+/**
+ * Orders an import so that parents come before children, and reports ids whose parent is neither
+ * in the import nor among `existing`. Cycles are reported as unknown parents.
+ */
+export function orderForImport(
+  orgs: OrgInput[],
+  existing: ReadonlySet<string>,
+): { ordered: OrgInput[]; problems: { index: number; message: string }[] } {
+  const byId = new Map<string, number>();
+  const problems: { index: number; message: string }[] = [];
+  orgs.forEach((o, i) => {
+    if (byId.has(o.id)) problems.push({ index: i, message: `duplicate id ${o.id} in the import` });
+    byId.set(o.id, i);
+  });
+  const placed = new Set<string>(existing);
+  const ordered: OrgInput[] = [];
+  let pending = orgs.map((o, i) => ({ o, i }));
+  while (pending.length > 0) {
+    const next: typeof pending = [];
+    for (const p of pending) {
+      if (p.o.parentId === null || placed.has(p.o.parentId)) {
+        ordered.push(p.o);
+        placed.add(p.o.id);
+      } else next.push(p);
+    }
+    if (next.length === pending.length) {
+      for (const p of next) problems.push({ index: p.i, message: `parent ${p.o.parentId} is unknown (or forms a cycle)` });
+      break;
+    }
+    pending = next;
+  }
+  return { ordered, problems };
+}

@@ -1,0 +1,30 @@
+import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import { fileURLToPath } from 'node:url';
+import type { Db } from '../activities/db';
+import { createCheckInActivities } from '../activities/check-in';
+import { createProcessActivities } from '../activities/processes';
+
+export function createActivities(deps: { db: Db }) {
+  return { ...createProcessActivities(deps), ...createCheckInActivities(deps) };
+}
+
+export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+export interface WorkerOptions {
+  connection: NativeConnection;
+  namespace?: string;
+  taskQueue: string;
+  db: Db;
+  /** A prebuilt bundle (tests build it once); otherwise the workflows are bundled at start. */
+  workflowBundle?: WorkflowBundleOption;
+}
+
+export async function createWorker(o: WorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: o.connection,
+    namespace: o.namespace ?? 'default',
+    taskQueue: o.taskQueue,
+    activities: createActivities({ db: o.db }),
+    ...(o.workflowBundle ? { workflowBundle: o.workflowBundle } : { workflowsPath }),
+  });
+}

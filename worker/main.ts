@@ -1,0 +1,22 @@
+// Starts a worker alone (the start script runs one in-process): `npm run worker`.
+import { NativeConnection } from '@temporalio/worker';
+import { loadConfig } from '../domain/config';
+import { createDb, migrate } from '../activities/db';
+import { createWorker } from './index';
+
+const config = loadConfig();
+if (!config.databaseUrl) throw new Error('DATABASE_URL is required to run a worker alone');
+const db = createDb(config.databaseUrl);
+await migrate(db);
+const connection = await NativeConnection.connect({ address: config.temporalAddress });
+const worker = await createWorker({
+  connection,
+  namespace: config.namespace,
+  taskQueue: config.taskQueue,
+  db,
+  workflowBundle: process.env.TUANWU_WORKFLOW_BUNDLE ? { codePath: process.env.TUANWU_WORKFLOW_BUNDLE } : undefined,
+});
+console.log(`worker: polling task queue ${config.taskQueue}`);
+await worker.run();
+await db.destroy();
+await connection.close();

@@ -1,0 +1,122 @@
+// The check-in review (R1-R4): pending until the branch approves or returns it, or the member withdraws it;
+// reminded before and escalated after its 10-day deadline, which a committee above may extend.
+import {
+  allHandlersFinished,
+  condition,
+  defineQuery,
+  defineUpdate,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { CheckInActivities } from '../activities/check-in';
+import type { ProcessActivities } from '../activities/processes';
+import type { CheckInInput } from '../domain/check-in';
+import { DecisionCommand, type DecisionResult, type ProcessState, type ProcessStatus } from '../domain/processes';
+import { SA } from '../domain/search-attributes';
+import { DeadlineWatch } from './deadline';
+import { ACTIVITY_OPTIONS, deadlineHooks, refuse } from './common';
+
+export const decideUpdate = defineUpdate<DecisionResult, [DecisionCommand]>('decide');
+export const stateQuery = defineQuery<ProcessState>('state');
+
+const acts = proxyActivities<CheckInActivities & ProcessActivities>(ACTIVITY_OPTIONS);
+
+const OUTCOME = { approve: 'approved', return: 'returned', withdraw: 'withdrawn' } as const;
+
+export async function checkIn(input: CheckInInput): Promise<{ processId: string; status: ProcessStatus }> {
+  const submittedAt = Date.now();
+  let status: ProcessStatus = 'pending';
+  let recorded = false;
+  const isDone = () => status !== 'pending';
+
+  const watch = new DeadlineWatch(
+    submittedAt + input.timing.deadlineMs,
+    input.timing,
+    deadlineHooks(() => ({
+      processId: input.processId,
+      memberId: input.memberId,
+      orgId: input.branchId,
+      parentOrgId: input.parentOrgId,
+      stepLabel: 'Check-in review',
+    })),
+  );
+
+  setHandler(stateQuery, () => ({
+    processId: input.processId,
+    status,
+    step: isDone() ? 'closed' : 'branch-review',
+    deadline: new Date(watch.deadline).toISOString(),
+    overdue: watch.overdue,
+    remindersSent: watch.remindersSent,
+    escalations: watch.escalations,
+  }));
+
+  setHandler(
+    decideUpdate,
+    async (cmd): Promise<DecisionResult> => {
+      if (cmd.action === 'extend') {
+        const previous = watch.deadline;
+        watch.extend(Date.parse(cmd.until!));
+        const round = watch.round;
+        upsertSearchAttributes([
+          { key: SA.deadline, value: new Date(watch.deadline) },
+          { key: SA.overdue, value: watch.overdue },
+        ]);
+        await condition(() => recorded);
+        await acts.recordProcessEvent({
+          key: `${input.processId}:extended:${round}`,
+          processId: input.processId,
+          memberId: input.memberId,
+          orgId: input.branchId,
+          type: 'deadline.extended',
+          actorId: cmd.actorId,
+          payload: { reason: cmd.reason, from: new Date(previous).toISOString(), until: cmd.until },
+          patch: { deadline: new Date(watch.deadline).toISOString(), overdue: watch.overdue },
+        });
+        return { status, deadline: new Date(watch.deadline).toISOString() };
+      }
+      // Set synchronously, so a second decision in the same moment fails validation (exactly one wins).
+      status = OUTCOME[cmd.action];
+      upsertSearchAttributes([
+        { key: SA.status, value: status },
+        { key: SA.overdue, value: false },
+      ]);
+      await condition(() => recorded);
+      await acts.recordCheckInDecision({
+        key: `${input.processId}:decision`,
+        processId: input.processId,
+        memberId: input.memberId,
+        branchId: input.branchId,
+        outcome: status as 'approved' | 'returned' | 'withdrawn',
+        actorId: cmd.actorId,
+        reason: cmd.reason,
+      });
+      return { status, deadline: new Date(watch.deadline).toISOString() };
+    },
+    {
+      validator: (cmd) => {
+        const parsed = DecisionCommand.safeParse(cmd);
+        if (!parsed.success) refuse('invalid', `bad decision: ${parsed.error.message}`);
+        if (status !== 'pending') refuse('conflict', `this check-in is already ${status}`);
+        if (cmd.action === 'return' && !cmd.reason) refuse('rule', 'a returned check-in needs a reason', 'R2');
+        if (cmd.action === 'extend') {
+          const until = Date.parse(cmd.until ?? '');
+          if (!(until > Date.now())) refuse('rule', 'the new deadline must be in the future', 'R3');
+          if (until <= watch.deadline) refuse('rule', 'an extension must move the deadline later', 'R3');
+        }
+      },
+    },
+  );
+
+  await acts.recordCheckInSubmitted({
+    input,
+    submittedAt: new Date(submittedAt).toISOString(),
+    deadline: new Date(watch.deadline).toISOString(),
+  });
+  recorded = true;
+
+  await watch.run(isDone);
+  await condition(() => isDone() && allHandlersFinished());
+  return { processId: input.processId, status };
+}

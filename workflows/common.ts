@@ -1,0 +1,85 @@
+// Helpers every process workflow shares: refusals for update validators, activity options, read-model hooks.
+import { ApplicationFailure, proxyActivities, upsertSearchAttributes, type ActivityOptions } from '@temporalio/workflow';
+import type { ProblemKind } from '../domain/errors';
+import type { ProcessActivities } from '../activities/processes';
+import type { DeadlineHooks } from './deadline';
+import { SA } from '../domain/search-attributes';
+
+/** Refuses an update in its validator: nothing is written to history, and the caller gets kind and rule. */
+export function refuse(kind: ProblemKind, message: string, rule?: string): never {
+  throw ApplicationFailure.create({ type: kind, message, details: [{ kind, message, rule }], nonRetryable: true });
+}
+
+/** Activities retry until the database answers (nothing accepted is lost); bad data does not retry. */
+export const ACTIVITY_OPTIONS: ActivityOptions = {
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: ['InvariantViolation'] },
+};
+
+const { recordProcessEvent } = proxyActivities<ProcessActivities>(ACTIVITY_OPTIONS);
+
+export interface StepContext {
+  processId: string;
+  memberId: string | null;
+  /** The organization that must act, and the one its escalations go to (R3: the parent committee). */
+  orgId: string;
+  parentOrgId: string | null;
+  stepLabel: string;
+}
+
+/** Deadline hooks that write reminders, overdue and escalations through the shared event append. */
+export function deadlineHooks(ctx: () => StepContext): DeadlineHooks {
+  return {
+    async reminder(round, index, offsetMs) {
+      const c = ctx();
+      await recordProcessEvent({
+        key: `${c.processId}:reminder:${round}:${index}`,
+        processId: c.processId,
+        memberId: c.memberId,
+        orgId: c.orgId,
+        type: 'deadline.reminder',
+        payload: { round, offsetMs },
+        notify: [{ recipientOrgId: c.orgId, kind: 'reminder', message: `${c.stepLabel}: due in ${formatMs(offsetMs)}` }],
+      });
+    },
+    async overdue(round, escalation) {
+      const c = ctx();
+      upsertSearchAttributes([{ key: SA.overdue, value: true }]);
+      await recordProcessEvent({
+        key: `${c.processId}:overdue:${round}`,
+        processId: c.processId,
+        memberId: c.memberId,
+        orgId: c.orgId,
+        type: 'deadline.overdue',
+        payload: { round, escalation, escalatedTo: c.parentOrgId },
+        patch: { overdue: true },
+        notify: escalationNotices(c, 'is overdue'),
+      });
+    },
+    async escalate(escalation) {
+      const c = ctx();
+      await recordProcessEvent({
+        key: `${c.processId}:escalation:${escalation}`,
+        processId: c.processId,
+        memberId: c.memberId,
+        orgId: c.orgId,
+        type: 'deadline.escalated',
+        payload: { escalation, escalatedTo: c.parentOrgId },
+        notify: escalationNotices(c, `is still overdue (escalation ${escalation})`),
+      });
+    },
+  };
+}
+
+function escalationNotices(c: StepContext, what: string) {
+  return [
+    { recipientOrgId: c.orgId, kind: 'escalation' as const, message: `${c.stepLabel} ${what}` },
+    ...(c.parentOrgId ? [{ recipientOrgId: c.parentOrgId, kind: 'escalation' as const, message: `${c.stepLabel} at ${c.orgId} ${what}` }] : []),
+  ];
+}
+
+function formatMs(ms: number): string {
+  const units: [number, string][] = [[86_400_000, 'd'], [3_600_000, 'h'], [60_000, 'm'], [1000, 's']];
+  for (const [size, unit] of units) if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  return `${ms}ms`;
+}
