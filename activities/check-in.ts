@@ -1,5 +1,6 @@
 // Side effects of the check-in review (R1-R4): member record, read model, events, notifications.
 import { activityInfo } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
 import { recordOnce, type Db } from './db';
 import { applyProcessPatch, insertNotifications } from './processes';
 import type { CheckInInput } from '../domain/check-in';
@@ -28,6 +29,7 @@ export function createCheckInActivities(deps: { db: Db }) {
       const { profile } = input;
       const { name, idNumber, joinDate, developmentNumber, ...details } = profile;
       const now = new Date();
+      try {
       await recordOnce(
         db,
         {
@@ -75,8 +77,18 @@ export function createCheckInActivities(deps: { db: Db }) {
             })
             .onConflict((oc) => oc.column('id').doNothing())
             .execute();
+          if (input.linkActorId) {
+            await tx.updateTable('actors').set({ member_id: input.memberId }).where('id', '=', input.linkActorId).where('member_id', 'is', null).execute();
+          }
         },
       );
+      } catch (e) {
+        const err = e as { code?: string; constraint?: string };
+        if (err.code === '23505') {
+          throw ApplicationFailure.nonRetryable(`already recorded for another member (${err.constraint ?? 'unique'})`, 'conflict');
+        }
+        throw e;
+      }
     },
 
     /** R1/R2/R4: the branch's decision, or the member's withdrawal, closes the review. */

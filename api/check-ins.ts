@@ -9,8 +9,9 @@ import { CheckInSubmission, checkInWorkflowId, type CheckInInput } from '../doma
 import { profileRuleProblems } from '../domain/members';
 import { pathIds } from '../domain/orgs';
 import { SA } from '../domain/search-attributes';
-import { checkIn } from '../workflows/check-in';
-import { errorResponses, uniqueViolation } from './schemas';
+import { WithStartWorkflowOperation } from '@temporalio/client';
+import { checkIn, submittedUpdate } from '../workflows/check-in';
+import { errorResponses } from './schemas';
 import { findReplay, requestHash, saveReplay } from './idempotency';
 import { toDomainError } from './temporal-errors';
 
@@ -58,101 +59,70 @@ export function checkInRoutes({ db, client, config }: AppDeps): FastifyPluginAsy
         const problems = profileRuleProblems(body.profile, new Date());
         if (problems.length > 0) throw DomainError.rule(problems[0]!.rule!, problems.map((x) => x.message).join('; '), problems);
 
-        const parentOrgId = branch.parent_id;
-        const processId = randomUUID();
-        const run = async (): Promise<z.infer<typeof CheckInCreated>> =>
-          db.transaction().execute(async (tx) => {
-            const wanted = body.memberId ?? (p.role === 'member' ? p.memberId : null);
-            // Row locks serialize concurrent submissions for one person; the unique ID number does the rest.
-            const byIdNumber = await tx.selectFrom('members').selectAll().where('id_number', '=', body.profile.idNumber).forUpdate().executeTakeFirst();
-            const existing = wanted
-              ? await tx.selectFrom('members').selectAll().where('id', '=', wanted).forUpdate().executeTakeFirst()
-              : byIdNumber;
-            if (wanted && !existing && body.memberId) throw DomainError.notFound('member not found');
-            if (byIdNumber && existing && byIdNumber.id !== existing.id) {
-              throw DomainError.conflict('this ID number belongs to another member record', 'R2');
-            }
-            if (existing?.status === 'active') throw DomainError.conflict('already an active member: use a transfer to change branch', 'R9');
-            if (existing && existing.status === 'pending') throw DomainError.conflict('check-in: one is already open for this member', 'R2');
-            if (body.profile.developmentNumber) {
-              const taken = await tx
-                .selectFrom('members')
-                .select('id')
-                .where('development_number', '=', body.profile.developmentNumber)
-                .$if(!!existing, (q) => q.where('id', '!=', existing!.id))
-                .executeTakeFirst();
-              if (taken) {
-                throw DomainError.rule('R19', 'this development number is already used', [
-                  { field: 'body.profile.developmentNumber', message: 'already used by another member', rule: 'R19' },
-                ]);
-              }
-            }
-            const memberId = existing?.id ?? wanted ?? randomUUID();
-            const { name, idNumber, joinDate, developmentNumber, ...details } = body.profile;
-            const now = new Date();
-            const row = {
-              name,
-              id_number: idNumber,
-              join_date: joinDate,
-              development_number: developmentNumber ?? null,
-              branch_id: branch.id,
-              status: 'pending' as const,
-              details: JSON.stringify(details),
-              updated_at: now,
-            };
-            if (existing) await tx.updateTable('members').set(row).where('id', '=', memberId).execute();
-            else await tx.insertInto('members').values({ id: memberId, ...row }).execute();
-            if (p.role === 'member' && !p.memberId) {
-              await tx.updateTable('actors').set({ member_id: memberId }).where('id', '=', p.actorId).execute();
-            }
-
-            const input: CheckInInput = {
-              processId,
-              memberId,
-              branchId: branch.id,
-              branchPath: branch.path,
-              parentOrgId,
-              submittedBy: p.actorId,
-              profile: body.profile,
-              timing: config.timing.checkIn,
-            };
-            const deadline = new Date(now.getTime() + config.timing.checkIn.deadlineMs);
-            try {
-              await client.workflow.start(checkIn, {
-                workflowId: checkInWorkflowId(memberId),
-                taskQueue: config.taskQueue,
-                args: [input],
-                workflowIdConflictPolicy: 'FAIL',
-                workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-                typedSearchAttributes: [
-                  { key: SA.kind, value: 'check-in' },
-                  { key: SA.org, value: branch.id },
-                  { key: SA.orgPath, value: pathIds(branch.path) },
-                  { key: SA.status, value: 'pending' },
-                  { key: SA.deadline, value: deadline },
-                  { key: SA.overdue, value: false },
-                ],
-              });
-            } catch (e) {
-              throw toDomainError(e, 'check-in');
-            }
-            const response = { processId, memberId, status: 'pending' as const, deadline: deadline.toISOString() };
-            if (key) await saveReplay(tx, p.actorId, key, hash, { statusCode: 201, response });
-            return response;
-          });
-
+        const wanted = body.memberId ?? (p.role === 'member' ? p.memberId : null);
+        const byIdNumber = await db.selectFrom('members').selectAll().where('id_number', '=', body.profile.idNumber).executeTakeFirst();
+        const existing = wanted ? await db.selectFrom('members').selectAll().where('id', '=', wanted).executeTakeFirst() : byIdNumber;
+        if (wanted && !existing && body.memberId) throw DomainError.notFound('member not found');
+        if (byIdNumber && existing && byIdNumber.id !== existing.id) {
+          throw DomainError.conflict('this ID number belongs to another member record', 'R2');
+        }
+        if (existing?.status === 'active') throw DomainError.conflict('already an active member: use a transfer to change branch', 'R9');
+        if (body.profile.developmentNumber) {
+          const taken = await db
+            .selectFrom('members')
+            .select('id')
+            .where('development_number', '=', body.profile.developmentNumber)
+            .$if(!!existing, (q) => q.where('id', '!=', existing!.id))
+            .executeTakeFirst();
+          if (taken) {
+            throw DomainError.rule('R19', 'this development number is already used', [
+              { field: 'body.profile.developmentNumber', message: 'already used by another member', rule: 'R19' },
+            ]);
+          }
+        }
+        const memberId = existing?.id ?? wanted ?? randomUUID();
+        const input: CheckInInput = {
+          processId: randomUUID(),
+          memberId,
+          branchId: branch.id,
+          branchPath: branch.path,
+          parentOrgId: branch.parent_id,
+          submittedBy: p.actorId,
+          linkActorId: p.role === 'member' && !p.memberId ? p.actorId : null,
+          profile: body.profile,
+          timing: config.timing.checkIn,
+        };
+        const startWorkflowOperation = new WithStartWorkflowOperation(checkIn, {
+          workflowId: checkInWorkflowId(memberId),
+          taskQueue: config.taskQueue,
+          args: [input],
+          // R2: at most one open check-in per member, enforced by the workflow ID.
+          workflowIdConflictPolicy: 'FAIL',
+          workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+          typedSearchAttributes: [
+            { key: SA.kind, value: 'check-in' },
+            { key: SA.org, value: branch.id },
+            { key: SA.orgPath, value: pathIds(branch.path) },
+            { key: SA.status, value: 'pending' },
+            { key: SA.deadline, value: new Date(Date.now() + config.timing.checkIn.deadlineMs) },
+            { key: SA.overdue, value: false },
+          ],
+        });
+        let recorded: { processId: string; deadline: string };
         try {
-          return reply.code(201).send(await run());
+          // Answers once the workflow has recorded the submission, so the process is readable at once.
+          recorded = await client.workflow.executeUpdateWithStart(submittedUpdate, { startWorkflowOperation });
         } catch (e) {
           // A concurrent request with the same key may have won the race: answer with its result.
           if (key) {
             const replay = await findReplay(db, p.actorId, key, hash);
             if (replay) return reply.code(replay.statusCode).send(replay.response as z.infer<typeof CheckInCreated>);
           }
-          const constraint = uniqueViolation(e);
-          if (constraint) throw DomainError.conflict(`check-in: already recorded (${constraint})`, 'R2');
-          throw e;
+          throw toDomainError(e, 'check-in');
         }
+        const response = { processId: recorded.processId, memberId, status: 'pending' as const, deadline: recorded.deadline };
+        if (key) await saveReplay(db, p.actorId, key, hash, { statusCode: 201, response });
+        return reply.code(201).send(response);
       },
     );
   };

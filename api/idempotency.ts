@@ -36,7 +36,7 @@ export async function findReplay(db: Db | Tx, actorId: string, key: string, hash
   return { statusCode: row.status_code, response: row.response };
 }
 
-export async function saveReplay(tx: Tx, actorId: string, key: string, hash: string, r: Replay): Promise<void> {
+export async function saveReplay(tx: Db | Tx, actorId: string, key: string, hash: string, r: Replay): Promise<void> {
   await tx
     .insertInto('idempotent_requests')
     .values({ actor_id: actorId, key, request_hash: hash, status_code: r.statusCode, response: JSON.stringify(r.response) })

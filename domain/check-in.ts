@@ -19,6 +19,8 @@ export const CheckInInput = z.object({
   branchPath: z.string(),
   parentOrgId: z.string().nullable(),
   submittedBy: z.string(),
+  /** A member actor checking in for the first time is linked to the new member record. */
+  linkActorId: z.string().nullable(),
   profile: Profile,
   timing: StepTiming,
 });

@@ -3,7 +3,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { createDb, type Db } from '../activities/db';
 import { buildApp } from '../api/app';
@@ -11,6 +11,13 @@ import { createWorker } from '../worker/index';
 import type { Config } from '../domain/config';
 import { DEFAULT_CHECK_IN_TIMING, type StepTiming } from '../domain/durations';
 import { withIdCheckDigit } from '../domain/identifiers';
+
+// Workers log state changes at INFO; tests only want warnings.
+try {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+} catch {
+  /* already installed in this process */
+}
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 
@@ -121,7 +128,7 @@ export function profile(overrides: Record<string, unknown> = {}) {
  */
 export interface Tree {
   ids: Record<'province' | 'city1' | 'city2' | 'county1' | 'county2' | 'school1' | 'branch1' | 'branch2' | 'branch3', string>;
-  tokens: Record<'province' | 'city1' | 'county2' | 'school1' | 'sec1' | 'sec2' | 'sec3' | 'member', string>;
+  tokens: Record<'province' | 'city1' | 'county2' | 'school1' | 'sec1' | 'sec2' | 'sec3', string>;
 }
 
 export async function seedTree(app: FastifyInstance): Promise<Tree> {
@@ -163,9 +170,15 @@ export async function seedTree(app: FastifyInstance): Promise<Tree> {
     sec1: await actor('branch_secretary', ids.branch1, 'branch1 secretary'),
     sec2: await actor('branch_secretary', ids.branch2, 'branch2 secretary'),
     sec3: await actor('branch_secretary', ids.branch3, 'branch3 secretary'),
-    member: await actor('member', null, 'a member'),
   };
   return { ids, tokens };
+}
+
+/** A fresh member actor (not yet linked to a member record); its first check-in links it. */
+export async function newMemberToken(app: FastifyInstance): Promise<string> {
+  const r = await call(app, 'POST', '/api/actors', ADMIN_TOKEN, { role: 'member', label: 'member' });
+  if (r.status !== 201) throw new Error(`actor failed: ${JSON.stringify(r.body)}`);
+  return r.body.token as string;
 }
 
 /** Polls until `check` returns a value (not undefined/false), or fails after `timeoutMs`. */

@@ -1,6 +1,8 @@
 // The check-in review (R1-R4): pending until the branch approves or returns it, or the member withdraws it;
 // reminded before and escalated after its 10-day deadline, which a committee above may extend.
 import {
+  ActivityFailure,
+  ApplicationFailure,
   allHandlersFinished,
   condition,
   defineQuery,
@@ -19,6 +21,8 @@ import { ACTIVITY_OPTIONS, deadlineHooks, refuse } from './common';
 
 export const decideUpdate = defineUpdate<DecisionResult, [DecisionCommand]>('decide');
 export const stateQuery = defineQuery<ProcessState>('state');
+/** Early return: the API's start answers once the submission is recorded (or refused). */
+export const submittedUpdate = defineUpdate<{ processId: string; deadline: string }>('submitted');
 
 const acts = proxyActivities<CheckInActivities & ProcessActivities>(ACTIVITY_OPTIONS);
 
@@ -28,6 +32,7 @@ export async function checkIn(input: CheckInInput): Promise<{ processId: string;
   const submittedAt = Date.now();
   let status: ProcessStatus = 'pending';
   let recorded = false;
+  let refusal: ApplicationFailure | undefined;
   const isDone = () => status !== 'pending';
 
   const watch = new DeadlineWatch(
@@ -109,11 +114,28 @@ export async function checkIn(input: CheckInInput): Promise<{ processId: string;
     },
   );
 
-  await acts.recordCheckInSubmitted({
-    input,
-    submittedAt: new Date(submittedAt).toISOString(),
-    deadline: new Date(watch.deadline).toISOString(),
+  setHandler(submittedUpdate, async () => {
+    await condition(() => recorded || refusal !== undefined);
+    if (refusal) throw refusal;
+    return { processId: input.processId, deadline: new Date(watch.deadline).toISOString() };
   });
+
+  try {
+    await acts.recordCheckInSubmitted({
+      input,
+      submittedAt: new Date(submittedAt).toISOString(),
+      deadline: new Date(watch.deadline).toISOString(),
+    });
+  } catch (e) {
+    // The database refused it (e.g. a concurrent check-in took the ID number): nothing was written.
+    if (e instanceof ActivityFailure && e.cause instanceof ApplicationFailure && e.cause.type === 'conflict') {
+      refusal = e.cause;
+      status = 'rejected';
+      await condition(allHandlersFinished);
+      return { processId: input.processId, status };
+    }
+    throw e;
+  }
   recorded = true;
 
   await watch.run(isDone);
