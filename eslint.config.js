@@ -1,0 +1,39 @@
+// Lint: no floating promises anywhere; no Node builtins or I/O modules in workflows/ (determinism).
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import { builtinModules } from 'node:module';
+
+const ALLOWED_NODE_BUILTINS = new Set(['assert']);
+const IO_MODULES = ['pg', 'kysely', 'fastify', '@temporalio/client', '@temporalio/worker', '@temporalio/activity', '@electric-sql/pglite', '@electric-sql/pglite-socket'];
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', '.data/**', 'bench/results/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/no-explicit-any': 'off',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['workflows/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            ...builtinModules.filter((m) => !ALLOWED_NODE_BUILTINS.has(m)).flatMap((m) => [m, `node:${m}`]),
+            ...IO_MODULES,
+          ].map((name) => ({ name, message: 'workflows/ holds deterministic code only: no Node builtins or I/O (activities do that)', allowTypeImports: true })),
+          patterns: [{ group: ['../activities/*', '!../activities/*.ts'], message: 'import activities as types only', allowTypeImports: true }],
+        },
+      ],
+      'no-restricted-globals': ['error', 'setTimeout', 'setInterval', 'fetch', 'process'],
+    },
+  },
+);

@@ -1,0 +1,122 @@
+// `npm start`: the whole system with embedded defaults — Temporal dev server (persisted under .data/),
+// embedded PostgreSQL unless DATABASE_URL is set, migrations, worker, API, and a demo tree on first start.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { NativeConnection } from '@temporalio/worker';
+import { Client, Connection } from '@temporalio/client';
+import { loadConfig } from '../domain/config';
+import { createDb, migrate } from '../activities/db';
+import { buildApp } from '../api/app';
+import { createWorker } from '../worker/index';
+import { startDevServer, ensureSearchAttributes, type DevServer } from './temporal-server';
+import { startEmbeddedPostgres, type RunningPostgres } from './postgres';
+import { seedDemo } from './demo';
+import { withIdCheckDigit } from '../domain/identifiers';
+
+const dataDir = resolve(process.env.TUANWU_DATA_DIR ?? '.data');
+mkdirSync(dataDir, { recursive: true });
+
+// The bootstrap admin token: from the environment, or generated once and kept in the data folder.
+const tokenFile = join(dataDir, 'admin-token');
+if (!process.env.TUANWU_ADMIN_TOKEN) {
+  if (!existsSync(tokenFile)) writeFileSync(tokenFile, `tw_admin_${randomBytes(18).toString('base64url')}\n`, { mode: 0o600 });
+  process.env.TUANWU_ADMIN_TOKEN = readFileSync(tokenFile, 'utf8').trim();
+}
+const config = loadConfig();
+const log = (s: string) => console.log(`[tuanwu] ${s}`);
+
+let temporal: DevServer | undefined;
+let embedded: RunningPostgres | undefined;
+const stops: (() => Promise<void>)[] = [];
+
+async function main() {
+  if (process.env.TEMPORAL_ADDRESS) {
+    log(`using the Temporal server at ${config.temporalAddress}`);
+    await ensureSearchAttributes(config.temporalAddress, config.namespace);
+  } else {
+    const [host, port] = config.temporalAddress.split(':');
+    if (host !== '127.0.0.1' && host !== 'localhost') throw new Error('a dev server is started only on loopback');
+    log('starting the Temporal dev server (data in .data/temporal.db)...');
+    temporal = await startDevServer({ port: Number(port), uiPort: Number(process.env.TUANWU_TEMPORAL_UI_PORT ?? 8233), dbFile: join(dataDir, 'temporal.db'), log });
+    stops.push(() => temporal!.stop());
+  }
+
+  let databaseUrl = config.databaseUrl;
+  if (!databaseUrl) {
+    log('starting the embedded PostgreSQL (PGlite, data in .data/pglite)...');
+    embedded = await startEmbeddedPostgres(join(dataDir, 'pglite'));
+    stops.push(() => embedded!.stop());
+    databaseUrl = embedded.url;
+  }
+  const db = createDb(databaseUrl);
+  stops.unshift(() => db.destroy());
+  await migrate(db);
+
+  const clientConnection = await Connection.connect({ address: config.temporalAddress });
+  const client = new Client({ connection: clientConnection, namespace: config.namespace });
+  stops.unshift(() => clientConnection.close());
+  const app = await buildApp({ db, client, config }, { logger: true });
+  stops.unshift(() => app.close());
+
+  const nativeConnection = await NativeConnection.connect({ address: config.temporalAddress });
+  log('bundling workflows and starting the worker...');
+  const worker = await createWorker({ connection: nativeConnection, namespace: config.namespace, taskQueue: config.taskQueue, db });
+  const running = worker.run();
+  stops.unshift(async () => {
+    worker.shutdown();
+    await running;
+    await nativeConnection.close();
+  });
+
+  const demoFile = join(dataDir, 'demo-tokens.json');
+  const orgCount = await db.selectFrom('organizations').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  if (Number(orgCount.n) === 0) {
+    const actors = await seedDemo(app, config.adminToken!);
+    writeFileSync(demoFile, JSON.stringify(actors, null, 2), { mode: 0o600 });
+    log('created the demo organization tree');
+  }
+  await app.listen({ host: config.apiHost, port: config.apiPort });
+  const base = `http://${config.apiHost}:${config.apiPort}`;
+
+  console.log(`\nTuanwu is running.
+  API          ${base}   (docs: ${base}/docs, spec: ${base}/openapi.json)
+  Temporal UI  ${temporal ? `http://127.0.0.1:${temporal.uiPort}` : '(external server)'}
+  Admin token  ${config.adminToken}   (bootstrap: import organizations, create actors)`);
+  if (existsSync(demoFile)) {
+    const actors = JSON.parse(readFileSync(demoFile, 'utf8')) as { label: string; role: string; orgId: string | null; token: string }[];
+    console.log('\nDemo tokens:');
+    for (const a of actors) console.log(`  ${a.label.padEnd(32)} ${a.token}`);
+    const secretary = actors.find((a) => a.role === 'branch_secretary')!;
+    const sampleId = withIdCheckDigit('44030420080315123');
+    console.log(`\nTry it:
+  curl -s -X POST ${base}/api/check-ins -H 'authorization: Bearer ${secretary.token}' -H 'content-type: application/json' \\
+    -d '{"branchId":"${secretary.orgId}","profile":{"name":"张三","idNumber":"${sampleId}","joinDate":"2023-05-04","developmentNumber":"4403042023001"}}'
+  curl -s ${base}/api/processes -H 'authorization: Bearer ${secretary.token}'
+  curl -s -X POST ${base}/api/processes/<processId>/decisions -H 'authorization: Bearer ${secretary.token}' -H 'content-type: application/json' -d '{"action":"approve"}'
+`);
+  }
+  console.log('Press Ctrl-C to stop.');
+}
+
+let stopping = false;
+async function shutdown(code: number) {
+  if (stopping) return;
+  stopping = true;
+  log('stopping...');
+  for (const stop of stops) {
+    try {
+      await stop();
+    } catch (e) {
+      console.error(e);
+    }
+  }
+  process.exit(code);
+}
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
+
+main().catch(async (e) => {
+  console.error(e instanceof Error ? e.message : e);
+  await shutdown(1);
+});
