@@ -218,7 +218,7 @@ export function processRoutes({ db, client }: AppDeps): FastifyPluginAsyncZod {
           response: {
             200: z.object({
               items: z.array(
-                z.object({ id: z.string(), kind: z.string(), processId: z.string().nullable(), message: z.string(), createdAt: z.string(), recipientOrgId: z.string().nullable() }),
+                z.object({ id: z.string(), kind: z.string(), processId: z.string().nullable(), message: z.string(), createdAt: z.string(), recipientOrgId: z.string().nullable(), firstRead: z.boolean() }),
               ),
             }),
             ...errorResponses,
@@ -234,8 +234,13 @@ export function processRoutes({ db, client }: AppDeps): FastifyPluginAsyncZod {
           .orderBy('id', 'desc')
           .limit(req.query.limit)
           .execute();
+        // The outbox's delivery channel is this inbox: what the recipient has fetched counts as delivered.
+        const undelivered = rows.filter((n) => n.delivered_at === null).map((n) => n.id);
+        if (undelivered.length > 0) {
+          await db.updateTable('notifications').set({ delivered_at: new Date() }).where('id', 'in', undelivered).execute();
+        }
         return {
-          items: rows.map((n) => ({ id: String(n.id), kind: n.kind, processId: n.process_id, message: n.message, createdAt: iso(n.created_at)!, recipientOrgId: n.recipient_org_id })),
+          items: rows.map((n) => ({ id: String(n.id), kind: n.kind, processId: n.process_id, message: n.message, createdAt: iso(n.created_at)!, recipientOrgId: n.recipient_org_id, firstRead: n.delivered_at === null })),
         };
       },
     );

@@ -42,7 +42,11 @@ describe('R3 deadline', () => {
     const toParent = notes.filter((n) => n.kind === 'escalation' && n.recipient_org_id === tree.ids.school1);
     expect(toParent.length).toBeGreaterThanOrEqual(3);
     const inbox = await call(sys.app, 'GET', '/api/notifications', tree.tokens.school1);
-    expect(inbox.body.items.some((n: { processId: string; kind: string }) => n.processId === id && n.kind === 'escalation')).toBe(true);
+    const mine = inbox.body.items.filter((n: { processId: string; kind: string }) => n.processId === id && n.kind === 'escalation');
+    expect(mine.length).toBeGreaterThan(0);
+    expect(mine.every((n: { firstRead: boolean }) => n.firstRead)).toBe(true);
+    const reread = await call(sys.app, 'GET', '/api/notifications', tree.tokens.school1);
+    expect(reread.body.items.filter((n: { processId: string }) => n.processId === id).every((n: { firstRead: boolean }) => !n.firstRead)).toBe(true);
 
     const row = await sys.db.selectFrom('processes').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
     expect(row.overdue).toBe(true);
@@ -77,6 +81,17 @@ describe('R3 deadline', () => {
     expect(peek.status).toBe(403);
     const direct = await call(sys.app, 'GET', `/api/processes/${id}`, tree.tokens.county2);
     expect(direct.status).toBe(403);
+    // The same question asked of Temporal visibility, through the PII-free search attributes.
+    const query = `TuanwuOrgPath = '${tree.ids.city1}' AND TuanwuOverdue = true AND TuanwuStatus = 'pending'`;
+    const listed = await eventually(async () => {
+      const ids: string[] = [];
+      for await (const wf of sys.env.client.workflow.list({ query })) ids.push(wf.workflowId);
+      return ids.includes(`check-in-${created.body.memberId}`) ? ids : undefined;
+    }, 20_000, 'visibility');
+    expect(listed.length).toBeGreaterThan(0);
+    let unrelated = 0;
+    for await (const _ of sys.env.client.workflow.list({ query: `TuanwuOrgPath = '${tree.ids.county2}' AND TuanwuOverdue = true` })) unrelated += 1;
+    expect(unrelated).toBe(0);
     const cityDetail = await call(sys.app, 'GET', `/api/processes/${id}`, tree.tokens.city1);
     expect(cityDetail.status).toBe(200);
     expect(cityDetail.body.overdue).toBe(true);
