@@ -20,11 +20,15 @@ import { bootstrapRoutes } from './bootstrap';
 import { checkInRoutes } from './check-ins';
 import { processRoutes } from './processes';
 import { memberRoutes } from './members';
+import { codecRoutes } from './codec';
+import type { PayloadKeys } from '../worker/codec';
 
 export interface AppDeps {
   db: Db;
   client: Client;
   config: Config;
+  /** With keys, the API serves the codec endpoint for the Temporal Web UI. */
+  payloadKeys?: PayloadKeys;
 }
 
 declare module 'fastify' {
@@ -37,12 +41,13 @@ export function problemBody(p: Problem) {
   return { error: p.kind, message: p.message, ...(p.rule ? { rule: p.rule } : {}), ...(p.fields ? { fields: p.fields } : {}) };
 }
 
-export async function buildApp(deps: AppDeps, opts: { logger?: boolean } = {}): Promise<FastifyInstance> {
+export async function buildApp(deps: AppDeps, opts: { logger?: boolean; logStream?: NodeJS.WritableStream } = {}): Promise<FastifyInstance> {
   const app = Fastify({
     logger: opts.logger
       ? {
+          ...(opts.logStream ? { stream: opts.logStream } : {}),
           // Logs never carry a full ID number: request bodies are not logged, and messages are redacted.
-          hooks: { logMethod(args, method) { method.apply(this, args.map((a) => (typeof a === 'string' ? redactIdNumbers(a) : a)) as typeof args); } },
+          hooks: { streamWrite: (line: string) => redactIdNumbers(line) },
         }
       : false,
   }).withTypeProvider<ZodTypeProvider>();
@@ -83,6 +88,7 @@ export async function buildApp(deps: AppDeps, opts: { logger?: boolean } = {}): 
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
+  if (deps.payloadKeys) await app.register(codecRoutes(deps, deps.payloadKeys));
   app.decorateRequest('principal', null as unknown as Principal);
   await app.register(async (api) => {
     api.addHook('onRequest', async (req: FastifyRequest) => {

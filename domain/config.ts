@@ -10,6 +10,8 @@ export interface Config {
   apiHost: string;
   apiPort: number;
   adminToken: string | undefined;
+  /** Origins of the Temporal Web UI allowed to call the codec endpoint. */
+  uiOrigins: string[];
   timing: { checkIn: StepTiming };
 }
 
@@ -20,6 +22,7 @@ const Env = z.object({
   DATABASE_URL: z.string().optional(),
   HOST: z.string().default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  TUANWU_UI_ORIGINS: z.string().default('http://127.0.0.1:8233,http://localhost:8233'),
   TUANWU_ADMIN_TOKEN: z.string().min(16, 'TUANWU_ADMIN_TOKEN must have at least 16 characters').optional(),
 });
 
@@ -33,6 +36,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     apiHost: e.HOST,
     apiPort: e.PORT,
     adminToken: e.TUANWU_ADMIN_TOKEN,
+    uiOrigins: e.TUANWU_UI_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean),
     timing: { checkIn: stepTimingFromEnv('TUANWU_CHECK_IN', DEFAULT_CHECK_IN_TIMING, env) },
   };
 }

@@ -13,6 +13,7 @@ import { startDevServer, ensureSearchAttributes, type DevServer } from './tempor
 import { startEmbeddedPostgres, type RunningPostgres } from './postgres';
 import { seedDemo } from './demo';
 import { withIdCheckDigit } from '../domain/identifiers';
+import { createDataConverter, newPayloadKeySpec, payloadKeysFromEnv } from '../worker/codec';
 
 const dataDir = resolve(process.env.TUANWU_DATA_DIR ?? '.data');
 mkdirSync(dataDir, { recursive: true });
@@ -23,7 +24,14 @@ if (!process.env.TUANWU_ADMIN_TOKEN) {
   if (!existsSync(tokenFile)) writeFileSync(tokenFile, `tw_admin_${randomBytes(18).toString('base64url')}\n`, { mode: 0o600 });
   process.env.TUANWU_ADMIN_TOKEN = readFileSync(tokenFile, 'utf8').trim();
 }
+// The payload encryption key (PII in histories): from the environment, or generated once into the data folder.
+const keyFile = join(dataDir, 'payload-keys');
+if (!process.env.TUANWU_PAYLOAD_KEYS) {
+  if (!existsSync(keyFile)) writeFileSync(keyFile, `${newPayloadKeySpec('k1')}\n`, { mode: 0o600 });
+  process.env.TUANWU_PAYLOAD_KEYS = readFileSync(keyFile, 'utf8').trim();
+}
 const config = loadConfig();
+const payloadKeys = payloadKeysFromEnv();
 const log = (s: string) => console.log(`[tuanwu] ${s}`);
 
 let temporal: DevServer | undefined;
@@ -38,7 +46,13 @@ async function main() {
     const [host, port] = config.temporalAddress.split(':');
     if (host !== '127.0.0.1' && host !== 'localhost') throw new Error('a dev server is started only on loopback');
     log('starting the Temporal dev server (data in .data/temporal.db)...');
-    temporal = await startDevServer({ port: Number(port), uiPort: Number(process.env.TUANWU_TEMPORAL_UI_PORT ?? 8233), dbFile: join(dataDir, 'temporal.db'), log });
+    temporal = await startDevServer({
+      port: Number(port),
+      uiPort: Number(process.env.TUANWU_TEMPORAL_UI_PORT ?? 8233),
+      dbFile: join(dataDir, 'temporal.db'),
+      codecEndpoint: `http://${config.apiHost}:${config.apiPort}/codec`,
+      log,
+    });
     stops.push(() => temporal!.stop());
   }
 
@@ -54,14 +68,14 @@ async function main() {
   await migrate(db);
 
   const clientConnection = await Connection.connect({ address: config.temporalAddress });
-  const client = new Client({ connection: clientConnection, namespace: config.namespace });
+  const client = new Client({ connection: clientConnection, namespace: config.namespace, dataConverter: createDataConverter(payloadKeys) });
   stops.unshift(() => clientConnection.close());
-  const app = await buildApp({ db, client, config }, { logger: true });
+  const app = await buildApp({ db, client, config, payloadKeys }, { logger: true });
   stops.unshift(() => app.close());
 
   const nativeConnection = await NativeConnection.connect({ address: config.temporalAddress });
   log('bundling workflows and starting the worker...');
-  const worker = await createWorker({ connection: nativeConnection, namespace: config.namespace, taskQueue: config.taskQueue, db });
+  const worker = await createWorker({ connection: nativeConnection, namespace: config.namespace, taskQueue: config.taskQueue, db, payloadKeys });
   const running = worker.run();
   stops.unshift(async () => {
     worker.shutdown();

@@ -10,6 +10,7 @@ import { startThrowawayPostgres } from '../scripts/postgres';
 import { startDevServer } from '../scripts/temporal-server';
 import { freePort } from '../scripts/net';
 import { workflowsPath } from '../worker/index';
+import { failureConverterPath } from '../worker/codec';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -24,7 +25,7 @@ export default async function setup(project: TestProject) {
   const [pg, temporal, bundle] = await Promise.all([
     process.env.DATABASE_URL ? undefined : startThrowawayPostgres(),
     freePort().then((port) => startDevServer({ port, dbFile: join(dir, 'temporal.db') })),
-    bundleWorkflowCode({ workflowsPath, logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} } }),
+    bundleWorkflowCode({ workflowsPath, failureConverterPath, logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} } }),
   ]);
   const databaseUrl = process.env.DATABASE_URL ?? pg!.url;
   const db = createDb(databaseUrl, { max: 1 });

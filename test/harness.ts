@@ -11,6 +11,7 @@ import { createWorker } from '../worker/index';
 import type { Config } from '../domain/config';
 import { DEFAULT_CHECK_IN_TIMING, type StepTiming } from '../domain/durations';
 import { withIdCheckDigit } from '../domain/identifiers';
+import { createDataConverter, payloadKeysFromEnv } from '../worker/codec';
 
 // Workers log state changes at INFO; tests only want warnings.
 try {
@@ -20,6 +21,10 @@ try {
 }
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
+/** A fixed test key, so recorded histories replay in CI; never used outside tests. */
+export const TEST_PAYLOAD_KEYS = 'test1:' + Buffer.alloc(32, 7).toString('base64');
+export const payloadKeys = payloadKeysFromEnv({ TUANWU_PAYLOAD_KEYS: TEST_PAYLOAD_KEYS });
+export const dataConverter = createDataConverter(payloadKeys);
 
 export interface System {
   app: FastifyInstance;
@@ -33,7 +38,7 @@ export interface System {
 }
 
 export async function startSystem(opts: { checkIn?: Partial<StepTiming>; worker?: boolean } = {}): Promise<System> {
-  const env = await TestWorkflowEnvironment.createFromExistingServer({ address: inject('temporalAddress') });
+  const env = await TestWorkflowEnvironment.createFromExistingServer({ address: inject('temporalAddress'), client: { dataConverter } });
   const db = createDb(inject('databaseUrl'));
   const config: Config = {
     temporalAddress: inject('temporalAddress'),
@@ -43,9 +48,10 @@ export async function startSystem(opts: { checkIn?: Partial<StepTiming>; worker?
     apiHost: '127.0.0.1',
     apiPort: 0,
     adminToken: ADMIN_TOKEN,
+    uiOrigins: ['http://127.0.0.1:8233'],
     timing: { checkIn: { ...DEFAULT_CHECK_IN_TIMING, ...opts.checkIn } },
   };
-  const app = await buildApp({ db, client: env.client, config });
+  const app = await buildApp({ db, client: env.client, config, payloadKeys });
   let running: Promise<void> | undefined;
   const sys: System = {
     app,
@@ -57,6 +63,7 @@ export async function startSystem(opts: { checkIn?: Partial<StepTiming>; worker?
         connection: env.nativeConnection,
         taskQueue: config.taskQueue,
         db,
+        payloadKeys,
         workflowBundle: { codePath: inject('workflowBundlePath') },
       });
       running = sys.worker.run();

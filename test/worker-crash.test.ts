@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { call, eventually, profile, seedTree, startSystem, type System, type Tree } from './harness';
+import { call, eventually, profile, seedTree, startSystem, TEST_PAYLOAD_KEYS, type System, type Tree } from './harness';
 
 let sys: System;
 let tree: Tree;
@@ -18,6 +18,7 @@ function startWorkerProcess(): ChildProcess {
       TEMPORAL_ADDRESS: inject('temporalAddress'),
       TUANWU_TASK_QUEUE: sys.config.taskQueue,
       TUANWU_WORKFLOW_BUNDLE: inject('workflowBundlePath'),
+      TUANWU_PAYLOAD_KEYS: TEST_PAYLOAD_KEYS,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

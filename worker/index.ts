@@ -1,4 +1,5 @@
 import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import { createDataConverter, type PayloadKeys } from './codec';
 import { fileURLToPath } from 'node:url';
 import type { Db } from '../activities/db';
 import { createCheckInActivities } from '../activities/check-in';
@@ -15,8 +16,9 @@ export interface WorkerOptions {
   namespace?: string;
   taskQueue: string;
   db: Db;
-  /** A prebuilt bundle (tests build it once); otherwise the workflows are bundled at start. */
+  /** A prebuilt bundle (tests build it once, with the failure converter); otherwise bundled at start. */
   workflowBundle?: WorkflowBundleOption;
+  payloadKeys: PayloadKeys;
 }
 
 export async function createWorker(o: WorkerOptions): Promise<Worker> {
@@ -25,6 +27,7 @@ export async function createWorker(o: WorkerOptions): Promise<Worker> {
     namespace: o.namespace ?? 'default',
     taskQueue: o.taskQueue,
     activities: createActivities({ db: o.db }),
+    dataConverter: createDataConverter(o.payloadKeys),
     ...(o.workflowBundle ? { workflowBundle: o.workflowBundle } : { workflowsPath }),
   });
 }

@@ -3,6 +3,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { loadConfig } from '../domain/config';
 import { createDb, migrate } from '../activities/db';
 import { createWorker } from './index';
+import { payloadKeysFromEnv } from './codec';
 
 const config = loadConfig();
 if (!config.databaseUrl) throw new Error('DATABASE_URL is required to run a worker alone');
@@ -14,6 +15,7 @@ const worker = await createWorker({
   namespace: config.namespace,
   taskQueue: config.taskQueue,
   db,
+  payloadKeys: payloadKeysFromEnv(),
   workflowBundle: process.env.TUANWU_WORKFLOW_BUNDLE ? { codePath: process.env.TUANWU_WORKFLOW_BUNDLE } : undefined,
 });
 console.log(`worker: polling task queue ${config.taskQueue}`);
