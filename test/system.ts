@@ -1,0 +1,210 @@
+// A whole Tuanwu in-process: the real API, a real worker on its own task queue, the real Temporal server
+// and PostgreSQL. Free of vitest, so scripts (the history recorder) use it too.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
+import type { FastifyInstance } from 'fastify';
+import { createDb, type Db } from '../activities/db';
+import { buildApp } from '../api/app';
+import { createWorker } from '../worker/index';
+import type { Config } from '../domain/config';
+import { DEFAULT_CHECK_IN_TIMING, type StepTiming } from '../domain/durations';
+import { withIdCheckDigit } from '../domain/identifiers';
+import { createDataConverter, payloadKeysFromEnv } from '../worker/codec';
+
+// Workers log state changes at INFO; tests only want warnings.
+try {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+} catch {
+  /* already installed in this process */
+}
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
+/** A fixed test key, so recorded histories replay in CI; never used outside tests. */
+export const TEST_PAYLOAD_KEYS = 'test1:' + Buffer.alloc(32, 7).toString('base64');
+export const payloadKeys = payloadKeysFromEnv({ TUANWU_PAYLOAD_KEYS: TEST_PAYLOAD_KEYS });
+export const dataConverter = createDataConverter(payloadKeys);
+
+export interface System {
+  app: FastifyInstance;
+  db: Db;
+  env: TestWorkflowEnvironment;
+  config: Config;
+  worker?: Worker;
+  stop(): Promise<void>;
+  startWorker(): Promise<void>;
+  stopWorker(): Promise<void>;
+}
+
+export interface Where {
+  databaseUrl: string;
+  temporalAddress: string;
+  workflowBundlePath: string;
+}
+
+export async function startSystemAt(where: Where, opts: { checkIn?: Partial<StepTiming>; worker?: boolean } = {}): Promise<System> {
+  const env = await TestWorkflowEnvironment.createFromExistingServer({ address: where.temporalAddress, client: { dataConverter } });
+  const db = createDb(where.databaseUrl);
+  const config: Config = {
+    temporalAddress: where.temporalAddress,
+    namespace: 'default',
+    taskQueue: `test-${randomUUID()}`,
+    databaseUrl: where.databaseUrl,
+    apiHost: '127.0.0.1',
+    apiPort: 0,
+    adminToken: ADMIN_TOKEN,
+    uiOrigins: ['http://127.0.0.1:8233'],
+    timing: { checkIn: { ...DEFAULT_CHECK_IN_TIMING, ...opts.checkIn } },
+  };
+  const app = await buildApp({ db, client: env.client, config, payloadKeys });
+  let running: Promise<void> | undefined;
+  const sys: System = {
+    app,
+    db,
+    env,
+    config,
+    async startWorker() {
+      sys.worker = await createWorker({
+        connection: env.nativeConnection,
+        taskQueue: config.taskQueue,
+        db,
+        payloadKeys,
+        workflowBundle: { codePath: where.workflowBundlePath },
+      });
+      running = sys.worker.run();
+    },
+    async stopWorker() {
+      if (sys.worker && sys.worker.getState() === 'RUNNING') sys.worker.shutdown();
+      await running;
+      sys.worker = undefined;
+    },
+    async stop() {
+      await sys.stopWorker();
+      await app.close();
+      await db.destroy();
+      await env.teardown();
+    },
+  };
+  if (opts.worker !== false) await sys.startWorker();
+  return sys;
+}
+
+export interface CallResult<T = any> {
+  status: number;
+  body: T;
+}
+
+export async function call<T = any>(
+  app: FastifyInstance,
+  method: 'GET' | 'POST' | 'PATCH',
+  url: string,
+  token?: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<CallResult<T>> {
+  const res = await app.inject({
+    method,
+    url,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+    ...(body !== undefined ? { payload: body as object } : {}),
+  });
+  return { status: res.statusCode, body: res.body ? (res.json() as T) : (undefined as T) };
+}
+
+/** A unique, valid ID number of someone born on `birth` (YYYYMMDD). */
+export function idNumber(birth = '20000101'): string {
+  const seq = String(Math.floor(Math.random() * 1000)).padStart(3, '0');
+  const region = String(110000 + Math.floor(Math.random() * 89999)).slice(0, 6);
+  return withIdCheckDigit(`${region}${birth}${seq}`);
+}
+
+export function devNumber(): string {
+  return `D${randomBytes(8).toString('hex')}`;
+}
+
+export function profile(overrides: Record<string, unknown> = {}) {
+  return {
+    name: '张三',
+    idNumber: idNumber(`2000${String(1 + Math.floor(Math.random() * 12)).padStart(2, '0')}15`),
+    joinDate: '2016-05-04',
+    developmentNumber: devNumber(),
+    phone: '13800138000',
+    ...overrides,
+  };
+}
+
+/**
+ * province
+ * ├── city1 ── county1 ── school1 ── branch1, branch2
+ * └── city2 ── county2 ── branch3
+ */
+export interface Tree {
+  ids: Record<'province' | 'city1' | 'city2' | 'county1' | 'county2' | 'school1' | 'branch1' | 'branch2' | 'branch3', string>;
+  tokens: Record<'province' | 'city1' | 'county2' | 'school1' | 'sec1' | 'sec2' | 'sec3', string>;
+}
+
+export async function seedTree(app: FastifyInstance): Promise<Tree> {
+  const p = `t${randomBytes(4).toString('hex')}`;
+  const ids = {
+    province: `${p}-gd`,
+    city1: `${p}-sz`,
+    city2: `${p}-gz`,
+    county1: `${p}-ft`,
+    county2: `${p}-th`,
+    school1: `${p}-sch`,
+    branch1: `${p}-b1`,
+    branch2: `${p}-b2`,
+    branch3: `${p}-b3`,
+  };
+  const orgs = [
+    { id: ids.province, parentId: null, name: '团省委', kind: 'committee' },
+    { id: ids.city1, parentId: ids.province, name: '深圳团市委', kind: 'committee' },
+    { id: ids.city2, parentId: ids.province, name: '广州团市委', kind: 'committee' },
+    { id: ids.county1, parentId: ids.city1, name: '福田区团委', kind: 'committee' },
+    { id: ids.county2, parentId: ids.city2, name: '天河区团委', kind: 'committee' },
+    { id: ids.school1, parentId: ids.county1, name: '某中学团委', kind: 'committee' },
+    { id: ids.branch1, parentId: ids.school1, name: '高一(1)班团支部', kind: 'branch', contactPhone: '0755-12345678' },
+    { id: ids.branch2, parentId: ids.school1, name: '高一(2)班团支部', kind: 'branch', contactPhone: '0755-12345679' },
+    { id: ids.branch3, parentId: ids.county2, name: '某社区团支部', kind: 'branch', contactPhone: '020-12345678' },
+  ];
+  const imp = await call(app, 'POST', '/api/organizations/import', ADMIN_TOKEN, { organizations: orgs });
+  if (imp.status !== 200) throw new Error(`import failed: ${JSON.stringify(imp.body)}`);
+  const actor = async (role: string, orgId: string | null, label: string) => {
+    const r = await call(app, 'POST', '/api/actors', ADMIN_TOKEN, { role, orgId, label });
+    if (r.status !== 201) throw new Error(`actor failed: ${JSON.stringify(r.body)}`);
+    return r.body.token as string;
+  };
+  const tokens = {
+    province: await actor('province_admin', ids.province, 'province admin'),
+    city1: await actor('committee_admin', ids.city1, 'city1 admin'),
+    county2: await actor('committee_admin', ids.county2, 'county2 admin'),
+    school1: await actor('committee_admin', ids.school1, 'school1 admin'),
+    sec1: await actor('branch_secretary', ids.branch1, 'branch1 secretary'),
+    sec2: await actor('branch_secretary', ids.branch2, 'branch2 secretary'),
+    sec3: await actor('branch_secretary', ids.branch3, 'branch3 secretary'),
+  };
+  return { ids, tokens };
+}
+
+/** A fresh member actor (not yet linked to a member record); its first check-in links it. */
+export async function newMemberToken(app: FastifyInstance): Promise<string> {
+  const r = await call(app, 'POST', '/api/actors', ADMIN_TOKEN, { role: 'member', label: 'member' });
+  if (r.status !== 201) throw new Error(`actor failed: ${JSON.stringify(r.body)}`);
+  return r.body.token as string;
+}
+
+/** Polls until `check` returns a value (not undefined/false), or fails after `timeoutMs`. */
+export async function eventually<T>(check: () => Promise<T | undefined | false>, timeoutMs = 30_000, what = 'condition'): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined && v !== false) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
