@@ -21,6 +21,7 @@ import { checkInRoutes } from './check-ins';
 import { processRoutes } from './processes';
 import { memberRoutes } from './members';
 import { codecRoutes } from './codec';
+import { opsRoutes } from './ops';
 import type { PayloadKeys } from '../worker/codec';
 
 export interface AppDeps {
@@ -98,6 +99,7 @@ export async function buildApp(deps: AppDeps, opts: { logger?: boolean; logStrea
     await api.register(checkInRoutes(deps));
     await api.register(processRoutes(deps));
     await api.register(memberRoutes(deps));
+    await api.register(opsRoutes(deps));
   }, { prefix: '/api' });
 
   return app;

@@ -37,7 +37,8 @@ export type Action =
   | 'deadline.extend'
   | 'process.read'
   | 'member.read'
-  | 'member.update';
+  | 'member.update'
+  | 'ops.read';
 
 /** A grant: the role, and either the relations it holds for, or `self` (the member acting on their own record). */
 type Grant = { role: Role | 'system'; relations?: Relation[]; self?: true };
@@ -67,6 +68,7 @@ export const POLICY: Record<Action, Grant[]> = {
   'member.read': [{ role: 'member', self: true }, { role: 'branch_secretary', relations: ['own'] }, ...SUPERVISORS],
   // R5/R6: the member edits their own data; the secretary corrects it for their branch.
   'member.update': [{ role: 'member', self: true }, { role: 'branch_secretary', relations: ['own'] }],
+  'ops.read': [{ role: 'system' }, { role: 'province_admin' }],
 };
 
 export interface Target {

@@ -14,6 +14,9 @@ import { startEmbeddedPostgres, type RunningPostgres } from './postgres';
 import { seedDemo } from './demo';
 import { withIdCheckDigit } from '../domain/identifiers';
 import { createDataConverter, newPayloadKeySpec, payloadKeysFromEnv } from '../worker/codec';
+import { installWorkerRuntime } from '../worker/runtime';
+
+installWorkerRuntime('INFO');
 
 const dataDir = resolve(process.env.TUANWU_DATA_DIR ?? '.data');
 mkdirSync(dataDir, { recursive: true });

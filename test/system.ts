@@ -2,7 +2,8 @@
 // and PostgreSQL. Free of vitest, so scripts (the history recorder) use it too.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
+import type { Worker } from '@temporalio/worker';
+import { installWorkerRuntime } from '../worker/runtime';
 import type { FastifyInstance } from 'fastify';
 import { createDb, type Db } from '../activities/db';
 import { buildApp } from '../api/app';
@@ -12,12 +13,8 @@ import { DEFAULT_CHECK_IN_TIMING, type StepTiming } from '../domain/durations';
 import { withIdCheckDigit } from '../domain/identifiers';
 import { createDataConverter, payloadKeysFromEnv } from '../worker/codec';
 
-// Workers log state changes at INFO; tests only want warnings.
-try {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
-} catch {
-  /* already installed in this process */
-}
+// Workers log state changes at INFO; tests only want warnings (and record nondeterminism, as in production).
+installWorkerRuntime('WARN');
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 /** A fixed test key, so recorded histories replay in CI; never used outside tests. */

@@ -1,5 +1,6 @@
 import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { createDataConverter, type PayloadKeys } from './codec';
+import { recordProblemsTo } from './runtime';
 import { fileURLToPath } from 'node:url';
 import type { Db } from '../activities/db';
 import { createCheckInActivities } from '../activities/check-in';
@@ -22,6 +23,7 @@ export interface WorkerOptions {
 }
 
 export async function createWorker(o: WorkerOptions): Promise<Worker> {
+  recordProblemsTo(o.db);
   return Worker.create({
     connection: o.connection,
     namespace: o.namespace ?? 'default',

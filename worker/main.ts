@@ -4,6 +4,9 @@ import { loadConfig } from '../domain/config';
 import { createDb, migrate } from '../activities/db';
 import { createWorker } from './index';
 import { payloadKeysFromEnv } from './codec';
+import { installWorkerRuntime } from './runtime';
+
+installWorkerRuntime();
 
 const config = loadConfig();
 if (!config.databaseUrl) throw new Error('DATABASE_URL is required to run a worker alone');

@@ -2,6 +2,7 @@ import { Kysely, Migrator, PostgresDialect, type Migration, type Transaction } f
 import pg from 'pg';
 import type { Database, NewEvent } from './schema';
 import * as m0001 from './migrations/0001_init';
+import * as m0002 from './migrations/0002_workflow_problems';
 
 // Dates stay calendar dates ("2019-05-04"), and counts come back as numbers.
 pg.types.setTypeParser(1082, (v) => v);
@@ -17,7 +18,7 @@ export function createDb(databaseUrl: string, opts: { max?: number } = {}): Db {
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 
-const migrations: Record<string, Migration> = { '0001_init': m0001 };
+const migrations: Record<string, Migration> = { '0001_init': m0001, '0002_workflow_problems': m0002 };
 
 /** Applies pending migrations; safe to call from several processes at once (kysely takes a lock). */
 export async function migrate(db: Db): Promise<void> {

@@ -99,7 +99,17 @@ export interface IdempotentRequestsTable {
   created_at: CreatedAt;
 }
 
+export interface WorkflowProblemsTable {
+  run_id: string;
+  kind: string;
+  message: string;
+  occurrences: ColumnType<number, number | undefined, number>;
+  first_seen: CreatedAt;
+  last_seen: Timestamp;
+}
+
 export interface Database {
+  workflow_problems: WorkflowProblemsTable;
   organizations: OrganizationsTable;
   members: MembersTable;
   actors: ActorsTable;
