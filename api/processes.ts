@@ -1,5 +1,7 @@
 // Reading processes (read model) and deciding them (Temporal updates), for every kind of process.
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { AppDeps } from './app';
 import { authorize, type Action, type Principal } from '../domain/authz';
@@ -199,12 +201,21 @@ export function processRoutes({ db, client }: AppDeps): FastifyPluginAsyncZod {
         authorize(req.principal, action, { orgPath: row.org_path, memberId: row.member_id });
         if (row.closed_at) throw DomainError.conflict(`this ${kind} is already ${row.status}`);
         const cmd: DecisionCommand = { ...req.body, actorId: req.principal.actorId };
-        try {
-          const handle = client.workflow.getHandle(row.workflow_id, row.run_id ?? undefined);
-          const result = await handle.executeUpdate(decideUpdate, { args: [cmd] });
-          return { processId: row.id, ...result };
-        } catch (e) {
-          throw toDomainError(e, kind);
+        const handle = client.workflow.getHandle(row.workflow_id, row.run_id ?? undefined);
+        // One update id per request: if no worker admits it in time (e.g. all restarting), sending it again
+        // under the same id cannot apply it twice.
+        const updateId = randomUUID();
+        for (let attempt = 1; ; attempt++) {
+          try {
+            const result = await handle.executeUpdate(decideUpdate, { args: [cmd], updateId });
+            return { processId: row.id, ...result };
+          } catch (e) {
+            if (e instanceof WorkflowUpdateRPCTimeoutOrCancelledError && attempt < 3) continue;
+            if (e instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
+              throw new DomainError({ kind: 'unavailable', message: 'no worker confirmed the decision in time; send it again' });
+            }
+            throw toDomainError(e, kind);
+          }
         }
       },
     );

@@ -16,6 +16,7 @@ export const errorResponses = {
   404: ProblemResponse,
   409: ProblemResponse,
   422: ProblemResponse,
+  503: ProblemResponse,
 };
 
 export const IdParams = z.object({ id: z.string().min(1).max(100) });

@@ -1,6 +1,6 @@
 // One vocabulary of refusals, shared by the API (HTTP status) and workflows (update validators).
 
-export type ProblemKind = 'invalid' | 'unauthenticated' | 'forbidden' | 'not-found' | 'conflict' | 'rule';
+export type ProblemKind = 'invalid' | 'unauthenticated' | 'forbidden' | 'not-found' | 'conflict' | 'rule' | 'unavailable';
 
 export const HTTP_STATUS: Record<ProblemKind, number> = {
   invalid: 400,
@@ -9,6 +9,8 @@ export const HTTP_STATUS: Record<ProblemKind, number> = {
   'not-found': 404,
   conflict: 409,
   rule: 422,
+  /** Temporarily unable to confirm (no worker answered in time); safe to send again. */
+  unavailable: 503,
 };
 
 export interface FieldProblem {

@@ -24,7 +24,7 @@ export default async function setup(project: TestProject) {
   const dir = mkdtempSync(join(tmpdir(), 'tuanwu-test-'));
   const [pg, temporal, bundle] = await Promise.all([
     process.env.DATABASE_URL ? undefined : startThrowawayPostgres(),
-    freePort().then((port) => startDevServer({ port, dbFile: join(dir, 'temporal.db') })),
+    freePort().then((port) => startDevServer({ port })),
     bundleWorkflowCode({ workflowsPath, failureConverterPath, logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} } }),
   ]);
   const databaseUrl = process.env.DATABASE_URL ?? pg!.url;
