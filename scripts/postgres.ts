@@ -9,8 +9,8 @@ export interface RunningPostgres {
   url: string;
   dataDir?: string;
   stop(): Promise<void>;
-  /** Stops and starts the server again on the same port and data (for fault tests). */
-  restart?(): Promise<void>;
+  /** Stops the server, waits `downMs`, and starts it again on the same port and data (fault tests). */
+  restart?(opts?: { downMs?: number }): Promise<void>;
 }
 
 function pgBinDir(): string {
@@ -66,8 +66,9 @@ export async function startThrowawayPostgres(): Promise<RunningPostgres> {
   return {
     url: `postgres://tuanwu@127.0.0.1:${port}/tuanwu`,
     dataDir,
-    restart: async () => {
+    restart: async (opts = {}) => {
       await stop();
+      await new Promise((r) => setTimeout(r, opts.downMs ?? 0));
       await start();
     },
     stop: async () => {

@@ -13,8 +13,8 @@ import { DEFAULT_CHECK_IN_TIMING, type StepTiming } from '../domain/durations';
 import { withIdCheckDigit } from '../domain/identifiers';
 import { createDataConverter, payloadKeysFromEnv } from '../worker/codec';
 
-// Workers log state changes at INFO; tests only want warnings (and record nondeterminism, as in production).
-installWorkerRuntime('WARN');
+// Tests log only errors (retried activity failures are expected in fault tests); nondeterminism is still recorded.
+installWorkerRuntime('ERROR');
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 /** A fixed test key, so recorded histories replay in CI; never used outside tests. */
