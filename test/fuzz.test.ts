@@ -124,7 +124,7 @@ describe('API fuzzing', () => {
         const url =
           r.op.path.replace(/\{(\w+)\}/g, (_, n: string) => encodeURIComponent(String((r.path as Record<string, unknown>)[n] ?? 'x'))) +
           '?' +
-          new URLSearchParams(Object.entries(r.query as Record<string, unknown>).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)])).toString();
+          new URLSearchParams(Object.entries(r.query as Record<string, unknown>).map(([k, v]): [string, string] => [k, typeof v === 'string' ? v : JSON.stringify(v)])).toString();
         const res = await sys.app.inject({
           method: r.op.method as 'GET',
           url,

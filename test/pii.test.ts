@@ -77,7 +77,8 @@ describe('PII in Temporal histories', () => {
     });
     expect((await handle.result()).status).toBe('rejected');
     const { bytes, history } = await rawHistory(handle.workflowId);
-    const failed = history.events!.find((e) => e.activityTaskFailedEventAttributes)!.activityTaskFailedEventAttributes!;
+    // A remote activity's failure is an ActivityTaskFailed event; a local activity's, a marker.
+    const failed = history.events!.map((e) => e.activityTaskFailedEventAttributes ?? e.markerRecordedEventAttributes).find((a) => a?.failure)!;
     expect(failed.failure!.message).toBe('Encoded failure');
     expect(bytes.includes(Buffer.from('already recorded'))).toBe(false);
     expect(bytes.includes(Buffer.from(prof.idNumber))).toBe(false);

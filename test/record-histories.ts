@@ -1,6 +1,7 @@
 // `npm run record-histories`: runs each check-in path on a fresh dev server and PostgreSQL and saves the
 // workflow histories into test/histories/, which test/replay.test.ts replays against the current code.
-// Record again only for a new path; a change that breaks an existing history needs patched(), not a re-record.
+// Never re-record a generation: a change that breaks an existing history needs patched(); after a patch,
+// record a new generation (`npm run record-histories -- v3`) so both shapes keep replaying.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +19,8 @@ import { checkIn } from '../workflows/check-in';
 import { checkInWorkflowId } from '../domain/check-in';
 
 const out = join(import.meta.dirname, 'histories');
+/** The generation suffix: files of earlier generations stay, so every recorded shape keeps replaying. */
+const generation = process.argv[2] ?? 'v2';
 const dir = mkdtempSync(join(tmpdir(), 'tuanwu-record-'));
 const pg = await startThrowawayPostgres();
 const temporal = await startDevServer({ port: await freePort() });
@@ -36,8 +39,8 @@ try {
   const save = async (name: string, memberId: string) => {
     const handle = sys.env.client.workflow.getHandle(checkInWorkflowId(memberId));
     await handle.result();
-    writeFileSync(join(out, `${name}.json`), `${historyToJSON(await handle.fetchHistory())}\n`);
-    console.log(`recorded ${name}`);
+    writeFileSync(join(out, `${name}-${generation}.json`), `${historyToJSON(await handle.fetchHistory())}\n`);
+    console.log(`recorded ${name}-${generation}`);
   };
   const submit = async () => {
     const r = await call(sys.app, 'POST', '/api/check-ins', tree.tokens.sec1, { branchId: tree.ids.branch1, profile: profile() });

@@ -1,13 +1,13 @@
 // The check-in review (R1-R4): pending until the branch approves or returns it, or the member withdraws it;
 // reminded before and escalated after its 10-day deadline, which a committee above may extend.
 import {
-  ActivityFailure,
   ApplicationFailure,
   allHandlersFinished,
   condition,
   defineQuery,
   defineUpdate,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
@@ -17,14 +17,15 @@ import type { CheckInInput } from '../domain/check-in';
 import { DecisionCommand, type DecisionResult, type ProcessState, type ProcessStatus } from '../domain/processes';
 import { SA } from '../domain/search-attributes';
 import { DeadlineWatch } from './deadline';
-import { ACTIVITY_OPTIONS, deadlineHooks, refuse } from './common';
+import { ACTIVITY_OPTIONS, LOCAL_ACTIVITY_OPTIONS, applicationFailureIn, deadlineHooks, recorder, refuse } from './common';
 
 export const decideUpdate = defineUpdate<DecisionResult, [DecisionCommand]>('decide');
 export const stateQuery = defineQuery<ProcessState>('state');
 /** Early return: the API's start answers once the submission is recorded (or refused). */
 export const submittedUpdate = defineUpdate<{ processId: string; deadline: string }>('submitted');
 
-const acts = proxyActivities<CheckInActivities & ProcessActivities>(ACTIVITY_OPTIONS);
+const remote = proxyActivities<CheckInActivities & ProcessActivities>(ACTIVITY_OPTIONS);
+const local = proxyLocalActivities<CheckInActivities & ProcessActivities>(LOCAL_ACTIVITY_OPTIONS);
 
 const OUTCOME = { approve: 'approved', return: 'returned', withdraw: 'withdrawn' } as const;
 
@@ -69,7 +70,7 @@ export async function checkIn(input: CheckInInput): Promise<{ processId: string;
           { key: SA.overdue, value: watch.overdue },
         ]);
         await condition(() => recorded);
-        await acts.recordProcessEvent({
+        await recorder(remote, local).recordProcessEvent({
           key: `${input.processId}:extended:${round}`,
           processId: input.processId,
           memberId: input.memberId,
@@ -88,7 +89,7 @@ export async function checkIn(input: CheckInInput): Promise<{ processId: string;
         { key: SA.overdue, value: false },
       ]);
       await condition(() => recorded);
-      await acts.recordCheckInDecision({
+      await recorder(remote, local).recordCheckInDecision({
         key: `${input.processId}:decision`,
         processId: input.processId,
         memberId: input.memberId,
@@ -121,15 +122,16 @@ export async function checkIn(input: CheckInInput): Promise<{ processId: string;
   });
 
   try {
-    await acts.recordCheckInSubmitted({
+    await recorder(remote, local).recordCheckInSubmitted({
       input,
       submittedAt: new Date(submittedAt).toISOString(),
       deadline: new Date(watch.deadline).toISOString(),
     });
   } catch (e) {
     // The database refused it (e.g. a concurrent check-in took the ID number): nothing was written.
-    if (e instanceof ActivityFailure && e.cause instanceof ApplicationFailure && e.cause.type === 'conflict') {
-      refusal = e.cause;
+    const failure = applicationFailureIn(e);
+    if (failure?.type === 'conflict') {
+      refusal = failure;
       status = 'rejected';
       await condition(allHandlersFinished);
       return { processId: input.processId, status };

@@ -1,9 +1,17 @@
 // Helpers every process workflow shares: refusals for update validators, activity options, read-model hooks.
-import { ApplicationFailure, proxyActivities, upsertSearchAttributes, type ActivityOptions } from '@temporalio/workflow';
+import { ApplicationFailure, patched, proxyActivities, upsertSearchAttributes, type ActivityOptions, type LocalActivityOptions } from '@temporalio/workflow';
 import type { ProblemKind } from '../domain/errors';
 import type { ProcessActivities } from '../activities/processes';
 import type { DeadlineHooks } from './deadline';
 import { SA } from '../domain/search-attributes';
+
+/** The ApplicationFailure an activity (remote or local) failed with, wherever it sits in the cause chain. */
+export function applicationFailureIn(e: unknown): ApplicationFailure | undefined {
+  for (let c = e; c instanceof Error; c = (c as Error & { cause?: unknown }).cause) {
+    if (c instanceof ApplicationFailure) return c;
+  }
+  return undefined;
+}
 
 /** Refuses an update in its validator: nothing is written to history, and the caller gets kind and rule. */
 export function refuse(kind: ProblemKind, message: string, rule?: string): never {
@@ -15,6 +23,21 @@ export const ACTIVITY_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: ['InvariantViolation'] },
 };
+
+/** Local activities for the writes a caller waits on: they run inside the workflow task, saving round trips. */
+export const LOCAL_ACTIVITY_OPTIONS: LocalActivityOptions = {
+  startToCloseTimeout: '30 seconds',
+  localRetryThreshold: '10 seconds',
+  retry: ACTIVITY_OPTIONS.retry,
+};
+
+/**
+ * Patch `local-record-activities`: the writes a caller waits for (submission, decision, extension) became
+ * local activities. Histories recorded before it (test/histories/*-v1.json) replay through the old path.
+ */
+export function recorder<A extends object>(remote: A, local: A): A {
+  return patched('local-record-activities') ? local : remote;
+}
 
 const { recordProcessEvent } = proxyActivities<ProcessActivities>(ACTIVITY_OPTIONS);
 

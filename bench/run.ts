@@ -1,0 +1,353 @@
+// `npm run bench`: the five figures of issue 3, measured side by side in one run on a throw-away PostgreSQL
+// and an in-memory Temporal dev server on this machine. Prints a table; saves it under bench/results/.
+// Sizes: BENCH_E2E_N, BENCH_BULK_N, BENCH_ORGS, BENCH_PROCESSES, BENCH_OPEN_N, BENCH_DECISIONS, BENCH_CLIENTS.
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import { WithStartWorkflowOperation } from '@temporalio/client';
+import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import { createDb, migrate } from '../activities/db';
+import { startThrowawayPostgres } from '../scripts/postgres';
+import { startDevServer } from '../scripts/temporal-server';
+import { freePort } from '../scripts/net';
+import { failureConverterPath } from '../worker/codec';
+import { ADMIN_TOKEN, call, dataConverter, profile, startSystemAt, TEST_PAYLOAD_KEYS, type System } from '../test/system';
+import { bareDecide, bareProcess, bareSubmitted } from './workflows';
+import { checkIn } from '../workflows/check-in';
+import { checkInWorkflowId, type CheckInInput } from '../domain/check-in';
+import { pathIds } from '../domain/orgs';
+import { SA } from '../domain/search-attributes';
+import { pool, summarize } from './stats';
+
+const n = (name: string, d: number) => Number(process.env[name] ?? d);
+const SIZE = {
+  e2e: n('BENCH_E2E_N', 300),
+  bulk: n('BENCH_BULK_N', 10_000),
+  orgs: n('BENCH_ORGS', 50_000),
+  processes: n('BENCH_PROCESSES', 1_000_000),
+  open: n('BENCH_OPEN_N', 10_000),
+  decisions: n('BENCH_DECISIONS', 1000),
+  clients: n('BENCH_CLIENTS', 50),
+};
+const log = (s: string) => console.error(`[bench] ${s}`);
+const results: { figure: string; value: string; target: string; met: boolean | null; detail: Record<string, unknown> }[] = [];
+
+const dir = mkdtempSync(join(tmpdir(), 'tuanwu-bench-'));
+const pg = process.env.DATABASE_URL ? undefined : await startThrowawayPostgres();
+const databaseUrl = process.env.DATABASE_URL ?? pg!.url;
+const temporal = await startDevServer({ port: await freePort() });
+const setup = createDb(databaseUrl, { max: 1 });
+await migrate(setup);
+await setup.destroy();
+const bundle = await bundleWorkflowCode({
+  workflowsPath: join(import.meta.dirname, 'workflows.ts'),
+  failureConverterPath,
+  logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} },
+});
+const bundlePath = join(dir, 'bundle.js');
+writeFileSync(bundlePath, bundle.code);
+const where = { databaseUrl, temporalAddress: temporal.address, workflowBundlePath: bundlePath };
+const sys: System = await startSystemAt(where);
+const client = sys.env.client;
+
+try {
+  const tree = await seedTree(sys);
+  await figure1(tree);
+  await figure2(tree);
+  await figure3(tree);
+  await figure5(tree);
+  await figure4(tree);
+} catch (e) {
+  console.error('bench failed:', e, (e as { cause?: unknown }).cause);
+  process.exitCode = 1;
+} finally {
+  await sys.stop();
+  await temporal.stop();
+  await pg?.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
+report();
+
+interface BenchTree {
+  branches: { id: string; path: string; parent: string }[];
+  cities: string[];
+  counties: string[];
+  sec: string;
+  secBranch: string;
+  tokens: { city: string[]; county: string[] };
+}
+
+/** A province of BENCH_ORGS organizations: 20 cities, 10 counties each, schools, and branches below them. */
+async function seedTree(s: System): Promise<BenchTree> {
+  const t0 = Date.now();
+  const rows: { id: string; parent_id: string | null; path: string; depth: number; name: string; kind: 'committee' | 'branch'; special_kind: 'none'; contact_phone: string }[] = [];
+  const add = (id: string, parent: (typeof rows)[number] | null, kind: 'committee' | 'branch') => {
+    const row = { id, parent_id: parent?.id ?? null, path: `${parent?.path ?? ''}${id}/`, depth: (parent?.depth ?? -1) + 1, name: id, kind, special_kind: 'none' as const, contact_phone: '020-12345678' };
+    rows.push(row);
+    return row;
+  };
+  const province = add('bp', null, 'committee');
+  const cities = Array.from({ length: 20 }, (_, c) => add(`bp-c${c}`, province, 'committee'));
+  const counties = cities.flatMap((city, c) => Array.from({ length: 10 }, (_, k) => add(`bp-c${c}-k${k}`, city, 'committee')));
+  const perCounty = Math.max(1, Math.floor((SIZE.orgs - rows.length) / counties.length / 25));
+  const branches: BenchTree['branches'] = [];
+  for (const county of counties) {
+    for (let sc = 0; sc < perCounty; sc++) {
+      const school = add(`${county.id}-s${sc}`, county, 'committee');
+      for (let b = 0; b < 24; b++) {
+        const br = add(`${school.id}-b${b}`, school, 'branch');
+        branches.push({ id: br.id, path: br.path, parent: school.id });
+      }
+    }
+  }
+  for (let i = 0; i < rows.length; i += 5000) await s.db.insertInto('organizations').values(rows.slice(i, i + 5000)).execute();
+  const token = async (role: string, orgId: string) => (await call(s.app, 'POST', '/api/actors', ADMIN_TOKEN, { role, orgId, label: 'bench' })).body.token as string;
+  const secBranch = branches[0]!.id;
+  const tokens = { city: await Promise.all(cities.map((c) => token('committee_admin', c.id))), county: await Promise.all(counties.slice(0, 20).map((c) => token('committee_admin', c.id))) };
+  log(`seeded ${rows.length} organizations (${branches.length} branches) in ${Date.now() - t0} ms`);
+  return { branches, cities: cities.map((c) => c.id), counties: counties.map((c) => c.id), sec: await token('branch_secretary', secBranch), secBranch, tokens };
+}
+
+/** 1. Check-ins started, approved and visible in the read model, against a bare workflow of the same shape. */
+async function figure1(t: BenchTree) {
+  const bareQueue = `bare-${randomUUID()}`;
+  const bareWorker = await Worker.create({
+    connection: sys.env.nativeConnection,
+    taskQueue: bareQueue,
+    workflowBundle: { codePath: bundlePath },
+    activities: { bareRecord: async () => {} },
+    dataConverter: { payloadCodecs: dataConverter.payloadCodecs, failureConverterPath },
+  });
+  const bareRunning = bareWorker.run();
+  const bare = async (count: number) => {
+    const t0 = Date.now();
+    await pool([...Array(count).keys()], 20, async () => {
+      const op = new WithStartWorkflowOperation(bareProcess, { workflowId: `bare-${randomUUID()}`, taskQueue: bareQueue, workflowIdConflictPolicy: 'FAIL' });
+      await client.workflow.executeUpdateWithStart(bareSubmitted, { startWorkflowOperation: op });
+      const handle = await op.workflowHandle();
+      await handle.executeUpdate(bareDecide, { args: ['approve'] });
+    });
+    return (count * 1000) / (Date.now() - t0);
+  };
+  const tuanwu = async (count: number) => {
+    const t0 = Date.now();
+    await pool([...Array(count).keys()], 20, async () => {
+      const r = await call(sys.app, 'POST', '/api/check-ins', t.sec, { branchId: t.secBranch, profile: profile() });
+      if (r.status !== 201) throw new Error(JSON.stringify(r.body));
+      const d = await call(sys.app, 'POST', `/api/processes/${r.body.processId}/decisions`, t.sec, { action: 'approve' });
+      if (d.status !== 200) throw new Error(JSON.stringify(d.body));
+      const row = await sys.db.selectFrom('processes').select('status').where('id', '=', r.body.processId).executeTakeFirstOrThrow();
+      if (row.status !== 'approved') throw new Error('not visible');
+    });
+    return (count * 1000) / (Date.now() - t0);
+  };
+  await bare(30);
+  await tuanwu(30); // warm-up
+  // Alternate, so both see the same machine state; report the mean of two rounds each.
+  const rates = { bare: [] as number[], tuanwu: [] as number[] };
+  for (let round = 0; round < 2; round++) {
+    rates.bare.push(await bare(SIZE.e2e));
+    rates.tuanwu.push(await tuanwu(SIZE.e2e));
+  }
+  bareWorker.shutdown();
+  await bareRunning;
+  const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
+  const ratio = mean(rates.tuanwu) / mean(rates.bare);
+  results.push({
+    figure: '1. end-to-end check-ins/s (ratio to bare Temporal)',
+    value: `${mean(rates.tuanwu).toFixed(1)}/s vs ${mean(rates.bare).toFixed(1)}/s = ${ratio.toFixed(2)}`,
+    target: 'ratio >= 0.8',
+    met: ratio >= 0.8,
+    detail: { n: SIZE.e2e, concurrency: 20, rates },
+  });
+  log(`figure 1 done: ratio ${ratio.toFixed(2)}`);
+}
+
+/** 2. Bulk start from a roster: BENCH_BULK_N workflows started (with 2% marked overdue, for figure 3's visibility side). */
+async function figure2(t: BenchTree) {
+  const roster = Array.from({ length: SIZE.bulk }, (_, i) => ({ branch: t.branches[(i * 7919) % t.branches.length]!, profile: profile(), overdue: i % 50 === 0 }));
+  const queue = `bulk-${randomUUID()}`; // no worker polls it: this measures what the server accepts
+  const t0 = Date.now();
+  await pool(roster, 100, async (r) => {
+    const memberId = randomUUID();
+    const input: CheckInInput = {
+      processId: randomUUID(),
+      memberId,
+      branchId: r.branch.id,
+      branchPath: r.branch.path,
+      parentOrgId: r.branch.parent,
+      submittedBy: 'bench',
+      linkActorId: null,
+      profile: r.profile,
+      timing: sys.config.timing.checkIn,
+    };
+    await client.workflow.start(checkIn, {
+      workflowId: checkInWorkflowId(memberId),
+      taskQueue: queue,
+      args: [input],
+      typedSearchAttributes: [
+        { key: SA.kind, value: 'check-in' },
+        { key: SA.org, value: r.branch.id },
+        { key: SA.orgPath, value: pathIds(r.branch.path) },
+        { key: SA.status, value: 'pending' },
+        { key: SA.overdue, value: r.overdue },
+      ],
+    });
+  });
+  const rate = (SIZE.bulk * 1000) / (Date.now() - t0);
+  results.push({ figure: '2. bulk start from a roster (starts/s)', value: `${rate.toFixed(0)}/s (${SIZE.bulk} in ${((Date.now() - t0) / 1000).toFixed(1)} s)`, target: '>= 200/s', met: rate >= 200, detail: { n: SIZE.bulk, concurrency: 100, note: 'check-in workflows; transfers reuse this path when they land' } });
+  log(`figure 2 done: ${rate.toFixed(0)} starts/s`);
+}
+
+/** 3. "Overdue in my subtree" on a read model of BENCH_PROCESSES rows, against Temporal visibility on the bulk set. */
+async function figure3(t: BenchTree) {
+  const t0 = Date.now();
+  await sql`create temp table bench_branches as select (row_number() over ()) - 1 as n, id, path from organizations where id like 'bp-%' and kind = 'branch'`.execute(sys.db);
+  await sql`insert into processes (id, kind, workflow_id, member_id, org_id, org_path, status, step, step_since, deadline, overdue, started_at, closed_at, updated_at)
+    select gen_random_uuid(), 'check-in', 'seed-' || g, null, b.id, b.path,
+      case when r < 0.90 then 'approved' else 'pending' end,
+      case when r < 0.90 then 'closed' else 'branch-review' end,
+      now() - (g % 1000) * interval '1 minute', now() + interval '3 days', r >= 0.98,
+      now() - (g % 1000) * interval '1 minute', case when r < 0.90 then now() else null end, now()
+    from (select g, random() as r from generate_series(1, ${SIZE.processes}) g) s
+    join bench_branches b on b.n = s.g % (select count(*) from bench_branches)`.execute(sys.db);
+  await sql`analyze processes`.execute(sys.db);
+  log(`seeded ${SIZE.processes} processes in ${Date.now() - t0} ms`);
+
+  const admins = [...t.tokens.city, ...t.tokens.county];
+  const readModel: number[] = [];
+  let emptyAnswers = 0;
+  for (let i = 0; i < 20; i++) await call(sys.app, 'GET', '/api/processes?overdue=true', admins[i % admins.length]); // warm-up
+  for (let i = 0; i < 400; i++) {
+    const s = performance.now();
+    const r = await call(sys.app, 'GET', '/api/processes?overdue=true&limit=50', admins[i % admins.length]);
+    readModel.push(performance.now() - s);
+    if (r.status !== 200) throw new Error(`failed supervisor query: ${r.status}`);
+    if (r.body.items.length === 0) emptyAnswers += 1;
+  }
+  const vis: number[] = [];
+  const orgs = [...t.cities, ...t.counties.slice(0, 20)];
+  for (let i = 0; i < 100; i++) {
+    const s = performance.now();
+    const page = await client.workflowService.listWorkflowExecutions({ namespace: 'default', pageSize: 50, query: `TuanwuOrgPath = '${orgs[i % orgs.length]}' AND TuanwuOverdue = true` });
+    vis.push(performance.now() - s);
+    if (i === 0 && page.executions.length === 0) log('warning: visibility found nothing on its first query');
+  }
+  const rm = summarize(readModel);
+  const v = summarize(vis);
+  results.push({
+    figure: `3. supervisor query, overdue in my subtree (read model: ${SIZE.processes} processes, ${t.branches.length + 221} orgs)`,
+    value: `p50 ${rm.p50.toFixed(1)} ms, p95 ${rm.p95.toFixed(1)} ms; visibility (${SIZE.bulk} workflows) p50 ${v.p50.toFixed(1)} ms, p95 ${v.p95.toFixed(1)} ms; ratio p95 ${(v.p95 / rm.p95).toFixed(2)}`,
+    target: 'p95 <= 20 ms',
+    met: rm.p95 <= 20,
+    detail: { readModel: rm, visibility: v, emptyAnswers, note: 'through the HTTP handler (auth + query), in-process inject' },
+  });
+  log('figure 3 done');
+}
+
+/** 5. Approvals from BENCH_CLIENTS concurrent HTTP clients against the listening API. */
+async function figure5(t: BenchTree) {
+  const pending = await pool([...Array(SIZE.decisions).keys()], 20, async () => {
+    const r = await call(sys.app, 'POST', '/api/check-ins', t.sec, { branchId: t.secBranch, profile: profile() });
+    if (r.status !== 201) throw new Error(JSON.stringify(r.body));
+    return r.body.processId as string;
+  });
+  await sys.app.listen({ host: '127.0.0.1', port: 0 });
+  const base = `http://127.0.0.1:${(sys.app.server.address() as { port: number }).port}`;
+  const latencies: number[] = [];
+  let failures = 0;
+  const t0 = performance.now();
+  await pool(pending, SIZE.clients, async (id) => {
+    const s = performance.now();
+    const res = await fetch(`${base}/api/processes/${id}/decisions`, { method: 'POST', headers: { authorization: `Bearer ${t.sec}`, 'content-type': 'application/json' }, body: '{"action":"approve"}' });
+    await res.arrayBuffer();
+    latencies.push(performance.now() - s);
+    if (res.status !== 200) failures += 1;
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  const st = summarize(latencies);
+  results.push({
+    figure: `5. decision API, ${SIZE.clients} concurrent clients`,
+    value: `p50 ${st.p50.toFixed(1)} ms, p95 ${st.p95.toFixed(1)} ms, ${(SIZE.decisions / seconds).toFixed(0)} approvals/s, ${failures} failed`,
+    target: 'p95 <= 50 ms',
+    met: st.p95 <= 50 && failures === 0,
+    detail: { ...st, n: SIZE.decisions },
+  });
+  log('figure 5 done');
+}
+
+/** 4. BENCH_OPEN_N open check-ins with pending timers on a worker process of their own: its RSS, and timer lag. */
+async function figure4(t: BenchTree) {
+  const queue = `open-${randomUUID()}`;
+  const child = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
+    env: { ...process.env, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporal.address, TUANWU_TASK_QUEUE: queue, TUANWU_WORKFLOW_BUNDLE: bundlePath, TUANWU_PAYLOAD_KEYS: TEST_PAYLOAD_KEYS },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve) => child.stdout!.on('data', (d: Buffer) => d.toString().includes('polling') && resolve()));
+  let rss = 0;
+  const sampler = setInterval(() => {
+    try {
+      const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0);
+      rss = Math.max(rss, kb * 1024);
+    } catch {
+      /* exited */
+    }
+  }, 500);
+  // Each process gets a reminder REMIND_AFTER after its start, and its deadline long after the run.
+  const startWindowMs = Math.max(30_000, SIZE.open * 6);
+  const timing = { deadlineMs: 3_600_000, reminderOffsetsMs: [3_600_000 - startWindowMs], escalationIntervalMs: 86_400_000 };
+  const t0 = Date.now();
+  const ids = await pool([...Array(SIZE.open).keys()], 100, async (i) => {
+    const branch = t.branches[(i * 31) % t.branches.length]!;
+    const memberId = randomUUID();
+    const processId = randomUUID();
+    await client.workflow.start(checkIn, {
+      workflowId: checkInWorkflowId(memberId),
+      taskQueue: queue,
+      args: [{ processId, memberId, branchId: branch.id, branchPath: branch.path, parentOrgId: branch.parent, submittedBy: 'bench', linkActorId: null, profile: profile(), timing }],
+    });
+    return processId;
+  });
+  log(`figure 4: ${SIZE.open} open check-ins started in ${Date.now() - t0} ms; waiting for their reminders`);
+  const expected = ids.length;
+  const deadline = Date.now() + startWindowMs * 3 + 120_000;
+  let fired = 0;
+  while (Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 2000));
+    fired = (await sql<{ n: number }>`select count(*)::int as n from events e join processes p on p.id = e.process_id where e.type = 'deadline.reminder' and p.org_path like 'bp/%' and p.kind = 'check-in' and p.deadline - p.started_at = interval '1 hour'`.execute(sys.db)).rows[0]!.n;
+    if (fired >= expected) break;
+  }
+  clearInterval(sampler);
+  const lags = (
+    await sql<{ lag: number }>`select extract(epoch from (e.occurred_at - (p.started_at + (p.deadline - p.started_at) - ${`${timing.reminderOffsetsMs[0]} milliseconds`}::interval))) * 1000 as lag
+      from events e join processes p on p.id = e.process_id where e.type = 'deadline.reminder' and p.deadline - p.started_at = interval '1 hour'`.execute(sys.db)
+  ).rows.map((r) => Number(r.lag));
+  child.kill('SIGTERM');
+  const st = summarize(lags);
+  results.push({
+    figure: `4. open processes with pending timers (N=${SIZE.open})`,
+    value: `worker RSS max ${(rss / 2 ** 20).toFixed(0)} MiB; timer lag p50 ${st.p50.toFixed(0)} ms, p99 ${st.p99.toFixed(0)} ms (${fired}/${expected} fired)`,
+    target: 'RSS <= 1 GiB, p99 lag <= 1 s',
+    met: rss <= 2 ** 30 && st.p99 <= 1000 && fired >= expected,
+    detail: { n: SIZE.open, rssBytes: rss, lag: st, note: 'lag = reminder event committed minus its scheduled time (timer + workflow task + activity + transaction)' },
+  });
+  log('figure 4 done');
+}
+
+function report() {
+  const rows = results.map((r) => [r.figure, r.value, r.target, r.met === null ? '-' : r.met ? 'met' : 'MISSED']);
+  const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i]!.length), ['figure', 'measured', 'target', ''][i]!.length));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ');
+  console.log(line(['figure', 'measured', 'target', '']));
+  console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
+  for (const r of rows) console.log(line(r));
+  mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });
+  const file = join(import.meta.dirname, 'results', `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  const payload = { at: new Date().toISOString(), machine: { cpus: (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency, node: process.version }, sizes: SIZE, results };
+  writeFileSync(file, `${JSON.stringify(payload, null, 2)}\n`);
+  writeFileSync(join(import.meta.dirname, 'results', 'latest.json'), `${JSON.stringify(payload, null, 2)}\n`);
+  console.log(`saved ${file}`);
+}
