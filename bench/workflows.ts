@@ -1,13 +1,14 @@
 // Workflows for the benchmarks: the real ones, and a bare workflow with the same shape as the check-in
 // (start with an early-return update, one activity, a decision update, one activity) but no domain work.
-import { allHandlersFinished, condition, defineUpdate, proxyActivities, setHandler } from '@temporalio/workflow';
+import { allHandlersFinished, condition, defineUpdate, proxyLocalActivities, setHandler } from '@temporalio/workflow';
 
 export { checkIn } from '../workflows/index';
 
 export const bareSubmitted = defineUpdate<string>('submitted');
 export const bareDecide = defineUpdate<string, [string]>('decide');
 
-const { bareRecord } = proxyActivities<{ bareRecord(step: string): Promise<void> }>({ startToCloseTimeout: '30 seconds' });
+// The same kind of activity as the check-in's recorded steps (local), doing nothing.
+const { bareRecord } = proxyLocalActivities<{ bareRecord(step: string): Promise<void> }>({ startToCloseTimeout: '30 seconds' });
 
 export async function bareProcess(): Promise<string> {
   let recorded = false;

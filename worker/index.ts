@@ -20,6 +20,8 @@ export interface WorkerOptions {
   /** A prebuilt bundle (tests build it once, with the failure converter); otherwise bundled at start. */
   workflowBundle?: WorkflowBundleOption;
   payloadKeys: PayloadKeys;
+  /** Workflows kept in memory between tasks; the rest replay from history when they wake (bounds RSS). */
+  maxCachedWorkflows?: number;
 }
 
 export async function createWorker(o: WorkerOptions): Promise<Worker> {
@@ -30,6 +32,7 @@ export async function createWorker(o: WorkerOptions): Promise<Worker> {
     taskQueue: o.taskQueue,
     activities: createActivities({ db: o.db }),
     dataConverter: createDataConverter(o.payloadKeys),
+    ...(o.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: o.maxCachedWorkflows } : {}),
     ...(o.workflowBundle ? { workflowBundle: o.workflowBundle } : { workflowsPath }),
   });
 }

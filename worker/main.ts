@@ -19,6 +19,7 @@ const worker = await createWorker({
   taskQueue: config.taskQueue,
   db,
   payloadKeys: payloadKeysFromEnv(),
+  maxCachedWorkflows: process.env.TUANWU_MAX_CACHED_WORKFLOWS ? Number(process.env.TUANWU_MAX_CACHED_WORKFLOWS) : undefined,
   workflowBundle: process.env.TUANWU_WORKFLOW_BUNDLE ? { codePath: process.env.TUANWU_WORKFLOW_BUNDLE } : undefined,
 });
 console.log(`worker: polling task queue ${config.taskQueue}`);

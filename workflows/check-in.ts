@@ -14,10 +14,10 @@ import {
 import type { CheckInActivities } from '../activities/check-in';
 import type { ProcessActivities } from '../activities/processes';
 import type { CheckInInput } from '../domain/check-in';
-import { DecisionCommand, type DecisionResult, type ProcessState, type ProcessStatus } from '../domain/processes';
+import type { DecisionCommand, DecisionResult, ProcessState, ProcessStatus } from '../domain/processes';
 import { SA } from '../domain/search-attributes';
 import { DeadlineWatch } from './deadline';
-import { ACTIVITY_OPTIONS, LOCAL_ACTIVITY_OPTIONS, applicationFailureIn, deadlineHooks, recorder, refuse } from './common';
+import { ACTIVITY_OPTIONS, LOCAL_ACTIVITY_OPTIONS, applicationFailureIn, deadlineHooks, decisionShapeProblem, recorder, refuse } from './common';
 
 export const decideUpdate = defineUpdate<DecisionResult, [DecisionCommand]>('decide');
 export const stateQuery = defineQuery<ProcessState>('state');
@@ -102,8 +102,8 @@ export async function checkIn(input: CheckInInput): Promise<{ processId: string;
     },
     {
       validator: (cmd) => {
-        const parsed = DecisionCommand.safeParse(cmd);
-        if (!parsed.success) refuse('invalid', `bad decision: ${parsed.error.message}`);
+        const shape = decisionShapeProblem(cmd);
+        if (shape) refuse('invalid', `bad decision: ${shape}`);
         if (status !== 'pending') refuse('conflict', `this check-in is already ${status}`);
         if (cmd.action === 'return' && !cmd.reason) refuse('rule', 'a returned check-in needs a reason', 'R2');
         if (cmd.action === 'extend') {

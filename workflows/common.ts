@@ -3,6 +3,7 @@ import { ApplicationFailure, patched, proxyActivities, upsertSearchAttributes, t
 import type { ProblemKind } from '../domain/errors';
 import type { ProcessActivities } from '../activities/processes';
 import type { DeadlineHooks } from './deadline';
+import type { DecisionCommand } from '../domain/processes';
 import { SA } from '../domain/search-attributes';
 
 /** The ApplicationFailure an activity (remote or local) failed with, wherever it sits in the cause chain. */
@@ -10,6 +11,23 @@ export function applicationFailureIn(e: unknown): ApplicationFailure | undefined
   for (let c = e; c instanceof Error; c = (c as Error & { cause?: unknown }).cause) {
     if (c instanceof ApplicationFailure) return c;
   }
+  return undefined;
+}
+
+const DECISION_ACTIONS = ['approve', 'return', 'withdraw', 'extend'];
+
+/**
+ * The decision's shape, checked in the update validator. The API parsed it with zod (DecisionBody) already;
+ * zod itself stays out of the workflow bundle, whose modules are evaluated again for every workflow run
+ * and replay (zod's initialisation showed up as a large share of the workflow thread's CPU in the bench).
+ */
+export function decisionShapeProblem(cmd: unknown): string | undefined {
+  const c = cmd as Partial<Record<keyof DecisionCommand, unknown>> | null;
+  if (!c || typeof c !== 'object') return 'not an object';
+  if (!DECISION_ACTIONS.includes(c.action as string)) return `unknown action ${String(c.action)}`;
+  if (typeof c.actorId !== 'string' || c.actorId === '') return 'actorId missing';
+  if (c.reason !== undefined && typeof c.reason !== 'string') return 'reason must be text';
+  if (c.until !== undefined && (typeof c.until !== 'string' || Number.isNaN(Date.parse(c.until)))) return 'until must be a date-time';
   return undefined;
 }
 
