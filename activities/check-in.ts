@@ -2,7 +2,8 @@
 import { activityInfo } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { recordOnce, type Db } from './db';
-import { applyProcessPatch, insertNotifications } from './processes';
+import { sql } from 'kysely';
+import { applyProcessPatch } from './processes';
 import type { CheckInInput } from '../domain/check-in';
 
 export interface SubmittedInput {
@@ -118,15 +119,26 @@ export function createCheckInActivities(deps: { db: Db }) {
             .where('locked_at', 'is', null)
             .execute();
           await applyProcessPatch(tx, d.processId, { status: d.outcome, step: 'closed', closed: true }, now);
-          const actors = await tx.selectFrom('actors').select('id').where('member_id', '=', d.memberId).execute();
           const message =
             d.outcome === 'returned' ? `Your check-in was returned: ${d.reason ?? ''}` : `Your check-in was ${d.outcome}.`;
-          await insertNotifications(
-            tx,
-            d.key,
-            d.processId,
-            actors.map((a) => ({ recipientActorId: a.id, kind: 'decision' as const, message })),
-          );
+          // One notification per actor of the member, in the same statement that finds them.
+          await tx
+            .insertInto('notifications')
+            .columns(['idempotency_key', 'recipient_actor_id', 'kind', 'process_id', 'message'])
+            .expression((eb) =>
+              eb
+                .selectFrom('actors')
+                .select([
+                  sql<string>`${d.key} || '#' || actors.id`.as('idempotency_key'),
+                  'actors.id',
+                  sql<string>`'decision'`.as('kind'),
+                  sql<string>`${d.processId}::uuid`.as('process_id'),
+                  sql<string>`${message}`.as('message'),
+                ])
+                .where('actors.member_id', '=', d.memberId),
+            )
+            .onConflict((oc) => oc.column('idempotency_key').doNothing())
+            .execute();
         },
       );
     },

@@ -44,7 +44,13 @@ export function checkInRoutes({ db, client, config }: AppDeps): FastifyPluginAsy
           if (replay) return reply.code(replay.statusCode).send(replay.response as z.infer<typeof CheckInCreated>);
         }
 
-        const branch = await db.selectFrom('organizations').selectAll().where('id', '=', body.branchId).executeTakeFirst();
+        const wanted = body.memberId ?? (p.role === 'member' ? p.memberId : null);
+        // Independent lookups, in parallel: the branch, the record holding this ID number, the one asked for.
+        const [branch, byIdNumber, asked] = await Promise.all([
+          db.selectFrom('organizations').selectAll().where('id', '=', body.branchId).executeTakeFirst(),
+          db.selectFrom('members').selectAll().where('id_number', '=', body.profile.idNumber).executeTakeFirst(),
+          wanted ? db.selectFrom('members').selectAll().where('id', '=', wanted).executeTakeFirst() : Promise.resolve(undefined),
+        ]);
         if (!branch) throw DomainError.rule('R1', 'no such branch', [{ field: 'body.branchId', message: 'unknown organization', rule: 'R1' }]);
         if (branch.kind !== 'branch') {
           throw DomainError.rule('R1', 'members check in to a branch, not to a committee', [
@@ -59,9 +65,7 @@ export function checkInRoutes({ db, client, config }: AppDeps): FastifyPluginAsy
         const problems = profileRuleProblems(body.profile, new Date());
         if (problems.length > 0) throw DomainError.rule(problems[0]!.rule!, problems.map((x) => x.message).join('; '), problems);
 
-        const wanted = body.memberId ?? (p.role === 'member' ? p.memberId : null);
-        const byIdNumber = await db.selectFrom('members').selectAll().where('id_number', '=', body.profile.idNumber).executeTakeFirst();
-        const existing = wanted ? await db.selectFrom('members').selectAll().where('id', '=', wanted).executeTakeFirst() : byIdNumber;
+        const existing = wanted ? asked : byIdNumber;
         if (wanted && !existing && body.memberId) throw DomainError.notFound('member not found');
         if (byIdNumber && existing && byIdNumber.id !== existing.id) {
           throw DomainError.conflict('this ID number belongs to another member record', 'R2');

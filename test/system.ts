@@ -11,6 +11,7 @@ import { createWorker } from '../worker/index';
 import type { Config } from '../domain/config';
 import { DEFAULT_CHECK_IN_TIMING, type StepTiming } from '../domain/durations';
 import { withIdCheckDigit } from '../domain/identifiers';
+import { checkInWorkflowId } from '../domain/check-in';
 import { createDataConverter, payloadKeysFromEnv } from '../worker/codec';
 
 // Tests log only errors (retried activity failures are expected in fault tests); nondeterminism is still recorded.
@@ -204,4 +205,32 @@ export async function eventually<T>(check: () => Promise<T | undefined | false>,
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/**
+ * After any fault: each process completed approved, its event log matches the workflow's own counts
+ * (nothing lost, nothing written twice), and the read model and member record agree with the log.
+ */
+export async function expectApprovedAndConsistent(sys: System, created: { processId: string; memberId: string }[]): Promise<string[]> {
+  const problems: string[] = [];
+  for (const c of created) {
+    const handle = sys.env.client.workflow.getHandle(checkInWorkflowId(c.memberId));
+    const result = (await handle.result()) as { processId: string; status: string };
+    if (result.status !== 'approved' || result.processId !== c.processId) problems.push(`${c.processId}: result ${JSON.stringify(result)}`);
+    const state = (await handle.query('state')) as { remindersSent: number; escalations: number };
+    const events = await sys.db.selectFrom('events').select('type').where('process_id', '=', c.processId).execute();
+    const count = (t: string) => events.filter((e) => e.type === t).length;
+    const expect = (what: string, got: unknown, want: unknown) => got !== want && problems.push(`${c.processId}: ${what} ${String(got)}, expected ${String(want)}`);
+    expect('submitted events', count('check-in.submitted'), 1);
+    expect('approved events', count('check-in.approved'), 1);
+    expect('reminder events', count('deadline.reminder'), state.remindersSent);
+    expect('overdue+escalation events', count('deadline.overdue') + count('deadline.escalated'), state.escalations);
+    const row = await sys.db.selectFrom('processes').selectAll().where('id', '=', c.processId).executeTakeFirstOrThrow();
+    expect('read-model status', row.status, 'approved');
+    expect('read-model overdue', row.overdue, false);
+    expect('read-model closed', row.closed_at !== null, true);
+    const member = await sys.db.selectFrom('members').select('status').where('id', '=', c.memberId).executeTakeFirstOrThrow();
+    expect('member status', member.status, 'active');
+  }
+  return problems;
 }
