@@ -35,6 +35,11 @@ export async function checkIn(input: CheckInInput): Promise<{ processId: string;
   let recorded = false;
   let refusal: ApplicationFailure | undefined;
   const isDone = () => status !== 'pending';
+  /** Handlers act only once the submission is recorded; if the database refused it, they fail with that. */
+  const ready = async () => {
+    await condition(() => recorded || refusal !== undefined);
+    if (refusal) throw refusal;
+  };
 
   const watch = new DeadlineWatch(
     submittedAt + input.timing.deadlineMs,
@@ -69,7 +74,7 @@ export async function checkIn(input: CheckInInput): Promise<{ processId: string;
           { key: SA.deadline, value: new Date(watch.deadline) },
           { key: SA.overdue, value: watch.overdue },
         ]);
-        await condition(() => recorded);
+        await ready();
         await recorder(remote, local).recordProcessEvent({
           key: `${input.processId}:extended:${round}`,
           processId: input.processId,
@@ -88,7 +93,7 @@ export async function checkIn(input: CheckInInput): Promise<{ processId: string;
         { key: SA.status, value: status },
         { key: SA.overdue, value: false },
       ]);
-      await condition(() => recorded);
+      await ready();
       await recorder(remote, local).recordCheckInDecision({
         key: `${input.processId}:decision`,
         processId: input.processId,
@@ -116,8 +121,7 @@ export async function checkIn(input: CheckInInput): Promise<{ processId: string;
   );
 
   setHandler(submittedUpdate, async () => {
-    await condition(() => recorded || refusal !== undefined);
-    if (refusal) throw refusal;
+    await ready();
     return { processId: input.processId, deadline: new Date(watch.deadline).toISOString() };
   });
 
