@@ -80,7 +80,6 @@ export async function buildApp(deps: AppDeps, opts: { logger?: boolean; logStrea
       return reply.code(status).send({ error: 'invalid', message: (err as Error).message });
     }
     reply.log.error({ err }, 'unhandled error');
-    if (process.env.TUANWU_DEBUG_ERRORS) console.error('unhandled API error', err);
     return reply.code(500).send({ error: 'internal', message: 'internal error' });
   });
 

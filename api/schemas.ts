@@ -27,12 +27,6 @@ export function iso(d: Date | string | null): string | null {
   return typeof d === 'string' ? new Date(d).toISOString() : d.toISOString();
 }
 
-/** Postgres unique violation, as a conflict naming what was taken. */
-export function uniqueViolation(e: unknown): string | undefined {
-  const err = e as { code?: string; constraint?: string };
-  return err?.code === '23505' ? (err.constraint ?? 'unique') : undefined;
-}
-
 export function notFound(what: string): never {
   throw DomainError.notFound(`${what} not found`);
 }

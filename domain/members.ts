@@ -3,9 +3,6 @@ import { ageOn, birthDateOf, idNumberProblem } from './identifiers';
 import { Phone } from './orgs';
 import type { FieldProblem } from './errors';
 
-export const MemberStatus = z.enum(['pending', 'returned', 'withdrawn', 'active']);
-export type MemberStatus = z.infer<typeof MemberStatus>;
-
 export const IdNumber = z
   .string()
   .transform((s) => s.trim().toUpperCase())

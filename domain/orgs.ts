@@ -52,10 +52,6 @@ export function childPath(parentPath: string | null, id: string): string {
   return `${parentPath ?? ''}${id}/`;
 }
 
-export function isWithin(path: string, ancestorPath: string): boolean {
-  return path.startsWith(ancestorPath);
-}
-
 export function pathIds(path: string): string[] {
   return path.split('/').filter((s) => s !== '');
 }

@@ -7,8 +7,6 @@ export type ProcessKind = z.infer<typeof ProcessKind>;
 export const ProcessStatus = z.enum(['pending', 'approved', 'returned', 'withdrawn', 'rejected', 'lapsed']);
 export type ProcessStatus = z.infer<typeof ProcessStatus>;
 
-export const OPEN_STATUSES: ProcessStatus[] = ['pending'];
-
 export const DecisionAction = z.enum(['approve', 'return', 'withdraw', 'extend']);
 export type DecisionAction = z.infer<typeof DecisionAction>;
 

@@ -123,5 +123,4 @@ export type Organization = Selectable<OrganizationsTable>;
 export type Member = Selectable<MembersTable>;
 export type Actor = Selectable<ActorsTable>;
 export type ProcessRow = Selectable<ProcessesTable>;
-export type EventRow = Selectable<EventsTable>;
 export type NewEvent = Omit<Insertable<EventsTable>, 'payload'> & { payload?: Record<string, unknown> };
