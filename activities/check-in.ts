@@ -2,8 +2,7 @@
 import { activityInfo } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { recordOnce, type Db } from './db';
-import { sql } from 'kysely';
-import { applyProcessPatch } from './processes';
+import { applyProcessPatch, notifyMemberActors } from './processes';
 import type { CheckInInput } from '../domain/check-in';
 
 export interface SubmittedInput {
@@ -121,24 +120,7 @@ export function createCheckInActivities(deps: { db: Db }) {
           await applyProcessPatch(tx, d.processId, { status: d.outcome, step: 'closed', closed: true }, now);
           const message =
             d.outcome === 'returned' ? `Your check-in was returned: ${d.reason ?? ''}` : `Your check-in was ${d.outcome}.`;
-          // One notification per actor of the member, in the same statement that finds them.
-          await tx
-            .insertInto('notifications')
-            .columns(['idempotency_key', 'recipient_actor_id', 'kind', 'process_id', 'message'])
-            .expression((eb) =>
-              eb
-                .selectFrom('actors')
-                .select([
-                  sql<string>`${d.key} || '#' || actors.id`.as('idempotency_key'),
-                  'actors.id',
-                  sql<string>`'decision'`.as('kind'),
-                  sql<string>`${d.processId}::uuid`.as('process_id'),
-                  sql<string>`${message}`.as('message'),
-                ])
-                .where('actors.member_id', '=', d.memberId),
-            )
-            .onConflict((oc) => oc.column('idempotency_key').doNothing())
-            .execute();
+          await notifyMemberActors(tx, d.key, d.processId, d.memberId, message);
         },
       );
     },

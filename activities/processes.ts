@@ -1,5 +1,6 @@
 // Activities every process shares: append an event with its read-model change and notification.
 import { activityInfo } from '@temporalio/activity';
+import { sql } from 'kysely';
 import { recordOnce, type Db, type Tx } from './db';
 
 export interface ProcessPatch {
@@ -15,7 +16,7 @@ export interface ProcessPatch {
 export interface NotificationInput {
   recipientOrgId?: string | null;
   recipientActorId?: string | null;
-  kind: 'reminder' | 'escalation' | 'decision';
+  kind: 'reminder' | 'escalation' | 'decision' | 'task' | 'data-problem';
   message: string;
 }
 
@@ -63,6 +64,27 @@ export async function insertNotifications(tx: Tx, key: string, processId: string
         process_id: processId,
         message: n.message,
       })),
+    )
+    .onConflict((oc) => oc.column('idempotency_key').doNothing())
+    .execute();
+}
+
+/** One notification per actor of the member, in the same statement that finds them. */
+export async function notifyMemberActors(tx: Tx, key: string, processId: string, memberId: string, message: string): Promise<void> {
+  await tx
+    .insertInto('notifications')
+    .columns(['idempotency_key', 'recipient_actor_id', 'kind', 'process_id', 'message'])
+    .expression((eb) =>
+      eb
+        .selectFrom('actors')
+        .select([
+          sql<string>`${key} || '#' || actors.id`.as('idempotency_key'),
+          'actors.id',
+          sql<string>`'decision'`.as('kind'),
+          sql<string>`${processId}::uuid`.as('process_id'),
+          sql<string>`${message}`.as('message'),
+        ])
+        .where('actors.member_id', '=', memberId),
     )
     .onConflict((oc) => oc.column('idempotency_key').doNothing())
     .execute();

@@ -22,6 +22,7 @@ import { processRoutes } from './processes';
 import { memberRoutes } from './members';
 import { codecRoutes } from './codec';
 import { opsRoutes } from './ops';
+import { peerTransferRoutes, transferRoutes } from './transfers';
 import type { PayloadKeys } from '../worker/codec';
 
 export interface AppDeps {
@@ -100,7 +101,10 @@ export async function buildApp(deps: AppDeps, opts: { logger?: boolean; logStrea
     await api.register(processRoutes(deps));
     await api.register(memberRoutes(deps));
     await api.register(opsRoutes(deps));
+    await api.register(transferRoutes(deps));
   }, { prefix: '/api' });
+  // The other provinces' systems (R10): signed requests, no bearer token.
+  await app.register(peerTransferRoutes(deps), { prefix: '/peer/v1' });
 
   return app;
 }

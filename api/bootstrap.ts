@@ -8,6 +8,8 @@ import { DomainError } from '../domain/errors';
 import { childPath, OrgId, OrgImport, orderForImport } from '../domain/orgs';
 import { errorResponses, IdParams, notFound } from './schemas';
 import { hashToken, newToken } from './auth';
+import { wakeTransfersWaitingFor } from './transfers';
+import { MISSING_PHONE, resolveDataProblems } from '../activities/data-problems';
 
 export const ActorInput = z.object({
   role: Role,
@@ -24,7 +26,7 @@ const ROLE_ORG: Record<Role, { kinds: string[] | null; root?: true }> = {
   province_admin: { kinds: ['committee'], root: true },
 };
 
-export function bootstrapRoutes({ db }: AppDeps): FastifyPluginAsyncZod {
+export function bootstrapRoutes({ db, client }: AppDeps): FastifyPluginAsyncZod {
   return async (app) => {
     app.post(
       '/organizations/import',
@@ -85,6 +87,9 @@ export function bootstrapRoutes({ db }: AppDeps): FastifyPluginAsyncZod {
             })
             .execute();
         });
+        // R13: a phone entered fixes the data problem; R12: a created branch wakes the transfers waiting for it.
+        await resolveDataProblems(db, ordered.filter((o) => o.contactPhone).map((o) => o.id), MISSING_PHONE.kind);
+        await wakeTransfersWaitingFor({ db, client }, new Set(ordered.map((o) => o.id)));
         return { imported: ordered.length, created };
       },
     );

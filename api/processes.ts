@@ -7,19 +7,24 @@ import type { AppDeps } from './app';
 import { authorize, type Action, type Principal } from '../domain/authz';
 import { DomainError } from '../domain/errors';
 import { DecisionBody, ProcessKind, ProcessStatus, type DecisionAction, type DecisionCommand } from '../domain/processes';
-import { decideUpdate } from '../workflows/check-in';
+import { decideUpdate } from '../workflows/common';
+import { prepareTransferDecision } from './transfers';
 import { likePrefix, type Db } from '../activities/db';
 import type { ProcessRow } from '../activities/db/schema';
 import { errorResponses, iso, notFound, UuidParams } from './schemas';
 import { toDomainError } from './temporal-errors';
 
-/** Per kind of process: which authorization each decision needs (absent: the kind has no such decision). */
-const DECISIONS: Record<ProcessKind, Partial<Record<DecisionAction, Action>>> = {
+/**
+ * Per kind of process: which authorization each decision needs (absent: the kind has no such decision), and
+ * what the API resolves for the workflow before sending it (the step the caller saw, a branch to place into).
+ */
+const DECISIONS: Record<ProcessKind, { actions: Partial<Record<DecisionAction, Action>>; prepare?: (db: Db, row: ProcessRow, body: DecisionBody) => Promise<Partial<DecisionCommand>> }> = {
   'check-in': {
-    approve: 'check-in.approve',
-    return: 'check-in.return',
-    withdraw: 'check-in.withdraw',
-    extend: 'deadline.extend',
+    actions: { approve: 'check-in.approve', return: 'check-in.return', withdraw: 'check-in.withdraw', extend: 'deadline.extend' },
+  },
+  transfer: {
+    actions: { approve: 'transfer.approve', reject: 'transfer.reject', place: 'transfer.place', withdraw: 'transfer.withdraw', extend: 'deadline.extend' },
+    prepare: prepareTransferDecision,
   },
 };
 
@@ -196,11 +201,13 @@ export function processRoutes({ db, client }: AppDeps): FastifyPluginAsyncZod {
       async (req) => {
         const row = await loadProcess(db, req.params.id);
         const kind = ProcessKind.parse(row.kind);
-        const action = DECISIONS[kind][req.body.action];
-        if (!action) throw DomainError.rule('R1', `a ${kind} has no "${req.body.action}" decision`, [{ field: 'body.action', message: 'not available here' }]);
+        const action = DECISIONS[kind].actions[req.body.action];
+        if (!action) throw DomainError.rule(kind === 'transfer' ? 'R9' : 'R1', `a ${kind} has no "${req.body.action}" decision`, [{ field: 'body.action', message: 'not available here' }]);
         authorize(req.principal, action, { orgPath: row.org_path, memberId: row.member_id });
         if (row.closed_at) throw DomainError.conflict(`this ${kind} is already ${row.status}`);
-        const cmd: DecisionCommand = { ...req.body, actorId: req.principal.actorId };
+        const { branchId: _branchId, ...decision } = req.body;
+        const extra = (await DECISIONS[kind].prepare?.(db, row, req.body)) ?? {};
+        const cmd: DecisionCommand = { ...decision, ...extra, actorId: req.principal.actorId };
         const handle = client.workflow.getHandle(row.workflow_id, row.run_id ?? undefined);
         // One update id per request: if no worker admits it in time (e.g. all restarting), sending it again
         // under the same id cannot apply it twice.

@@ -38,7 +38,15 @@ export type Action =
   | 'process.read'
   | 'member.read'
   | 'member.update'
-  | 'ops.read';
+  | 'ops.read'
+  | 'transfer.start-from'
+  | 'transfer.start-to'
+  | 'transfer.approve'
+  | 'transfer.reject'
+  | 'transfer.place'
+  | 'transfer.withdraw'
+  | 'transfer.import'
+  | 'stats.read';
 
 /** A grant: the role, and either the relations it holds for, or `self` (the member acting on their own record). */
 type Grant = { role: Role | 'system'; relations?: Relation[]; self?: true };
@@ -69,6 +77,32 @@ export const POLICY: Record<Action, Grant[]> = {
   // R5/R6: the member edits their own data; the secretary corrects it for their branch.
   'member.update': [{ role: 'member', self: true }, { role: 'branch_secretary', relations: ['own'] }],
   'ops.read': [{ role: 'system' }, { role: 'province_admin' }],
+  // R9: the member, the sending branch's secretary, or an admin of the receiving organization starts a transfer.
+  'transfer.start-from': [{ role: 'member', self: true }, { role: 'branch_secretary', relations: ['own'] }],
+  'transfer.start-to': [
+    { role: 'committee_admin', relations: ['own', 'ancestor'] },
+    { role: 'province_admin', relations: ['own', 'ancestor'] },
+  ],
+  // R9: the organization at the step decides: the sending branch, then the receiving branch or committee.
+  'transfer.approve': [
+    { role: 'branch_secretary', relations: ['own'] },
+    { role: 'committee_admin', relations: ['own'] },
+    { role: 'province_admin', relations: ['own'] },
+  ],
+  'transfer.reject': [
+    { role: 'branch_secretary', relations: ['own'] },
+    { role: 'committee_admin', relations: ['own'] },
+    { role: 'province_admin', relations: ['own'] },
+  ],
+  // R9: a receiving committee or general branch places the member into one of its branches.
+  'transfer.place': [
+    { role: 'committee_admin', relations: ['own'] },
+    { role: 'province_admin', relations: ['own'] },
+  ],
+  'transfer.withdraw': [{ role: 'member', self: true }],
+  // R12: a school (or any committee above the graduates' branches) files the graduates' roster.
+  'transfer.import': SUPERVISORS,
+  'stats.read': SUPERVISORS,
 };
 
 export interface Target {

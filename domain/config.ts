@@ -1,6 +1,9 @@
 // Configuration from the environment, with the defaults the rules give (R3). Pure: the env is passed in.
 import { z } from 'zod';
 import { DEFAULT_CHECK_IN_TIMING, stepTimingFromEnv, type StepTiming } from './durations';
+import { transferTimingFromEnv, type TransferTiming } from './transfers';
+import { parsePeers } from './peer-protocol';
+import { DEFAULT_GRADUATE_TARGETS, parseGraduateTargets, type GraduateTarget } from './graduates';
 
 export interface Config {
   temporalAddress: string;
@@ -12,7 +15,12 @@ export interface Config {
   adminToken: string | undefined;
   /** Origins of the Temporal Web UI allowed to call the codec endpoint. */
   uiOrigins: string[];
-  timing: { checkIn: StepTiming };
+  timing: { checkIn: StepTiming; transfer: TransferTiming };
+  /** This province's code, as the other provinces' systems know it (R10). */
+  province: string;
+  /** The other provinces' systems: base URL and the shared signing key. */
+  peers: Map<string, { url: string; key: Buffer }>;
+  graduateTargets: GraduateTarget[];
 }
 
 const Env = z.object({
@@ -23,6 +31,9 @@ const Env = z.object({
   HOST: z.string().default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   TUANWU_UI_ORIGINS: z.string().default('http://127.0.0.1:8233,http://localhost:8233'),
+  TUANWU_PROVINCE: z.string().regex(/^[a-z]{2,8}$/, 'TUANWU_PROVINCE: 2-8 lowercase letters').default('gd'),
+  TUANWU_PEERS: z.string().optional(),
+  TUANWU_GRADUATE_TARGETS: z.string().default(DEFAULT_GRADUATE_TARGETS),
   TUANWU_ADMIN_TOKEN: z.string().min(16, 'TUANWU_ADMIN_TOKEN must have at least 16 characters').optional(),
 });
 
@@ -37,6 +48,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     apiPort: e.PORT,
     adminToken: e.TUANWU_ADMIN_TOKEN,
     uiOrigins: e.TUANWU_UI_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean),
-    timing: { checkIn: stepTimingFromEnv('TUANWU_CHECK_IN', DEFAULT_CHECK_IN_TIMING, env) },
+    timing: { checkIn: stepTimingFromEnv('TUANWU_CHECK_IN', DEFAULT_CHECK_IN_TIMING, env), transfer: transferTimingFromEnv(env) },
+    province: e.TUANWU_PROVINCE,
+    peers: parsePeers(e.TUANWU_PEERS),
+    graduateTargets: parseGraduateTargets(e.TUANWU_GRADUATE_TARGETS),
   };
 }

@@ -1,13 +1,15 @@
 // What every process shares: kinds, statuses, the decision command and the read-model shape.
 import { z } from 'zod';
+import { OrgId } from './orgs';
 
-export const ProcessKind = z.enum(['check-in']);
+export const ProcessKind = z.enum(['check-in', 'transfer']);
 export type ProcessKind = z.infer<typeof ProcessKind>;
 
 export const ProcessStatus = z.enum(['pending', 'approved', 'returned', 'withdrawn', 'rejected', 'lapsed']);
 export type ProcessStatus = z.infer<typeof ProcessStatus>;
 
-export const DecisionAction = z.enum(['approve', 'return', 'withdraw', 'extend']);
+/** approve / return / withdraw (R1-R2), extend (R3), reject and place (R9: a committee places the member into a branch). */
+export const DecisionAction = z.enum(['approve', 'return', 'withdraw', 'extend', 'reject', 'place']);
 export type DecisionAction = z.infer<typeof DecisionAction>;
 
 /** The body of POST /api/processes/{id}/decisions. */
@@ -16,10 +18,14 @@ export const DecisionBody = z
     action: DecisionAction,
     reason: z.string().trim().min(1).max(500).optional(),
     until: z.iso.datetime({ offset: true }).optional(),
+    branchId: OrgId.optional(),
   })
   .superRefine((d, ctx) => {
     if ((d.action === 'return' || d.action === 'extend') && !d.reason)
       ctx.addIssue({ code: 'custom', path: ['reason'], message: `R2/R3: "${d.action}" needs a reason` });
+    if (d.action === 'reject' && !d.reason) ctx.addIssue({ code: 'custom', path: ['reason'], message: 'R9: a rejection needs a reason' });
+    if (d.action === 'place' && !d.branchId) ctx.addIssue({ code: 'custom', path: ['branchId'], message: 'R9: "place" needs the branch' });
+    if (d.action !== 'place' && d.branchId) ctx.addIssue({ code: 'custom', path: ['branchId'], message: 'only "place" takes a branch' });
     if (d.action === 'extend' && !d.until)
       ctx.addIssue({ code: 'custom', path: ['until'], message: 'R3: "extend" needs the new deadline' });
     if (d.action !== 'extend' && d.until)
@@ -33,6 +39,10 @@ export const DecisionCommand = z.object({
   reason: z.string().optional(),
   until: z.string().optional(),
   actorId: z.string(),
+  /** The step the caller saw (read model); a workflow that moved on refuses the decision instead of applying it elsewhere. */
+  step: z.string().optional(),
+  /** For "place": the branch, resolved and checked (R13) by the API. */
+  branch: z.object({ id: z.string(), path: z.string(), parentId: z.string().nullable(), kind: z.string() }).optional(),
 });
 export type DecisionCommand = z.infer<typeof DecisionCommand>;
 

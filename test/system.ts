@@ -10,6 +10,8 @@ import { buildApp } from '../api/app';
 import { createWorker } from '../worker/index';
 import type { Config } from '../domain/config';
 import { DEFAULT_CHECK_IN_TIMING, type StepTiming } from '../domain/durations';
+import { DEFAULT_TRANSFER_TIMING, type TransferTiming } from '../domain/transfers';
+import { DEFAULT_GRADUATE_TARGETS, parseGraduateTargets } from '../domain/graduates';
 import { withIdCheckDigit } from '../domain/identifiers';
 import { checkInWorkflowId } from '../domain/check-in';
 import { createDataConverter, payloadKeysFromEnv } from '../worker/codec';
@@ -40,7 +42,15 @@ export interface Where {
   workflowBundlePath: string;
 }
 
-export async function startSystemAt(where: Where, opts: { checkIn?: Partial<StepTiming>; worker?: boolean } = {}): Promise<System> {
+export interface SystemOptions {
+  checkIn?: Partial<StepTiming>;
+  transfer?: Partial<TransferTiming>;
+  worker?: boolean;
+  province?: string;
+  peers?: Map<string, { url: string; key: Buffer }>;
+}
+
+export async function startSystemAt(where: Where, opts: SystemOptions = {}): Promise<System> {
   const env = await TestWorkflowEnvironment.createFromExistingServer({ address: where.temporalAddress, client: { dataConverter } });
   const db = createDb(where.databaseUrl);
   const config: Config = {
@@ -52,7 +62,10 @@ export async function startSystemAt(where: Where, opts: { checkIn?: Partial<Step
     apiPort: 0,
     adminToken: ADMIN_TOKEN,
     uiOrigins: ['http://127.0.0.1:8233'],
-    timing: { checkIn: { ...DEFAULT_CHECK_IN_TIMING, ...opts.checkIn } },
+    timing: { checkIn: { ...DEFAULT_CHECK_IN_TIMING, ...opts.checkIn }, transfer: { ...DEFAULT_TRANSFER_TIMING, ...opts.transfer } },
+    province: opts.province ?? 'gd',
+    peers: opts.peers ?? new Map(),
+    graduateTargets: parseGraduateTargets(DEFAULT_GRADUATE_TARGETS),
   };
   const app = await buildApp({ db, client: env.client, config, payloadKeys });
   let running: Promise<void> | undefined;
@@ -67,6 +80,8 @@ export async function startSystemAt(where: Where, opts: { checkIn?: Partial<Step
         taskQueue: config.taskQueue,
         db,
         payloadKeys,
+        province: config.province,
+        peers: config.peers,
         workflowBundle: { codePath: where.workflowBundlePath },
       });
       running = sys.worker.run();
@@ -233,4 +248,25 @@ export async function expectApprovedAndConsistent(sys: System, created: { proces
     expect('member status', member.status, 'active');
   }
   return problems;
+}
+
+/** An active member of `branchId`: checked in by the branch's secretary and approved (R1). */
+export async function activeMember(app: FastifyInstance, branchId: string, secretaryToken: string, overrides: Record<string, unknown> = {}): Promise<string> {
+  const created = await call(app, 'POST', '/api/check-ins', secretaryToken, { branchId, profile: profile(overrides) });
+  if (created.status !== 201) throw new Error(`check-in failed: ${JSON.stringify(created.body)}`);
+  const approved = await call(app, 'POST', `/api/processes/${created.body.processId}/decisions`, secretaryToken, { action: 'approve' });
+  if (approved.status !== 200) throw new Error(`approval failed: ${JSON.stringify(approved.body)}`);
+  return created.body.memberId as string;
+}
+
+/** Imports organizations below the seeded tree. */
+export async function importOrgs(app: FastifyInstance, orgs: Record<string, unknown>[]): Promise<void> {
+  const r = await call(app, 'POST', '/api/organizations/import', ADMIN_TOKEN, { organizations: orgs });
+  if (r.status !== 200) throw new Error(`import failed: ${JSON.stringify(r.body)}`);
+}
+
+export async function actorToken(app: FastifyInstance, role: string, orgId: string | null, label = role): Promise<string> {
+  const r = await call(app, 'POST', '/api/actors', ADMIN_TOKEN, { role, orgId, label });
+  if (r.status !== 201) throw new Error(`actor failed: ${JSON.stringify(r.body)}`);
+  return r.body.token as string;
 }

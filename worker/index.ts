@@ -5,9 +5,21 @@ import { fileURLToPath } from 'node:url';
 import type { Db } from '../activities/db';
 import { createCheckInActivities } from '../activities/check-in';
 import { createProcessActivities } from '../activities/processes';
+import { createTransferActivities } from '../activities/transfer';
 
-export function createActivities(deps: { db: Db }) {
-  return { ...createProcessActivities(deps), ...createCheckInActivities(deps) };
+export interface ActivityDeps {
+  db: Db;
+  /** This province's code and the other provinces' systems (R10). */
+  province?: string;
+  peers?: Map<string, { url: string; key: Buffer }>;
+}
+
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createProcessActivities(deps),
+    ...createCheckInActivities(deps),
+    ...createTransferActivities({ db: deps.db, province: deps.province ?? 'gd', peers: deps.peers ?? new Map() }),
+  };
 }
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
@@ -17,6 +29,8 @@ export interface WorkerOptions {
   namespace?: string;
   taskQueue: string;
   db: Db;
+  province?: string;
+  peers?: Map<string, { url: string; key: Buffer }>;
   /** A prebuilt bundle (tests build it once, with the failure converter); otherwise bundled at start. */
   workflowBundle?: WorkflowBundleOption;
   payloadKeys: PayloadKeys;
@@ -30,7 +44,7 @@ export async function createWorker(o: WorkerOptions): Promise<Worker> {
     connection: o.connection,
     namespace: o.namespace ?? 'default',
     taskQueue: o.taskQueue,
-    activities: createActivities({ db: o.db }),
+    activities: createActivities({ db: o.db, province: o.province, peers: o.peers }),
     dataConverter: createDataConverter(o.payloadKeys),
     ...(o.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: o.maxCachedWorkflows } : {}),
     ...(o.workflowBundle ? { workflowBundle: o.workflowBundle } : { workflowsPath }),

@@ -18,6 +18,8 @@ const worker = await createWorker({
   namespace: config.namespace,
   taskQueue: config.taskQueue,
   db,
+  province: config.province,
+  peers: config.peers,
   payloadKeys: payloadKeysFromEnv(),
   maxCachedWorkflows: process.env.TUANWU_MAX_CACHED_WORKFLOWS ? Number(process.env.TUANWU_MAX_CACHED_WORKFLOWS) : undefined,
   workflowBundle: process.env.TUANWU_WORKFLOW_BUNDLE ? { codePath: process.env.TUANWU_WORKFLOW_BUNDLE } : undefined,

@@ -2,10 +2,11 @@
 // reminded before and escalated after its 10-day deadline, which a committee above may extend.
 import {
   ApplicationFailure,
+  CancellationScope,
   allHandlersFinished,
   condition,
-  defineQuery,
   defineUpdate,
+  isCancellation,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -14,13 +15,24 @@ import {
 import type { CheckInActivities } from '../activities/check-in';
 import type { ProcessActivities } from '../activities/processes';
 import type { CheckInInput } from '../domain/check-in';
-import type { DecisionCommand, DecisionResult, ProcessState, ProcessStatus } from '../domain/processes';
+import type { DecisionResult, ProcessStatus } from '../domain/processes';
 import { SA } from '../domain/search-attributes';
 import { DeadlineWatch } from './deadline';
-import { ACTIVITY_OPTIONS, LOCAL_ACTIVITY_OPTIONS, applicationFailureIn, deadlineHooks, decisionShapeProblem, recorder, refuse } from './common';
+import {
+  ACTIVITY_OPTIONS,
+  LOCAL_ACTIVITY_OPTIONS,
+  applicationFailureIn,
+  deadlineHooks,
+  decideUpdate,
+  decisionShapeProblem,
+  extendDeadline,
+  extensionProblem,
+  recorder,
+  refuse,
+  stateQuery,
+} from './common';
 
-export const decideUpdate = defineUpdate<DecisionResult, [DecisionCommand]>('decide');
-export const stateQuery = defineQuery<ProcessState>('state');
+export { decideUpdate, stateQuery };
 /** Early return: the API's start answers once the submission is recorded (or refused). */
 export const submittedUpdate = defineUpdate<{ processId: string; deadline: string }>('submitted');
 
@@ -41,17 +53,14 @@ export async function checkIn(input: CheckInInput): Promise<{ processId: string;
     if (refusal) throw refusal;
   };
 
-  const watch = new DeadlineWatch(
-    submittedAt + input.timing.deadlineMs,
-    input.timing,
-    deadlineHooks(() => ({
-      processId: input.processId,
-      memberId: input.memberId,
-      orgId: input.branchId,
-      parentOrgId: input.parentOrgId,
-      stepLabel: 'Check-in review',
-    })),
-  );
+  const context = () => ({
+    processId: input.processId,
+    memberId: input.memberId,
+    orgId: input.branchId,
+    parentOrgId: input.parentOrgId,
+    stepLabel: 'Check-in review',
+  });
+  const watch = new DeadlineWatch(submittedAt + input.timing.deadlineMs, input.timing, deadlineHooks(context));
 
   setHandler(stateQuery, () => ({
     processId: input.processId,
@@ -67,28 +76,11 @@ export async function checkIn(input: CheckInInput): Promise<{ processId: string;
     decideUpdate,
     async (cmd): Promise<DecisionResult> => {
       if (cmd.action === 'extend') {
-        const previous = watch.deadline;
-        watch.extend(Date.parse(cmd.until!));
-        const round = watch.round;
-        upsertSearchAttributes([
-          { key: SA.deadline, value: new Date(watch.deadline) },
-          { key: SA.overdue, value: watch.overdue },
-        ]);
-        await ready();
-        await recorder(remote, local).recordProcessEvent({
-          key: `${input.processId}:extended:${round}`,
-          processId: input.processId,
-          memberId: input.memberId,
-          orgId: input.branchId,
-          type: 'deadline.extended',
-          actorId: cmd.actorId,
-          payload: { reason: cmd.reason, from: new Date(previous).toISOString(), until: cmd.until },
-          patch: { deadline: new Date(watch.deadline).toISOString(), overdue: watch.overdue },
-        });
+        await extendDeadline(watch, cmd, { ...context(), key: input.processId }, ready);
         return { status, deadline: new Date(watch.deadline).toISOString() };
       }
       // Set synchronously, so a second decision in the same moment fails validation (exactly one wins).
-      status = OUTCOME[cmd.action];
+      status = OUTCOME[cmd.action as keyof typeof OUTCOME];
       upsertSearchAttributes([
         { key: SA.status, value: status },
         { key: SA.overdue, value: false },
@@ -110,12 +102,9 @@ export async function checkIn(input: CheckInInput): Promise<{ processId: string;
         const shape = decisionShapeProblem(cmd);
         if (shape) refuse('invalid', `bad decision: ${shape}`);
         if (status !== 'pending') refuse('conflict', `this check-in is already ${status}`);
+        if (cmd.action !== 'extend' && !(cmd.action in OUTCOME)) refuse('rule', `a check-in has no "${cmd.action}" decision`, 'R2');
         if (cmd.action === 'return' && !cmd.reason) refuse('rule', 'a returned check-in needs a reason', 'R2');
-        if (cmd.action === 'extend') {
-          const until = Date.parse(cmd.until ?? '');
-          if (!(until > Date.now())) refuse('rule', 'the new deadline must be in the future', 'R3');
-          if (until <= watch.deadline) refuse('rule', 'an extension must move the deadline later', 'R3');
-        }
+        if (cmd.action === 'extend') extensionProblem(cmd, watch);
       },
     },
   );
@@ -144,7 +133,24 @@ export async function checkIn(input: CheckInInput): Promise<{ processId: string;
   }
   recorded = true;
 
-  await watch.run(isDone);
-  await condition(() => isDone() && allHandlersFinished());
+  try {
+    await watch.run(isDone);
+    await condition(() => isDone() && allHandlersFinished());
+  } catch (e) {
+    // Cancelled by a parent (an inbound transfer the other province called off, R10): closed as withdrawn.
+    if (!isCancellation(e) || isDone()) throw e;
+    status = 'withdrawn';
+    await CancellationScope.nonCancellable(() =>
+      recorder(remote, local).recordCheckInDecision({
+        key: `${input.processId}:decision`,
+        processId: input.processId,
+        memberId: input.memberId,
+        branchId: input.branchId,
+        outcome: 'withdrawn',
+        actorId: 'system:cancelled',
+        reason: 'the transfer it belonged to was called off',
+      }),
+    );
+  }
   return { processId: input.processId, status };
 }

@@ -1,10 +1,25 @@
 // Helpers every process workflow shares: refusals for update validators, activity options, read-model hooks.
-import { ApplicationFailure, patched, proxyActivities, upsertSearchAttributes, type ActivityOptions, type LocalActivityOptions } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  defineQuery,
+  defineUpdate,
+  patched,
+  proxyActivities,
+  proxyLocalActivities,
+  upsertSearchAttributes,
+  type ActivityOptions,
+  type LocalActivityOptions,
+} from '@temporalio/workflow';
 import type { ProblemKind } from '../domain/errors';
 import type { ProcessActivities } from '../activities/processes';
-import type { DeadlineHooks } from './deadline';
-import type { DecisionCommand } from '../domain/processes';
+import type { DeadlineHooks, DeadlineWatch } from './deadline';
+import type { DecisionCommand, DecisionResult, ProcessState } from '../domain/processes';
+import type { TimeoutEffect } from '../domain/transfers';
 import { SA } from '../domain/search-attributes';
+
+/** Every process workflow answers these: a human decision (an Update with a validator) and its own state. */
+export const decideUpdate = defineUpdate<DecisionResult, [DecisionCommand]>('decide');
+export const stateQuery = defineQuery<ProcessState>('state');
 
 /** The ApplicationFailure an activity (remote or local) failed with, wherever it sits in the cause chain. */
 export function applicationFailureIn(e: unknown): ApplicationFailure | undefined {
@@ -14,7 +29,7 @@ export function applicationFailureIn(e: unknown): ApplicationFailure | undefined
   return undefined;
 }
 
-const DECISION_ACTIONS = ['approve', 'return', 'withdraw', 'extend'];
+const DECISION_ACTIONS = ['approve', 'return', 'withdraw', 'extend', 'reject', 'place'];
 
 /**
  * The decision's shape, checked in the update validator. The API parsed it with zod (DecisionBody) already;
@@ -28,6 +43,11 @@ export function decisionShapeProblem(cmd: unknown): string | undefined {
   if (typeof c.actorId !== 'string' || c.actorId === '') return 'actorId missing';
   if (c.reason !== undefined && typeof c.reason !== 'string') return 'reason must be text';
   if (c.until !== undefined && (typeof c.until !== 'string' || Number.isNaN(Date.parse(c.until)))) return 'until must be a date-time';
+  if (c.step !== undefined && typeof c.step !== 'string') return 'step must be text';
+  if (c.branch !== undefined) {
+    const b = c.branch as Partial<Record<string, unknown>> | null;
+    if (!b || typeof b.id !== 'string' || typeof b.path !== 'string') return 'branch must name an organization';
+  }
   return undefined;
 }
 
@@ -58,6 +78,63 @@ export function recorder<A extends object>(remote: A, local: A): A {
 }
 
 const { recordProcessEvent } = proxyActivities<ProcessActivities>(ACTIVITY_OPTIONS);
+const processRemote = proxyActivities<ProcessActivities>(ACTIVITY_OPTIONS);
+const processLocal = proxyLocalActivities<ProcessActivities>(LOCAL_ACTIVITY_OPTIONS);
+
+/** The organization that must act, and its ancestors, as search attributes ("what is stuck below me"). */
+export function orgSearchAttributes(org: { id: string; path: string }) {
+  return [
+    { key: SA.org, value: org.id },
+    { key: SA.orgPath, value: org.path.split('/').filter((s) => s !== '') },
+  ];
+}
+
+/** R3/R9: why a deadline extension is refused, checked in a validator. */
+export function extensionProblem(cmd: DecisionCommand, watch: DeadlineWatch): void {
+  const until = Date.parse(cmd.until ?? '');
+  if (!(until > Date.now())) refuse('rule', 'the new deadline must be in the future', 'R3');
+  if (until <= watch.deadline) refuse('rule', 'an extension must move the deadline later', 'R3');
+}
+
+/** R3/R9: a committee above moves a waiting step's deadline; the extension is an event like any other. */
+export async function extendDeadline(
+  watch: DeadlineWatch,
+  cmd: DecisionCommand,
+  c: StepContext & { key: string },
+  ready: () => Promise<void>,
+): Promise<void> {
+  const previous = watch.deadline;
+  watch.extend(Date.parse(cmd.until!));
+  const round = watch.round;
+  upsertSearchAttributes([
+    { key: SA.deadline, value: new Date(watch.deadline) },
+    { key: SA.overdue, value: watch.overdue },
+  ]);
+  await ready();
+  await recorder(processRemote, processLocal).recordProcessEvent({
+    key: `${c.key}:extended:${round}`,
+    processId: c.processId,
+    memberId: c.memberId,
+    orgId: c.orgId,
+    type: 'deadline.extended',
+    actorId: cmd.actorId,
+    payload: { reason: cmd.reason, from: new Date(previous).toISOString(), until: cmd.until },
+    patch: { deadline: new Date(watch.deadline).toISOString(), overdue: watch.overdue },
+  });
+}
+
+/**
+ * R9: what a step's timeout does is configuration. "remind" keeps the shared overdue and escalation hooks;
+ * "approve" and "lapse" hand the deadline to the process instead (it decides once, nothing escalates).
+ */
+export function withTimeoutEffect(hooks: DeadlineHooks, effect: TimeoutEffect, onTimeout: (effect: 'approve' | 'lapse') => void): DeadlineHooks {
+  if (effect === 'remind') return hooks;
+  return {
+    reminder: hooks.reminder,
+    overdue: async () => onTimeout(effect),
+    escalate: async () => {},
+  };
+}
 
 export interface StepContext {
   processId: string;

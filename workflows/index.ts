@@ -1,2 +1,3 @@
 // Every workflow the worker registers.
 export { checkIn } from './check-in';
+export { transfer } from './transfer';

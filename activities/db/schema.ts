@@ -27,7 +27,8 @@ export interface MembersTable {
   join_date: string;
   development_number: string | null;
   branch_id: string | null;
-  status: 'pending' | 'returned' | 'withdrawn' | 'active';
+  /** `transferred_out`: left for another province (R10); the record stays readable. */
+  status: 'pending' | 'returned' | 'withdrawn' | 'active' | 'transferred_out';
   /** Profile fields other than the locked four (R6). */
   details: Json<Record<string, unknown>>;
   locked_at: Timestamp | null;
@@ -83,7 +84,7 @@ export interface NotificationsTable {
   idempotency_key: string;
   recipient_org_id: string | null;
   recipient_actor_id: string | null;
-  kind: 'reminder' | 'escalation' | 'decision';
+  kind: 'reminder' | 'escalation' | 'decision' | 'task' | 'data-problem';
   process_id: string | null;
   message: string;
   created_at: CreatedAt;
@@ -108,7 +109,58 @@ export interface WorkflowProblemsTable {
   last_seen: Timestamp;
 }
 
+export interface TransfersTable {
+  process_id: string;
+  member_id: string;
+  direction: 'internal' | 'outbound' | 'inbound';
+  from_branch_id: string | null;
+  to_org_id: string | null;
+  /** A destination branch that does not exist yet (R12, freshmen): its creation wakes the transfer. */
+  await_org_id: string | null;
+  peer_province: string | null;
+  /** The transfer's id in the originating province's system (ours for outbound). */
+  peer_transfer_id: string | null;
+  graduate_cohort: number | null;
+  route_case: string | null;
+  status: string;
+  started_at: Timestamp;
+  completed_at: Timestamp | null;
+}
+
+export interface TransferKeysTable {
+  key: string;
+  process_id: string;
+  member_id: string;
+  created_at: CreatedAt;
+}
+
+export interface PeerMessagesTable {
+  province: string;
+  idempotency_key: string;
+  request_hash: string;
+  status_code: number;
+  response: Json<unknown>;
+  created_at: CreatedAt;
+}
+
+export interface DataProblemsTable {
+  id: Generated<string>;
+  org_id: string;
+  org_path: string;
+  rule: string;
+  kind: string;
+  message: string;
+  occurrences: ColumnType<number, number | undefined, number>;
+  first_seen: CreatedAt;
+  last_seen: ColumnType<Date, Date | string | undefined, Date | string>;
+  resolved_at: Timestamp | null;
+}
+
 export interface Database {
+  transfers: TransfersTable;
+  transfer_keys: TransferKeysTable;
+  peer_messages: PeerMessagesTable;
+  data_problems: DataProblemsTable;
   workflow_problems: WorkflowProblemsTable;
   organizations: OrganizationsTable;
   members: MembersTable;

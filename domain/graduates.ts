@@ -1,0 +1,128 @@
+// R12: graduates transfer to where they go next; the share transferred is watched against dated targets.
+import { z } from 'zod';
+import { Destination } from './routing';
+import { IdNumber } from './members';
+
+/** A yearly target: by month-day `date` of the cohort's year, at least `share` percent transferred. */
+export interface GraduateTarget {
+  monthDay: string;
+  share: number;
+}
+
+/** R12 (2018): ≥30 % by 15 Jul, ≥60 % by 30 Jul, ≥80 % by 30 Aug, all by 30 Sep. */
+export const DEFAULT_GRADUATE_TARGETS = '07-15=30,07-30=60,08-30=80,09-30=100';
+
+export function parseGraduateTargets(text: string): GraduateTarget[] {
+  const targets = text.split(',').map((part) => {
+    const m = /^\s*(\d{2}-\d{2})\s*=\s*(\d{1,3})\s*$/.exec(part);
+    if (!m || Number(m[2]) > 100) throw new Error(`TUANWU_GRADUATE_TARGETS: "${part}" is not MM-DD=percent`);
+    return { monthDay: m[1]!, share: Number(m[2]) };
+  });
+  return targets.sort((a, b) => a.monthDay.localeCompare(b.monthDay));
+}
+
+/** The target in force on `asOf` (a YYYY-MM-DD date) for a cohort: the latest whose date has come, or none yet. */
+export function targetInForce(targets: GraduateTarget[], cohort: number, asOf: string): { date: string; share: number } | null {
+  let current: { date: string; share: number } | null = null;
+  for (const t of targets) {
+    const date = `${cohort}-${t.monthDay}`;
+    if (date <= asOf) current = { date, share: t.share };
+  }
+  return current;
+}
+
+/** One roster row (R12): a graduate, found by ID number, and where they go. */
+export const RosterRow = z.object({
+  idNumber: IdNumber,
+  toOrgId: z.string().optional(),
+  destination: Destination.optional(),
+});
+export type RosterRow = z.infer<typeof RosterRow>;
+
+/** The roster's columns; `toOrgId` or the destination's fields (routed by R11). */
+export const ROSTER_COLUMNS = [
+  'idNumber',
+  'toOrgId',
+  'situation',
+  'unitName',
+  'unitOrgId',
+  'unitMembers',
+  'destinationBranchId',
+  'locationOrgId',
+  'communityBranchId',
+  'newCivilServant',
+] as const;
+
+/** Splits one CSV line (RFC 4180 quoting). */
+export function splitCsvLine(line: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (quoted) {
+      if (c === '"' && line[i + 1] === '"') {
+        cur += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else cur += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      out.push(cur);
+      cur = '';
+    } else cur += c;
+  }
+  out.push(cur);
+  return out.map((s) => s.trim());
+}
+
+export interface ParsedRosterLine {
+  /** 1-based line in the file (the header is line 1). */
+  line: number;
+  row?: RosterRow;
+  problems?: { field: string; message: string; rule?: string }[];
+}
+
+/** Parses a roster CSV: a header line naming columns from ROSTER_COLUMNS, then one graduate a line. */
+export function parseRoster(text: string, firstLine = 1): { header: string[]; lines: ParsedRosterLine[] } {
+  const all = text.split(/\r?\n/);
+  const header = splitCsvLine(all[0] ?? '');
+  const unknown = header.filter((h) => !(ROSTER_COLUMNS as readonly string[]).includes(h));
+  if (!header.includes('idNumber') || unknown.length > 0) {
+    throw new Error(`the roster's header must name idNumber and only these columns: ${ROSTER_COLUMNS.join(', ')}${unknown.length ? ` (unknown: ${unknown.join(', ')})` : ''}`);
+  }
+  const lines: ParsedRosterLine[] = [];
+  for (let i = 1; i < all.length; i++) {
+    if (all[i]!.trim() === '') continue;
+    const cells = splitCsvLine(all[i]!);
+    const v: Record<string, string> = {};
+    header.forEach((h, j) => {
+      if (cells[j] !== undefined && cells[j] !== '') v[h] = cells[j]!;
+    });
+    const hasDestination = ['situation', 'unitName', 'locationOrgId'].some((k) => v[k] !== undefined);
+    const candidate = {
+      idNumber: v.idNumber ?? '',
+      toOrgId: v.toOrgId,
+      destination: hasDestination
+        ? {
+            situation: v.situation,
+            unitName: v.unitName,
+            unitOrgId: v.unitOrgId,
+            unitMembers: v.unitMembers !== undefined ? Number(v.unitMembers) : undefined,
+            destinationBranchId: v.destinationBranchId,
+            locationOrgId: v.locationOrgId,
+            communityBranchId: v.communityBranchId,
+            newCivilServant: v.newCivilServant === undefined ? undefined : /^(1|true|yes|y)$/i.test(v.newCivilServant),
+          }
+        : undefined,
+    };
+    const parsed = RosterRow.safeParse(candidate);
+    const line = firstLine + i;
+    if (!parsed.success) {
+      lines.push({ line, problems: parsed.error.issues.map((x) => ({ field: x.path.join('.'), message: x.message })) });
+    } else if (!parsed.data.toOrgId === !parsed.data.destination) {
+      lines.push({ line, problems: [{ field: 'toOrgId', message: 'give either toOrgId or the destination columns', rule: 'R11' }] });
+    } else lines.push({ line, row: parsed.data });
+  }
+  return { header, lines };
+}
