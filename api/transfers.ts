@@ -179,11 +179,12 @@ export function transferStarter({ db, client, config }: Pick<AppDeps, 'db' | 'cl
   }
 
   /** R9: plans a transfer of an active member of this province, checking who may start it and where it goes. */
-  async function plan(p: Principal, body: TransferStart, orgs: Orgs): Promise<Plan> {
+  async function plan(p: Principal, body: TransferStart, orgs: Orgs, opts: { senderAuthorized?: boolean } = {}): Promise<Plan> {
     const member = await db.selectFrom('members').select(['id', 'status', 'branch_id']).where('id', '=', body.memberId).executeTakeFirst();
     if (!member) throw DomainError.notFound('member not found');
     const from = await orgs.get(member.branch_id ?? undefined);
-    const mayFrom = !!from && isAllowed(p, 'transfer.start-from', { orgPath: from.path, memberId: member.id });
+    // A roster's sender was authorized for the sending side already (R12: the school files its graduates).
+    const mayFrom = !!from && (opts.senderAuthorized === true || isAllowed(p, 'transfer.start-from', { orgPath: from.path, memberId: member.id }));
     // Who may see the member at all learns why a transfer is refused; others learn nothing about the member.
     const maySee = mayFrom || (!!from && isAllowed(p, 'member.read', { orgPath: from.path, memberId: member.id }));
     if (member.status === 'pending' && (maySee || p.role !== 'member')) throw DomainError.conflict("the member's check-in is still pending review; transfer after it is approved", 'R9');
@@ -402,7 +403,7 @@ export function transferRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       },
       async (req) => {
         const p = req.principal;
-        if (p.role === 'system' || p.role === 'member' || !p.orgPath) throw DomainError.forbidden('a roster is filed by the admins of a school or a committee above');
+        if (!p.orgPath || !isAllowed(p, 'transfer.import', { orgPath: p.orgPath })) throw DomainError.forbidden('a roster is filed by the admins of a school or a committee above');
         let parsed;
         try {
           // The CLI sends a big file in parts; firstLine keeps the line numbers of the whole file.
@@ -430,7 +431,7 @@ export function transferRoutes(deps: AppDeps): FastifyPluginAsyncZod {
             const member = await db.selectFrom('members').innerJoin('organizations', 'organizations.id', 'members.branch_id').select('organizations.path').where('members.id', '=', memberId).executeTakeFirst();
             // The roster's sender must be above the graduate's branch.
             authorize(p, 'transfer.import', { orgPath: member?.path ?? '' });
-            const plan = await starter.plan(p, { memberId, toOrgId: l.row.toOrgId, destination: l.row.destination }, orgs);
+            const plan = await starter.plan(p, { memberId, toOrgId: l.row.toOrgId, destination: l.row.destination }, orgs, { senderAuthorized: true });
             const r = await starter.launch(plan, `roster:${p.actorId}:${batch}:${memberId}`);
             return { line: l.line, idNumber: masked, status: r.created ? 'started' : 'already-started', processId: r.processId, ...(r.route ? { route: r.route.case } : {}) };
           } catch (e) {

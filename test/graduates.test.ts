@@ -1,0 +1,131 @@
+// R12 graduates on the real server and PostgreSQL: the roster starts transfers in bulk (safe to send again),
+// and the transferred share is watched per school and per city against the year's targets.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { activeMember, actorToken, call, idNumber, importOrgs, seedTree, startSystem, type System, type Tree } from './harness';
+
+let sys: System;
+let tree: Tree;
+let grad1: string;
+let grad2: string;
+let school2: string;
+let school2Admin: string;
+
+beforeAll(async () => {
+  sys = await startSystem();
+  tree = await seedTree(sys.app);
+  const s = randomBytes(2).toString('hex');
+  grad1 = `${tree.ids.school1}-g26a${s}`;
+  school2 = `${tree.ids.county2}-sch${s}`;
+  grad2 = `${school2}-g26`;
+  await importOrgs(sys.app, [
+    { id: grad1, parentId: tree.ids.school1, name: '2026届毕业生团支部', kind: 'branch', specialKind: 'graduate', graduationDate: '2026-06-30', contactPhone: '0755-11112222' },
+    { id: school2, parentId: tree.ids.county2, name: '另一中学团委', kind: 'committee', contactPhone: '020-11112222' },
+    { id: grad2, parentId: school2, name: '2026届毕业生团支部', kind: 'branch', specialKind: 'graduate', graduationDate: '2026-07-01', contactPhone: '020-11113333' },
+  ]);
+  school2Admin = await actorToken(sys.app, 'committee_admin', school2);
+});
+afterAll(async () => {
+  await sys?.stop();
+});
+
+async function graduates(branch: string, n: number): Promise<{ memberId: string; idNumber: string }[]> {
+  const secretary = await actorToken(sys.app, 'branch_secretary', branch);
+  const out: { memberId: string; idNumber: string }[] = [];
+  for (let i = 0; i < n; i++) {
+    const id = idNumber('20000301');
+    out.push({ memberId: await activeMember(sys.app, branch, secretary, { idNumber: id }), idNumber: id });
+  }
+  return out;
+}
+
+const importRoster = (token: string, csv: string, key: string) =>
+  sys.app
+    .inject({ method: 'POST', url: '/api/transfers/graduates/import', headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv', 'idempotency-key': key }, payload: csv })
+    .then((r) => ({ status: r.statusCode, body: r.json() }));
+
+describe('R12 graduates', () => {
+  it("R12: a roster starts the graduates' transfers with a per-row report; sending it again starts nothing twice", async () => {
+    const gs = await graduates(grad1, 3);
+    const csv = [
+      'idNumber,toOrgId',
+      ...gs.map((g) => `${g.idNumber},${tree.ids.branch3}`),
+      '110101200001011234,' + tree.ids.branch3, // a bad check digit
+      `${idNumber('20000505')},${tree.ids.branch3}`, // nobody with this ID number
+      '',
+    ].join('\n');
+    const first = await importRoster(tree.tokens.school1, csv, 'roster-2026-a');
+    expect(first.status).toBe(200);
+    expect(first.body, JSON.stringify(first.body.rows)).toMatchObject({ started: 3, alreadyStarted: 0, failed: 2 });
+    expect(first.body.rows.map((r: { line: number; status: string }) => [r.line, r.status])).toEqual([
+      [2, 'started'],
+      [3, 'started'],
+      [4, 'started'],
+      [5, 'failed'],
+      [6, 'failed'],
+    ]);
+    expect(first.body.rows[3].error).toMatchObject({ status: 400, fields: [{ field: 'idNumber' }] });
+    expect(first.body.rows[4].error.status).toBe(404);
+    // The report masks ID numbers.
+    expect(JSON.stringify(first.body)).not.toContain(gs[0]!.idNumber);
+
+    const again = await importRoster(tree.tokens.school1, csv, 'roster-2026-a');
+    expect(again.body).toMatchObject({ started: 0, alreadyStarted: 3, failed: 2 });
+    expect(again.body.rows.slice(0, 3).map((r: { processId: string }) => r.processId)).toEqual(first.body.rows.slice(0, 3).map((r: { processId: string }) => r.processId));
+    for (const g of gs) {
+      const rows = await sys.db.selectFrom('transfers').select(['graduate_cohort', 'from_branch_id']).where('member_id', '=', g.memberId).execute();
+      expect(rows).toEqual([{ graduate_cohort: 2026, from_branch_id: grad1 }]);
+    }
+  });
+
+  it('R12: a roster row is refused for graduates outside the sender\'s organization, and for a bad header', async () => {
+    const [g] = await graduates(grad1, 1);
+    const r = await importRoster(school2Admin, `idNumber,toOrgId\n${g!.idNumber},${tree.ids.branch3}\n`, 'roster-x');
+    expect(r.body.rows[0]).toMatchObject({ status: 'failed', error: { status: 403 } });
+    expect(await sys.db.selectFrom('transfers').select('process_id').where('member_id', '=', g!.memberId).execute()).toHaveLength(0);
+    const header = await importRoster(tree.tokens.school1, `name,idNumber\nx,${g!.idNumber}\n`, 'roster-y');
+    expect(header.status).toBe(400);
+    // A branch secretary does not file rosters.
+    expect((await importRoster(tree.tokens.sec1, 'idNumber\n', 'roster-z')).status).toBe(403);
+  });
+
+  it('R12: the transferred share per school and per city against the targets, marking who is behind today', async () => {
+    const cohort = 2026;
+    const before = await call(sys.app, 'GET', `/api/stats/graduate-transfers?cohort=${cohort}&asOf=2026-07-16`, tree.tokens.province);
+    expect(before.status).toBe(200);
+    const base = (id: string) => before.body.schools.find((x: { orgId: string }) => x.orgId === id) ?? { graduates: 0, transferred: 0 };
+
+    // school2: 3 graduates, 1 transferred (33.3 %); school1 keeps its pending ones.
+    const gs = await graduates(grad2, 3);
+    const secretary2 = await actorToken(sys.app, 'branch_secretary', grad2);
+    const t = await call(sys.app, 'POST', '/api/transfers', secretary2, { memberId: gs[0]!.memberId, toOrgId: tree.ids.branch1 });
+    expect(t.status).toBe(201);
+    expect((await call(sys.app, 'POST', `/api/processes/${t.body.processId}/decisions`, secretary2, { action: 'approve' })).status).toBe(200);
+    expect((await call(sys.app, 'POST', `/api/processes/${t.body.processId}/decisions`, tree.tokens.sec1, { action: 'approve' })).status).toBe(200);
+
+    const july16 = await call(sys.app, 'GET', `/api/stats/graduate-transfers?cohort=${cohort}&asOf=2026-07-16`, tree.tokens.province);
+    expect(july16.body.target).toEqual({ date: '2026-07-15', share: 30 });
+    const s2 = july16.body.schools.find((x: { orgId: string }) => x.orgId === school2);
+    expect(s2).toMatchObject({ graduates: base(school2).graduates + 3, transferred: base(school2).transferred + 1, cityId: tree.ids.city2 });
+    expect(s2.share).toBeCloseTo((100 * s2.transferred) / s2.graduates, 1);
+    expect(s2.behind).toBe(s2.share < 30);
+    const s1 = july16.body.schools.find((x: { orgId: string }) => x.orgId === tree.ids.school1);
+    expect(s1.transferred).toBe(0);
+    expect(s1.behind).toBe(true);
+    const city2 = july16.body.cities.find((c: { orgId: string }) => c.orgId === tree.ids.city2);
+    expect(city2).toMatchObject({ graduates: s2.graduates, transferred: s2.transferred });
+
+    // By 31 Jul the target is 60 %: school2 is behind too. Before 15 Jul nobody is behind.
+    const july31 = await call(sys.app, 'GET', `/api/stats/graduate-transfers?cohort=${cohort}&asOf=2026-07-31`, tree.tokens.province);
+    expect(july31.body.target.share).toBe(60);
+    expect(july31.body.schools.find((x: { orgId: string }) => x.orgId === school2).behind).toBe(true);
+    const june = await call(sys.app, 'GET', `/api/stats/graduate-transfers?cohort=${cohort}&asOf=2026-06-01`, tree.tokens.province);
+    expect(june.body.target).toBeNull();
+    expect(june.body.schools.every((x: { behind: boolean }) => !x.behind)).toBe(true);
+
+    // A city admin sees its own city only; a city admin of another subtree is refused.
+    const city1 = await call(sys.app, 'GET', `/api/stats/graduate-transfers?cohort=${cohort}`, tree.tokens.city1);
+    expect(city1.body.schools.map((x: { orgId: string }) => x.orgId)).not.toContain(school2);
+    expect((await call(sys.app, 'GET', `/api/stats/graduate-transfers?cohort=${cohort}&orgId=${tree.ids.city2}`, tree.tokens.city1)).status).toBe(403);
+  });
+});
