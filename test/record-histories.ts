@@ -14,7 +14,11 @@ import { startDevServer } from '../scripts/temporal-server';
 import { freePort } from '../scripts/net';
 import { workflowsPath } from '../worker/index';
 import { failureConverterPath } from '../worker/codec';
-import { call, profile, seedTree, startSystemAt } from './system';
+import { activeMember, actorToken, call, importOrgs, profile, seedTree, startSystemAt } from './system';
+import { startPeerProvince } from './peer-province';
+import { PEER_PATHS } from '../domain/peer-protocol';
+import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
 import { checkIn } from '../workflows/check-in';
 import { checkInWorkflowId } from '../domain/check-in';
 
@@ -31,10 +35,20 @@ try {
   const bundle = await bundleWorkflowCode({ workflowsPath, failureConverterPath });
   const bundlePath = join(dir, 'bundle.js');
   writeFileSync(bundlePath, bundle.code);
+  const key = randomBytes(32);
+  let ourUrl = '';
+  const hn = await startPeerProvince({ code: 'hn', key, ourCode: 'gd', ourUrl: () => ourUrl });
   const sys = await startSystemAt(
     { databaseUrl: pg.url, temporalAddress: temporal.address, workflowBundlePath: bundlePath },
-    { checkIn: { deadlineMs: 2500, reminderOffsetsMs: [1500, 700], escalationIntervalMs: 800 } },
+    {
+      checkIn: { deadlineMs: 2500, reminderOffsetsMs: [1500, 700], escalationIntervalMs: 800 },
+      transfer: { release: { deadlineMs: 2500, reminderOffsetsMs: [1500], escalationIntervalMs: 800, onTimeout: 'remind' } },
+      province: 'gd',
+      peers: new Map([['hn', { url: hn.url, key }]]),
+    },
   );
+  await sys.app.listen({ port: 0, host: '127.0.0.1' });
+  ourUrl = `http://127.0.0.1:${(sys.app.server.address() as AddressInfo).port}`;
   const tree = await seedTree(sys.app);
   const save = async (name: string, memberId: string) => {
     const handle = sys.env.client.workflow.getHandle(checkInWorkflowId(memberId));
@@ -79,7 +93,71 @@ try {
     args: [{ processId: randomUUID(), memberId, branchId: branch.id, branchPath: branch.path, parentOrgId: branch.parent_id, submittedBy: 'recorder', linkActorId: null, profile: { ...profile(), idNumber: row.id_number }, timing: sys.config.timing.checkIn }],
   });
   await save('check-in-rejected-conflict', memberId);
+
+  // Transfers (R9-R12): every step shape a transfer history can have.
+  const saveTransfer = async (name: string, mid: string) => {
+    const handle = sys.env.client.workflow.getHandle(`transfer-${mid}`);
+    await handle.result();
+    writeFileSync(join(out, `${name}-${generation}.json`), `${historyToJSON(await handle.fetchHistory())}\n`);
+    console.log(`recorded ${name}-${generation}`);
+  };
+  const startTransfer = async (token: string, body: object) => {
+    const r = await call(sys.app, 'POST', '/api/transfers', token, body);
+    if (r.status !== 201) throw new Error(JSON.stringify(r.body));
+    return r.body.processId as string;
+  };
+  await importOrgs(sys.app, [{ id: tree.ids.school1, parentId: tree.ids.county1, name: 'school', kind: 'committee', contactPhone: '0755-88886666' }]);
+
+  const m1 = await activeMember(sys.app, tree.ids.branch1, tree.tokens.sec1);
+  const t1 = await startTransfer(tree.tokens.sec1, { memberId: m1, toOrgId: tree.ids.branch3 });
+  await new Promise((r) => setTimeout(r, 3500)); // release reminded, overdue, escalated
+  await decide(t1, tree.tokens.city1, { action: 'extend', until: new Date(Date.now() + 3_600_000).toISOString(), reason: 'exams' });
+  await decide(t1, tree.tokens.sec1, { action: 'approve' });
+  await decide(t1, tree.tokens.sec3, { action: 'approve' });
+  await saveTransfer('transfer-overdue-extended-completed', m1);
+
+  const m2 = await activeMember(sys.app, tree.ids.branch3, tree.tokens.sec3);
+  const t2 = await startTransfer(tree.tokens.sec3, { memberId: m2, toOrgId: tree.ids.school1 });
+  await decide(t2, tree.tokens.sec3, { action: 'approve' });
+  await decide(t2, tree.tokens.school1, { action: 'approve' });
+  await decide(t2, tree.tokens.school1, { action: 'place', branchId: tree.ids.branch2 });
+  await saveTransfer('transfer-placed', m2);
+
+  const m3 = await activeMember(sys.app, tree.ids.branch1, tree.tokens.sec1);
+  const t3 = await startTransfer(tree.tokens.sec1, { memberId: m3, toOrgId: tree.ids.branch2 });
+  await decide(t3, tree.tokens.sec1, { action: 'approve' });
+  await decide(t3, tree.tokens.sec2, { action: 'reject', reason: 'unknown here' });
+  await saveTransfer('transfer-rejected', m3);
+
+  const uni = 'rec-uni';
+  await importOrgs(sys.app, [{ id: uni, parentId: tree.ids.city2, name: 'university', kind: 'committee', contactPhone: '020-87654321' }]);
+  const m4 = await activeMember(sys.app, tree.ids.branch1, tree.tokens.sec1);
+  const t4 = await startTransfer(tree.tokens.sec1, { memberId: m4, destination: { situation: 'study', unitName: 'U', unitOrgId: uni, destinationBranchId: `${uni}-fresh`, locationOrgId: tree.ids.county2 } });
+  await decide(t4, tree.tokens.sec1, { action: 'approve' });
+  await importOrgs(sys.app, [{ id: `${uni}-fresh`, parentId: uni, name: 'freshmen', kind: 'branch', contactPhone: '020-87650000' }]);
+  await new Promise((r) => setTimeout(r, 1500));
+  await decide(t4, await actorToken(sys.app, 'branch_secretary', `${uni}-fresh`), { action: 'approve' });
+  await saveTransfer('transfer-freshman-woken', m4);
+
+  const m5 = await activeMember(sys.app, tree.ids.branch1, tree.tokens.sec1);
+  const t5 = await startTransfer(tree.tokens.sec1, { memberId: m5, toProvince: { province: 'hn', branchId: 'hn-b1' } });
+  await decide(t5, tree.tokens.sec1, { action: 'approve' });
+  await hn.waitFor((r) => r.path === PEER_PATHS.releaseConfirmed(t5));
+  await hn.send(PEER_PATHS.arrivalConfirmed(t5), { transferId: t5, branchId: 'hn-b1', arrivedAt: new Date().toISOString() });
+  await saveTransfer('transfer-outbound-completed', m5);
+
+  const p6 = profile();
+  const transferId = randomUUID();
+  const announced = await hn.send(PEER_PATHS.announce, { transferId, fromProvince: 'hn', toBranchId: tree.ids.branch1, member: { name: p6.name, idNumber: p6.idNumber, joinDate: p6.joinDate } });
+  const m6 = (await sys.db.selectFrom('processes').select('member_id').where('id', '=', announced.body.processId).executeTakeFirstOrThrow()).member_id!;
+  await new Promise((r) => setTimeout(r, 500));
+  const checkInRow = await sys.db.selectFrom('processes').select('id').where('member_id', '=', m6).where('kind', '=', 'check-in').executeTakeFirstOrThrow();
+  await decide(checkInRow.id, tree.tokens.sec1, { action: 'approve' });
+  await hn.send(PEER_PATHS.releaseConfirmed(transferId), { transferId, releasedAt: new Date().toISOString() });
+  await saveTransfer('transfer-inbound-completed', m6);
+
   await sys.stop();
+  await hn.close();
 } finally {
   await temporal.stop();
   await pg.stop();
