@@ -18,13 +18,25 @@ import { toDomainError } from './temporal-errors';
  * Per kind of process: which authorization each decision needs (absent: the kind has no such decision), and
  * what the API resolves for the workflow before sending it (the step the caller saw, a branch to place into).
  */
-const DECISIONS: Record<ProcessKind, { actions: Partial<Record<DecisionAction, Action>>; prepare?: (db: Db, row: ProcessRow, body: DecisionBody) => Promise<Partial<DecisionCommand>> }> = {
+type Prepare = (db: Db, row: ProcessRow, body: DecisionBody, p: Principal) => Promise<Partial<DecisionCommand>>;
+/** The step the caller saw and the caller's role, for workflows whose steps each belong to one role. */
+const stepAndRole: Prepare = async (_db, row, _body, p) => ({ step: row.step, actorRole: p.role });
+
+const DECISIONS: Record<ProcessKind, { actions: Partial<Record<DecisionAction, Action>>; prepare?: Prepare }> = {
   'check-in': {
     actions: { approve: 'check-in.approve', return: 'check-in.return', withdraw: 'check-in.withdraw', extend: 'deadline.extend' },
   },
   transfer: {
     actions: { approve: 'transfer.approve', reject: 'transfer.reject', place: 'transfer.place', withdraw: 'transfer.withdraw', extend: 'deadline.extend' },
     prepare: prepareTransferDecision,
+  },
+  deletion: {
+    actions: { approve: 'deletion.decide', return: 'deletion.decide', reject: 'deletion.decide', withdraw: 'deletion.decide', extend: 'deadline.extend' },
+    prepare: stepAndRole,
+  },
+  discipline: {
+    actions: { approve: 'discipline.decide', return: 'discipline.decide', reject: 'discipline.decide', resolve: 'discipline.decide', expel: 'discipline.decide', extend: 'deadline.extend' },
+    prepare: stepAndRole,
   },
 };
 
@@ -206,7 +218,7 @@ export function processRoutes({ db, client }: AppDeps): FastifyPluginAsyncZod {
         authorize(req.principal, action, { orgPath: row.org_path, memberId: row.member_id });
         if (row.closed_at) throw DomainError.conflict(`this ${kind} is already ${row.status}`);
         const { branchId: _branchId, ...decision } = req.body;
-        const extra = (await DECISIONS[kind].prepare?.(db, row, req.body)) ?? {};
+        const extra = (await DECISIONS[kind].prepare?.(db, row, req.body, req.principal)) ?? {};
         const cmd: DecisionCommand = { ...decision, ...extra, actorId: req.principal.actorId };
         const handle = client.workflow.getHandle(row.workflow_id, row.run_id ?? undefined);
         // One update id per request: if no worker admits it in time (e.g. all restarting), sending it again

@@ -46,7 +46,14 @@ export type Action =
   | 'transfer.place'
   | 'transfer.withdraw'
   | 'transfer.import'
-  | 'stats.read';
+  | 'stats.read'
+  | 'deletion.apply'
+  | 'deletion.decide'
+  | 'deletion.bulk-return'
+  | 'dues.record'
+  | 'dues.read'
+  | 'discipline.start'
+  | 'discipline.decide';
 
 /** A grant: the role, and either the relations it holds for, or `self` (the member acting on their own record). */
 type Grant = { role: Role | 'system'; relations?: Relation[]; self?: true };
@@ -103,6 +110,24 @@ export const POLICY: Record<Action, Grant[]> = {
   // R12: a school (or any committee above the graduates' branches) files the graduates' roster.
   'transfer.import': SUPERVISORS,
   'stats.read': SUPERVISORS,
+  // R14: a branch applies; the city-level committee verifies; only the province approves (the workflow checks the role per step).
+  'deletion.apply': [{ role: 'branch_secretary', relations: ['own'] }],
+  'deletion.decide': [
+    { role: 'branch_secretary', relations: ['own'] },
+    { role: 'committee_admin', relations: ['own'] },
+    { role: 'province_admin', relations: ['own'] },
+  ],
+  // R15: the province returns pending applications in bulk.
+  'deletion.bulk-return': [{ role: 'province_admin', relations: ['own'] }],
+  'dues.record': [{ role: 'branch_secretary', relations: ['own'] }, ...SUPERVISORS],
+  'dues.read': [{ role: 'branch_secretary', relations: ['own'] }, ...SUPERVISORS],
+  // R18: the branch opens a case; the daily dues check opens removal cases by itself.
+  'discipline.start': [{ role: 'system' }, { role: 'branch_secretary', relations: ['own'] }],
+  'discipline.decide': [
+    { role: 'branch_secretary', relations: ['own'] },
+    { role: 'committee_admin', relations: ['own'] },
+    { role: 'province_admin', relations: ['own'] },
+  ],
 };
 
 export interface Target {

@@ -4,6 +4,9 @@ import { DEFAULT_CHECK_IN_TIMING, stepTimingFromEnv, type StepTiming } from './d
 import { transferTimingFromEnv, type TransferTiming } from './transfers';
 import { parsePeers } from './peer-protocol';
 import { DEFAULT_GRADUATE_TARGETS, parseGraduateTargets, type GraduateTarget } from './graduates';
+import { abuseWatchFromEnv, deletionTimingFromEnv, type AbuseWatch, type DeletionTiming } from './deletions';
+import { ExpulsionApproval, disciplineTimingFromEnv, type DisciplineTiming } from './discipline';
+import { parseDuration } from './durations';
 
 export interface Config {
   temporalAddress: string;
@@ -15,7 +18,13 @@ export interface Config {
   adminToken: string | undefined;
   /** Origins of the Temporal Web UI allowed to call the codec endpoint. */
   uiOrigins: string[];
-  timing: { checkIn: StepTiming; transfer: TransferTiming };
+  timing: { checkIn: StepTiming; transfer: TransferTiming; deletion: DeletionTiming; discipline: DisciplineTiming };
+  abuse: AbuseWatch;
+  /** R18: how often the dues check runs, and at how many consecutive unpaid months it reminds and opens a removal case. */
+  dues: { checkEveryMs: number; remindAt: number; removeAt: number };
+  expulsionApproval: ExpulsionApproval;
+  /** Share of disciplinary cases the province spot-checks (R18). */
+  spotCheckRate: number;
   /** This province's code, as the other provinces' systems know it (R10). */
   province: string;
   /** The other provinces' systems: base URL and the shared signing key. */
@@ -34,6 +43,9 @@ const Env = z.object({
   TUANWU_PROVINCE: z.string().regex(/^[a-z]{2,8}$/, 'TUANWU_PROVINCE: 2-8 lowercase letters').default('gd'),
   TUANWU_PEERS: z.string().optional(),
   TUANWU_GRADUATE_TARGETS: z.string().default(DEFAULT_GRADUATE_TARGETS),
+  TUANWU_DUES_CHECK_EVERY: z.string().default('1d'),
+  TUANWU_EXPULSION_APPROVAL: ExpulsionApproval.default('parent'),
+  TUANWU_SPOT_CHECK_RATE: z.coerce.number().min(0).max(1).default(1),
   TUANWU_ADMIN_TOKEN: z.string().min(16, 'TUANWU_ADMIN_TOKEN must have at least 16 characters').optional(),
 });
 
@@ -48,7 +60,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     apiPort: e.PORT,
     adminToken: e.TUANWU_ADMIN_TOKEN,
     uiOrigins: e.TUANWU_UI_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean),
-    timing: { checkIn: stepTimingFromEnv('TUANWU_CHECK_IN', DEFAULT_CHECK_IN_TIMING, env), transfer: transferTimingFromEnv(env) },
+    timing: { checkIn: stepTimingFromEnv('TUANWU_CHECK_IN', DEFAULT_CHECK_IN_TIMING, env), transfer: transferTimingFromEnv(env), deletion: deletionTimingFromEnv(env), discipline: disciplineTimingFromEnv(env) },
+    abuse: abuseWatchFromEnv(env),
+    dues: { checkEveryMs: parseDuration(e.TUANWU_DUES_CHECK_EVERY), remindAt: 5, removeAt: 6 },
+    expulsionApproval: e.TUANWU_EXPULSION_APPROVAL,
+    spotCheckRate: e.TUANWU_SPOT_CHECK_RATE,
     province: e.TUANWU_PROVINCE,
     peers: parsePeers(e.TUANWU_PEERS),
     graduateTargets: parseGraduateTargets(e.TUANWU_GRADUATE_TARGETS),

@@ -2,14 +2,14 @@
 import { z } from 'zod';
 import { OrgId } from './orgs';
 
-export const ProcessKind = z.enum(['check-in', 'transfer']);
+export const ProcessKind = z.enum(['check-in', 'transfer', 'deletion', 'discipline']);
 export type ProcessKind = z.infer<typeof ProcessKind>;
 
-export const ProcessStatus = z.enum(['pending', 'approved', 'returned', 'withdrawn', 'rejected', 'lapsed']);
+export const ProcessStatus = z.enum(['pending', 'approved', 'returned', 'withdrawn', 'rejected', 'lapsed', 'resolved']);
 export type ProcessStatus = z.infer<typeof ProcessStatus>;
 
 /** approve / return / withdraw (R1-R2), extend (R3), reject and place (R9: a committee places the member into a branch). */
-export const DecisionAction = z.enum(['approve', 'return', 'withdraw', 'extend', 'reject', 'place']);
+export const DecisionAction = z.enum(['approve', 'return', 'withdraw', 'extend', 'reject', 'place', 'resolve', 'expel']);
 export type DecisionAction = z.infer<typeof DecisionAction>;
 
 /** The body of POST /api/processes/{id}/decisions. */
@@ -19,6 +19,8 @@ export const DecisionBody = z
     reason: z.string().trim().min(1).max(500).optional(),
     until: z.iso.datetime({ offset: true }).optional(),
     branchId: OrgId.optional(),
+    /** R18: a spot check returns a case to the step whose procedure or materials are missing. */
+    toStep: z.enum(['verification', 'talk', 'meeting']).optional(),
   })
   .superRefine((d, ctx) => {
     if ((d.action === 'return' || d.action === 'extend') && !d.reason)
@@ -43,6 +45,9 @@ export const DecisionCommand = z.object({
   step: z.string().optional(),
   /** For "place": the branch, resolved and checked (R13) by the API. */
   branch: z.object({ id: z.string(), path: z.string(), parentId: z.string().nullable(), kind: z.string() }).optional(),
+  toStep: z.string().optional(),
+  /** The caller's role: a step that only one role decides (R14: only the province approves) checks it again. */
+  actorRole: z.string().optional(),
 });
 export type DecisionCommand = z.infer<typeof DecisionCommand>;
 

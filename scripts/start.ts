@@ -78,7 +78,7 @@ async function main() {
 
   const nativeConnection = await NativeConnection.connect({ address: config.temporalAddress });
   log('bundling workflows and starting the worker...');
-  const worker = await createWorker({ connection: nativeConnection, namespace: config.namespace, taskQueue: config.taskQueue, db, payloadKeys, province: config.province, peers: config.peers });
+  const worker = await createWorker({ connection: nativeConnection, namespace: config.namespace, taskQueue: config.taskQueue, db, payloadKeys, province: config.province, peers: config.peers, client, config });
   const running = worker.run();
   stops.unshift(async () => {
     worker.shutdown();

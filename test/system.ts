@@ -12,6 +12,8 @@ import type { Config } from '../domain/config';
 import { DEFAULT_CHECK_IN_TIMING, type StepTiming } from '../domain/durations';
 import { DEFAULT_TRANSFER_TIMING, type TransferTiming } from '../domain/transfers';
 import { DEFAULT_GRADUATE_TARGETS, parseGraduateTargets } from '../domain/graduates';
+import { deletionTimingFromEnv, type AbuseWatch, type DeletionTiming } from '../domain/deletions';
+import { disciplineTimingFromEnv, type DisciplineTiming, type ExpulsionApproval } from '../domain/discipline';
 import { withIdCheckDigit } from '../domain/identifiers';
 import { checkInWorkflowId } from '../domain/check-in';
 import { createDataConverter, payloadKeysFromEnv } from '../worker/codec';
@@ -45,6 +47,12 @@ export interface Where {
 export interface SystemOptions {
   checkIn?: Partial<StepTiming>;
   transfer?: Partial<TransferTiming>;
+  deletion?: Partial<DeletionTiming>;
+  discipline?: Partial<DisciplineTiming>;
+  abuse?: Partial<AbuseWatch>;
+  dues?: Partial<Config['dues']>;
+  expulsionApproval?: ExpulsionApproval;
+  spotCheckRate?: number;
   worker?: boolean;
   province?: string;
   peers?: Map<string, { url: string; key: Buffer }>;
@@ -62,7 +70,16 @@ export async function startSystemAt(where: Where, opts: SystemOptions = {}): Pro
     apiPort: 0,
     adminToken: ADMIN_TOKEN,
     uiOrigins: ['http://127.0.0.1:8233'],
-    timing: { checkIn: { ...DEFAULT_CHECK_IN_TIMING, ...opts.checkIn }, transfer: { ...DEFAULT_TRANSFER_TIMING, ...opts.transfer } },
+    timing: {
+      checkIn: { ...DEFAULT_CHECK_IN_TIMING, ...opts.checkIn },
+      transfer: { ...DEFAULT_TRANSFER_TIMING, ...opts.transfer },
+      deletion: { ...deletionTimingFromEnv({}), ...opts.deletion },
+      discipline: { ...disciplineTimingFromEnv({}), ...opts.discipline },
+    },
+    abuse: { windowMs: 90 * 86_400_000, threshold: 0.3, minDeletions: 3, ...opts.abuse },
+    dues: { checkEveryMs: 86_400_000, remindAt: 5, removeAt: 6, ...opts.dues },
+    expulsionApproval: opts.expulsionApproval ?? 'parent',
+    spotCheckRate: opts.spotCheckRate ?? 1,
     province: opts.province ?? 'gd',
     peers: opts.peers ?? new Map(),
     graduateTargets: parseGraduateTargets(DEFAULT_GRADUATE_TARGETS),
@@ -82,6 +99,8 @@ export async function startSystemAt(where: Where, opts: SystemOptions = {}): Pro
         payloadKeys,
         province: config.province,
         peers: config.peers,
+        client: env.client,
+        config,
         workflowBundle: { codePath: where.workflowBundlePath },
       });
       running = sys.worker.run();

@@ -1,4 +1,6 @@
 import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
+import type { Config } from '../domain/config';
 import { createDataConverter, type PayloadKeys } from './codec';
 import { recordProblemsTo } from './runtime';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +14,9 @@ export interface ActivityDeps {
   /** This province's code and the other provinces' systems (R10). */
   province?: string;
   peers?: Map<string, { url: string; key: Buffer }>;
+  /** For activities that start other processes (the dues check opens disciplinary cases, R18). */
+  client?: Client;
+  config?: Config;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -31,6 +36,8 @@ export interface WorkerOptions {
   db: Db;
   province?: string;
   peers?: Map<string, { url: string; key: Buffer }>;
+  client?: Client;
+  config?: Config;
   /** A prebuilt bundle (tests build it once, with the failure converter); otherwise bundled at start. */
   workflowBundle?: WorkflowBundleOption;
   payloadKeys: PayloadKeys;
@@ -44,7 +51,7 @@ export async function createWorker(o: WorkerOptions): Promise<Worker> {
     connection: o.connection,
     namespace: o.namespace ?? 'default',
     taskQueue: o.taskQueue,
-    activities: createActivities({ db: o.db, province: o.province, peers: o.peers }),
+    activities: createActivities({ db: o.db, province: o.province, peers: o.peers, client: o.client, config: o.config }),
     dataConverter: createDataConverter(o.payloadKeys),
     ...(o.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: o.maxCachedWorkflows } : {}),
     ...(o.workflowBundle ? { workflowBundle: o.workflowBundle } : { workflowsPath }),

@@ -29,7 +29,7 @@ export function applicationFailureIn(e: unknown): ApplicationFailure | undefined
   return undefined;
 }
 
-const DECISION_ACTIONS = ['approve', 'return', 'withdraw', 'extend', 'reject', 'place'];
+const DECISION_ACTIONS = ['approve', 'return', 'withdraw', 'extend', 'reject', 'place', 'resolve', 'expel'];
 
 /**
  * The decision's shape, checked in the update validator. The API parsed it with zod (DecisionBody) already;

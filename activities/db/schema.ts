@@ -28,7 +28,11 @@ export interface MembersTable {
   development_number: string | null;
   branch_id: string | null;
   /** `transferred_out`: left for another province (R10); the record stays readable. */
-  status: 'pending' | 'returned' | 'withdrawn' | 'active' | 'transferred_out';
+  status: 'pending' | 'returned' | 'withdrawn' | 'active' | 'transferred_out' | 'deleted' | 'probation' | 'expelled' | 'removed';
+  /** R14: a soft delete; the record and its history stay readable to the levels above. */
+  deleted_at: Timestamp | null;
+  /** R18/R23: the sanction in force, if any. */
+  sanction: string | null;
   /** Profile fields other than the locked four (R6). */
   details: Json<Record<string, unknown>>;
   locked_at: Timestamp | null;
@@ -156,7 +160,57 @@ export interface DataProblemsTable {
   resolved_at: Timestamp | null;
 }
 
+export interface DeletionsTable {
+  process_id: string;
+  member_id: string;
+  branch_id: string;
+  branch_path: string;
+  city_id: string | null;
+  category: string;
+  /** R17: the member was in a graduate branch when the deletion was applied for. */
+  graduate: boolean;
+  status: string;
+  submitted_at: Timestamp;
+  decided_at: Timestamp | null;
+}
+
+export interface DuesPaymentsTable {
+  id: Generated<string>;
+  member_id: string;
+  month: string;
+  amount_cents: number;
+  recorded_by: string;
+  batch_key: string | null;
+  paid_at: CreatedAt;
+}
+
+export interface DisciplineMaterialsTable {
+  id: string;
+  process_id: string;
+  filename: string;
+  content_type: string;
+  size: number;
+  sha256: string;
+  content: Buffer;
+  uploaded_by: string;
+  uploaded_at: CreatedAt;
+}
+
+export interface AbuseFlagsTable {
+  id: Generated<string>;
+  org_id: string;
+  org_path: string;
+  window_start: Timestamp;
+  deletions: number;
+  graduates: number;
+  flagged_at: CreatedAt;
+}
+
 export interface Database {
+  deletions: DeletionsTable;
+  dues_payments: DuesPaymentsTable;
+  discipline_materials: DisciplineMaterialsTable;
+  abuse_flags: AbuseFlagsTable;
   transfers: TransfersTable;
   transfer_keys: TransferKeysTable;
   peer_messages: PeerMessagesTable;
