@@ -2,6 +2,12 @@
 // and the transferred share is watched per school and per city against the year's targets.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { importRoster as importRosterCli, type Progress } from '../scripts/import-graduates';
 import { activeMember, actorToken, call, idNumber, importOrgs, seedTree, startSystem, type System, type Tree } from './harness';
 
 let sys: System;
@@ -24,6 +30,7 @@ beforeAll(async () => {
     { id: grad2, parentId: school2, name: '2026届毕业生团支部', kind: 'branch', specialKind: 'graduate', graduationDate: '2026-07-01', contactPhone: '020-11113333' },
   ]);
   school2Admin = await actorToken(sys.app, 'committee_admin', school2);
+  await sys.app.listen({ port: 0, host: '127.0.0.1' });
 });
 afterAll(async () => {
   await sys?.stop();
@@ -87,6 +94,37 @@ describe('R12 graduates', () => {
     expect(header.status).toBe(400);
     // A branch secretary does not file rosters.
     expect((await importRoster(tree.tokens.sec1, 'idNumber\n', 'roster-z')).status).toBe(403);
+  });
+
+  it('R12: the CLI imports a roster over HTTP with a progress bar; interrupted, the same command resumes without duplicates', async () => {
+    const gs = await graduates(grad1, 6);
+    const dir = mkdtempSync(join(tmpdir(), 'tuanwu-roster-'));
+    const file = join(dir, 'roster.csv');
+    writeFileSync(file, ['idNumber,toOrgId', ...gs.map((g) => `${g.idNumber},${tree.ids.branch3}`)].join('\n') + '\n');
+    const apiUrl = `http://127.0.0.1:${(sys.app.server.address() as AddressInfo).port}`;
+
+    // Interrupted after the first chunk of 2 rows.
+    const stop = new AbortController();
+    const seen: Progress[] = [];
+    await expect(
+      importRosterCli({ file, apiUrl, token: tree.tokens.school1, chunkSize: 2, concurrency: 1, signal: stop.signal, onProgress: (p) => (seen.push(p), p.done >= 2 && stop.abort(new Error('interrupted'))) }),
+    ).rejects.toThrow();
+    expect(seen.at(-1)).toMatchObject({ done: 2, total: 6, started: 2 });
+
+    // The same command again, as a user would run it: a progress line per chunk, a report, exit code 0.
+    const report = join(dir, 'report.csv');
+    const run = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile('npx', ['tsx', 'scripts/import-graduates.ts', file, '--api', apiUrl, '--chunk', '2', '--report', report], { env: { ...process.env, TUANWU_TOKEN: tree.tokens.school1 }, cwd: join(import.meta.dirname, '..') }, (err, stdout, stderr) =>
+        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      );
+    });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/\d+% 6\/6 rows/);
+    const lines = readFileSync(report, 'utf8').trim().split('\n').slice(1);
+    expect(lines.filter((l) => l.includes(',already-started,'))).toHaveLength(2);
+    expect(lines.filter((l) => l.includes(',started,'))).toHaveLength(4);
+    expect(readFileSync(report, 'utf8')).not.toContain(gs[0]!.idNumber);
+    for (const g of gs) expect(await sys.db.selectFrom('transfers').select('process_id').where('member_id', '=', g.memberId).execute()).toHaveLength(1);
   });
 
   it('R12: the transferred share per school and per city against the targets, marking who is behind today', async () => {
