@@ -140,11 +140,19 @@ export function transferStarter({ db, client, config }: Pick<AppDeps, 'db' | 'cl
   async function launch(plan: Plan, key: string | null): Promise<StartResult> {
     let processId: string = randomUUID();
     if (key) {
-      await db.insertInto('transfer_keys').values({ key, process_id: processId, member_id: plan.memberId }).onConflict((oc) => oc.column('key').doNothing()).execute();
-      const k = await db.selectFrom('transfer_keys').select('process_id').where('key', '=', key).executeTakeFirstOrThrow();
-      processId = k.process_id;
-      const row = await db.selectFrom('processes').select(['step', 'deadline']).where('id', '=', processId).executeTakeFirst();
-      if (row) return { processId, memberId: plan.memberId, created: false, step: row.step, deadline: iso(row.deadline), route: plan.route };
+      const fresh = await db
+        .insertInto('transfer_keys')
+        .values({ key, process_id: processId, member_id: plan.memberId })
+        .onConflict((oc) => oc.column('key').doNothing())
+        .returning('process_id')
+        .executeTakeFirst();
+      if (!fresh) {
+        // Seen before: the process it named, if that start got through.
+        const k = await db.selectFrom('transfer_keys').select('process_id').where('key', '=', key).executeTakeFirstOrThrow();
+        processId = k.process_id;
+        const row = await db.selectFrom('processes').select(['step', 'deadline']).where('id', '=', processId).executeTakeFirst();
+        if (row) return { processId, memberId: plan.memberId, created: false, step: row.step, deadline: iso(row.deadline), route: plan.route };
+      }
     }
     const input = plan.input(processId);
     const workflowId = transferWorkflowId(plan.memberId);
@@ -179,12 +187,12 @@ export function transferStarter({ db, client, config }: Pick<AppDeps, 'db' | 'cl
   }
 
   /** R9: plans a transfer of an active member of this province, checking who may start it and where it goes. */
-  async function plan(p: Principal, body: TransferStart, orgs: Orgs, opts: { senderAuthorized?: boolean } = {}): Promise<Plan> {
+  async function plan(p: Principal, body: TransferStart, orgs: Orgs, opts: { senderAuthorized?: (fromPath: string) => boolean } = {}): Promise<Plan> {
     const member = await db.selectFrom('members').select(['id', 'status', 'branch_id']).where('id', '=', body.memberId).executeTakeFirst();
     if (!member) throw DomainError.notFound('member not found');
     const from = await orgs.get(member.branch_id ?? undefined);
     // A roster's sender was authorized for the sending side already (R12: the school files its graduates).
-    const mayFrom = !!from && (opts.senderAuthorized === true || isAllowed(p, 'transfer.start-from', { orgPath: from.path, memberId: member.id }));
+    const mayFrom = !!from && (opts.senderAuthorized?.(from.path) === true || isAllowed(p, 'transfer.start-from', { orgPath: from.path, memberId: member.id }));
     // Who may see the member at all learns why a transfer is refused; others learn nothing about the member.
     const maySee = mayFrom || (!!from && isAllowed(p, 'member.read', { orgPath: from.path, memberId: member.id }));
     if (member.status === 'pending' && (maySee || p.role !== 'member')) throw DomainError.conflict("the member's check-in is still pending review; transfer after it is approved", 'R9');
@@ -428,10 +436,12 @@ export function transferRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           const memberId = byIdNumber.get(l.row.idNumber);
           if (!memberId) return { line: l.line, idNumber: masked, status: 'failed', error: { status: 404, message: 'no member with this ID number' } };
           try {
-            const member = await db.selectFrom('members').innerJoin('organizations', 'organizations.id', 'members.branch_id').select('organizations.path').where('members.id', '=', memberId).executeTakeFirst();
             // The roster's sender must be above the graduate's branch.
-            authorize(p, 'transfer.import', { orgPath: member?.path ?? '' });
-            const plan = await starter.plan(p, { memberId, toOrgId: l.row.toOrgId, destination: l.row.destination }, orgs, { senderAuthorized: true });
+            const senderAuthorized = (fromPath: string) => {
+              authorize(p, 'transfer.import', { orgPath: fromPath });
+              return true;
+            };
+            const plan = await starter.plan(p, { memberId, toOrgId: l.row.toOrgId, destination: l.row.destination }, orgs, { senderAuthorized });
             const r = await starter.launch(plan, `roster:${p.actorId}:${batch}:${memberId}`);
             return { line: l.line, idNumber: masked, status: r.created ? 'started' : 'already-started', processId: r.processId, ...(r.route ? { route: r.route.case } : {}) };
           } catch (e) {
