@@ -10,7 +10,7 @@ let tree: Tree;
 const SHORT = { deadlineMs: 3000, reminderOffsetsMs: [1500], escalationIntervalMs: 1000, onTimeout: 'remind' as const };
 
 beforeAll(async () => {
-  sys = await startSystem({ transfer: { release: SHORT } });
+  sys = await startSystem({ transfer: { release: SHORT, arrival: SHORT } });
   tree = await seedTree(sys.app);
 });
 afterAll(async () => {
@@ -178,6 +178,15 @@ describe('R9 transfers within the province', () => {
     expect(await processOf(id)).toMatchObject({ overdue: false, step: 'release' });
     expect((await decide(id, tree.tokens.sec1, { action: 'approve' })).status).toBe(200);
     expect(await processOf(id)).toMatchObject({ overdue: false, step: 'arrival' });
+    // The arrival step has its own deadline: reminded and escalated in its turn, to the receiving side's parent.
+    await eventually(async () => {
+      const rows = await sys.db.selectFrom('events').select(['type', 'org_id']).where('process_id', '=', id).execute();
+      return rows.some((r) => r.type === 'deadline.escalated' && r.org_id === tree.ids.branch3);
+    }, 20_000, 'an escalation of the arrival step');
+    const arrivalEvents = await sys.db.selectFrom('events').select('type').where('process_id', '=', id).where('org_id', '=', tree.ids.branch3).execute();
+    expect(arrivalEvents.map((e) => e.type)).toEqual(expect.arrayContaining(['deadline.reminder', 'deadline.overdue']));
+    const toCounty2 = await sys.db.selectFrom('notifications').select('kind').where('process_id', '=', id).where('recipient_org_id', '=', tree.ids.county2).execute();
+    expect(toCounty2.some((n) => n.kind === 'escalation')).toBe(true);
   });
 });
 

@@ -143,6 +143,8 @@ export interface StepContext {
   orgId: string;
   parentOrgId: string | null;
   stepLabel: string;
+  /** Prefix of the event keys; a process with several waiting steps gives each visit of a step its own (default: the process id). */
+  keyPrefix?: string;
 }
 
 /** Deadline hooks that write reminders, overdue and escalations through the shared event append. */
@@ -151,7 +153,7 @@ export function deadlineHooks(ctx: () => StepContext): DeadlineHooks {
     async reminder(round, index, offsetMs) {
       const c = ctx();
       await recordProcessEvent({
-        key: `${c.processId}:reminder:${round}:${index}`,
+        key: `${c.keyPrefix ?? c.processId}:reminder:${round}:${index}`,
         processId: c.processId,
         memberId: c.memberId,
         orgId: c.orgId,
@@ -164,7 +166,7 @@ export function deadlineHooks(ctx: () => StepContext): DeadlineHooks {
       const c = ctx();
       upsertSearchAttributes([{ key: SA.overdue, value: true }]);
       await recordProcessEvent({
-        key: `${c.processId}:overdue:${round}`,
+        key: `${c.keyPrefix ?? c.processId}:overdue:${round}`,
         processId: c.processId,
         memberId: c.memberId,
         orgId: c.orgId,
@@ -177,7 +179,7 @@ export function deadlineHooks(ctx: () => StepContext): DeadlineHooks {
     async escalate(escalation) {
       const c = ctx();
       await recordProcessEvent({
-        key: `${c.processId}:escalation:${escalation}`,
+        key: `${c.keyPrefix ?? c.processId}:escalation:${escalation}`,
         processId: c.processId,
         memberId: c.memberId,
         orgId: c.orgId,

@@ -88,6 +88,8 @@ export async function transfer(input: TransferInput): Promise<{ processId: strin
   /** Messages to the other province, sent in order by one loop, retried while it is down (R10). */
   const outbox: { type: 'announce' | PeerMessageType; reason?: string; branchId?: string }[] = [];
   let sequence = 0;
+  /** Visits of waiting steps: each visit's reminders and escalations are keyed apart. */
+  let visits = 0;
 
   const ready = async () => {
     await condition(() => recorded || refusal !== undefined);
@@ -110,7 +112,7 @@ export async function transfer(input: TransferInput): Promise<{ processId: strin
   }
 
   function context() {
-    return { processId, memberId, orgId: acting.id, parentOrgId: acting.parentId, stepLabel: LABEL[step] };
+    return { processId, memberId, orgId: acting.id, parentOrgId: acting.parentId, stepLabel: LABEL[step], keyPrefix: `${processId}:${step}:${visits}` };
   }
 
   function newWatch(s: TransferStep): DeadlineWatch {
@@ -128,6 +130,7 @@ export async function transfer(input: TransferInput): Promise<{ processId: strin
   /** Moves to the next step: its acting organization, its own deadline; returns the read-model change. */
   function enter(next: TransferStep): ProcessPatch {
     step = next;
+    visits += 1;
     acting = actingOrg(next);
     watch = newWatch(next);
     timedOut = undefined;
@@ -225,7 +228,7 @@ export async function transfer(input: TransferInput): Promise<{ processId: strin
     decideUpdate,
     async (cmd): Promise<DecisionResult> => {
       if (cmd.action === 'extend') {
-        await extendDeadline(watch, cmd, { ...context(), key: `${processId}:${step}` }, ready);
+        await extendDeadline(watch, cmd, { ...context(), key: context().keyPrefix }, ready);
       } else {
         await decide(cmd);
       }
