@@ -31,6 +31,24 @@ export interface ProcessEventInput {
   payload?: Record<string, unknown>;
   patch?: ProcessPatch;
   notify?: NotificationInput[];
+  /** A message to the member's own actors (a decision about them). */
+  notifyMember?: string;
+  /** The effect on the member record (R14 deletion, R18 sanctions). */
+  member?: { status?: 'active' | 'probation' | 'expelled' | 'removed' | 'deleted'; sanction?: string | null; deleted?: boolean };
+}
+
+export interface OpenProcessInput {
+  key: string;
+  processId: string;
+  kind: string;
+  memberId: string | null;
+  org: { id: string; path: string };
+  step: string;
+  deadline: string | null;
+  type: string;
+  actorId: string | null;
+  payload?: Record<string, unknown>;
+  notify?: NotificationInput[];
 }
 
 export async function applyProcessPatch(tx: Tx, processId: string, patch: ProcessPatch, now: Date): Promise<void> {
@@ -51,7 +69,7 @@ export async function applyProcessPatch(tx: Tx, processId: string, patch: Proces
     .execute();
 }
 
-export async function insertNotifications(tx: Tx, key: string, processId: string, notes: NotificationInput[]): Promise<void> {
+export async function insertNotifications(tx: Tx, key: string, processId: string | null, notes: NotificationInput[]): Promise<void> {
   if (notes.length === 0) return;
   await tx
     .insertInto('notifications')
@@ -109,6 +127,53 @@ export function createProcessActivities(deps: { db: Db }) {
         },
         async (tx) => {
           if (input.patch) await applyProcessPatch(tx, input.processId, input.patch, now);
+          if (input.member && input.memberId) {
+            const { status, sanction, deleted } = input.member;
+            await tx
+              .updateTable('members')
+              .set({
+                ...(status ? { status } : {}),
+                ...(sanction !== undefined ? { sanction } : {}),
+                ...(deleted ? { deleted_at: now } : {}),
+                updated_at: now,
+              })
+              .where('id', '=', input.memberId)
+              .execute();
+          }
+          await insertNotifications(tx, input.key, input.processId, input.notify ?? []);
+          if (input.notifyMember && input.memberId) await notifyMemberActors(tx, input.key, input.processId, input.memberId, input.notifyMember);
+        },
+      );
+    },
+
+    /** Opens a process: its first event and its read-model row, at its first step. */
+    async openProcess(input: OpenProcessInput): Promise<{ applied: boolean }> {
+      const now = new Date();
+      const info = activityInfo().workflowExecution;
+      return recordOnce(
+        db,
+        { idempotency_key: input.key, process_id: input.processId, member_id: input.memberId, org_id: input.org.id, type: input.type, actor_id: input.actorId, payload: input.payload },
+        async (tx) => {
+          await tx
+            .insertInto('processes')
+            .values({
+              id: input.processId,
+              kind: input.kind,
+              workflow_id: info?.workflowId ?? input.processId,
+              run_id: info?.runId ?? null,
+              member_id: input.memberId,
+              org_id: input.org.id,
+              org_path: input.org.path,
+              status: 'pending',
+              step: input.step,
+              step_since: now,
+              deadline: input.deadline,
+              overdue: false,
+              started_at: now,
+              updated_at: now,
+            })
+            .onConflict((oc) => oc.column('id').doNothing())
+            .execute();
           await insertNotifications(tx, input.key, input.processId, input.notify ?? []);
         },
       );

@@ -23,6 +23,9 @@ import { memberRoutes } from './members';
 import { codecRoutes } from './codec';
 import { opsRoutes } from './ops';
 import { peerTransferRoutes, transferRoutes } from './transfers';
+import { duesRoutes } from './dues';
+import { deletionRoutes } from './deletions';
+import { disciplineRoutes } from './discipline';
 import type { PayloadKeys } from '../worker/codec';
 
 export interface AppDeps {
@@ -102,6 +105,9 @@ export async function buildApp(deps: AppDeps, opts: { logger?: boolean; logStrea
     await api.register(memberRoutes(deps));
     await api.register(opsRoutes(deps));
     await api.register(transferRoutes(deps));
+    await api.register(duesRoutes(deps));
+    await api.register(deletionRoutes(deps));
+    await api.register(disciplineRoutes(deps));
   }, { prefix: '/api' });
   // The other provinces' systems (R10): signed requests, no bearer token.
   await app.register(peerTransferRoutes(deps), { prefix: '/peer/v1' });

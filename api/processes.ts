@@ -9,6 +9,7 @@ import { DomainError } from '../domain/errors';
 import { DecisionBody, ProcessKind, ProcessStatus, type DecisionAction, type DecisionCommand } from '../domain/processes';
 import { decideUpdate } from '../workflows/common';
 import { prepareTransferDecision } from './transfers';
+import { prepareDisciplineDecision } from './discipline';
 import { likePrefix, type Db } from '../activities/db';
 import type { ProcessRow } from '../activities/db/schema';
 import { errorResponses, iso, notFound, UuidParams } from './schemas';
@@ -36,7 +37,7 @@ const DECISIONS: Record<ProcessKind, { actions: Partial<Record<DecisionAction, A
   },
   discipline: {
     actions: { approve: 'discipline.decide', return: 'discipline.decide', reject: 'discipline.decide', resolve: 'discipline.decide', expel: 'discipline.decide', extend: 'deadline.extend' },
-    prepare: stepAndRole,
+    prepare: prepareDisciplineDecision,
   },
 };
 

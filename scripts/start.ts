@@ -15,6 +15,7 @@ import { seedDemo } from './demo';
 import { withIdCheckDigit } from '../domain/identifiers';
 import { createDataConverter, newPayloadKeySpec, payloadKeysFromEnv } from '../worker/codec';
 import { installWorkerRuntime } from '../worker/runtime';
+import { ensureDuesSchedule } from '../worker/schedules';
 
 installWorkerRuntime('INFO');
 
@@ -85,6 +86,7 @@ async function main() {
     await running;
     await nativeConnection.close();
   });
+  await ensureDuesSchedule(client, config);
 
   const demoFile = join(dataDir, 'demo-tokens.json');
   const orgCount = await db.selectFrom('organizations').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();

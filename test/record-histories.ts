@@ -25,6 +25,9 @@ import { checkInWorkflowId } from '../domain/check-in';
 const out = join(import.meta.dirname, 'histories');
 /** The generation suffix: files of earlier generations stay, so every recorded shape keeps replaying. */
 const generation = process.argv[2] ?? 'v2';
+/** RECORD_ONLY=discipline,deletion records only those kinds (a new kind gets its first histories). */
+const only = process.env.RECORD_ONLY?.split(',').map((k) => k.trim());
+const wanted = (kind: string) => !only || only.includes(kind);
 const dir = mkdtempSync(join(tmpdir(), 'tuanwu-record-'));
 const pg = await startThrowawayPostgres();
 const temporal = await startDevServer({ port: await freePort() });
@@ -43,6 +46,7 @@ try {
     {
       checkIn: { deadlineMs: 2500, reminderOffsetsMs: [1500, 700], escalationIntervalMs: 800 },
       transfer: { release: { deadlineMs: 2500, reminderOffsetsMs: [1500], escalationIntervalMs: 800, onTimeout: 'remind' } },
+      discipline: { probationMonthMs: 200 },
       province: 'gd',
       peers: new Map([['hn', { url: hn.url, key }]]),
     },
@@ -63,98 +67,179 @@ try {
   };
   const decide = (processId: string, token: string, body: object) => call(sys.app, 'POST', `/api/processes/${processId}/decisions`, token, body);
 
-  const a = await submit();
-  await decide(a.processId, tree.tokens.sec1, { action: 'approve' });
-  await save('check-in-approved', a.memberId);
+  if (wanted('check-in')) {
+    const a = await submit();
+    await decide(a.processId, tree.tokens.sec1, { action: 'approve' });
+    await save('check-in-approved', a.memberId);
 
-  const b = await submit();
-  await decide(b.processId, tree.tokens.sec1, { action: 'return', reason: 'wrong branch' });
-  await save('check-in-returned', b.memberId);
+    const b = await submit();
+    await decide(b.processId, tree.tokens.sec1, { action: 'return', reason: 'wrong branch' });
+    await save('check-in-returned', b.memberId);
 
-  const memberToken = (await call(sys.app, 'POST', '/api/actors', 'test-admin-token-0123456789abcdef', { role: 'member', label: 'm' })).body.token;
-  const c = (await call(sys.app, 'POST', '/api/check-ins', memberToken, { branchId: tree.ids.branch1, profile: profile() })).body;
-  await decide(c.processId, memberToken, { action: 'withdraw' });
-  await save('check-in-withdrawn', c.memberId);
+    const memberToken = (await call(sys.app, 'POST', '/api/actors', 'test-admin-token-0123456789abcdef', { role: 'member', label: 'm' })).body.token;
+    const c = (await call(sys.app, 'POST', '/api/check-ins', memberToken, { branchId: tree.ids.branch1, profile: profile() })).body;
+    await decide(c.processId, memberToken, { action: 'withdraw' });
+    await save('check-in-withdrawn', c.memberId);
 
-  const d = await submit();
-  await new Promise((r) => setTimeout(r, 4500)); // reminders, overdue, escalations
-  await decide(d.processId, tree.tokens.city1, { action: 'extend', until: new Date(Date.now() + 3_600_000).toISOString(), reason: 'exams' });
-  await decide(d.processId, tree.tokens.sec1, { action: 'approve' });
-  await save('check-in-overdue-extended-approved', d.memberId);
+    const d = await submit();
+    await new Promise((r) => setTimeout(r, 4500)); // reminders, overdue, escalations
+    await decide(d.processId, tree.tokens.city1, { action: 'extend', until: new Date(Date.now() + 3_600_000).toISOString(), reason: 'exams' });
+    await decide(d.processId, tree.tokens.sec1, { action: 'approve' });
+    await save('check-in-overdue-extended-approved', d.memberId);
 
-  // A record that collides with an existing member's ID number: refused by the database, workflow rejected.
-  const taken = await submit();
-  const row = await sys.db.selectFrom('members').selectAll().where('id', '=', taken.memberId).executeTakeFirstOrThrow();
-  const branch = await sys.db.selectFrom('organizations').selectAll().where('id', '=', tree.ids.branch1).executeTakeFirstOrThrow();
-  const memberId = randomUUID();
-  await sys.env.client.workflow.start(checkIn, {
-    workflowId: checkInWorkflowId(memberId),
-    taskQueue: sys.config.taskQueue,
-    args: [{ processId: randomUUID(), memberId, branchId: branch.id, branchPath: branch.path, parentOrgId: branch.parent_id, submittedBy: 'recorder', linkActorId: null, profile: { ...profile(), idNumber: row.id_number }, timing: sys.config.timing.checkIn }],
-  });
-  await save('check-in-rejected-conflict', memberId);
+    // A record that collides with an existing member's ID number: refused by the database, workflow rejected.
+    const taken = await submit();
+    const row = await sys.db.selectFrom('members').selectAll().where('id', '=', taken.memberId).executeTakeFirstOrThrow();
+    const branch = await sys.db.selectFrom('organizations').selectAll().where('id', '=', tree.ids.branch1).executeTakeFirstOrThrow();
+    const memberId = randomUUID();
+    await sys.env.client.workflow.start(checkIn, {
+      workflowId: checkInWorkflowId(memberId),
+      taskQueue: sys.config.taskQueue,
+      args: [{ processId: randomUUID(), memberId, branchId: branch.id, branchPath: branch.path, parentOrgId: branch.parent_id, submittedBy: 'recorder', linkActorId: null, profile: { ...profile(), idNumber: row.id_number }, timing: sys.config.timing.checkIn }],
+    });
+    await save('check-in-rejected-conflict', memberId);
+  }
 
-  // Transfers (R9-R12): every step shape a transfer history can have.
-  const saveTransfer = async (name: string, mid: string) => {
-    const handle = sys.env.client.workflow.getHandle(`transfer-${mid}`);
-    await handle.result();
-    writeFileSync(join(out, `${name}-${generation}.json`), `${historyToJSON(await handle.fetchHistory())}\n`);
-    console.log(`recorded ${name}-${generation}`);
-  };
-  const startTransfer = async (token: string, body: object) => {
-    const r = await call(sys.app, 'POST', '/api/transfers', token, body);
-    if (r.status !== 201) throw new Error(JSON.stringify(r.body));
-    return r.body.processId as string;
-  };
-  await importOrgs(sys.app, [{ id: tree.ids.school1, parentId: tree.ids.county1, name: 'school', kind: 'committee', contactPhone: '0755-88886666' }]);
+  if (wanted('transfer')) {
+    // Transfers (R9-R12): every step shape a transfer history can have.
+    const saveTransfer = async (name: string, mid: string) => {
+      const handle = sys.env.client.workflow.getHandle(`transfer-${mid}`);
+      await handle.result();
+      writeFileSync(join(out, `${name}-${generation}.json`), `${historyToJSON(await handle.fetchHistory())}\n`);
+      console.log(`recorded ${name}-${generation}`);
+    };
+    const startTransfer = async (token: string, body: object) => {
+      const r = await call(sys.app, 'POST', '/api/transfers', token, body);
+      if (r.status !== 201) throw new Error(JSON.stringify(r.body));
+      return r.body.processId as string;
+    };
+    await importOrgs(sys.app, [{ id: tree.ids.school1, parentId: tree.ids.county1, name: 'school', kind: 'committee', contactPhone: '0755-88886666' }]);
 
-  const m1 = await activeMember(sys.app, tree.ids.branch1, tree.tokens.sec1);
-  const t1 = await startTransfer(tree.tokens.sec1, { memberId: m1, toOrgId: tree.ids.branch3 });
-  await new Promise((r) => setTimeout(r, 3500)); // release reminded, overdue, escalated
-  await decide(t1, tree.tokens.city1, { action: 'extend', until: new Date(Date.now() + 3_600_000).toISOString(), reason: 'exams' });
-  await decide(t1, tree.tokens.sec1, { action: 'approve' });
-  await decide(t1, tree.tokens.sec3, { action: 'approve' });
-  await saveTransfer('transfer-overdue-extended-completed', m1);
+    const m1 = await activeMember(sys.app, tree.ids.branch1, tree.tokens.sec1);
+    const t1 = await startTransfer(tree.tokens.sec1, { memberId: m1, toOrgId: tree.ids.branch3 });
+    await new Promise((r) => setTimeout(r, 3500)); // release reminded, overdue, escalated
+    await decide(t1, tree.tokens.city1, { action: 'extend', until: new Date(Date.now() + 3_600_000).toISOString(), reason: 'exams' });
+    await decide(t1, tree.tokens.sec1, { action: 'approve' });
+    await decide(t1, tree.tokens.sec3, { action: 'approve' });
+    await saveTransfer('transfer-overdue-extended-completed', m1);
 
-  const m2 = await activeMember(sys.app, tree.ids.branch3, tree.tokens.sec3);
-  const t2 = await startTransfer(tree.tokens.sec3, { memberId: m2, toOrgId: tree.ids.school1 });
-  await decide(t2, tree.tokens.sec3, { action: 'approve' });
-  await decide(t2, tree.tokens.school1, { action: 'approve' });
-  await decide(t2, tree.tokens.school1, { action: 'place', branchId: tree.ids.branch2 });
-  await saveTransfer('transfer-placed', m2);
+    const m2 = await activeMember(sys.app, tree.ids.branch3, tree.tokens.sec3);
+    const t2 = await startTransfer(tree.tokens.sec3, { memberId: m2, toOrgId: tree.ids.school1 });
+    await decide(t2, tree.tokens.sec3, { action: 'approve' });
+    await decide(t2, tree.tokens.school1, { action: 'approve' });
+    await decide(t2, tree.tokens.school1, { action: 'place', branchId: tree.ids.branch2 });
+    await saveTransfer('transfer-placed', m2);
 
-  const m3 = await activeMember(sys.app, tree.ids.branch1, tree.tokens.sec1);
-  const t3 = await startTransfer(tree.tokens.sec1, { memberId: m3, toOrgId: tree.ids.branch2 });
-  await decide(t3, tree.tokens.sec1, { action: 'approve' });
-  await decide(t3, tree.tokens.sec2, { action: 'reject', reason: 'unknown here' });
-  await saveTransfer('transfer-rejected', m3);
+    const m3 = await activeMember(sys.app, tree.ids.branch1, tree.tokens.sec1);
+    const t3 = await startTransfer(tree.tokens.sec1, { memberId: m3, toOrgId: tree.ids.branch2 });
+    await decide(t3, tree.tokens.sec1, { action: 'approve' });
+    await decide(t3, tree.tokens.sec2, { action: 'reject', reason: 'unknown here' });
+    await saveTransfer('transfer-rejected', m3);
 
-  const uni = 'rec-uni';
-  await importOrgs(sys.app, [{ id: uni, parentId: tree.ids.city2, name: 'university', kind: 'committee', contactPhone: '020-87654321' }]);
-  const m4 = await activeMember(sys.app, tree.ids.branch1, tree.tokens.sec1);
-  const t4 = await startTransfer(tree.tokens.sec1, { memberId: m4, destination: { situation: 'study', unitName: 'U', unitOrgId: uni, destinationBranchId: `${uni}-fresh`, locationOrgId: tree.ids.county2 } });
-  await decide(t4, tree.tokens.sec1, { action: 'approve' });
-  await importOrgs(sys.app, [{ id: `${uni}-fresh`, parentId: uni, name: 'freshmen', kind: 'branch', contactPhone: '020-87650000' }]);
-  await new Promise((r) => setTimeout(r, 1500));
-  await decide(t4, await actorToken(sys.app, 'branch_secretary', `${uni}-fresh`), { action: 'approve' });
-  await saveTransfer('transfer-freshman-woken', m4);
+    const uni = 'rec-uni';
+    await importOrgs(sys.app, [{ id: uni, parentId: tree.ids.city2, name: 'university', kind: 'committee', contactPhone: '020-87654321' }]);
+    const m4 = await activeMember(sys.app, tree.ids.branch1, tree.tokens.sec1);
+    const t4 = await startTransfer(tree.tokens.sec1, { memberId: m4, destination: { situation: 'study', unitName: 'U', unitOrgId: uni, destinationBranchId: `${uni}-fresh`, locationOrgId: tree.ids.county2 } });
+    await decide(t4, tree.tokens.sec1, { action: 'approve' });
+    await importOrgs(sys.app, [{ id: `${uni}-fresh`, parentId: uni, name: 'freshmen', kind: 'branch', contactPhone: '020-87650000' }]);
+    await new Promise((r) => setTimeout(r, 1500));
+    await decide(t4, await actorToken(sys.app, 'branch_secretary', `${uni}-fresh`), { action: 'approve' });
+    await saveTransfer('transfer-freshman-woken', m4);
 
-  const m5 = await activeMember(sys.app, tree.ids.branch1, tree.tokens.sec1);
-  const t5 = await startTransfer(tree.tokens.sec1, { memberId: m5, toProvince: { province: 'hn', branchId: 'hn-b1' } });
-  await decide(t5, tree.tokens.sec1, { action: 'approve' });
-  await hn.waitFor((r) => r.path === PEER_PATHS.releaseConfirmed(t5));
-  await hn.send(PEER_PATHS.arrivalConfirmed(t5), { transferId: t5, branchId: 'hn-b1', arrivedAt: new Date().toISOString() });
-  await saveTransfer('transfer-outbound-completed', m5);
+    const m5 = await activeMember(sys.app, tree.ids.branch1, tree.tokens.sec1);
+    const t5 = await startTransfer(tree.tokens.sec1, { memberId: m5, toProvince: { province: 'hn', branchId: 'hn-b1' } });
+    await decide(t5, tree.tokens.sec1, { action: 'approve' });
+    await hn.waitFor((r) => r.path === PEER_PATHS.releaseConfirmed(t5));
+    await hn.send(PEER_PATHS.arrivalConfirmed(t5), { transferId: t5, branchId: 'hn-b1', arrivedAt: new Date().toISOString() });
+    await saveTransfer('transfer-outbound-completed', m5);
 
-  const p6 = profile();
-  const transferId = randomUUID();
-  const announced = await hn.send(PEER_PATHS.announce, { transferId, fromProvince: 'hn', toBranchId: tree.ids.branch1, member: { name: p6.name, idNumber: p6.idNumber, joinDate: p6.joinDate } });
-  const m6 = (await sys.db.selectFrom('processes').select('member_id').where('id', '=', announced.body.processId).executeTakeFirstOrThrow()).member_id!;
-  await new Promise((r) => setTimeout(r, 500));
-  const checkInRow = await sys.db.selectFrom('processes').select('id').where('member_id', '=', m6).where('kind', '=', 'check-in').executeTakeFirstOrThrow();
-  await decide(checkInRow.id, tree.tokens.sec1, { action: 'approve' });
-  await hn.send(PEER_PATHS.releaseConfirmed(transferId), { transferId, releasedAt: new Date().toISOString() });
-  await saveTransfer('transfer-inbound-completed', m6);
+    const p6 = profile();
+    const transferId = randomUUID();
+    const announced = await hn.send(PEER_PATHS.announce, { transferId, fromProvince: 'hn', toBranchId: tree.ids.branch1, member: { name: p6.name, idNumber: p6.idNumber, joinDate: p6.joinDate } });
+    const m6 = (await sys.db.selectFrom('processes').select('member_id').where('id', '=', announced.body.processId).executeTakeFirstOrThrow()).member_id!;
+    await new Promise((r) => setTimeout(r, 500));
+    const checkInRow = await sys.db.selectFrom('processes').select('id').where('member_id', '=', m6).where('kind', '=', 'check-in').executeTakeFirstOrThrow();
+    await decide(checkInRow.id, tree.tokens.sec1, { action: 'approve' });
+    await hn.send(PEER_PATHS.releaseConfirmed(transferId), { transferId, releasedAt: new Date().toISOString() });
+    await saveTransfer('transfer-inbound-completed', m6);
+  }
+
+  if (wanted('discipline')) {
+    // Disciplinary cases (R18): the full path with the spot check, probation restored, a removal case resolved.
+    const saveCase = async (name: string, mid: string) => {
+      const handle = sys.env.client.workflow.getHandle(`discipline-${mid}`);
+      await handle.result();
+      writeFileSync(join(out, `${name}-${generation}.json`), `${historyToJSON(await handle.fetchHistory())}\n`);
+      console.log(`recorded ${name}-${generation}`);
+    };
+    const openCase = async (mid: string, grounds: string) => {
+      const r = await call(sys.app, 'POST', '/api/discipline', tree.tokens.sec1, { memberId: mid, grounds, details: 'recorded' });
+      if (r.status !== 201) throw new Error(JSON.stringify(r.body));
+      return r.body.processId as string;
+    };
+    const toDecision = async (id: string, sanction: string, extra: object = {}) => {
+      await decide(id, tree.tokens.sec1, { action: 'approve' });
+      await call(sys.app, 'POST', `/api/discipline/${id}/talk`, tree.tokens.sec1, { heldOn: '2026-11-01', summary: 'talked' });
+      const m = await sys.app.inject({ method: 'POST', url: `/api/discipline/${id}/materials`, headers: { authorization: `Bearer ${tree.tokens.sec1}`, 'content-type': 'application/pdf', 'x-filename': 'm.pdf' }, payload: Buffer.from(`minutes ${id}`) });
+      await call(sys.app, 'POST', `/api/discipline/${id}/decision`, tree.tokens.sec1, { heldOn: '2026-11-05', sanction, materialIds: [m.json().id], summary: 'decided', ...extra });
+    };
+    const d1 = await activeMember(sys.app, tree.ids.branch1, tree.tokens.sec1);
+    const c1 = await openCase(d1, 'misconduct');
+    await toDecision(c1, 'warning');
+    await decide(c1, tree.tokens.school1, { action: 'approve' });
+    await decide(c1, tree.tokens.province, { action: 'return', reason: 'unsigned', toStep: 'meeting' });
+    const m1b = await sys.app.inject({ method: 'POST', url: `/api/discipline/${c1}/materials`, headers: { authorization: `Bearer ${tree.tokens.sec1}`, 'content-type': 'application/pdf', 'x-filename': 'm2.pdf' }, payload: Buffer.from('signed minutes') });
+    await call(sys.app, 'POST', `/api/discipline/${c1}/decision`, tree.tokens.sec1, { heldOn: '2026-11-06', sanction: 'warning', materialIds: [m1b.json().id], summary: 'signed' });
+    await decide(c1, tree.tokens.school1, { action: 'approve' });
+    await decide(c1, tree.tokens.province, { action: 'approve' });
+    await saveCase('discipline-spot-check-returned-warning', d1);
+
+    const d2 = await activeMember(sys.app, tree.ids.branch1, tree.tokens.sec1);
+    const c2 = await openCase(d2, 'misconduct');
+    await toDecision(c2, 'probation', { probationMonths: 6 });
+    await decide(c2, tree.tokens.school1, { action: 'approve' });
+    await decide(c2, tree.tokens.province, { action: 'approve' });
+    for (let i = 0; i < 100 && (await sys.db.selectFrom('processes').select('step').where('id', '=', c2).executeTakeFirstOrThrow()).step !== 'probation-review'; i++) await new Promise((r) => setTimeout(r, 100));
+    await decide(c2, tree.tokens.sec1, { action: 'approve' });
+    await saveCase('discipline-probation-restored', d2);
+
+    const d3 = await activeMember(sys.app, tree.ids.branch1, tree.tokens.sec1);
+    const c3 = await openCase(d3, 'unpaid-dues');
+    const now = new Date();
+    for (let i = 1; i <= 6; i++) {
+      await sys.db.insertInto('dues_payments').values({ member_id: d3, month: new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - i, 1)).toISOString().slice(0, 10), amount_cents: 20, recorded_by: 'recorder' }).execute();
+    }
+    await decide(c3, tree.tokens.sec1, { action: 'resolve' });
+    await saveCase('discipline-resolved', d3);
+  }
+
+  if (wanted('deletion')) {
+    // Deletions (R14-R16): approved by the province; returned by the city, refiled, rejected by the province.
+    const saveDeletion = async (name: string, mid: string) => {
+      const handle = sys.env.client.workflow.getHandle(`deletion-${mid}`);
+      await handle.result();
+      writeFileSync(join(out, `${name}-${generation}.json`), `${historyToJSON(await handle.fetchHistory())}\n`);
+      console.log(`recorded ${name}-${generation}`);
+    };
+    const apply = async (mid: string) => {
+      const r = await call(sys.app, 'POST', '/api/deletions', tree.tokens.sec1, { memberId: mid, category: 'left', reason: 'moved abroad for good' });
+      if (r.status !== 201) throw new Error(JSON.stringify(r.body));
+      return r.body.processId as string;
+    };
+    const x1 = await activeMember(sys.app, tree.ids.branch1, tree.tokens.sec1);
+    const e1 = await apply(x1);
+    await decide(e1, tree.tokens.city1, { action: 'approve' });
+    await decide(e1, tree.tokens.province, { action: 'approve' });
+    await saveDeletion('deletion-approved', x1);
+
+    const x2 = await activeMember(sys.app, tree.ids.branch1, tree.tokens.sec1);
+    const e2 = await apply(x2);
+    await decide(e2, tree.tokens.city1, { action: 'return', reason: 'attach the explanation' });
+    await decide(e2, tree.tokens.sec1, { action: 'approve' });
+    await decide(e2, tree.tokens.city1, { action: 'approve' });
+    await decide(e2, tree.tokens.province, { action: 'reject', reason: 'still a member' });
+    await saveDeletion('deletion-returned-refiled-rejected', x2);
+  }
 
   await sys.stop();
   await hn.close();

@@ -8,6 +8,8 @@ import type { Db } from '../activities/db';
 import { createCheckInActivities } from '../activities/check-in';
 import { createProcessActivities } from '../activities/processes';
 import { createTransferActivities } from '../activities/transfer';
+import { createDuesActivities } from '../activities/dues';
+import { createDeletionActivities } from '../activities/deletion';
 
 export interface ActivityDeps {
   db: Db;
@@ -24,6 +26,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createProcessActivities(deps),
     ...createCheckInActivities(deps),
     ...createTransferActivities({ db: deps.db, province: deps.province ?? 'gd', peers: deps.peers ?? new Map() }),
+    ...createDuesActivities(deps),
+    ...createDeletionActivities({ db: deps.db, config: deps.config }),
   };
 }
 

@@ -6,6 +6,7 @@ import { createDb, migrate } from '../activities/db';
 import { createWorker } from './index';
 import { createDataConverter, payloadKeysFromEnv } from './codec';
 import { installWorkerRuntime } from './runtime';
+import { ensureDuesSchedule } from './schedules';
 
 installWorkerRuntime();
 
@@ -30,6 +31,7 @@ const worker = await createWorker({
   maxCachedWorkflows: process.env.TUANWU_MAX_CACHED_WORKFLOWS ? Number(process.env.TUANWU_MAX_CACHED_WORKFLOWS) : undefined,
   workflowBundle: process.env.TUANWU_WORKFLOW_BUNDLE ? { codePath: process.env.TUANWU_WORKFLOW_BUNDLE } : undefined,
 });
+await ensureDuesSchedule(client, config);
 console.log(`worker: polling task queue ${config.taskQueue}`);
 await worker.run();
 await db.destroy();

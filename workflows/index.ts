@@ -1,3 +1,6 @@
 // Every workflow the worker registers.
 export { checkIn } from './check-in';
 export { transfer } from './transfer';
+export { duesCheck } from './dues-check';
+export { deletion } from './deletion';
+export { discipline } from './discipline';

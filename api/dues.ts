@@ -1,0 +1,272 @@
+// Dues (R18): record a month's payment, one at a time or as a batch file, and the payment rate per organization.
+import { z } from 'zod';
+import { sql } from 'kysely';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { AppDeps } from './app';
+import { problemBody } from './app';
+import { authorize, isAllowed, type Principal } from '../domain/authz';
+import { DomainError, HTTP_STATUS, type FieldProblem } from '../domain/errors';
+import { OrgId, pathIds } from '../domain/orgs';
+import { DuesPayment, Month, addMonths, monthOf, monthStart, parseDuesBatch, paymentMonthProblem } from '../domain/dues';
+import { likePrefix, recordOnce, type Db } from '../activities/db';
+import { errorResponses, notFound } from './schemas';
+
+interface PayingMember {
+  id: string;
+  status: string;
+  branchId: string;
+  path: string;
+}
+
+/** The members, with their branch's path (for authorization), in chunks of a size PostgreSQL takes well. */
+async function payingMembers(db: Db, ids: string[]): Promise<Map<string, PayingMember>> {
+  const out = new Map<string, PayingMember>();
+  const unique = [...new Set(ids)];
+  for (let i = 0; i < unique.length; i += 1000) {
+    const rows = await db
+      .selectFrom('members')
+      .innerJoin('organizations', 'organizations.id', 'members.branch_id')
+      .select(['members.id', 'members.status', 'organizations.id as branch_id', 'organizations.path'])
+      .where('members.id', 'in', unique.slice(i, i + 1000))
+      .execute();
+    for (const r of rows) out.set(r.id, { id: r.id, status: r.status, branchId: r.branch_id, path: r.path });
+  }
+  return out;
+}
+
+/** Who may record this payment, for whom, and for which month (R18: at most 6 months ahead or behind). */
+function checkPayable(p: Principal, member: PayingMember, payment: DuesPayment, now: Date, fieldPrefix: string): void {
+  authorize(p, 'dues.record', { orgPath: member.path, memberId: member.id });
+  if (member.status !== 'active' && member.status !== 'probation') {
+    throw DomainError.rule('R18', `dues are paid by members in the league (this member is ${member.status})`, [
+      { field: `${fieldPrefix}memberId`, message: `member is ${member.status}`, rule: 'R18' },
+    ]);
+  }
+  const problem = paymentMonthProblem(payment.month, now);
+  if (problem) throw DomainError.rule(problem.rule, problem.message, [{ field: `${fieldPrefix}month`, message: problem.message, rule: problem.rule }]);
+}
+
+class AlreadyPaid extends Error {}
+
+/** Writes the payment once: the event `dues.paid` under `dues:<member>:<month>` and the ledger row, together. */
+async function recordPayment(db: Db, actorId: string, member: PayingMember, payment: DuesPayment, batchKey: string | null): Promise<boolean> {
+  try {
+    const r = await recordOnce(
+      db,
+      {
+        idempotency_key: `dues:${payment.memberId}:${payment.month}`,
+        member_id: payment.memberId,
+        org_id: member.branchId,
+        type: 'dues.paid',
+        actor_id: actorId,
+        payload: { month: payment.month, amountCents: payment.amountCents, ...(batchKey ? { batch: batchKey } : {}) },
+      },
+      async (tx) => {
+        const row = await tx
+          .insertInto('dues_payments')
+          .values({ member_id: payment.memberId, month: monthStart(payment.month), amount_cents: payment.amountCents, recorded_by: actorId, batch_key: batchKey })
+          .onConflict((oc) => oc.columns(['member_id', 'month']).doNothing())
+          .returning('id')
+          .executeTakeFirst();
+        // A ledger row without its event (written outside the API): roll the event back, the month is paid.
+        if (!row) throw new AlreadyPaid();
+      },
+    );
+    return r.applied;
+  } catch (e) {
+    if (e instanceof AlreadyPaid) return false;
+    throw e;
+  }
+}
+
+const PaymentResponse = z.object({ memberId: z.uuid(), month: z.string(), amountCents: z.number(), branchId: z.string() });
+
+const RowError = z.object({
+  status: z.number(),
+  message: z.string(),
+  rule: z.string().optional(),
+  fields: z.array(z.object({ field: z.string(), message: z.string(), rule: z.string().optional() })).optional(),
+});
+
+const RowResult = z.object({
+  line: z.number(),
+  memberId: z.string().optional(),
+  month: z.string().optional(),
+  status: z.enum(['recorded', 'already-paid', 'failed']),
+  error: RowError.optional(),
+});
+type RowResult = z.infer<typeof RowResult>;
+
+const RateRow = z.object({
+  orgId: z.string(),
+  name: z.string(),
+  kind: z.string(),
+  members: z.number(),
+  paid: z.number(),
+  /** Percent with one decimal; null without members. */
+  rate: z.number().nullable(),
+});
+
+function asRowError(e: unknown): z.infer<typeof RowError> {
+  if (e instanceof DomainError) {
+    const { message, rule, fields } = problemBody(e.problem);
+    return { status: HTTP_STATUS[e.problem.kind], message, ...(rule ? { rule } : {}), ...(fields ? { fields } : {}) };
+  }
+  throw e;
+}
+
+export function duesRoutes({ db }: AppDeps): FastifyPluginAsyncZod {
+  return async (app) => {
+    // Parsers are scoped per plugin: the transfers plugin's text/csv parser does not reach this one.
+    if (!app.hasContentTypeParser('text/csv')) {
+      app.addContentTypeParser('text/csv', { parseAs: 'string', bodyLimit: 16 * 1024 * 1024 }, (_req, body, done) => done(null, body));
+    }
+
+    app.post(
+      '/dues/payments',
+      {
+        schema: {
+          summary: "R18: record one month's dues of a member (at most 6 months ahead or behind the current month)",
+          body: DuesPayment,
+          response: { 201: PaymentResponse, ...errorResponses },
+        },
+      },
+      async (req, reply) => {
+        const member = (await payingMembers(db, [req.body.memberId])).get(req.body.memberId);
+        if (!member) notFound('member');
+        checkPayable(req.principal, member, req.body, new Date(), 'body.');
+        if (!(await recordPayment(db, req.principal.actorId, member, req.body, null))) {
+          throw DomainError.conflict(`the dues of ${req.body.month} are already paid for this member`, 'R18');
+        }
+        return reply.code(201).send({ ...req.body, branchId: member.branchId });
+      },
+    );
+
+    app.post(
+      '/dues/payments/batch',
+      {
+        schema: {
+          summary:
+            'R18: record dues from a CSV file (header memberId,month,amountCents); a report per line. Sending the same file again with the same Idempotency-Key records nothing twice',
+          headers: z.object({ 'idempotency-key': z.string().min(1).max(200) }),
+          body: z.string().max(16 * 1024 * 1024),
+          response: {
+            200: z.object({ batch: z.string(), recorded: z.number(), alreadyPaid: z.number(), failed: z.number(), rows: z.array(RowResult) }),
+            ...errorResponses,
+          },
+        },
+      },
+      async (req) => {
+        const p = req.principal;
+        if (!p.orgPath || !isAllowed(p, 'dues.record', { orgPath: p.orgPath })) throw DomainError.forbidden('dues are recorded by a branch or the committees above it');
+        let lines;
+        try {
+          lines = parseDuesBatch(req.body);
+        } catch (e) {
+          throw new DomainError({ kind: 'invalid', message: (e as Error).message, fields: [{ field: 'body', message: 'bad header line' }] });
+        }
+        const batch = req.headers['idempotency-key'];
+        const members = await payingMembers(db, lines.flatMap((l) => (l.payment ? [l.payment.memberId] : [])));
+        const firstLine = new Map<string, number>();
+        const now = new Date();
+
+        const one = async (l: (typeof lines)[number]): Promise<RowResult> => {
+          if (!l.payment) return { line: l.line, status: 'failed', error: { status: 400, message: 'invalid row', fields: l.problems as FieldProblem[] } };
+          const pay = l.payment;
+          const at = { line: l.line, memberId: pay.memberId, month: pay.month };
+          const member = members.get(pay.memberId);
+          if (!member) return { ...at, status: 'failed', error: { status: 404, message: 'member not found' } };
+          try {
+            checkPayable(p, member, pay, now, '');
+          } catch (e) {
+            return { ...at, status: 'failed', error: asRowError(e) };
+          }
+          if (await recordPayment(db, p.actorId, member, pay, batch)) return { ...at, status: 'recorded' };
+          // Recorded by an earlier send of this same batch: the same answer as then.
+          const paid = await db
+            .selectFrom('dues_payments')
+            .select(['recorded_by', 'batch_key', 'amount_cents'])
+            .where('member_id', '=', pay.memberId)
+            .where('month', '=', monthStart(pay.month))
+            .executeTakeFirst();
+          const ours = paid?.recorded_by === p.actorId && paid.batch_key === batch && paid.amount_cents === pay.amountCents;
+          return ours ? { ...at, status: 'recorded' } : { ...at, status: 'already-paid' };
+        };
+
+        const rows: RowResult[] = new Array(lines.length);
+        const todo: number[] = [];
+        for (const [i, l] of lines.entries()) {
+          const k = l.payment ? `${l.payment.memberId}:${l.payment.month}` : undefined;
+          const first = k === undefined ? undefined : firstLine.get(k);
+          if (first === undefined) {
+            if (k !== undefined) firstLine.set(k, l.line);
+            todo.push(i);
+          } else {
+            rows[i] = { line: l.line, memberId: l.payment!.memberId, month: l.payment!.month, status: 'already-paid', error: { status: 409, message: `the same member and month as line ${first}` } };
+          }
+        }
+        // A few rows at a time: each is its own short transaction.
+        for (let i = 0; i < todo.length; i += 16) {
+          await Promise.all(todo.slice(i, i + 16).map(async (j) => (rows[j] = await one(lines[j]!))));
+        }
+        return {
+          batch,
+          recorded: rows.filter((r) => r.status === 'recorded').length,
+          alreadyPaid: rows.filter((r) => r.status === 'already-paid').length,
+          failed: rows.filter((r) => r.status === 'failed').length,
+          rows,
+        };
+      },
+    );
+
+    app.get(
+      '/stats/dues',
+      {
+        schema: {
+          summary: 'R18: the dues payment rate of a month, for an organization and each of its direct children (with their subtrees)',
+          querystring: z.object({ orgId: OrgId.optional(), month: Month.optional() }),
+          response: { 200: z.object({ month: z.string(), organization: RateRow, children: z.array(RateRow) }), ...errorResponses },
+        },
+      },
+      async (req) => {
+        const p = req.principal;
+        const orgId = req.query.orgId ?? p.orgId;
+        if (!orgId) throw DomainError.forbidden('statistics are for the admins of an organization');
+        const org = await db.selectFrom('organizations').select(['id', 'path']).where('id', '=', orgId).executeTakeFirst();
+        if (!org) notFound('organization');
+        authorize(p, 'dues.read', { orgPath: org.path });
+        const month = req.query.month ?? monthOf(new Date());
+        // The child of `org` a member's branch lies under is this segment of the branch's path ('' for org itself).
+        const childSegment = pathIds(org.path).length + 1;
+        // Members counted for a month: active now, and active (approved) before the month ended.
+        const { rows } = await sql<{ id: string; name: string; kind: string; members: number; paid: number }>`
+          with counts as (
+            select split_part(o.path, '/', ${childSegment}) as child, count(*)::int as members, count(p.id)::int as paid
+            from members m
+            join organizations o on o.id = m.branch_id
+            left join dues_payments p on p.member_id = m.id and p.month = ${monthStart(month)}::date
+            where o.path like ${likePrefix(org.path)}
+              and m.status = 'active'
+              and coalesce(m.locked_at, m.created_at) < ${`${monthStart(addMonths(month, 1))}T00:00:00Z`}::timestamptz
+            group by 1
+          )
+          select s.id, s.name, s.kind, coalesce(sum(c.members), 0)::int as members, coalesce(sum(c.paid), 0)::int as paid
+          from organizations s
+          left join counts c on s.id = ${org.id} or c.child = s.id
+          where s.id = ${org.id} or s.parent_id = ${org.id}
+          group by s.id, s.name, s.kind
+          order by s.id = ${org.id} desc, s.id`.execute(db);
+        const rate = (r: (typeof rows)[number]) => ({
+          orgId: r.id,
+          name: r.name,
+          kind: r.kind,
+          members: r.members,
+          paid: r.paid,
+          rate: r.members === 0 ? null : Math.round((1000 * r.paid) / r.members) / 10,
+        });
+        const [own, ...children] = rows;
+        return { month, organization: rate(own!), children: children.map(rate) };
+      },
+    );
+  };
+}

@@ -1,0 +1,90 @@
+// Dues (团费): paid monthly, watched per organization; six consecutive unpaid months start R18.
+// Months are calendar months in UTC, written "YYYY-MM"; the ledger stores their first day.
+import { z } from 'zod';
+import { splitCsvLine } from './graduates';
+
+/** R18: paying ahead or catching up reaches at most this many months from the month of recording. */
+export const MAX_MONTHS_AHEAD_OR_BEHIND = 6;
+
+export const Month = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'a month as YYYY-MM');
+
+/** One month's dues of one member. */
+export const DuesPayment = z.object({
+  memberId: z.uuid(),
+  month: Month,
+  // A month's dues are a few yuan; a larger number is a typo (and would overflow the ledger's integer).
+  amountCents: z.number().int().positive().max(1_000_000),
+});
+export type DuesPayment = z.infer<typeof DuesPayment>;
+
+/** The month of a date-time (or of a "YYYY-MM-DD" date), in UTC. */
+export function monthOf(date: Date | string): string {
+  if (typeof date === 'string' && /^\d{4}-\d{2}(-\d{2})?$/.test(date)) return date.slice(0, 7);
+  const d = typeof date === 'string' ? new Date(date) : date;
+  if (Number.isNaN(d.getTime())) throw new Error(`not a date: ${String(date)}`);
+  return `${String(d.getUTCFullYear()).padStart(4, '0')}-${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
+}
+
+function index(month: string): number {
+  const [y, m] = month.split('-').map(Number);
+  return y! * 12 + (m! - 1);
+}
+
+/** `month` moved by `n` months (negative: back). */
+export function addMonths(month: string, n: number): string {
+  const i = index(month) + n;
+  return `${String(Math.floor(i / 12)).padStart(4, '0')}-${String((i % 12) + 1).padStart(2, '0')}`;
+}
+
+/** How many months `to` is after `from` (negative if before). */
+export function monthsBetween(from: string, to: string): number {
+  return index(to) - index(from);
+}
+
+/** The ledger's date for a month: its first day. */
+export function monthStart(month: string): string {
+  return `${month}-01`;
+}
+
+/** R18: why a payment for `month` recorded on `recordedOn` is refused, or undefined if it is accepted. */
+export function paymentMonthProblem(month: string, recordedOn: Date | string): { message: string; rule: 'R18' } | undefined {
+  const current = monthOf(recordedOn);
+  const distance = monthsBetween(current, month);
+  if (Math.abs(distance) <= MAX_MONTHS_AHEAD_OR_BEHIND) return undefined;
+  const direction = distance > 0 ? 'ahead' : 'behind';
+  return {
+    rule: 'R18',
+    message: `${month} is ${Math.abs(distance)} months ${direction} of ${current}: paying ahead or catching up is limited to ${MAX_MONTHS_AHEAD_OR_BEHIND} months`,
+  };
+}
+
+/** The batch file's columns, in this order on its header line. */
+export const DUES_BATCH_COLUMNS = ['memberId', 'month', 'amountCents'] as const;
+
+export interface ParsedDuesLine {
+  /** 1-based line in the file (the header is line 1). */
+  line: number;
+  payment?: DuesPayment;
+  problems?: { field: string; message: string; rule?: string }[];
+}
+
+/** Parses a batch file: the header `memberId,month,amountCents`, then one payment a line; blank lines are skipped. */
+export function parseDuesBatch(text: string): ParsedDuesLine[] {
+  const all = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+  const header = splitCsvLine(all[0] ?? '');
+  if (header.join(',') !== DUES_BATCH_COLUMNS.join(',')) {
+    throw new Error(`the header line must be exactly: ${DUES_BATCH_COLUMNS.join(',')}`);
+  }
+  const lines: ParsedDuesLine[] = [];
+  for (let i = 1; i < all.length; i++) {
+    if (all[i]!.trim() === '') continue;
+    const [memberId = '', month = '', amount = ''] = splitCsvLine(all[i]!);
+    const parsed = DuesPayment.safeParse({ memberId, month, amountCents: /^\d+$/.test(amount) ? Number(amount) : amount });
+    lines.push(
+      parsed.success
+        ? { line: i + 1, payment: parsed.data }
+        : { line: i + 1, problems: parsed.error.issues.map((x) => ({ field: x.path.join('.'), message: x.message })) },
+    );
+  }
+  return lines;
+}

@@ -1,0 +1,300 @@
+// Disciplinary handling (R18): verification by the branch, the talk with the member, the branch meeting's
+// decision with its materials, approval by the committee above, the province's spot check; then the
+// sanction applies. Probation is a timer followed by a review. Every waiting step has a deadline.
+import { allHandlersFinished, condition, defineUpdate, proxyLocalActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import type { ProcessActivities, ProcessEventInput, ProcessPatch } from '../activities/processes';
+import type { DecisionCommand, DecisionResult, ProcessStatus } from '../domain/processes';
+import type { DisciplineInput, DisciplineStep, MeetingDecision, Sanction, TalkRecord } from '../domain/discipline';
+import type { OrgRef } from '../domain/transfers';
+import { SA } from '../domain/search-attributes';
+import { DeadlineWatch } from './deadline';
+import {
+  LOCAL_ACTIVITY_OPTIONS,
+  deadlineHooks,
+  decideUpdate,
+  decisionShapeProblem,
+  extendDeadline,
+  extensionProblem,
+  orgSearchAttributes,
+  refuse,
+  stateQuery,
+} from './common';
+
+export interface Actor {
+  actorId: string;
+  actorRole: string;
+  /** The step the caller saw. */
+  step?: string;
+}
+
+/** Answers once the case is recorded, so the API can show it at once. */
+export const disciplineRecordedUpdate = defineUpdate<{ processId: string; step: DisciplineStep; deadline: string }>('discipline-recorded');
+/** Step 2: the talk with the member, recorded by the branch. */
+export const talkUpdate = defineUpdate<{ step: DisciplineStep }, [TalkRecord & Actor]>('record-talk');
+/** Step 3: the branch meeting's decision, with the materials already uploaded (id and content hash). */
+export const meetingUpdate = defineUpdate<{ step: DisciplineStep }, [MeetingDecision & Actor & { materials: { id: string; sha256: string }[] }]>('meeting-decision');
+
+const local = proxyLocalActivities<ProcessActivities>(LOCAL_ACTIVITY_OPTIONS);
+
+const LABEL: Record<DisciplineStep, string> = {
+  verification: 'Disciplinary case: verification by the branch',
+  talk: 'Disciplinary case: the talk with the member',
+  meeting: "Disciplinary case: the branch meeting's decision",
+  approval: 'Disciplinary case: approval by the committee above',
+  'spot-check': "Disciplinary case: the province's spot check",
+  probation: 'Disciplinary case: probation',
+  'probation-review': 'Disciplinary case: review at the end of probation',
+};
+
+/** Who decides at each step (R18), checked again in the validator whatever the API checked. */
+const ROLE: Record<DisciplineStep, string[]> = {
+  verification: ['branch_secretary'],
+  talk: ['branch_secretary'],
+  meeting: ['branch_secretary'],
+  approval: ['committee_admin', 'province_admin'],
+  'spot-check': ['province_admin'],
+  probation: [],
+  'probation-review': ['branch_secretary'],
+};
+
+const ACTIONS: Record<DisciplineStep, DecisionCommand['action'][]> = {
+  verification: ['approve', 'reject', 'resolve', 'extend'],
+  talk: ['resolve', 'extend'],
+  meeting: ['resolve', 'extend'],
+  approval: ['approve', 'return', 'extend'],
+  'spot-check': ['approve', 'return', 'extend'],
+  probation: [],
+  'probation-review': ['approve', 'expel', 'extend'],
+};
+
+const SANCTION_STATUS: Record<Sanction, 'active' | 'probation' | 'expelled' | 'removed'> = {
+  none: 'active',
+  warning: 'active',
+  'serious-warning': 'active',
+  'removal-from-posts': 'active',
+  probation: 'probation',
+  expulsion: 'expelled',
+  'removal-from-roll': 'removed',
+};
+
+export async function discipline(input: DisciplineInput): Promise<{ processId: string; status: ProcessStatus; sanction: Sanction | null }> {
+  const { processId, memberId } = input;
+  let status: ProcessStatus = 'pending';
+  let step = 'verification' as DisciplineStep;
+  let acting: OrgRef = input.branch;
+  let watch = newWatch('verification');
+  let recorded = false;
+  let talk: TalkRecord | undefined;
+  let meeting: (MeetingDecision & { materials: { id: string; sha256: string }[] }) | undefined;
+  let sequence = 0;
+  /** Visits of waiting steps: each visit's reminders and escalations are keyed apart. */
+  let visits = 0;
+
+  function timingOf(s: DisciplineStep) {
+    const t = input.timing;
+    const map = { verification: t.verification, talk: t.talk, meeting: t.meeting, approval: t.approval, 'spot-check': t.spotCheck, 'probation-review': t.probationReview };
+    return s === 'probation' ? { deadlineMs: probationMs(), reminderOffsetsMs: [], escalationIntervalMs: t.probationReview.escalationIntervalMs } : map[s];
+  }
+  function probationMs() {
+    return (meeting?.probationMonths ?? 6) * input.timing.probationMonthMs;
+  }
+  function actingOrg(s: DisciplineStep): OrgRef {
+    if (s === 'approval') return meeting?.sanction === 'expulsion' ? input.expulsionApprover : input.approver;
+    if (s === 'spot-check') return input.province;
+    return input.branch;
+  }
+  function context() {
+    return { processId, memberId, orgId: acting.id, parentOrgId: acting.parentId, stepLabel: LABEL[step], keyPrefix: `${processId}:${step}:${visits}` };
+  }
+  function newWatch(s: DisciplineStep) {
+    return new DeadlineWatch(Date.now() + timingOf(s).deadlineMs, timingOf(s), deadlineHooks(context));
+  }
+  function enter(next: DisciplineStep): ProcessPatch {
+    step = next;
+    visits += 1;
+    acting = actingOrg(next);
+    watch = newWatch(next);
+    upsertSearchAttributes([...orgSearchAttributes(acting), { key: SA.deadline, value: new Date(watch.deadline) }, { key: SA.overdue, value: false }]);
+    return { step: next, org: { id: acting.id, path: acting.path }, deadline: new Date(watch.deadline).toISOString(), overdue: false };
+  }
+  function close(outcome: ProcessStatus): ProcessPatch {
+    status = outcome;
+    upsertSearchAttributes([
+      { key: SA.status, value: outcome },
+      { key: SA.overdue, value: false },
+    ]);
+    return { status: outcome, step: 'closed', closed: true };
+  }
+  async function record(type: string, e: Omit<ProcessEventInput, 'key' | 'processId' | 'memberId' | 'type' | 'orgId'> & { orgId?: string }) {
+    sequence += 1;
+    const key = `${processId}:${sequence}:${type}`;
+    const orgId = e.orgId ?? acting.id;
+    await condition(() => recorded);
+    await local.recordProcessEvent({ key, processId, memberId, type, ...e, orgId });
+  }
+  const task = (org: OrgRef) => [{ recipientOrgId: org.id, kind: 'task' as const, message: `${LABEL[step]}: your decision is needed` }];
+
+  /** The decision applies to the member (R18); probation starts its timer. */
+  async function applySanction(actorId: string) {
+    const sanction = meeting!.sanction;
+    const member = { status: SANCTION_STATUS[sanction], sanction: sanction === 'none' ? null : sanction };
+    if (sanction === 'probation') {
+      const patch = enter('probation');
+      await record('discipline.sanction-applied', { actorId, payload: { sanction, probationMonths: meeting!.probationMonths }, patch, member, notifyMember: `A sanction applies to you: probation for ${meeting!.probationMonths} months.` });
+      return;
+    }
+    const patch = close('approved');
+    await record('discipline.sanction-applied', { actorId, payload: { sanction }, patch, member, notifyMember: sanction === 'none' ? 'Your case was closed with no action.' : `A sanction applies to you: ${sanction}.` });
+  }
+
+  setHandler(stateQuery, () => ({
+    processId,
+    status,
+    step: status === 'pending' ? step : 'closed',
+    deadline: new Date(watch.deadline).toISOString(),
+    overdue: watch.overdue,
+    remindersSent: watch.remindersSent,
+    escalations: watch.escalations,
+  }));
+
+  const actorProblem = (a: Actor, at: DisciplineStep[]) => {
+    if (status !== 'pending') refuse('conflict', `this case is already ${status}`);
+    if (a.step !== undefined && a.step !== step) refuse('conflict', `this case has moved on to the step "${step}"; reload it`, 'R18');
+    if (!at.includes(step)) refuse('rule', `not possible at the step "${step}"`, 'R18');
+    if (!ROLE[step].includes(a.actorRole)) refuse('forbidden', `the step "${step}" is decided by ${ROLE[step].join(' or ') || 'nobody'}`);
+  };
+
+  setHandler(
+    decideUpdate,
+    async (cmd): Promise<DecisionResult> => {
+      const orgId = acting.id;
+      const at = step;
+      if (cmd.action === 'extend') {
+        await extendDeadline(watch, cmd, { ...context(), key: `${processId}:${step}:${sequence}` }, async () => condition(() => recorded));
+      } else if (cmd.action === 'reject') {
+        const patch = close('rejected');
+        await record('discipline.dismissed', { orgId, actorId: cmd.actorId, payload: { reason: cmd.reason, step: at }, patch, notifyMember: 'The case about you was dismissed.' });
+      } else if (cmd.action === 'resolve') {
+        // R18: dues paid in full before the decision close a removal case (the API checked the ledger).
+        const patch = close('resolved');
+        await record('discipline.resolved', { orgId, actorId: cmd.actorId, payload: { reason: cmd.reason ?? 'dues paid in full', step: at }, patch });
+      } else if (at === 'verification') {
+        const patch = enter('talk');
+        await record('discipline.verified', { orgId, actorId: cmd.actorId, payload: { reason: cmd.reason }, patch });
+      } else if (at === 'approval' && cmd.action === 'approve') {
+        if (input.spotCheck) {
+          const patch = enter('spot-check');
+          await record('discipline.approved', { orgId, actorId: cmd.actorId, payload: {}, patch, notify: task(input.province) });
+        } else {
+          await record('discipline.approved', { orgId, actorId: cmd.actorId, payload: {} });
+          await applySanction(cmd.actorId);
+        }
+      } else if (at === 'approval') {
+        meeting = undefined;
+        const patch = enter('meeting');
+        await record('discipline.returned', { orgId, actorId: cmd.actorId, payload: { reason: cmd.reason, to: 'meeting' }, patch, notify: task(input.branch) });
+      } else if (at === 'spot-check' && cmd.action === 'approve') {
+        await record('discipline.spot-checked', { orgId, actorId: cmd.actorId, payload: {} });
+        await applySanction(cmd.actorId);
+      } else if (at === 'spot-check') {
+        // R18: returned to the step whose procedure or materials are missing; what came after it is redone.
+        const to = (cmd.toStep ?? 'meeting') as DisciplineStep;
+        if (to === 'verification' || to === 'talk') talk = undefined;
+        meeting = undefined;
+        const patch = enter(to);
+        await record('discipline.returned', { orgId, actorId: cmd.actorId, payload: { reason: cmd.reason, to }, patch, notify: task(input.branch) });
+      } else if (at === 'probation-review' && cmd.action === 'approve') {
+        const patch = close('approved');
+        await record('discipline.rights-restored', { orgId, actorId: cmd.actorId, payload: {}, patch, member: { status: 'active', sanction: null }, notifyMember: 'Your probation ended: your rights are restored.' });
+      } else if (at === 'probation-review') {
+        const patch = close('approved');
+        await record('discipline.expelled', { orgId, actorId: cmd.actorId, payload: { reason: cmd.reason }, patch, member: { status: 'expelled', sanction: 'expulsion' }, notifyMember: 'After probation, you were expelled.' });
+      }
+      return { status, deadline: new Date(watch.deadline).toISOString() };
+    },
+    {
+      validator: (cmd) => {
+        const shape = decisionShapeProblem(cmd);
+        if (shape) refuse('invalid', `bad decision: ${shape}`);
+        actorProblem({ actorId: cmd.actorId, actorRole: cmd.actorRole ?? '', step: cmd.step }, (Object.keys(ACTIONS) as DisciplineStep[]).filter((s) => ACTIONS[s].includes(cmd.action)));
+        if ((cmd.action === 'reject' || cmd.action === 'return' || cmd.action === 'expel') && !cmd.reason) refuse('rule', `"${cmd.action}" needs a reason`, 'R18');
+        if (cmd.action === 'resolve' && input.grounds !== 'unpaid-dues') refuse('rule', 'only a removal case for unpaid dues is resolved by paying', 'R18');
+        if (cmd.action === 'return' && step === 'spot-check' && !cmd.toStep) refuse('rule', 'a spot check returns the case to the missing step (toStep)', 'R18');
+        if (cmd.action === 'extend') extensionProblem(cmd, watch);
+      },
+    },
+  );
+
+  setHandler(
+    talkUpdate,
+    async (t) => {
+      const orgId = acting.id;
+      talk = { heldOn: t.heldOn, summary: t.summary };
+      const patch = enter('meeting');
+      await record('discipline.talk-recorded', { orgId, actorId: t.actorId, payload: { heldOn: t.heldOn }, patch });
+      return { step };
+    },
+    { validator: (t) => actorProblem(t, ['talk']) },
+  );
+
+  setHandler(
+    meetingUpdate,
+    async (m) => {
+      const orgId = acting.id;
+      meeting = m;
+      const patch = enter('approval');
+      await record('discipline.decided', {
+        orgId,
+        actorId: m.actorId,
+        payload: { heldOn: m.heldOn, sanction: m.sanction, probationMonths: m.probationMonths, materials: m.materials },
+        patch,
+        notify: task(acting),
+      });
+      return { step };
+    },
+    {
+      validator: (m) => {
+        actorProblem(m, ['meeting']);
+        if (!talk) refuse('rule', 'the talk with the member must be recorded first', 'R18');
+        if (!Array.isArray(m.materials) || m.materials.length === 0) refuse('rule', 'the decision needs its materials uploaded', 'R18');
+      },
+    },
+  );
+
+  setHandler(disciplineRecordedUpdate, async () => {
+    await condition(() => recorded);
+    return { processId, step, deadline: new Date(watch.deadline).toISOString() };
+  });
+
+  await local.openProcess({
+    key: `${processId}:opened`,
+    processId,
+    kind: 'discipline',
+    memberId,
+    org: { id: input.branch.id, path: input.branch.path },
+    step: 'verification',
+    deadline: new Date(watch.deadline).toISOString(),
+    type: 'discipline.opened',
+    actorId: input.startedBy,
+    payload: { grounds: input.grounds, details: input.details, spotCheck: input.spotCheck },
+    notify: [{ recipientOrgId: input.branch.id, kind: 'task', message: `${LABEL.verification}: a case was opened (${input.grounds})` }],
+  });
+  recorded = true;
+
+  while (status === 'pending') {
+    const current = step as DisciplineStep;
+    const w = watch;
+    if (current === 'probation') {
+      // Probation is a timer (6 or 12 months); at its end the branch reviews.
+      await condition(() => step !== current || status !== 'pending', w.deadline - Date.now());
+      if (step === current && status === 'pending') {
+        const patch = enter('probation-review');
+        await record('discipline.probation-ended', { patch, payload: {}, notify: task(input.branch) });
+      }
+      continue;
+    }
+    await w.run(() => status !== 'pending' || step !== current);
+  }
+  await condition(allHandlersFinished);
+  return { processId, status, sanction: meeting?.sanction ?? null };
+}
