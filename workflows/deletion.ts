@@ -8,7 +8,7 @@ import type { DeletionInput, DeletionStep } from '../domain/deletions';
 import type { DecisionCommand, DecisionResult, ProcessStatus } from '../domain/processes';
 import type { OrgRef } from '../domain/transfers';
 import { SA } from '../domain/search-attributes';
-import { DeadlineWatch, type DeadlineHooks } from './deadline';
+import { DeadlineWatch } from './deadline';
 import {
   ACTIVITY_OPTIONS,
   LOCAL_ACTIVITY_OPTIONS,
@@ -48,26 +48,12 @@ const LABEL: Record<DeletionStep, string> = {
   'branch-recheck': 'Deletion: re-check by the branch',
 };
 
-/**
- * deadlineHooks keys its events by round and escalation number; a step visited again (after a return)
- * counts on from the earlier visits, so its reminders are not taken for theirs and dropped.
- */
-function countingOn(hooks: DeadlineHooks, roundBase: number, escalationBase: number): DeadlineHooks {
-  return {
-    reminder: (round, index, offsetMs) => hooks.reminder(roundBase + round, index, offsetMs),
-    overdue: (round, escalation) => hooks.overdue(roundBase + round, escalationBase + escalation),
-    escalate: (escalation) => hooks.escalate(escalationBase + escalation),
-  };
-}
-
 export async function deletion(input: DeletionInput): Promise<{ processId: string; status: ProcessStatus }> {
   const { processId, memberId } = input;
   let status: ProcessStatus = 'pending';
   let step: DeletionStep = 'city-review';
   let acting: OrgRef = actingOrg(step);
   let visit = 0;
-  let roundsBefore = 0;
-  let escalationsBefore = 0;
   let watch = newWatch(step);
   let recorded = false;
   let refusal: ApplicationFailure | undefined;
@@ -85,19 +71,18 @@ export async function deletion(input: DeletionInput): Promise<{ processId: strin
   }
 
   function context() {
-    return { processId, memberId, orgId: acting.id, parentOrgId: acting.parentId, stepLabel: LABEL[step] };
+    // Each visit of a step keys its reminders and escalations apart (a step is visited again after a return).
+    return { processId, memberId, orgId: acting.id, parentOrgId: acting.parentId, stepLabel: LABEL[step], keyPrefix: `${processId}:${step}:${visit}` };
   }
 
   function newWatch(s: DeletionStep): DeadlineWatch {
     const t = input.timing;
     const timing = s === 'city-review' ? t.cityReview : s === 'province-review' ? t.provinceReview : t.branchRecheck;
-    return new DeadlineWatch(Date.now() + timing.deadlineMs, timing, countingOn(deadlineHooks(context), roundsBefore, escalationsBefore));
+    return new DeadlineWatch(Date.now() + timing.deadlineMs, timing, deadlineHooks(context));
   }
 
   /** Moves to the next step: its acting organization, its own deadline; returns the read-model change. */
   function enter(next: DeletionStep): ProcessPatch {
-    roundsBefore += watch.round + 1;
-    escalationsBefore += watch.escalations;
     visit += 1;
     step = next;
     acting = actingOrg(next);
@@ -167,7 +152,7 @@ export async function deletion(input: DeletionInput): Promise<{ processId: strin
     decideUpdate,
     async (cmd): Promise<DecisionResult> => {
       if (cmd.action === 'extend') {
-        await extendDeadline(watch, cmd, { ...context(), key: `${processId}:${step}:${visit}` }, ready);
+        await extendDeadline(watch, cmd, { ...context(), key: context().keyPrefix }, ready);
       } else {
         await decide(cmd);
       }
