@@ -134,6 +134,10 @@ describe('R9 transfers within the province', () => {
     const withdrawn = await decide(byReceiver.body.processId, member, { action: 'withdraw' });
     expect(withdrawn.status).toBe(200);
     expect(withdrawn.body.status).toBe('withdrawn');
+    // The member starts one themselves.
+    const bySelf = await call(sys.app, 'POST', '/api/transfers', member, { memberId, toOrgId: tree.ids.branch2 });
+    expect(bySelf.status).toBe(201);
+    expect(bySelf.body.step).toBe('release');
   });
 
   it('R13: a receiving branch without a contact phone is refused with 422 and reported to the admins above it', async () => {
