@@ -2,7 +2,7 @@
 // endpoints the other provinces' systems call (R10), signed with HMAC.
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type WorkflowStartOptions } from '@temporalio/client';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { FastifyRequest } from 'fastify';
 import type { AppDeps } from './app';
@@ -26,7 +26,7 @@ import {
   PeerReleaseConfirmed,
   verify,
 } from '../domain/peer-protocol';
-import type { DecisionBody, DecisionCommand, ProcessState } from '../domain/processes';
+import type { DecisionBody, DecisionCommand } from '../domain/processes';
 import { likePrefix, type Db } from '../activities/db';
 import type { Organization, ProcessRow } from '../activities/db/schema';
 import { MISSING_PHONE, reportDataProblem } from '../activities/data-problems';
@@ -137,7 +137,11 @@ export function transferStarter({ db, client, config }: Pick<AppDeps, 'db' | 'cl
    * Starts the transfer a plan describes, at most once per key: the key names the process id before the
    * workflow starts, so a retry (an interrupted roster, a peer's repeated announcement) finds it again.
    */
-  async function launch(plan: Plan, key: string | null): Promise<StartResult> {
+  /**
+   * `awaitRecorded: false` (a roster's rows): answer once Temporal has accepted the start (durable), without
+   * waiting for the worker to record it; the read model follows as the worker catches up.
+   */
+  async function launch(plan: Plan, key: string | null, opts: { awaitRecorded?: boolean } = {}): Promise<StartResult> {
     let processId: string = randomUUID();
     if (key) {
       const fresh = await db
@@ -156,10 +160,13 @@ export function transferStarter({ db, client, config }: Pick<AppDeps, 'db' | 'cl
     }
     const input = plan.input(processId);
     const workflowId = transferWorkflowId(plan.memberId);
-    const op = new WithStartWorkflowOperation(transfer, {
+    const deadline = new Date(Date.now() + plan.firstDeadlineMs);
+    const options: WorkflowStartOptions<typeof transfer> & { workflowIdConflictPolicy: 'FAIL' } = {
       workflowId,
       taskQueue: config.taskQueue,
       args: [input],
+      // Names the process without a worker (describe), for a retried start that finds the workflow running.
+      memo: { processId },
       // R9: at most one open transfer per member, enforced by the workflow ID.
       workflowIdConflictPolicy: 'FAIL',
       workflowIdReusePolicy: 'ALLOW_DUPLICATE',
@@ -168,18 +175,23 @@ export function transferStarter({ db, client, config }: Pick<AppDeps, 'db' | 'cl
         { key: SA.org, value: plan.firstOrg.id },
         { key: SA.orgPath, value: pathIds(plan.firstOrg.path) },
         { key: SA.status, value: 'pending' },
-        { key: SA.deadline, value: new Date(Date.now() + plan.firstDeadlineMs) },
+        { key: SA.deadline, value: deadline },
         { key: SA.overdue, value: false },
       ],
-    });
+    };
+    const firstStep = plan.input(processId).direction === 'inbound' ? 'arrival-check-in' : 'release';
     try {
-      const r = await client.workflow.executeUpdateWithStart(transferRecordedUpdate, { startWorkflowOperation: op });
+      if (opts.awaitRecorded === false) {
+        await client.workflow.start(transfer, options);
+        return { processId, memberId: plan.memberId, created: true, step: firstStep, deadline: deadline.toISOString(), route: plan.route };
+      }
+      const r = await client.workflow.executeUpdateWithStart(transferRecordedUpdate, { startWorkflowOperation: new WithStartWorkflowOperation(transfer, options) });
       return { processId, memberId: plan.memberId, created: true, step: r.step, deadline: r.deadline, route: plan.route };
     } catch (e) {
       if (e instanceof WorkflowExecutionAlreadyStartedError) {
         // Ours, started by an attempt that was interrupted before it answered?
-        const state = (await client.workflow.getHandle(workflowId).query<ProcessState>('state').catch(() => undefined)) as ProcessState | undefined;
-        if (state?.processId === processId) return { processId, memberId: plan.memberId, created: false, step: state.step, deadline: state.deadline, route: plan.route };
+        const open = await client.workflow.getHandle(workflowId).describe().catch(() => undefined);
+        if (open?.memo?.processId === processId) return { processId, memberId: plan.memberId, created: false, step: firstStep, deadline: deadline.toISOString(), route: plan.route };
         throw DomainError.conflict('a transfer is already open for this member', 'R9');
       }
       throw toDomainError(e, 'transfer');
@@ -442,7 +454,7 @@ export function transferRoutes(deps: AppDeps): FastifyPluginAsyncZod {
               return true;
             };
             const plan = await starter.plan(p, { memberId, toOrgId: l.row.toOrgId, destination: l.row.destination }, orgs, { senderAuthorized });
-            const r = await starter.launch(plan, `roster:${p.actorId}:${batch}:${memberId}`);
+            const r = await starter.launch(plan, `roster:${p.actorId}:${batch}:${memberId}`, { awaitRecorded: false });
             return { line: l.line, idNumber: masked, status: r.created ? 'started' : 'already-started', processId: r.processId, ...(r.route ? { route: r.route.case } : {}) };
           } catch (e) {
             return { line: l.line, idNumber: masked, status: 'failed', error: asProblem(e) };

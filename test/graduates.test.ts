@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { importRoster as importRosterCli, type Progress } from '../scripts/import-graduates';
-import { activeMember, actorToken, call, idNumber, importOrgs, seedTree, startSystem, type System, type Tree } from './harness';
+import { activeMember, actorToken, call, eventually, idNumber, importOrgs, seedTree, startSystem, type System, type Tree } from './harness';
 
 let sys: System;
 let tree: Tree;
@@ -80,7 +80,11 @@ describe('R12 graduates', () => {
     expect(again.body).toMatchObject({ started: 0, alreadyStarted: 3, failed: 2 });
     expect(again.body.rows.slice(0, 3).map((r: { processId: string }) => r.processId)).toEqual(first.body.rows.slice(0, 3).map((r: { processId: string }) => r.processId));
     for (const g of gs) {
-      const rows = await sys.db.selectFrom('transfers').select(['graduate_cohort', 'from_branch_id']).where('member_id', '=', g.memberId).execute();
+      // A row answers once Temporal accepted the start; the worker records it in the read model right after.
+      const rows = await eventually(async () => {
+        const r = await sys.db.selectFrom('transfers').select(['graduate_cohort', 'from_branch_id']).where('member_id', '=', g.memberId).execute();
+        return r.length > 0 && r;
+      }, 15_000, 'the recorded transfer');
       expect(rows).toEqual([{ graduate_cohort: 2026, from_branch_id: grad1 }]);
     }
   });
@@ -124,7 +128,10 @@ describe('R12 graduates', () => {
     expect(lines.filter((l) => l.includes(',already-started,'))).toHaveLength(2);
     expect(lines.filter((l) => l.includes(',started,'))).toHaveLength(4);
     expect(readFileSync(report, 'utf8')).not.toContain(gs[0]!.idNumber);
-    for (const g of gs) expect(await sys.db.selectFrom('transfers').select('process_id').where('member_id', '=', g.memberId).execute()).toHaveLength(1);
+    for (const g of gs) {
+      await eventually(async () => (await sys.db.selectFrom('transfers').select('process_id').where('member_id', '=', g.memberId).execute()).length > 0, 15_000, 'the recorded transfer');
+      expect(await sys.db.selectFrom('transfers').select('process_id').where('member_id', '=', g.memberId).execute()).toHaveLength(1);
+    }
   });
 
   it('R12: the transferred share per school and per city against the targets, marking who is behind today', async () => {
