@@ -12,7 +12,6 @@ import {
   proxyLocalActivities,
   setHandler,
   startChild,
-  upsertSearchAttributes,
   uuid4,
 } from '@temporalio/workflow';
 import type { TransferActivities } from '../activities/transfer';
@@ -20,20 +19,17 @@ import type { ProcessPatch } from '../activities/processes';
 import type { DecisionCommand, DecisionResult, ProcessStatus } from '../domain/processes';
 import type { OrgRef, PeerMessage, PeerMessageType, StepPolicy, TransferInput, TransferStep } from '../domain/transfers';
 import { SA } from '../domain/search-attributes';
-import { DeadlineWatch } from './deadline';
+import { ProcessSteps } from './steps';
 import {
   ACTIVITY_OPTIONS,
   LOCAL_ACTIVITY_OPTIONS,
   applicationFailureIn,
-  deadlineHooks,
   decideUpdate,
   decisionShapeProblem,
-  extendDeadline,
   extensionProblem,
   orgSearchAttributes,
   refuse,
   stateQuery,
-  withTimeoutEffect,
 } from './common';
 import { checkIn } from './check-in';
 
@@ -75,11 +71,7 @@ const LABEL: Record<TransferStep, string> = {
 
 export async function transfer(input: TransferInput): Promise<{ processId: string; status: ProcessStatus }> {
   const { processId, memberId } = input;
-  let status: ProcessStatus = 'pending';
   let to = input.to;
-  let step = (input.direction === 'inbound' ? 'arrival-check-in' : 'release') as TransferStep;
-  let acting: OrgRef = actingOrg(step);
-  let watch = newWatch(step);
   let timedOut: 'approve' | 'lapse' | undefined;
   let recorded = false;
   let refusal: ApplicationFailure | undefined;
@@ -88,8 +80,6 @@ export async function transfer(input: TransferInput): Promise<{ processId: strin
   /** Messages to the other province, sent in order by one loop, retried while it is down (R10). */
   const outbox: { type: 'announce' | PeerMessageType; reason?: string; branchId?: string }[] = [];
   let sequence = 0;
-  /** Visits of waiting steps: each visit's reminders and escalations are keyed apart. */
-  let visits = 0;
 
   const ready = async () => {
     await condition(() => recorded || refusal !== undefined);
@@ -102,53 +92,26 @@ export async function transfer(input: TransferInput): Promise<{ processId: strin
     if (s === 'arrival') return t.arrival;
     if (s === 'placement') return t.placement;
     if (s === 'awaiting-branch') return t.awaitBranch;
+    // The inbound check-in's deadline is the child's own (R3); the transfer only shows it.
+    if (s === 'arrival-check-in') return { ...input.checkInTiming, onTimeout: 'remind' };
     return t.peer;
   }
 
-  function actingOrg(s: TransferStep): OrgRef {
-    if (s === 'release' || s === 'peer-arrival') return input.from!;
-    if (s === 'awaiting-branch') return input.awaitOrg!.parent;
-    return to!;
-  }
+  const steps = new ProcessSteps<TransferStep>({
+    processId,
+    memberId,
+    first: input.direction === 'inbound' ? 'arrival-check-in' : 'release',
+    label: LABEL,
+    actingOrg: (s) => (s === 'release' || s === 'peer-arrival' ? input.from! : s === 'awaiting-branch' ? input.awaitOrg!.parent : to!),
+    timing: policyOf,
+    onTimeout: (effect) => {
+      timedOut = effect;
+    },
+  });
 
-  function context() {
-    return { processId, memberId, orgId: acting.id, parentOrgId: acting.parentId, stepLabel: LABEL[step], keyPrefix: `${processId}:${step}:${visits}` };
-  }
-
-  function newWatch(s: TransferStep): DeadlineWatch {
-    // The inbound check-in's deadline is the child's own (R3); the transfer only shows it.
-    const policy = s === 'arrival-check-in' ? { ...input.checkInTiming, onTimeout: 'remind' as const } : policyOf(s);
-    return new DeadlineWatch(
-      Date.now() + policy.deadlineMs,
-      policy,
-      withTimeoutEffect(deadlineHooks(context), policy.onTimeout, (effect) => {
-        timedOut = effect;
-      }),
-    );
-  }
-
-  /** Moves to the next step: its acting organization, its own deadline; returns the read-model change. */
   function enter(next: TransferStep): ProcessPatch {
-    step = next;
-    visits += 1;
-    acting = actingOrg(next);
-    watch = newWatch(next);
     timedOut = undefined;
-    upsertSearchAttributes([
-      ...orgSearchAttributes(acting),
-      { key: SA.deadline, value: new Date(watch.deadline) },
-      { key: SA.overdue, value: false },
-    ]);
-    return { step: next, org: { id: acting.id, path: acting.path }, deadline: new Date(watch.deadline).toISOString(), overdue: false };
-  }
-
-  function close(outcome: ProcessStatus): ProcessPatch {
-    status = outcome;
-    upsertSearchAttributes([
-      { key: SA.status, value: outcome },
-      { key: SA.overdue, value: false },
-    ]);
-    return { status: outcome, step: 'closed', closed: true };
+    return steps.enter(next);
   }
 
   async function record(
@@ -157,7 +120,7 @@ export async function transfer(input: TransferInput): Promise<{ processId: strin
   ) {
     sequence += 1;
     const key = `${processId}:${sequence}:${type}`;
-    const orgId = e.orgId ?? acting.id;
+    const orgId = e.orgId ?? steps.acting.id;
     await ready();
     await local.recordTransferEvent({
       key,
@@ -169,30 +132,30 @@ export async function transfer(input: TransferInput): Promise<{ processId: strin
       payload: { ...(e.reason ? { reason: e.reason } : {}), ...e.payload },
       patch: e.patch,
       transfer: {
-        status: status === 'pending' ? undefined : status,
+        status: steps.pending ? undefined : steps.status,
         toOrgId: to?.id,
         completeAt: e.complete,
         direction: input.direction,
       },
-      notifyOrg: e.notifyOrg ? { id: e.notifyOrg.id, message: `${LABEL[step]}: your decision is needed` } : undefined,
-      notifyMember: status !== 'pending' ? `Your transfer was ${status}${e.reason ? `: ${e.reason}` : ''}.` : undefined,
+      notifyOrg: e.notifyOrg ? { id: e.notifyOrg.id, message: `${LABEL[steps.step]}: your decision is needed` } : undefined,
+      notifyMember: !steps.pending ? `Your transfer was ${steps.status}${e.reason ? `: ${e.reason}` : ''}.` : undefined,
     });
   }
 
   /** R9: the member now belongs to the receiving branch (or, outbound, to the other province). */
   async function complete(branch: OrgRef | null, actorId: string | undefined, type: string) {
     if (branch) to = branch;
-    const patch = close('approved');
+    const patch = steps.close('approved');
     await record(type, { actorId, patch, complete: branch ?? undefined, payload: branch ? { branchId: branch.id } : { province: input.peer?.province } });
   }
 
   async function decide(cmd: DecisionCommand): Promise<void> {
-    const at = step;
-    const orgId = acting.id;
+    const at = steps.step;
+    const orgId = steps.acting.id;
     if (cmd.action === 'reject' || cmd.action === 'withdraw') {
-      const patch = close(cmd.action === 'reject' ? 'rejected' : 'withdrawn');
-      if (input.direction !== 'internal') outbox.push({ type: 'rejected', reason: cmd.reason ?? `the transfer was ${status}` });
-      await record(`transfer.${status}`, { actorId: cmd.actorId, reason: cmd.reason, patch, payload: { step: at } });
+      const patch = steps.close(cmd.action === 'reject' ? 'rejected' : 'withdrawn');
+      if (input.direction !== 'internal') outbox.push({ type: 'rejected', reason: cmd.reason ?? `the transfer was ${steps.status}` });
+      await record(`transfer.${steps.status}`, { actorId: cmd.actorId, reason: cmd.reason, patch, payload: { step: at } });
       return;
     }
     if (at === 'release') {
@@ -214,36 +177,28 @@ export async function transfer(input: TransferInput): Promise<{ processId: strin
     }
   }
 
-  setHandler(stateQuery, () => ({
-    processId,
-    status,
-    step: status === 'pending' ? step : 'closed',
-    deadline: new Date(watch.deadline).toISOString(),
-    overdue: watch.overdue,
-    remindersSent: watch.remindersSent,
-    escalations: watch.escalations,
-  }));
+  setHandler(stateQuery, () => steps.state());
 
   setHandler(
     decideUpdate,
     async (cmd): Promise<DecisionResult> => {
       if (cmd.action === 'extend') {
-        await extendDeadline(watch, cmd, { ...context(), key: context().keyPrefix }, ready);
+        await steps.extend(cmd, ready);
       } else {
         await decide(cmd);
       }
-      return { status, deadline: new Date(watch.deadline).toISOString() };
+      return { status: steps.status, deadline: new Date(steps.watch.deadline).toISOString() };
     },
     {
       validator: (cmd) => {
         const shape = decisionShapeProblem(cmd);
         if (shape) refuse('invalid', `bad decision: ${shape}`);
-        if (status !== 'pending') refuse('conflict', `this transfer is already ${status}`);
-        if (cmd.step !== undefined && cmd.step !== step) refuse('conflict', `this transfer has moved on to the step "${step}"; reload it`, 'R9');
+        steps.refuseUnlessAt(cmd, 'transfer', 'R9');
+        const step = steps.step;
         if (step === 'arrival-check-in') refuse('rule', "decide the receiving branch's check-in review of this member (R10)", 'R10');
         if (!ACTIONS[step].includes(cmd.action)) refuse('rule', `"${cmd.action}" is not possible at the step "${step}"`, 'R9');
         if (cmd.action === 'reject' && !cmd.reason) refuse('rule', 'a rejection needs a reason', 'R9');
-        if (cmd.action === 'extend') extensionProblem(cmd, watch);
+        if (cmd.action === 'extend') extensionProblem(cmd, steps.watch);
         if (cmd.action === 'place') {
           const b = cmd.branch;
           if (!b || b.kind !== 'branch') refuse('rule', 'the member is placed into a branch', 'R9');
@@ -255,7 +210,7 @@ export async function transfer(input: TransferInput): Promise<{ processId: strin
 
   setHandler(transferRecordedUpdate, async () => {
     await ready();
-    return { processId, step, deadline: new Date(watch.deadline).toISOString() };
+    return { processId, step: steps.step, deadline: new Date(steps.watch.deadline).toISOString() };
   });
 
   setHandler(orgChangedSignal, ({ orgId }) => {
@@ -274,7 +229,7 @@ export async function transfer(input: TransferInput): Promise<{ processId: strin
   const pump = (async () => {
     if (input.direction === 'internal') return;
     for (;;) {
-      await condition(() => outbox.length > 0 || status !== 'pending');
+      await condition(() => outbox.length > 0 || !steps.pending);
       if (outbox.length === 0) return;
       const m = outbox[0]!;
       try {
@@ -283,44 +238,45 @@ export async function transfer(input: TransferInput): Promise<{ processId: strin
         // The other province refused the message for good (e.g. its branch cannot receive): the transfer ends.
         const failure = applicationFailureIn(e);
         if (failure?.type !== 'PeerRefused') throw e;
-        if (status === 'pending' && peer.rejected === undefined) peer.rejected = `the other province refused: ${failure.message}`;
+        if (steps.pending && peer.rejected === undefined) peer.rejected = `the other province refused: ${failure.message}`;
       }
       outbox.shift();
     }
   })();
 
   try {
+    const { step, acting, watch } = steps;
     await local.recordTransferRequested({ input, patch: { step, org: { id: acting.id, path: acting.path }, deadline: new Date(watch.deadline).toISOString() } });
   } catch (e) {
     const failure = applicationFailureIn(e);
     if (failure?.type !== 'conflict') throw e;
     refusal = failure;
-    status = 'rejected';
+    steps.status = 'rejected';
     await condition(allHandlersFinished);
-    return { processId, status };
+    return { processId, status: steps.status };
   }
   recorded = true;
   if (input.direction === 'outbound') outbox.push({ type: 'announce' });
 
-  while (status === 'pending') {
-    const current = step as TransferStep;
+  while (steps.pending) {
+    const current = steps.step;
     if (current === 'arrival-check-in') {
       await inboundCheckIn();
       continue;
     }
-    const w = watch;
+    const w = steps.watch;
     const external = () =>
       peer.rejected !== undefined ||
       (current === 'awaiting-branch' && orgChanges.length > 0) ||
       (current === 'peer-arrival' && peer.arrived !== undefined) ||
       (current === 'peer-release' && peer.released);
-    await w.run(() => status !== 'pending' || step !== current || timedOut !== undefined || external());
-    if (status !== 'pending' || step !== current) continue;
+    await w.run(() => !steps.pending || steps.step !== current || timedOut !== undefined || external());
+    if (!steps.pending || steps.step !== current) continue;
     if (peer.rejected !== undefined) {
-      const patch = close('rejected');
+      const patch = steps.close('rejected');
       await record('transfer.rejected', { actorId: `peer:${input.peer!.province}`, reason: peer.rejected, patch, payload: { step: current } });
     } else if (timedOut === 'lapse') {
-      const patch = close('lapsed');
+      const patch = steps.close('lapsed');
       if (input.direction !== 'internal') outbox.push({ type: 'rejected', reason: `the step "${current}" lapsed at its deadline` });
       await record('transfer.lapsed', { actorId: 'system:timeout', reason: `no decision by the deadline of "${current}" (R9)`, patch, payload: { step: current } });
     } else if (timedOut === 'approve') {
@@ -385,7 +341,7 @@ export async function transfer(input: TransferInput): Promise<{ processId: strin
       // The other province called it off: the check-in is withdrawn, and the transfer ends.
       scope.cancel();
       await condition(() => result !== undefined || failed !== undefined);
-      const patch = close('rejected');
+      const patch = steps.close('rejected');
       await record('transfer.rejected', { actorId: `peer:${input.peer!.province}`, reason: peer.rejected, patch, payload: { step: 'arrival-check-in' } });
       return;
     }
@@ -401,7 +357,7 @@ export async function transfer(input: TransferInput): Promise<{ processId: strin
       return;
     }
     const why = result ? `the check-in review ended ${result.status}` : 'the check-in review could not start (one is already open for this member)';
-    const patch = close('rejected');
+    const patch = steps.close('rejected');
     outbox.push({ type: 'rejected', reason: why });
     await record('transfer.rejected', { actorId: 'system', reason: why, patch, payload: { step: 'arrival-check-in', checkInProcessId } });
   }
@@ -409,5 +365,5 @@ export async function transfer(input: TransferInput): Promise<{ processId: strin
   // Nothing accepted is lost: every message to the other province is delivered before the workflow ends.
   await pump;
   await condition(allHandlersFinished);
-  return { processId, status };
+  return { processId, status: steps.status };
 }
