@@ -1,24 +1,20 @@
 // Deleting a member (R14-R17): the branch applies, the city-level committee verifies and forwards, only the
 // province approves or rejects; a return (R15, also in bulk) sends it back to the branch to be filed again.
 // Every waiting step has its own deadline, reminders and escalation (the shared DeadlineWatch).
-import { ApplicationFailure, allHandlersFinished, condition, defineUpdate, proxyActivities, proxyLocalActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { ApplicationFailure, allHandlersFinished, condition, defineUpdate, proxyActivities, proxyLocalActivities, setHandler } from '@temporalio/workflow';
 import type { DeletionActivities } from '../activities/deletion';
 import type { ProcessPatch } from '../activities/processes';
 import type { DeletionInput, DeletionStep } from '../domain/deletions';
 import type { DecisionCommand, DecisionResult, ProcessStatus } from '../domain/processes';
 import type { OrgRef } from '../domain/transfers';
-import { SA } from '../domain/search-attributes';
-import { DeadlineWatch } from './deadline';
+import { ProcessSteps } from './steps';
 import {
   ACTIVITY_OPTIONS,
   LOCAL_ACTIVITY_OPTIONS,
   applicationFailureIn,
-  deadlineHooks,
   decideUpdate,
   decisionShapeProblem,
-  extendDeadline,
   extensionProblem,
-  orgSearchAttributes,
   refuse,
   stateQuery,
 } from './common';
@@ -50,11 +46,6 @@ const LABEL: Record<DeletionStep, string> = {
 
 export async function deletion(input: DeletionInput): Promise<{ processId: string; status: ProcessStatus }> {
   const { processId, memberId } = input;
-  let status: ProcessStatus = 'pending';
-  let step: DeletionStep = 'city-review';
-  let acting: OrgRef = actingOrg(step);
-  let visit = 0;
-  let watch = newWatch(step);
   let recorded = false;
   let refusal: ApplicationFailure | undefined;
   let sequence = 0;
@@ -64,48 +55,22 @@ export async function deletion(input: DeletionInput): Promise<{ processId: strin
     if (refusal) throw refusal;
   };
 
-  function actingOrg(s: DeletionStep): OrgRef {
-    if (s === 'city-review') return input.city;
-    if (s === 'province-review') return input.province;
-    return input.branch;
-  }
-
-  function context() {
-    // Each visit of a step keys its reminders and escalations apart (a step is visited again after a return).
-    return { processId, memberId, orgId: acting.id, parentOrgId: acting.parentId, stepLabel: LABEL[step], keyPrefix: `${processId}:${step}:${visit}` };
-  }
-
-  function newWatch(s: DeletionStep): DeadlineWatch {
-    const t = input.timing;
-    const timing = s === 'city-review' ? t.cityReview : s === 'province-review' ? t.provinceReview : t.branchRecheck;
-    return new DeadlineWatch(Date.now() + timing.deadlineMs, timing, deadlineHooks(context));
-  }
-
-  /** Moves to the next step: its acting organization, its own deadline; returns the read-model change. */
-  function enter(next: DeletionStep): ProcessPatch {
-    visit += 1;
-    step = next;
-    acting = actingOrg(next);
-    watch = newWatch(next);
-    upsertSearchAttributes([
-      ...orgSearchAttributes(acting),
-      { key: SA.deadline, value: new Date(watch.deadline) },
-      { key: SA.overdue, value: false },
-    ]);
-    return { step: next, org: { id: acting.id, path: acting.path }, deadline: new Date(watch.deadline).toISOString(), overdue: false };
-  }
-
+  const steps = new ProcessSteps<DeletionStep>({
+    processId,
+    memberId,
+    first: 'city-review',
+    label: LABEL,
+    actingOrg: (s) => (s === 'city-review' ? input.city : s === 'province-review' ? input.province : input.branch),
+    timing: (s) => (s === 'city-review' ? input.timing.cityReview : s === 'province-review' ? input.timing.provinceReview : input.timing.branchRecheck),
+  });
+  const enter = (next: DeletionStep) => steps.enter(next);
   /** A closed deletion belongs to the member's branch again: readable by the branch and every level above (R14). */
-  function close(outcome: ProcessStatus): ProcessPatch {
-    status = outcome;
-    upsertSearchAttributes([...orgSearchAttributes(input.branch), { key: SA.status, value: outcome }, { key: SA.overdue, value: false }]);
-    return { status: outcome, step: 'closed', closed: true, org: { id: input.branch.id, path: input.branch.path } };
-  }
+  const close = (outcome: ProcessStatus) => steps.close(outcome, input.branch);
 
   async function record(type: string, cmd: DecisionCommand, orgId: string, patch: ProcessPatch, payload: Record<string, unknown>, notifyOrg?: OrgRef) {
     sequence += 1;
     await ready();
-    const closed = status !== 'pending';
+    const closed = !steps.pending;
     await local.recordDeletionEvent({
       key: `${processId}:${sequence}:${type}`,
       processId,
@@ -115,15 +80,15 @@ export async function deletion(input: DeletionInput): Promise<{ processId: strin
       actorId: cmd.actorId,
       payload: { ...(cmd.reason ? { reason: cmd.reason } : {}), ...payload },
       patch,
-      ...(closed ? { outcome: status as 'approved' | 'rejected' | 'withdrawn' } : {}),
-      ...(notifyOrg ? { notifyOrg: { id: notifyOrg.id, message: `${LABEL[step]}: your decision is needed` } } : {}),
-      ...(closed ? { notifyMember: `The application to delete your membership was ${status}${cmd.reason ? `: ${cmd.reason}` : ''}.` } : {}),
+      ...(closed ? { outcome: steps.status as 'approved' | 'rejected' | 'withdrawn' } : {}),
+      ...(notifyOrg ? { notifyOrg: { id: notifyOrg.id, message: `${LABEL[steps.step]}: your decision is needed` } } : {}),
+      ...(closed ? { notifyMember: `The application to delete your membership was ${steps.status}${cmd.reason ? `: ${cmd.reason}` : ''}.` } : {}),
     });
   }
 
   async function decide(cmd: DecisionCommand): Promise<void> {
-    const at = step;
-    const orgId = acting.id;
+    const at = steps.step;
+    const orgId = steps.acting.id;
     if (cmd.action === 'return') {
       // R15: back to the branch, which checks it and files it again (or withdraws it).
       const patch = enter('branch-recheck');
@@ -131,41 +96,33 @@ export async function deletion(input: DeletionInput): Promise<{ processId: strin
     }
     if (cmd.action === 'reject' || cmd.action === 'withdraw') {
       const patch = close(cmd.action === 'reject' ? 'rejected' : 'withdrawn');
-      return record(`deletion.${status}`, cmd, orgId, patch, { step: at });
+      return record(`deletion.${steps.status}`, cmd, orgId, patch, { step: at });
     }
     if (at === 'city-review') return record('deletion.forwarded', cmd, orgId, enter('province-review'), {}, input.province);
     if (at === 'branch-recheck') return record('deletion.refiled', cmd, orgId, enter('city-review'), {}, input.city);
     return record('deletion.approved', cmd, orgId, close('approved'), {});
   }
 
-  setHandler(stateQuery, () => ({
-    processId,
-    status,
-    step: status === 'pending' ? step : 'closed',
-    deadline: new Date(watch.deadline).toISOString(),
-    overdue: watch.overdue,
-    remindersSent: watch.remindersSent,
-    escalations: watch.escalations,
-  }));
+  setHandler(stateQuery, () => steps.state());
 
   setHandler(
     decideUpdate,
     async (cmd): Promise<DecisionResult> => {
       if (cmd.action === 'extend') {
-        await extendDeadline(watch, cmd, { ...context(), key: context().keyPrefix }, ready);
+        await steps.extend(cmd, ready);
       } else {
         await decide(cmd);
       }
-      return { status, deadline: new Date(watch.deadline).toISOString() };
+      return { status: steps.status, deadline: new Date(steps.watch.deadline).toISOString() };
     },
     {
       validator: (cmd) => {
         const shape = decisionShapeProblem(cmd);
         if (shape) refuse('invalid', `bad decision: ${shape}`);
-        if (status !== 'pending') refuse('conflict', `this deletion is already ${status}`);
-        if (cmd.step !== undefined && cmd.step !== step) refuse('conflict', `this deletion has moved on to the step "${step}"; reload it`, 'R14');
+        steps.refuseUnlessAt(cmd, 'deletion', 'R14');
+        const step = steps.step;
         if (!ACTIONS[step].includes(cmd.action)) refuse('rule', `"${cmd.action}" is not possible at the step "${step}"`, 'R14');
-        if (cmd.action === 'extend') return extensionProblem(cmd, watch);
+        if (cmd.action === 'extend') return extensionProblem(cmd, steps.watch);
         // R14: the authorization table admits any role of the acting organization; each step has its one role.
         if (cmd.actorRole !== ROLE[step]) refuse('forbidden', `only a ${ROLE[step]} decides the step "${step}"`, 'R14');
         if ((cmd.action === 'return' || cmd.action === 'reject') && !cmd.reason) refuse('rule', `"${cmd.action}" needs a reason`, cmd.action === 'return' ? 'R15' : 'R14');
@@ -175,28 +132,29 @@ export async function deletion(input: DeletionInput): Promise<{ processId: strin
 
   setHandler(deletionRecordedUpdate, async () => {
     await ready();
-    return { processId, step, deadline: new Date(watch.deadline).toISOString() };
+    return { processId, step: steps.step, deadline: new Date(steps.watch.deadline).toISOString() };
   });
 
   try {
+    const { step, acting, watch } = steps;
     await local.recordDeletionApplied({ input, patch: { step, org: { id: acting.id, path: acting.path }, deadline: new Date(watch.deadline).toISOString() } });
   } catch (e) {
     // The member is no longer one that can be deleted (R14), or the process is already recorded: nothing was written.
     const failure = applicationFailureIn(e);
     if (failure?.type !== 'conflict' && failure?.type !== 'rule') throw e;
     refusal = failure;
-    status = 'rejected';
+    steps.status = 'rejected';
     await condition(allHandlersFinished);
-    return { processId, status };
+    return { processId, status: steps.status };
   }
   recorded = true;
 
-  while (status === 'pending') {
-    const current = visit;
-    await watch.run(() => status !== 'pending' || visit !== current);
+  while (steps.pending) {
+    const current = steps.visits;
+    await steps.watch.run(() => !steps.pending || steps.visits !== current);
   }
   // R17: each approved deletion is weighed against the graduates' share in every committee above the branch.
-  if (status === 'approved') await remote.watchDeletionAbuse({ processId, branchPath: input.branch.path });
+  if (steps.status === 'approved') await remote.watchDeletionAbuse({ processId, branchPath: input.branch.path });
   await condition(allHandlersFinished);
-  return { processId, status };
+  return { processId, status: steps.status };
 }

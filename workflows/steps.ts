@@ -36,6 +36,11 @@ export class ProcessSteps<S extends string> {
     this.watch = this.#newWatch(o.first);
   }
 
+  /** Changes with every move, also back to a step visited before. */
+  get visits(): number {
+    return this.#visits;
+  }
+
   get pending(): boolean {
     return this.status === 'pending';
   }
