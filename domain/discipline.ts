@@ -89,14 +89,3 @@ export interface DisciplineInput {
 export function disciplineWorkflowId(memberId: string): string {
   return `discipline-${memberId}`;
 }
-
-/** The member's status once a sanction applies. */
-export const SANCTION_STATUS: Record<Sanction, 'active' | 'probation' | 'expelled' | 'removed'> = {
-  none: 'active',
-  warning: 'active',
-  'serious-warning': 'active',
-  'removal-from-posts': 'active',
-  probation: 'probation',
-  expulsion: 'expelled',
-  'removal-from-roll': 'removed',
-};

@@ -1,24 +1,13 @@
 // Disciplinary handling (R18): verification by the branch, the talk with the member, the branch meeting's
 // decision with its materials, approval by the committee above, the province's spot check; then the
 // sanction applies. Probation is a timer followed by a review. Every waiting step has a deadline.
-import { allHandlersFinished, condition, defineUpdate, proxyLocalActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
-import type { ProcessActivities, ProcessEventInput, ProcessPatch } from '../activities/processes';
+import { allHandlersFinished, condition, defineUpdate, proxyLocalActivities, setHandler } from '@temporalio/workflow';
+import type { ProcessActivities, ProcessEventInput } from '../activities/processes';
 import type { DecisionCommand, DecisionResult, ProcessStatus } from '../domain/processes';
 import type { DisciplineInput, DisciplineStep, MeetingDecision, Sanction, TalkRecord } from '../domain/discipline';
 import type { OrgRef } from '../domain/transfers';
-import { SA } from '../domain/search-attributes';
-import { DeadlineWatch } from './deadline';
-import {
-  LOCAL_ACTIVITY_OPTIONS,
-  deadlineHooks,
-  decideUpdate,
-  decisionShapeProblem,
-  extendDeadline,
-  extensionProblem,
-  orgSearchAttributes,
-  refuse,
-  stateQuery,
-} from './common';
+import { ProcessSteps } from './steps';
+import { LOCAL_ACTIVITY_OPTIONS, decideUpdate, decisionShapeProblem, extensionProblem, refuse, stateQuery } from './common';
 
 export interface Actor {
   actorId: string;
@@ -79,60 +68,37 @@ const SANCTION_STATUS: Record<Sanction, 'active' | 'probation' | 'expelled' | 'r
 
 export async function discipline(input: DisciplineInput): Promise<{ processId: string; status: ProcessStatus; sanction: Sanction | null }> {
   const { processId, memberId } = input;
-  let status: ProcessStatus = 'pending';
-  let step = 'verification' as DisciplineStep;
-  let acting: OrgRef = input.branch;
-  let watch = newWatch('verification');
   let recorded = false;
   let talk: TalkRecord | undefined;
   let meeting: (MeetingDecision & { materials: { id: string; sha256: string }[] }) | undefined;
   let sequence = 0;
-  /** Visits of waiting steps: each visit's reminders and escalations are keyed apart. */
-  let visits = 0;
 
   function timingOf(s: DisciplineStep) {
     const t = input.timing;
     const map = { verification: t.verification, talk: t.talk, meeting: t.meeting, approval: t.approval, 'spot-check': t.spotCheck, 'probation-review': t.probationReview };
-    return s === 'probation' ? { deadlineMs: probationMs(), reminderOffsetsMs: [], escalationIntervalMs: t.probationReview.escalationIntervalMs } : map[s];
+    // Probation is a timer of 6 or 12 months: its "deadline" is its end.
+    const probation = { deadlineMs: (meeting?.probationMonths ?? 6) * t.probationMonthMs, reminderOffsetsMs: [], escalationIntervalMs: t.probationReview.escalationIntervalMs };
+    return s === 'probation' ? probation : map[s];
   }
-  function probationMs() {
-    return (meeting?.probationMonths ?? 6) * input.timing.probationMonthMs;
-  }
-  function actingOrg(s: DisciplineStep): OrgRef {
-    if (s === 'approval') return meeting?.sanction === 'expulsion' ? input.expulsionApprover : input.approver;
-    if (s === 'spot-check') return input.province;
-    return input.branch;
-  }
-  function context() {
-    return { processId, memberId, orgId: acting.id, parentOrgId: acting.parentId, stepLabel: LABEL[step], keyPrefix: `${processId}:${step}:${visits}` };
-  }
-  function newWatch(s: DisciplineStep) {
-    return new DeadlineWatch(Date.now() + timingOf(s).deadlineMs, timingOf(s), deadlineHooks(context));
-  }
-  function enter(next: DisciplineStep): ProcessPatch {
-    step = next;
-    visits += 1;
-    acting = actingOrg(next);
-    watch = newWatch(next);
-    upsertSearchAttributes([...orgSearchAttributes(acting), { key: SA.deadline, value: new Date(watch.deadline) }, { key: SA.overdue, value: false }]);
-    return { step: next, org: { id: acting.id, path: acting.path }, deadline: new Date(watch.deadline).toISOString(), overdue: false };
-  }
-  function close(outcome: ProcessStatus): ProcessPatch {
-    status = outcome;
-    upsertSearchAttributes([
-      { key: SA.status, value: outcome },
-      { key: SA.overdue, value: false },
-    ]);
-    return { status: outcome, step: 'closed', closed: true };
-  }
+  const steps = new ProcessSteps<DisciplineStep>({
+    processId,
+    memberId,
+    first: 'verification',
+    label: LABEL,
+    actingOrg: (s) => (s === 'approval' ? (meeting?.sanction === 'expulsion' ? input.expulsionApprover : input.approver) : s === 'spot-check' ? input.province : input.branch),
+    timing: timingOf,
+  });
+  const enter = (next: DisciplineStep) => steps.enter(next);
+  const close = (outcome: ProcessStatus) => steps.close(outcome);
+
   async function record(type: string, e: Omit<ProcessEventInput, 'key' | 'processId' | 'memberId' | 'type' | 'orgId'> & { orgId?: string }) {
     sequence += 1;
     const key = `${processId}:${sequence}:${type}`;
-    const orgId = e.orgId ?? acting.id;
+    const orgId = e.orgId ?? steps.acting.id;
     await condition(() => recorded);
     await local.recordProcessEvent({ key, processId, memberId, type, ...e, orgId });
   }
-  const task = (org: OrgRef) => [{ recipientOrgId: org.id, kind: 'task' as const, message: `${LABEL[step]}: your decision is needed` }];
+  const task = (org: OrgRef) => [{ recipientOrgId: org.id, kind: 'task' as const, message: `${LABEL[steps.step]}: your decision is needed` }];
 
   /** The decision applies to the member (R18); probation starts its timer. */
   async function applySanction(actorId: string) {
@@ -147,19 +113,11 @@ export async function discipline(input: DisciplineInput): Promise<{ processId: s
     await record('discipline.sanction-applied', { actorId, payload: { sanction }, patch, member, notifyMember: sanction === 'none' ? 'Your case was closed with no action.' : `A sanction applies to you: ${sanction}.` });
   }
 
-  setHandler(stateQuery, () => ({
-    processId,
-    status,
-    step: status === 'pending' ? step : 'closed',
-    deadline: new Date(watch.deadline).toISOString(),
-    overdue: watch.overdue,
-    remindersSent: watch.remindersSent,
-    escalations: watch.escalations,
-  }));
+  setHandler(stateQuery, () => steps.state());
 
   const actorProblem = (a: Actor, at: DisciplineStep[]) => {
-    if (status !== 'pending') refuse('conflict', `this case is already ${status}`);
-    if (a.step !== undefined && a.step !== step) refuse('conflict', `this case has moved on to the step "${step}"; reload it`, 'R18');
+    steps.refuseUnlessAt(a, 'case', 'R18');
+    const step = steps.step;
     if (!at.includes(step)) refuse('rule', `not possible at the step "${step}"`, 'R18');
     if (!ROLE[step].includes(a.actorRole)) refuse('forbidden', `the step "${step}" is decided by ${ROLE[step].join(' or ') || 'nobody'}`);
   };
@@ -167,10 +125,10 @@ export async function discipline(input: DisciplineInput): Promise<{ processId: s
   setHandler(
     decideUpdate,
     async (cmd): Promise<DecisionResult> => {
-      const orgId = acting.id;
-      const at = step;
+      const orgId = steps.acting.id;
+      const at = steps.step;
       if (cmd.action === 'extend') {
-        await extendDeadline(watch, cmd, { ...context(), key: `${processId}:${step}:${sequence}` }, async () => condition(() => recorded));
+        await steps.extend(cmd, async () => condition(() => recorded));
       } else if (cmd.action === 'reject') {
         const patch = close('rejected');
         await record('discipline.dismissed', { orgId, actorId: cmd.actorId, payload: { reason: cmd.reason, step: at }, patch, notifyMember: 'The case about you was dismissed.' });
@@ -210,7 +168,7 @@ export async function discipline(input: DisciplineInput): Promise<{ processId: s
         const patch = close('approved');
         await record('discipline.expelled', { orgId, actorId: cmd.actorId, payload: { reason: cmd.reason }, patch, member: { status: 'expelled', sanction: 'expulsion' }, notifyMember: 'After probation, you were expelled.' });
       }
-      return { status, deadline: new Date(watch.deadline).toISOString() };
+      return { status: steps.status, deadline: new Date(steps.watch.deadline).toISOString() };
     },
     {
       validator: (cmd) => {
@@ -219,8 +177,8 @@ export async function discipline(input: DisciplineInput): Promise<{ processId: s
         actorProblem({ actorId: cmd.actorId, actorRole: cmd.actorRole ?? '', step: cmd.step }, (Object.keys(ACTIONS) as DisciplineStep[]).filter((s) => ACTIONS[s].includes(cmd.action)));
         if ((cmd.action === 'reject' || cmd.action === 'return' || cmd.action === 'expel') && !cmd.reason) refuse('rule', `"${cmd.action}" needs a reason`, 'R18');
         if (cmd.action === 'resolve' && input.grounds !== 'unpaid-dues') refuse('rule', 'only a removal case for unpaid dues is resolved by paying', 'R18');
-        if (cmd.action === 'return' && step === 'spot-check' && !cmd.toStep) refuse('rule', 'a spot check returns the case to the missing step (toStep)', 'R18');
-        if (cmd.action === 'extend') extensionProblem(cmd, watch);
+        if (cmd.action === 'return' && steps.step === 'spot-check' && !cmd.toStep) refuse('rule', 'a spot check returns the case to the missing step (toStep)', 'R18');
+        if (cmd.action === 'extend') extensionProblem(cmd, steps.watch);
       },
     },
   );
@@ -228,11 +186,11 @@ export async function discipline(input: DisciplineInput): Promise<{ processId: s
   setHandler(
     talkUpdate,
     async (t) => {
-      const orgId = acting.id;
+      const orgId = steps.acting.id;
       talk = { heldOn: t.heldOn, summary: t.summary };
       const patch = enter('meeting');
       await record('discipline.talk-recorded', { orgId, actorId: t.actorId, payload: { heldOn: t.heldOn }, patch });
-      return { step };
+      return { step: steps.step };
     },
     { validator: (t) => actorProblem(t, ['talk']) },
   );
@@ -240,7 +198,7 @@ export async function discipline(input: DisciplineInput): Promise<{ processId: s
   setHandler(
     meetingUpdate,
     async (m) => {
-      const orgId = acting.id;
+      const orgId = steps.acting.id;
       meeting = m;
       const patch = enter('approval');
       await record('discipline.decided', {
@@ -248,9 +206,9 @@ export async function discipline(input: DisciplineInput): Promise<{ processId: s
         actorId: m.actorId,
         payload: { heldOn: m.heldOn, sanction: m.sanction, probationMonths: m.probationMonths, materials: m.materials },
         patch,
-        notify: task(acting),
+        notify: task(steps.acting),
       });
-      return { step };
+      return { step: steps.step };
     },
     {
       validator: (m) => {
@@ -263,7 +221,7 @@ export async function discipline(input: DisciplineInput): Promise<{ processId: s
 
   setHandler(disciplineRecordedUpdate, async () => {
     await condition(() => recorded);
-    return { processId, step, deadline: new Date(watch.deadline).toISOString() };
+    return { processId, step: steps.step, deadline: new Date(steps.watch.deadline).toISOString() };
   });
 
   await local.openProcess({
@@ -273,7 +231,7 @@ export async function discipline(input: DisciplineInput): Promise<{ processId: s
     memberId,
     org: { id: input.branch.id, path: input.branch.path },
     step: 'verification',
-    deadline: new Date(watch.deadline).toISOString(),
+    deadline: new Date(steps.watch.deadline).toISOString(),
     type: 'discipline.opened',
     actorId: input.startedBy,
     payload: { grounds: input.grounds, details: input.details, spotCheck: input.spotCheck },
@@ -281,20 +239,20 @@ export async function discipline(input: DisciplineInput): Promise<{ processId: s
   });
   recorded = true;
 
-  while (status === 'pending') {
-    const current = step as DisciplineStep;
-    const w = watch;
+  while (steps.pending) {
+    const current = steps.step;
+    const w = steps.watch;
     if (current === 'probation') {
       // Probation is a timer (6 or 12 months); at its end the branch reviews.
-      await condition(() => step !== current || status !== 'pending', w.deadline - Date.now());
-      if (step === current && status === 'pending') {
+      await condition(() => steps.step !== current || !steps.pending, w.deadline - Date.now());
+      if (steps.step === current && steps.pending) {
         const patch = enter('probation-review');
         await record('discipline.probation-ended', { patch, payload: {}, notify: task(input.branch) });
       }
       continue;
     }
-    await w.run(() => status !== 'pending' || step !== current);
+    await w.run(() => !steps.pending || steps.step !== current);
   }
   await condition(allHandlersFinished);
-  return { processId, status, sanction: meeting?.sanction ?? null };
+  return { processId, status: steps.status, sanction: meeting?.sanction ?? null };
 }
