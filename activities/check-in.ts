@@ -1,8 +1,7 @@
 // Side effects of the check-in review (R1-R4): member record, read model, events, notifications.
-import { activityInfo } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { recordOnce, type Db } from './db';
-import { applyProcessPatch, notifyMemberActors } from './processes';
+import { applyProcessPatch, insertProcessRow, notifyMemberActors } from './processes';
 import type { CheckInInput } from '../domain/check-in';
 
 export interface SubmittedInput {
@@ -57,26 +56,7 @@ export function createCheckInActivities(deps: { db: Db }) {
             .values({ id: input.memberId, ...member })
             .onConflict((oc) => oc.column('id').doUpdateSet(member).where('members.locked_at', 'is', null))
             .execute();
-          await tx
-            .insertInto('processes')
-            .values({
-              id: input.processId,
-              kind: 'check-in',
-              workflow_id: activityInfo().workflowExecution?.workflowId ?? input.processId,
-              run_id: activityInfo().workflowExecution?.runId ?? null,
-              member_id: input.memberId,
-              org_id: input.branchId,
-              org_path: input.branchPath,
-              status: 'pending',
-              step: 'branch-review',
-              step_since: submittedAt,
-              deadline,
-              overdue: false,
-              started_at: submittedAt,
-              updated_at: now,
-            })
-            .onConflict((oc) => oc.column('id').doNothing())
-            .execute();
+          await insertProcessRow(tx, { id: input.processId, kind: 'check-in', memberId: input.memberId, org: { id: input.branchId, path: input.branchPath }, step: 'branch-review', deadline, startedAt: submittedAt });
           if (input.linkActorId) {
             await tx.updateTable('actors').set({ member_id: input.memberId }).where('id', '=', input.linkActorId).where('member_id', 'is', null).execute();
           }

@@ -1,10 +1,9 @@
 // Side effects of deletions (R14-R17): the read model of each step, the member's soft delete, and the watch
 // on deletions of graduates (R17), flagged to the levels above.
-import { activityInfo } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { sql } from 'kysely';
 import { likePrefix, recordOnce, type Db } from './db';
-import { applyProcessPatch, insertNotifications, notifyMemberActors, type NotificationInput, type ProcessPatch } from './processes';
+import { applyProcessPatch, insertNotifications, insertProcessRow, notifyMemberActors, type NotificationInput, type ProcessPatch } from './processes';
 import type { Config } from '../domain/config';
 import { abuseWatchFromEnv, type DeletionInput } from '../domain/deletions';
 import { pathIds } from '../domain/orgs';
@@ -42,7 +41,6 @@ export function createDeletionActivities({ db, config }: DeletionDeps) {
     /** R14: the branch's application is recorded; the read model shows it at the city-level committee. */
     async recordDeletionApplied({ input, patch }: { input: DeletionInput; patch: ProcessPatch }): Promise<void> {
       const now = new Date();
-      const info = activityInfo().workflowExecution;
       await recordOnce(
         db,
         {
@@ -67,26 +65,7 @@ export function createDeletionActivities({ db, config }: DeletionDeps) {
             const message = `only active members (or members on probation) can be deleted (this member is ${member?.status ?? 'unknown'})`;
             throw ApplicationFailure.create({ type: 'rule', message, details: [{ kind: 'rule', message, rule: 'R14' }], nonRetryable: true });
           }
-          await tx
-            .insertInto('processes')
-            .values({
-              id: input.processId,
-              kind: 'deletion',
-              workflow_id: info?.workflowId ?? input.processId,
-              run_id: info?.runId ?? null,
-              member_id: input.memberId,
-              org_id: patch.org!.id,
-              org_path: patch.org!.path,
-              status: 'pending',
-              step: patch.step!,
-              step_since: now,
-              deadline: patch.deadline ?? null,
-              overdue: false,
-              started_at: now,
-              updated_at: now,
-            })
-            .onConflict((oc) => oc.column('id').doNothing())
-            .execute();
+          await insertProcessRow(tx, { id: input.processId, kind: 'deletion', memberId: input.memberId, org: patch.org!, step: patch.step!, deadline: patch.deadline ?? null });
           await tx
             .insertInto('deletions')
             .values({

@@ -87,6 +87,35 @@ export async function insertNotifications(tx: Tx, key: string, processId: string
     .execute();
 }
 
+/** The read-model row of a process that starts now, at its first step (a retry finds it and changes nothing). */
+export async function insertProcessRow(
+  tx: Tx,
+  r: { id: string; kind: string; memberId: string | null; org: { id: string; path: string }; step: string; deadline: string | null; startedAt?: Date | string },
+): Promise<void> {
+  const now = new Date();
+  const info = activityInfo().workflowExecution;
+  await tx
+    .insertInto('processes')
+    .values({
+      id: r.id,
+      kind: r.kind,
+      workflow_id: info?.workflowId ?? r.id,
+      run_id: info?.runId ?? null,
+      member_id: r.memberId,
+      org_id: r.org.id,
+      org_path: r.org.path,
+      status: 'pending',
+      step: r.step,
+      step_since: r.startedAt ?? now,
+      deadline: r.deadline,
+      overdue: false,
+      started_at: r.startedAt ?? now,
+      updated_at: now,
+    })
+    .onConflict((oc) => oc.column('id').doNothing())
+    .execute();
+}
+
 /** One notification per actor of the member, in the same statement that finds them. */
 export async function notifyMemberActors(tx: Tx, key: string, processId: string, memberId: string, message: string): Promise<void> {
   await tx
@@ -148,32 +177,11 @@ export function createProcessActivities(deps: { db: Db }) {
 
     /** Opens a process: its first event and its read-model row, at its first step. */
     async openProcess(input: OpenProcessInput): Promise<{ applied: boolean }> {
-      const now = new Date();
-      const info = activityInfo().workflowExecution;
       return recordOnce(
         db,
         { idempotency_key: input.key, process_id: input.processId, member_id: input.memberId, org_id: input.org.id, type: input.type, actor_id: input.actorId, payload: input.payload },
         async (tx) => {
-          await tx
-            .insertInto('processes')
-            .values({
-              id: input.processId,
-              kind: input.kind,
-              workflow_id: info?.workflowId ?? input.processId,
-              run_id: info?.runId ?? null,
-              member_id: input.memberId,
-              org_id: input.org.id,
-              org_path: input.org.path,
-              status: 'pending',
-              step: input.step,
-              step_since: now,
-              deadline: input.deadline,
-              overdue: false,
-              started_at: now,
-              updated_at: now,
-            })
-            .onConflict((oc) => oc.column('id').doNothing())
-            .execute();
+          await insertProcessRow(tx, { id: input.processId, kind: input.kind, memberId: input.memberId, org: input.org, step: input.step, deadline: input.deadline });
           await insertNotifications(tx, input.key, input.processId, input.notify ?? []);
         },
       );

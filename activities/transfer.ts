@@ -1,9 +1,8 @@
 // Side effects of transfers (R9-R13): the read model, the member's branch, data problems, and the other
 // province's system (R10), reached over signed HTTP.
-import { activityInfo } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { recordOnce, type Db } from './db';
-import { applyProcessPatch, insertNotifications, notifyMemberActors, type ProcessPatch } from './processes';
+import { applyProcessPatch, insertNotifications, insertProcessRow, notifyMemberActors, type ProcessPatch } from './processes';
 import { MISSING_PHONE, reportDataProblem } from './data-problems';
 import type { OrgRef, PeerMessageType, TransferInput } from '../domain/transfers';
 import { PEER_PATHS, signedHeaders } from '../domain/peer-protocol';
@@ -45,7 +44,6 @@ export function createTransferActivities({ db, province, peers }: TransferDeps) 
     /** R9: the transfer is requested; the read model shows it at its first step. */
     async recordTransferRequested({ input, patch }: { input: TransferInput; patch: ProcessPatch }): Promise<void> {
       const now = new Date();
-      const info = activityInfo().workflowExecution;
       try {
         await recordOnce(
           db,
@@ -67,26 +65,7 @@ export function createTransferActivities({ db, province, peers }: TransferDeps) 
             },
           },
           async (tx) => {
-            await tx
-              .insertInto('processes')
-              .values({
-                id: input.processId,
-                kind: 'transfer',
-                workflow_id: info?.workflowId ?? input.processId,
-                run_id: info?.runId ?? null,
-                member_id: input.memberId,
-                org_id: patch.org!.id,
-                org_path: patch.org!.path,
-                status: 'pending',
-                step: patch.step!,
-                step_since: now,
-                deadline: patch.deadline ?? null,
-                overdue: false,
-                started_at: now,
-                updated_at: now,
-              })
-              .onConflict((oc) => oc.column('id').doNothing())
-              .execute();
+            await insertProcessRow(tx, { id: input.processId, kind: 'transfer', memberId: input.memberId, org: patch.org!, step: patch.step!, deadline: patch.deadline ?? null });
             await tx
               .insertInto('transfers')
               .values({
