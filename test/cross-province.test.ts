@@ -168,6 +168,24 @@ describe('R10 across provinces', () => {
     expect(hn.received.filter((r) => r.path === PEER_PATHS.arrivalConfirmed(a.transferId))).toHaveLength(1);
   });
 
+  it("R10: outbound: waiting for the other province's arrival confirmation has a deadline, and escalates to the sending branch's parent", async () => {
+    const slow = await startSystem({ province: 'gd', peers: new Map([['hn', { url: hn.url, key: KEY }]]), transfer: { peer: { deadlineMs: 1500, reminderOffsetsMs: [700], escalationIntervalMs: 800, onTimeout: 'remind' } } });
+    try {
+      const t = await seedTree(slow.app);
+      const memberId = await activeMember(slow.app, t.ids.branch1, t.tokens.sec1);
+      const id = (await call(slow.app, 'POST', '/api/transfers', t.tokens.sec1, { memberId, toProvince: { province: 'hn', branchId: 'hn-b2' } })).body.processId as string;
+      expect((await call(slow.app, 'POST', `/api/processes/${id}/decisions`, t.tokens.sec1, { action: 'approve' })).status).toBe(200);
+      await eventually(async () => {
+        const rows = await slow.db.selectFrom('notifications').select('kind').where('process_id', '=', id).where('recipient_org_id', '=', t.ids.school1).execute();
+        return rows.some((r) => r.kind === 'escalation');
+      }, 20_000, 'an escalation of the peer-arrival step');
+      const row = await slow.db.selectFrom('processes').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+      expect(row).toMatchObject({ step: 'peer-arrival', overdue: true, status: 'pending' });
+    } finally {
+      await slow.stop();
+    }
+  });
+
   it('R10: a request with a bad signature is refused with 401, and nothing changes', async () => {
     const a = announcement();
     const messagesBefore = (await sys.db.selectFrom('peer_messages').select('idempotency_key').execute()).length;
