@@ -121,8 +121,8 @@ export const POLICY: Record<Action, Grant[]> = {
   'deletion.bulk-return': [{ role: 'province_admin', relations: ['own'] }],
   'dues.record': [{ role: 'branch_secretary', relations: ['own'] }, ...SUPERVISORS],
   'dues.read': [{ role: 'branch_secretary', relations: ['own'] }, ...SUPERVISORS],
-  // R18: the branch opens a case; the daily dues check opens removal cases by itself.
-  'discipline.start': [{ role: 'system' }, { role: 'branch_secretary', relations: ['own'] }],
+  // R18: the branch opens a case (the daily dues check opens removal cases by itself, not through the API).
+  'discipline.start': [{ role: 'branch_secretary', relations: ['own'] }],
   'discipline.decide': [
     { role: 'branch_secretary', relations: ['own'] },
     { role: 'committee_admin', relations: ['own'] },

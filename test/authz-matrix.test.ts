@@ -112,3 +112,57 @@ describe('authorization matrix', () => {
     });
   }
 });
+
+/** Who may act on an active member of branch1 (R9, R14, R18): written from the rules, like the table above. */
+const ACTIVE: Record<string, { rule: string; allowed: ActorKey[] }> = {
+  'start a transfer to the sibling branch': {
+    rule: 'R9: the member, the sending branch, or an admin of the receiving side',
+    allowed: ['member/self', 'secretary/own', 'committee/parent', 'committee/ancestor', 'province/ancestor'],
+  },
+  'release a transfer': { rule: 'R9: the sending branch releases', allowed: ['secretary/own'] },
+  'apply for a deletion': { rule: 'R14: the branch applies', allowed: ['secretary/own'] },
+  'open a disciplinary case': { rule: 'R18: the branch opens a case', allowed: ['secretary/own'] },
+  'record a dues payment': { rule: 'R18: the branch or a committee above records dues', allowed: ['secretary/own', ...SUPERVISORS] },
+};
+
+async function actOnActive(action: string, tok: string, memberId: string) {
+  const month = new Date().toISOString().slice(0, 7);
+  switch (action) {
+    case 'start a transfer to the sibling branch':
+      return call(sys.app, 'POST', '/api/transfers', tok, { memberId, toOrgId: tree.ids.branch2 });
+    case 'release a transfer': {
+      const t = await call(sys.app, 'POST', '/api/transfers', tree.tokens.sec1, { memberId, toOrgId: tree.ids.branch2 });
+      expect(t.status).toBe(201);
+      return call(sys.app, 'POST', `/api/processes/${t.body.processId}/decisions`, tok, { action: 'approve' });
+    }
+    case 'apply for a deletion':
+      return call(sys.app, 'POST', '/api/deletions', tok, { memberId, category: 'left', reason: 'moved away' });
+    case 'open a disciplinary case':
+      return call(sys.app, 'POST', '/api/discipline', tok, { memberId, grounds: 'misconduct', details: 'x' });
+    case 'record a dues payment':
+      return call(sys.app, 'POST', '/api/dues/payments', tok, { memberId, month, amountCents: 50 });
+    default:
+      throw new Error(action);
+  }
+}
+
+describe('authorization matrix: an active member', () => {
+  for (const [action, { rule, allowed }] of Object.entries(ACTIVE)) {
+    it(`${rule}: ${action} is allowed to ${allowed.join(', ')} and refused to every other actor`, async () => {
+      const mismatches: string[] = [];
+      for (const actor of ACTORS) {
+        // A fresh active member per cell, who checked in themselves (so member/self is linked).
+        const self = await newMemberToken(sys.app);
+        const created = await call(sys.app, 'POST', '/api/check-ins', self, { branchId: tree.ids.branch1, profile: profile() });
+        expect(created.status).toBe(201);
+        expect((await call(sys.app, 'POST', `/api/processes/${created.body.processId}/decisions`, tree.tokens.sec1, { action: 'approve' })).status).toBe(200);
+        const memberId = created.body.memberId as string;
+        const r = await actOnActive(action, token(actor, self), memberId);
+        const expectAllowed = allowed.includes(actor);
+        const ok = expectAllowed ? r.status === 200 || r.status === 201 : r.status === 403 || r.status === 401;
+        if (!ok) mismatches.push(`${actor}: expected ${expectAllowed ? '2xx' : 403}, got ${r.status} ${JSON.stringify(r.body).slice(0, 120)}`);
+      }
+      expect(mismatches).toEqual([]);
+    });
+  }
+});
