@@ -5,6 +5,7 @@ import type { Client } from '@temporalio/client';
 import { sql } from 'kysely';
 import { likePrefix, recordOnce, type Db } from './db';
 import { insertNotifications } from './processes';
+import { mapLimit } from '../domain/concurrency';
 import { disciplineStarter } from './discipline';
 import type { Config } from '../domain/config';
 import { addMonths, monthOf, monthStart, monthsBetween } from '../domain/dues';
@@ -31,11 +32,6 @@ export interface UnpaidStreaks {
 export const DUES_PAGE = 200;
 
 const FIRST_UUID = '00000000-0000-0000-0000-000000000000';
-
-/** Runs `f` over items, `n` at a time. */
-async function inGroups<T>(items: T[], n: number, f: (t: T) => Promise<void>): Promise<void> {
-  for (let i = 0; i < items.length; i += n) await Promise.all(items.slice(i, i + n).map(f));
-}
 
 export function createDuesActivities(deps: { db: Db; client?: Client; config?: Config }) {
   const { db } = deps;
@@ -94,7 +90,7 @@ export function createDuesActivities(deps: { db: Db; client?: Client; config?: C
     async remindUnpaid(input: { members: UnpaidMember[]; month: string }): Promise<{ reminded: number }> {
       const { config } = need();
       let reminded = 0;
-      await inGroups(input.members, 8, async (m) => {
+      await mapLimit(input.members, 8, async (m) => {
         const key = `dues-reminder:${m.memberId}:${input.month}`;
         const r = await recordOnce(
           db,
@@ -119,7 +115,7 @@ export function createDuesActivities(deps: { db: Db; client?: Client; config?: C
       const { client, config } = need();
       const start = disciplineStarter({ db, client, config });
       const counts = { opened: 0, alreadyOpen: 0, refused: 0 };
-      await inGroups(input.members, 8, async (m) => {
+      await mapLimit(input.members, 8, async (m) => {
         const r = await start({
           memberId: m.memberId,
           grounds: 'unpaid-dues',

@@ -12,7 +12,7 @@ import { SA } from '../domain/search-attributes';
 import { WithStartWorkflowOperation } from '@temporalio/client';
 import { checkIn, submittedUpdate } from '../workflows/check-in';
 import { errorResponses } from './schemas';
-import { findReplay, requestHash, saveReplay } from './idempotency';
+import { answerOnce } from './idempotency';
 import { toDomainError } from './temporal-errors';
 
 const CheckInCreated = z.object({
@@ -37,13 +37,7 @@ export function checkInRoutes({ db, client, config }: AppDeps): FastifyPluginAsy
       async (req, reply) => {
         const p = req.principal;
         const body = req.body;
-        const key = req.headers['idempotency-key'];
-        const hash = requestHash(body);
-        if (key) {
-          const replay = await findReplay(db, p.actorId, key, hash);
-          if (replay) return reply.code(replay.statusCode).send(replay.response as z.infer<typeof CheckInCreated>);
-        }
-
+        const answer = await answerOnce(db, p.actorId, req.headers['idempotency-key'], body, async () => {
         const wanted = body.memberId ?? (p.role === 'member' ? p.memberId : null);
         // Independent lookups, in parallel: the branch, the record holding this ID number, the one asked for.
         const [branch, byIdNumber, asked] = await Promise.all([
@@ -117,16 +111,11 @@ export function checkInRoutes({ db, client, config }: AppDeps): FastifyPluginAsy
           // Answers once the workflow has recorded the submission, so the process is readable at once.
           recorded = await client.workflow.executeUpdateWithStart(submittedUpdate, { startWorkflowOperation });
         } catch (e) {
-          // A concurrent request with the same key may have won the race: answer with its result.
-          if (key) {
-            const replay = await findReplay(db, p.actorId, key, hash);
-            if (replay) return reply.code(replay.statusCode).send(replay.response as z.infer<typeof CheckInCreated>);
-          }
           throw toDomainError(e, 'check-in');
         }
-        const response = { processId: recorded.processId, memberId, status: 'pending' as const, deadline: recorded.deadline };
-        if (key) await saveReplay(db, p.actorId, key, hash, { statusCode: 201, response });
-        return reply.code(201).send(response);
+        return { statusCode: 201, response: { processId: recorded.processId, memberId, status: 'pending' as const, deadline: recorded.deadline } };
+        });
+        return reply.code(answer.statusCode).send(answer.response);
       },
     );
   };

@@ -18,20 +18,11 @@ import { likePrefix } from '../activities/db';
 import { decideUpdate } from '../workflows/common';
 import { deletion, deletionRecordedUpdate } from '../workflows/deletion';
 import { errorResponses, iso, notFound } from './schemas';
-import { findReplay, requestHash, saveReplay } from './idempotency';
+import { answerOnce } from './idempotency';
+import { mapLimit } from '../domain/concurrency';
 import { toDomainError } from './temporal-errors';
 
 const DeletionCreated = z.object({ processId: z.uuid(), memberId: z.uuid(), step: z.string(), deadline: z.string() });
-
-/** Runs `f` over items with at most `n` at once. */
-async function eachLimit<T>(items: T[], n: number, f: (t: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(n, items.length) }, async () => {
-      while (next < items.length) await f(items[next++]!);
-    }),
-  );
-}
 
 export function deletionRoutes({ db, client, config }: AppDeps): FastifyPluginAsyncZod {
   return async (app) => {
@@ -48,12 +39,7 @@ export function deletionRoutes({ db, client, config }: AppDeps): FastifyPluginAs
       async (req, reply) => {
         const p = req.principal;
         const body = req.body;
-        const key = req.headers['idempotency-key'];
-        const hash = requestHash(body);
-        if (key) {
-          const replay = await findReplay(db, p.actorId, key, hash);
-          if (replay) return reply.code(replay.statusCode).send(replay.response as z.infer<typeof DeletionCreated>);
-        }
+        const answer = await answerOnce(db, p.actorId, req.headers['idempotency-key'], body, async () => {
         const member = await db
           .selectFrom('members')
           .leftJoin('organizations as b', 'b.id', 'members.branch_id')
@@ -109,16 +95,12 @@ export function deletionRoutes({ db, client, config }: AppDeps): FastifyPluginAs
           // Answers once the workflow has recorded the application, so the process is readable at once.
           recorded = await client.workflow.executeUpdateWithStart(deletionRecordedUpdate, { startWorkflowOperation });
         } catch (e) {
-          if (key) {
-            const replay = await findReplay(db, p.actorId, key, hash);
-            if (replay) return reply.code(replay.statusCode).send(replay.response as z.infer<typeof DeletionCreated>);
-          }
           if (e instanceof WorkflowExecutionAlreadyStartedError) throw DomainError.conflict('a deletion is already open for this member', 'R14');
           throw toDomainError(e, 'deletion');
         }
-        const response = { processId: recorded.processId, memberId: member.id, step: recorded.step, deadline: recorded.deadline };
-        if (key) await saveReplay(db, p.actorId, key, hash, { statusCode: 201, response });
-        return reply.code(201).send(response);
+        return { statusCode: 201, response: { processId: recorded.processId, memberId: member.id, step: recorded.step, deadline: recorded.deadline } };
+        });
+        return reply.code(answer.statusCode as 201).send(answer.response);
       },
     );
 
@@ -152,7 +134,7 @@ export function deletionRoutes({ db, client, config }: AppDeps): FastifyPluginAs
         // Sent as the decision the province would take on each: one that moved on meanwhile refuses it.
         const cmd: DecisionCommand = { action: 'return', reason, actorId: p.actorId, step: 'province-review', actorRole: p.role };
         const returned: string[] = [];
-        await eachLimit(pending, 8, async (r) => {
+        await mapLimit(pending, 8, async (r) => {
           try {
             await client.workflow.getHandle(r.workflow_id, r.run_id ?? undefined).executeUpdate(decideUpdate, { args: [cmd], updateId: randomUUID() });
             returned.push(r.id);

@@ -8,6 +8,7 @@ import { authorize, isAllowed, type Principal } from '../domain/authz';
 import { DomainError, HTTP_STATUS, type FieldProblem } from '../domain/errors';
 import { OrgId, pathIds } from '../domain/orgs';
 import { DuesPayment, Month, addMonths, monthOf, monthStart, parseDuesBatch, paymentMonthProblem } from '../domain/dues';
+import { mapLimit } from '../domain/concurrency';
 import { likePrefix, recordOnce, type Db } from '../activities/db';
 import { errorResponses, notFound } from './schemas';
 
@@ -206,9 +207,7 @@ export function duesRoutes({ db }: AppDeps): FastifyPluginAsyncZod {
           }
         }
         // A few rows at a time: each is its own short transaction.
-        for (let i = 0; i < todo.length; i += 16) {
-          await Promise.all(todo.slice(i, i + 16).map(async (j) => (rows[j] = await one(lines[j]!))));
-        }
+        await mapLimit(todo, 16, async (j) => (rows[j] = await one(lines[j]!)));
         return {
           batch,
           recorded: rows.filter((r) => r.status === 'recorded').length,

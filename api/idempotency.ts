@@ -43,3 +43,31 @@ export async function saveReplay(tx: Db | Tx, actorId: string, key: string, hash
     .onConflict((oc) => oc.columns(['actor_id', 'key']).doNothing())
     .execute();
 }
+
+/**
+ * Answers a request at most once per caller, Idempotency-Key and body: a repeat gets the first answer, and so
+ * does a concurrent request with the same key that lost the race (its own attempt fails, the winner's answer
+ * is there). Without a key, `handle` simply runs.
+ */
+export async function answerOnce<T>(
+  db: Db,
+  actorId: string,
+  key: string | undefined,
+  body: unknown,
+  handle: () => Promise<{ statusCode: number; response: T }>,
+): Promise<{ statusCode: number; response: T }> {
+  if (!key) return handle();
+  const hash = requestHash(body);
+  const first = await findReplay(db, actorId, key, hash);
+  if (first) return first as { statusCode: number; response: T };
+  let answer: { statusCode: number; response: T };
+  try {
+    answer = await handle();
+  } catch (e) {
+    const winner = await findReplay(db, actorId, key, hash);
+    if (winner) return winner as { statusCode: number; response: T };
+    throw e;
+  }
+  await saveReplay(db, actorId, key, hash, answer);
+  return answer;
+}

@@ -16,6 +16,7 @@ import { Destination, routeMember, type OrgFact, type Route } from '../domain/ro
 import { TransferStart, transferWorkflowId, type OrgRef, type TransferInput } from '../domain/transfers';
 import { parseRoster, targetInForce } from '../domain/graduates';
 import { SA } from '../domain/search-attributes';
+import { mapLimit } from '../domain/concurrency';
 import {
   PEER_HEADERS,
   PeerAccepted,
@@ -179,7 +180,7 @@ export function transferStarter({ db, client, config }: Pick<AppDeps, 'db' | 'cl
         { key: SA.overdue, value: false },
       ],
     };
-    const firstStep = plan.input(processId).direction === 'inbound' ? 'arrival-check-in' : 'release';
+    const firstStep = input.direction === 'inbound' ? 'arrival-check-in' : 'release';
     try {
       if (opts.awaitRecorded === false) {
         await client.workflow.start(transfer, options);
@@ -315,21 +316,6 @@ const RowResult = z.object({
   route: z.string().optional(),
   error: z.object({ status: z.number(), message: z.string(), rule: z.string().optional(), fields: z.array(z.object({ field: z.string(), message: z.string(), rule: z.string().optional() })).optional() }).optional(),
 });
-
-/** Runs `f` over items with at most `n` at once, keeping the order of results. */
-async function mapLimit<T, R>(items: T[], n: number, f: (t: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(n, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await f(items[i]!);
-      }
-    }),
-  );
-  return out;
-}
 
 function asProblem(e: unknown): { status: number; message: string; rule?: string; fields?: FieldProblem[] } {
   if (e instanceof DomainError) return { status: HTTP_STATUS[e.problem.kind], ...problemBody(e.problem) };
