@@ -5,7 +5,7 @@ import { ApplicationFailure, allHandlersFinished, condition, defineUpdate, proxy
 import type { DeletionActivities } from '../activities/deletion';
 import type { ProcessPatch } from '../activities/processes';
 import type { DeletionInput, DeletionStep } from '../domain/deletions';
-import type { DecisionCommand, DecisionResult, ProcessStatus } from '../domain/processes';
+import type { DecisionCommand, ProcessStatus } from '../domain/processes';
 import type { OrgRef } from '../domain/transfers';
 import { ProcessSteps } from './steps';
 import {
@@ -107,14 +107,7 @@ export async function deletion(input: DeletionInput): Promise<{ processId: strin
 
   setHandler(
     decideUpdate,
-    async (cmd): Promise<DecisionResult> => {
-      if (cmd.action === 'extend') {
-        await steps.extend(cmd, ready);
-      } else {
-        await decide(cmd);
-      }
-      return { status: steps.status, deadline: new Date(steps.watch.deadline).toISOString() };
-    },
+    steps.decisionHandler(decide, ready),
     {
       validator: (cmd) => {
         const shape = decisionShapeProblem(cmd);

@@ -3,7 +3,7 @@
 import { upsertSearchAttributes } from '@temporalio/workflow';
 import type { ProcessPatch } from '../activities/processes';
 import type { StepTiming } from '../domain/durations';
-import type { DecisionCommand, ProcessState, ProcessStatus } from '../domain/processes';
+import type { DecisionCommand, DecisionResult, ProcessState, ProcessStatus } from '../domain/processes';
 import type { TimeoutEffect } from '../domain/transfers';
 import type { OrgRef } from '../domain/transfers';
 import { SA } from '../domain/search-attributes';
@@ -103,6 +103,15 @@ export class ProcessSteps<S extends string> {
   refuseUnlessAt(cmd: { step?: string }, what: string, rule: string): void {
     if (!this.pending) refuse('conflict', `this ${what} is already ${this.status}`);
     if (cmd.step !== undefined && cmd.step !== this.step) refuse('conflict', `this ${what} has moved on to the step "${this.step}"; reload it`, rule);
+  }
+
+  /** The `decide` update's handler: an extension moves the current step's deadline, any other decision goes to `decide`. */
+  decisionHandler(decide: (cmd: DecisionCommand) => Promise<void>, ready: () => Promise<void>): (cmd: DecisionCommand) => Promise<DecisionResult> {
+    return async (cmd) => {
+      if (cmd.action === 'extend') await this.extend(cmd, ready);
+      else await decide(cmd);
+      return { status: this.status, deadline: new Date(this.watch.deadline).toISOString() };
+    };
   }
 
   /** R3/R9: an admin above moves the current step's deadline. */

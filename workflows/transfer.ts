@@ -16,7 +16,7 @@ import {
 } from '@temporalio/workflow';
 import type { TransferActivities } from '../activities/transfer';
 import type { ProcessPatch } from '../activities/processes';
-import type { DecisionCommand, DecisionResult, ProcessStatus } from '../domain/processes';
+import type { DecisionCommand, ProcessStatus } from '../domain/processes';
 import type { OrgRef, PeerMessage, PeerMessageType, StepPolicy, TransferInput, TransferStep } from '../domain/transfers';
 import { SA } from '../domain/search-attributes';
 import { ProcessSteps } from './steps';
@@ -181,14 +181,7 @@ export async function transfer(input: TransferInput): Promise<{ processId: strin
 
   setHandler(
     decideUpdate,
-    async (cmd): Promise<DecisionResult> => {
-      if (cmd.action === 'extend') {
-        await steps.extend(cmd, ready);
-      } else {
-        await decide(cmd);
-      }
-      return { status: steps.status, deadline: new Date(steps.watch.deadline).toISOString() };
-    },
+    steps.decisionHandler(decide, ready),
     {
       validator: (cmd) => {
         const shape = decisionShapeProblem(cmd);
