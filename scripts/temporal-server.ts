@@ -1,6 +1,7 @@
 // Starts a Temporal dev server with Tuanwu's search attributes, or checks them on an existing server.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Connection } from '@temporalio/client';
+import proto from '@temporalio/proto';
 import { SEARCH_ATTRIBUTE_DEFINITIONS } from '../domain/search-attributes';
 import { findTemporalCli } from './temporal-cli';
 import { waitForPort } from './net';
@@ -46,6 +47,22 @@ export async function startDevServer(opts: { port: number; uiPort?: number; dbFi
   };
 }
 
+const IVT = proto.temporal.api.enums.v1.IndexedValueType;
+/** The server's type of each attribute, from the proto enum (numbers written by hand were wrong once). */
+export const INDEXED_VALUE_TYPE = {
+  Keyword: IVT.INDEXED_VALUE_TYPE_KEYWORD,
+  KeywordList: IVT.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+  Datetime: IVT.INDEXED_VALUE_TYPE_DATETIME,
+  Bool: IVT.INDEXED_VALUE_TYPE_BOOL,
+} as const satisfies Record<(typeof SEARCH_ATTRIBUTE_DEFINITIONS)[number]['type'], number>;
+
+/** A search attribute registered with another type: every start would fail, so start-up refuses. */
+export class WrongSearchAttributes extends Error {
+  constructor(detail: string) {
+    super(`search attributes of the wrong type on the Temporal server (remove them, then restart): ${detail}`);
+  }
+}
+
 /** Registers any missing custom search attribute; on a server that exists already this is the start-up check. */
 export async function ensureSearchAttributes(address: string, namespace = 'default'): Promise<void> {
   const connection = await Connection.connect({ address });
@@ -53,15 +70,16 @@ export async function ensureSearchAttributes(address: string, namespace = 'defau
     for (let attempt = 0; ; attempt++) {
       try {
         const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
+        const wrong = SEARCH_ATTRIBUTE_DEFINITIONS.filter((d) => customAttributes?.[d.name] !== undefined && customAttributes[d.name] !== INDEXED_VALUE_TYPE[d.type]);
+        if (wrong.length > 0) throw new WrongSearchAttributes(wrong.map((d) => `${d.name} is ${IVT[customAttributes![d.name]!]}, expected ${d.type}`).join('; '));
         const missing = SEARCH_ATTRIBUTE_DEFINITIONS.filter((d) => !customAttributes || !(d.name in customAttributes));
         if (missing.length === 0) return;
-        const TYPE = { Keyword: 2, Bool: 4, Datetime: 5, KeywordList: 7 } as const; // temporal.api.enums.v1.IndexedValueType
         await connection.operatorService.addSearchAttributes({
           namespace,
-          searchAttributes: Object.fromEntries(missing.map((d) => [d.name, TYPE[d.type]])),
+          searchAttributes: Object.fromEntries(missing.map((d) => [d.name, INDEXED_VALUE_TYPE[d.type]])),
         });
       } catch (e) {
-        if (attempt > 60) throw e;
+        if (e instanceof WrongSearchAttributes || attempt > 60) throw e;
         await new Promise((r) => setTimeout(r, 500));
       }
     }
