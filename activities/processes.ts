@@ -2,6 +2,7 @@
 import { activityInfo } from '@temporalio/activity';
 import { sql } from 'kysely';
 import { recordOnce, type Db, type Tx } from './db';
+import { workerMetrics } from '../worker/metrics';
 
 export interface ProcessPatch {
   status?: string;
@@ -143,7 +144,7 @@ export function createProcessActivities(deps: { db: Db }) {
     /** Appends one process event; its read-model patch and notifications commit with it, or not at all. */
     async recordProcessEvent(input: ProcessEventInput): Promise<{ applied: boolean }> {
       const now = new Date();
-      return recordOnce(
+      const recorded = await recordOnce(
         db,
         {
           idempotency_key: input.key,
@@ -173,6 +174,10 @@ export function createProcessActivities(deps: { db: Db }) {
           if (input.notifyMember && input.memberId) await notifyMemberActors(tx, input.key, input.processId, input.memberId, input.notifyMember);
         },
       );
+      // Counted once committed and only when new: a retried activity finds its event and counts nothing.
+      if (recorded.applied && input.type === 'deadline.reminder') workerMetrics().reminders.inc();
+      if (recorded.applied && (input.type === 'deadline.overdue' || input.type === 'deadline.escalated')) workerMetrics().escalations.inc();
+      return recorded;
     },
 
     /** Opens a process: its first event and its read-model row, at its first step. */

@@ -6,6 +6,7 @@ import { applyProcessPatch, insertNotifications, insertProcessRow, notifyMemberA
 import { MISSING_PHONE, reportDataProblem } from './data-problems';
 import type { OrgRef, PeerMessageType, TransferInput } from '../domain/transfers';
 import { PEER_PATHS, signedHeaders } from '../domain/peer-protocol';
+import { workerMetrics } from '../worker/metrics';
 
 export interface TransferEventInput {
   key: string;
@@ -183,6 +184,7 @@ export function createTransferActivities({ db, province, peers }: TransferDeps) 
       const text = JSON.stringify(body);
       // The same message always carries the same key, so the peer applies a retry at most once.
       const idempotencyKey = `${m.transferId}:${m.message}`;
+      const count = (outcome: 'ok' | 'retry' | 'refused' | 'unreachable') => workerMetrics().peerRequests.inc({ province: m.province, message: m.message, outcome });
       let res: Response;
       try {
         res = await fetch(new URL(path, peer.url), {
@@ -192,11 +194,14 @@ export function createTransferActivities({ db, province, peers }: TransferDeps) 
           signal: AbortSignal.timeout(10_000),
         });
       } catch (e) {
+        count('unreachable');
         throw new Error(`province ${m.province} unreachable: ${(e as Error).message}`, { cause: e });
       }
-      if (res.ok) return;
+      if (res.ok) return count('ok');
+      const retry = res.status === 408 || res.status === 429 || res.status >= 500;
+      count(retry ? 'retry' : 'refused');
       const answer = (await res.text()).slice(0, 300);
-      if (res.status === 408 || res.status === 429 || res.status >= 500) throw new Error(`province ${m.province} answered ${res.status}`);
+      if (retry) throw new Error(`province ${m.province} answered ${res.status}`);
       throw ApplicationFailure.nonRetryable(`province ${m.province} answered ${res.status}: ${answer}`, 'PeerRefused');
     },
   };

@@ -10,7 +10,9 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { Client } from '@temporalio/client';
-import type { Db } from '../activities/db';
+import { sql } from 'kysely';
+import PinoPretty from 'pino-pretty';
+import { isDatabaseUnavailable, type Db } from '../activities/db';
 import type { Config } from '../domain/config';
 import type { Principal } from '../domain/authz';
 import { DomainError, HTTP_STATUS, type Problem } from '../domain/errors';
@@ -26,6 +28,8 @@ import { peerTransferRoutes, transferRoutes } from './transfers';
 import { duesRoutes } from './dues';
 import { deletionRoutes } from './deletions';
 import { disciplineRoutes } from './discipline';
+import { metricsRoutes } from './metrics';
+import { refuseControlCharacters } from './validation';
 import type { PayloadKeys } from '../worker/codec';
 
 export interface AppDeps {
@@ -46,18 +50,42 @@ export function problemBody(p: Problem) {
   return { error: p.kind, message: p.message, ...(p.rule ? { rule: p.rule } : {}), ...(p.fields ? { fields: p.fields } : {}) };
 }
 
-export async function buildApp(deps: AppDeps, opts: { logger?: boolean; logStream?: NodeJS.WritableStream } = {}): Promise<FastifyInstance> {
+/** True once `check()` succeeds within `ms`; false if it fails or takes longer (its late failure is ignored). */
+async function answers(check: () => Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([Promise.resolve().then(check).then(() => true, () => false), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export async function buildApp(
+  deps: AppDeps,
+  opts: { logger?: boolean; logStream?: NodeJS.WritableStream; logFormat?: 'json' | 'pretty' } = {},
+): Promise<FastifyInstance> {
+  // JSON lines (production, the default), or readable lines in a terminal: TUANWU_LOG_FORMAT=pretty.
+  const pretty = (opts.logFormat ?? process.env.TUANWU_LOG_FORMAT) === 'pretty';
+  const stream = pretty ? PinoPretty({ destination: opts.logStream ?? 1, sync: true }) : opts.logStream;
   const app = Fastify({
     logger: opts.logger
       ? {
-          ...(opts.logStream ? { stream: opts.logStream } : {}),
-          // Logs never carry a full ID number: request bodies are not logged, and messages are redacted.
+          ...(stream ? { stream } : {}),
+          // Logs never carry a full ID number: request bodies are not logged, and messages are redacted
+          // (each JSON line, before pino-pretty formats it).
           hooks: { streamWrite: (line: string) => redactIdNumbers(line) },
         }
       : false,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  // Before any route: every route registered below is counted (GET /metrics, no auth: see api/metrics.ts).
+  metricsRoutes(app, deps.db);
+  // Every route, every input: a control character is a 400 naming the field, before any handler (api/validation.ts).
+  app.addHook('preHandler', refuseControlCharacters);
 
   await app.register(swagger, {
     openapi: {
@@ -83,13 +111,25 @@ export async function buildApp(deps: AppDeps, opts: { logger?: boolean; logStrea
     if (status && status >= 400 && status < 500) {
       return reply.code(status).send({ error: 'invalid', message: (err as Error).message });
     }
+    if (isDatabaseUnavailable(err)) {
+      reply.log.warn({ code: (err as { code?: string }).code }, 'database unavailable');
+      return reply.code(503).header('retry-after', '2').send(problemBody({ kind: 'unavailable', message: 'the database is unavailable for a moment; send the request again' }));
+    }
     reply.log.error({ err }, 'unhandled error');
     return reply.code(500).send({ error: 'internal', message: 'internal error' });
   });
 
-  app.get('/healthz', { schema: { hide: true } }, async () => {
-    await deps.db.selectFrom('organizations').select('id').limit(1).execute();
-    return { ok: true };
+  // Liveness: the process answers; no I/O (a database outage must not get the API restarted).
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
+  // Readiness: PostgreSQL and Temporal each answer within 2 s; otherwise 503 naming which is down (never 500).
+  app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
+    const [postgres, temporal] = await Promise.all([
+      answers(() => sql`select 1`.execute(deps.db), 2000),
+      answers(() => deps.client.connection.withDeadline(Date.now() + 2000, () => deps.client.connection.workflowService.getSystemInfo({})), 2000),
+    ]);
+    return reply
+      .code(postgres && temporal ? 200 : 503)
+      .send({ ok: postgres && temporal, postgres: postgres ? 'up' : 'down', temporal: temporal ? 'up' : 'down' });
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 

@@ -7,6 +7,7 @@ import { authorize, Role } from '../domain/authz';
 import { DomainError } from '../domain/errors';
 import { childPath, OrgId, OrgImport, orderForImport } from '../domain/orgs';
 import { errorResponses, IdParams, notFound } from './schemas';
+import { singleLine } from '../domain/text';
 import { hashToken, newToken } from './auth';
 import { wakeTransfersWaitingFor } from './transfers';
 import { MISSING_PHONE, resolveDataProblems } from '../activities/data-problems';
@@ -15,7 +16,7 @@ export const ActorInput = z.object({
   role: Role,
   orgId: OrgId.nullable().optional(),
   memberId: z.uuid().nullable().optional(),
-  label: z.string().trim().min(1).max(100),
+  label: singleLine(100),
 });
 
 /** Which organization kinds each role sits in. */

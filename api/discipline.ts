@@ -7,6 +7,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { AppDeps } from './app';
 import { authorize, type Principal } from '../domain/authz';
 import { DomainError } from '../domain/errors';
+import { singleLine } from '../domain/text';
 import { DisciplineStart, MeetingDecision, TalkRecord } from '../domain/discipline';
 import type { DecisionBody, DecisionCommand } from '../domain/processes';
 import type { Db } from '../activities/db';
@@ -95,7 +96,7 @@ export function disciplineRoutes({ db, client, config }: AppDeps): FastifyPlugin
         schema: {
           summary: `R18: upload one material of the case (PDF or image, at most ${MAX_MATERIAL_BYTES / 1024 / 1024} MiB); stored with its SHA-256`,
           params: UuidParams,
-          headers: z.object({ 'x-filename': z.string().trim().min(1).max(200) }),
+          headers: z.object({ 'x-filename': singleLine(200) }),
           response: { 201: z.object({ id: z.uuid(), sha256: z.string(), size: z.number() }), 200: z.object({ id: z.uuid(), sha256: z.string(), size: z.number() }), ...errorResponses },
         },
       },

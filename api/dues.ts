@@ -11,6 +11,7 @@ import { DuesPayment, Month, addMonths, monthOf, monthStart, parseDuesBatch, pay
 import { mapLimit } from '../domain/concurrency';
 import { likePrefix, recordOnce, type Db } from '../activities/db';
 import { errorResponses, notFound } from './schemas';
+import { csvCellProblems } from './validation';
 
 interface PayingMember {
   id: string;
@@ -166,6 +167,9 @@ export function duesRoutes({ db }: AppDeps): FastifyPluginAsyncZod {
         } catch (e) {
           throw new DomainError({ kind: 'invalid', message: (e as Error).message, fields: [{ field: 'body', message: 'bad header line' }] });
         }
+        // A cell with a control character fails its row (naming the column), like any invalid row.
+        const badCells = csvCellProblems(req.body);
+        lines = lines.map((l) => (badCells.has(l.line) ? { line: l.line, problems: badCells.get(l.line) } : l));
         const batch = req.headers['idempotency-key'];
         const members = await payingMembers(db, lines.flatMap((l) => (l.payment ? [l.payment.memberId] : [])));
         const firstLine = new Map<string, number>();

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { AppDeps } from './app';
-import { authorize, type Action, type Principal } from '../domain/authz';
+import { authorize, isAllowed, type Action, type Principal } from '../domain/authz';
 import { DomainError } from '../domain/errors';
 import { DecisionBody, ProcessKind, ProcessStatus, type DecisionAction, type DecisionCommand } from '../domain/processes';
 import { decideUpdate } from '../workflows/common';
@@ -14,6 +14,10 @@ import { likePrefix, type Db } from '../activities/db';
 import type { ProcessRow } from '../activities/db/schema';
 import { errorResponses, iso, notFound, UuidParams } from './schemas';
 import { toDomainError } from './temporal-errors';
+import { countDecision } from './metrics';
+
+/** The kind of process each decision request concerned, for the decisions counter. */
+const decisionKind = new WeakMap<object, string>();
 
 /**
  * Per kind of process: which authorization each decision needs (absent: the kind has no such decision), and
@@ -90,6 +94,26 @@ export async function loadProcess(db: Db, id: string) {
     .where('processes.id', '=', id)
     .executeTakeFirst();
   return row ?? notFound('process');
+}
+
+/**
+ * A process is read where it is now (and above), and also by every organization that acted on it (and those
+ * above), after it moved on or closed: the sending branch of a completed transfer, the committee that approved
+ * a disciplinary case.
+ */
+async function authorizeRead(db: Db, p: Principal, row: ProcessRow): Promise<void> {
+  if (isAllowed(p, 'process.read', { orgPath: row.org_path, memberId: row.member_id })) return;
+  if (p.orgPath) {
+    const acted = await db
+      .selectFrom('events')
+      .innerJoin('organizations', 'organizations.id', 'events.org_id')
+      .select('organizations.path')
+      .distinct()
+      .where('events.process_id', '=', row.id)
+      .execute();
+    if (acted.some((o) => isAllowed(p, 'process.read', { orgPath: o.path }))) return;
+  }
+  authorize(p, 'process.read', { orgPath: row.org_path, memberId: row.member_id });
 }
 
 function encodeCursor(r: { started_at: Date; id: string }): string {
@@ -181,7 +205,7 @@ export function processRoutes({ db, client }: AppDeps): FastifyPluginAsyncZod {
       },
       async (req) => {
         const row = await loadProcess(db, req.params.id);
-        authorize(req.principal, 'process.read', { orgPath: row.org_path, memberId: row.member_id });
+        await authorizeRead(db, req.principal, row);
         const events = await db
           .selectFrom('events')
           .select(['type', 'actor_id', 'org_id', 'occurred_at', 'payload'])
@@ -210,10 +234,12 @@ export function processRoutes({ db, client }: AppDeps): FastifyPluginAsyncZod {
           body: DecisionBody,
           response: { 200: z.object({ processId: z.uuid(), status: z.string(), deadline: z.string() }), ...errorResponses },
         },
+        onResponse: async (req, reply) => countDecision(decisionKind.get(req), (req.body as { action?: unknown } | undefined)?.action, reply.statusCode),
       },
       async (req) => {
         const row = await loadProcess(db, req.params.id);
         const kind = ProcessKind.parse(row.kind);
+        decisionKind.set(req, kind);
         const action = DECISIONS[kind].actions[req.body.action];
         if (!action) throw DomainError.rule(kind === 'transfer' ? 'R9' : 'R1', `a ${kind} has no "${req.body.action}" decision`, [{ field: 'body.action', message: 'not available here' }]);
         authorize(req.principal, action, { orgPath: row.org_path, memberId: row.member_id });

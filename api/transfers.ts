@@ -35,6 +35,7 @@ import { orgChangedSignal, peerSignal, transfer, transferRecordedUpdate } from '
 import { errorResponses, iso, notFound } from './schemas';
 import { requestHash } from './idempotency';
 import { toDomainError } from './temporal-errors';
+import { csvCellProblems } from './validation';
 
 type OrgRow = Pick<Organization, 'id' | 'path' | 'parent_id' | 'kind' | 'special_kind' | 'contact_phone' | 'graduation_date'>;
 
@@ -417,6 +418,9 @@ export function transferRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         } catch (e) {
           throw new DomainError({ kind: 'invalid', message: (e as Error).message, fields: [{ field: 'body', message: 'bad header line' }] });
         }
+        // A cell with a control character fails its row (naming the column), like any invalid row.
+        const badCells = csvCellProblems(req.body, req.query.firstLine);
+        parsed.lines = parsed.lines.map((l) => (badCells.has(l.line) ? { line: l.line, problems: badCells.get(l.line) } : l));
         const batch = req.headers['idempotency-key'];
         const valid = parsed.lines.filter((l) => l.row);
         const members = valid.length

@@ -84,9 +84,11 @@ export const POLICY: Record<Action, Grant[]> = {
   // R5/R6: the member edits their own data; the secretary corrects it for their branch.
   'member.update': [{ role: 'member', self: true }, { role: 'branch_secretary', relations: ['own'] }],
   'ops.read': [{ role: 'system' }, { role: 'province_admin' }],
-  // R9: the member, the sending branch's secretary, or an admin of the receiving organization starts a transfer.
+  // R9: the member, the sending organization or the receiving organization starts a transfer: the receiving
+  // branch's own secretary (who then approves the arrival), or an admin of the receiving committee or above it.
   'transfer.start-from': [{ role: 'member', self: true }, { role: 'branch_secretary', relations: ['own'] }],
   'transfer.start-to': [
+    { role: 'branch_secretary', relations: ['own'] },
     { role: 'committee_admin', relations: ['own', 'ancestor'] },
     { role: 'province_admin', relations: ['own', 'ancestor'] },
   ],

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { DEFAULT_CHECK_IN_TIMING, parseDuration, stepTimingFromEnv, type StepTiming } from './durations';
 import type { OrgRef } from './transfers';
+import { freeText, singleLine } from './text';
 
 export const DeletionCategory = z.enum(['wrong-branch', 'left', 'deceased', 'duplicate', 'other']);
 export type DeletionCategory = z.infer<typeof DeletionCategory>;
@@ -12,9 +13,9 @@ export const DeletionApplication = z
   .object({
     memberId: z.uuid(),
     category: DeletionCategory,
-    reason: z.string().trim().min(1).max(500),
+    reason: freeText(500),
     /** R16: a check-in approved in the wrong branch is undone only with a written explanation to the levels above. */
-    explanation: z.string().trim().min(1).max(2000).optional(),
+    explanation: freeText(2000).optional(),
   })
   .superRefine((d, ctx) => {
     if (d.category === 'wrong-branch' && !d.explanation)
@@ -24,8 +25,8 @@ export type DeletionApplication = z.infer<typeof DeletionApplication>;
 
 /** Body of POST /api/deletions/bulk-return (R15): every filter given must match. */
 export const BulkReturn = z.object({
-  reason: z.string().trim().min(1).max(500),
-  cityId: z.string().max(63).optional(),
+  reason: freeText(500),
+  cityId: singleLine(63, 0).optional(),
   category: DeletionCategory.optional(),
   /** Only applications pending at the province for at least this many days. */
   olderThanDays: z.number().int().min(0).max(3650).optional(),

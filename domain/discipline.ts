@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { DEFAULT_CHECK_IN_TIMING, parseDuration, stepTimingFromEnv, type StepTiming } from './durations';
 import type { OrgRef } from './transfers';
+import { freeText } from './text';
 
 export const Sanction = z.enum(['none', 'warning', 'serious-warning', 'removal-from-posts', 'probation', 'expulsion', 'removal-from-roll']);
 export type Sanction = z.infer<typeof Sanction>;
@@ -13,13 +14,13 @@ export type DisciplineStep = 'verification' | 'talk' | 'meeting' | 'approval' | 
 export const DisciplineStart = z.object({
   memberId: z.uuid(),
   grounds: z.enum(['unpaid-dues', 'misconduct']),
-  details: z.string().trim().min(1).max(2000),
+  details: freeText(2000),
 });
 
 /** The talk with the member, recorded (R18). */
 export const TalkRecord = z.object({
   heldOn: z.iso.date(),
-  summary: z.string().trim().min(1).max(4000),
+  summary: freeText(4000),
 });
 export type TalkRecord = z.infer<typeof TalkRecord>;
 
@@ -30,7 +31,7 @@ export const MeetingDecision = z
     sanction: Sanction,
     probationMonths: z.union([z.literal(6), z.literal(12)]).optional(),
     materialIds: z.array(z.uuid()).min(1).max(20),
-    summary: z.string().trim().min(1).max(4000),
+    summary: freeText(4000),
   })
   .superRefine((d, ctx) => {
     if (d.sanction === 'probation' && !d.probationMonths)

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ageOn, birthDateOf, idNumberProblem } from './identifiers';
 import { Phone } from './orgs';
+import { singleLine } from './text';
 import type { FieldProblem } from './errors';
 
 export const IdNumber = z
@@ -22,16 +23,16 @@ export const DevelopmentNumber = z.string().regex(/^[A-Za-z0-9-]{4,32}$/, '4-32 
 /** Profile fields other than the four that approval locks (R4). R6: the member edits these directly. */
 export const ProfileDetails = z.object({
   phone: Phone.optional(),
-  politicalStatus: z.string().trim().max(30).optional(),
-  economicIncome: z.string().trim().max(30).optional(),
+  politicalStatus: singleLine(30, 0).optional(),
+  economicIncome: singleLine(30, 0).optional(),
   isCadre: z.boolean().optional(),
-  education: z.string().trim().max(30).optional(),
-  occupation: z.string().trim().max(50).optional(),
-  address: z.string().trim().max(200).optional(),
+  education: singleLine(30, 0).optional(),
+  occupation: singleLine(50, 0).optional(),
+  address: singleLine(200, 0).optional(),
 });
 
 export const Profile = ProfileDetails.extend({
-  name: z.string().trim().min(1).max(50),
+  name: singleLine(50),
   idNumber: IdNumber,
   joinDate: z.iso.date(),
   developmentNumber: DevelopmentNumber.optional(),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { creditCodeProblem } from './identifiers';
+import { singleLine } from './text';
 
 export const OrgKind = z.enum(['committee', 'general_branch', 'branch']);
 export type OrgKind = z.infer<typeof OrgKind>;
@@ -30,7 +31,7 @@ export const OrgInput = z
   .object({
     id: OrgId,
     parentId: OrgId.nullable(),
-    name: z.string().trim().min(1).max(100),
+    name: singleLine(100),
     kind: OrgKind,
     specialKind: SpecialKind.default('none'),
     contactPhone: Phone.optional(),

@@ -2,6 +2,7 @@
 // Uses node:crypto, so only the API, activities and tests import it, never workflows/.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
+import { freeText, singleLine } from './text';
 
 export const PEER_HEADERS = {
   province: 'x-tuanwu-province',
@@ -113,12 +114,12 @@ export const PeerBranchId = z.string().regex(/^[A-Za-z0-9-]{1,63}$/, '1-63 lette
 
 /** The transfer's id in the originating province's system; both sides use it. */
 const TransferId = z.uuid();
-const Reason = z.string().trim().min(1).max(500);
+const Reason = freeText(500);
 const DateTime = z.iso.datetime({ offset: true });
 
 // Loose on purpose: the receiving side validates the member with its own Profile schema (400/422 there).
 export const PeerMember = z.object({
-  name: z.string().trim().min(1).max(50),
+  name: singleLine(50),
   idNumber: z.string().length(18),
   joinDate: z.iso.date(),
   developmentNumber: z.string().max(64).optional(),

@@ -1,6 +1,7 @@
 // What every process shares: kinds, statuses, the decision command and the read-model shape.
 import { z } from 'zod';
 import { OrgId } from './orgs';
+import { freeText } from './text';
 
 export const ProcessKind = z.enum(['check-in', 'transfer', 'deletion', 'discipline']);
 export type ProcessKind = z.infer<typeof ProcessKind>;
@@ -16,7 +17,7 @@ export type DecisionAction = z.infer<typeof DecisionAction>;
 export const DecisionBody = z
   .object({
     action: DecisionAction,
-    reason: z.string().trim().min(1).max(500).optional(),
+    reason: freeText(500).optional(),
     until: z.iso.datetime({ offset: true }).optional(),
     branchId: OrgId.optional(),
     /** R18: a spot check returns a case to the step whose procedure or materials are missing. */

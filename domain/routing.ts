@@ -1,11 +1,12 @@
 // R11: where a transferring member goes. Pure: the caller resolves the organizations from the tree.
 import { z } from 'zod';
 import { OrgId, type OrgKind, type SpecialKind } from './orgs';
+import { singleLine } from './text';
 
 /** What the caller knows about the destination (body of POST /api/transfers/route-preview, and a roster row). */
 export const Destination = z.object({
   situation: z.enum(['study', 'work', 'no-job', 'abroad']),
-  unitName: z.string().trim().min(1).max(100), // the school or work unit (no personal data)
+  unitName: singleLine(100), // the school or work unit (no personal data)
   unitOrgId: OrgId.optional(), // the unit's league organization, if it has one
   unitMembers: z.number().int().min(0).optional(), // members in the unit's league organization
   destinationBranchId: OrgId.optional(), // a named branch in the unit (e.g. a freshman class branch); may not exist yet

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { OrgId } from './orgs';
 import { Profile } from './members';
 import { Destination } from './routing';
+import { freeText } from './text';
 import { StepTiming, parseDuration } from './durations';
 
 /** What a waiting step does when its deadline passes (R9: the sources disagree, so it is configuration). */
@@ -81,7 +82,7 @@ export const TransferStart = z
     toOrgId: OrgId.optional(),
     destination: Destination.optional(),
     toProvince: z.object({ province: z.string().regex(/^[a-z]{2,8}$/), branchId: OrgId }).optional(),
-    reason: z.string().trim().min(1).max(500).optional(),
+    reason: freeText(500).optional(),
   })
   .superRefine((b, ctx) => {
     const given = [b.toOrgId, b.destination, b.toProvince].filter((x) => x !== undefined).length;

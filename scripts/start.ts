@@ -16,7 +16,11 @@ import { withIdCheckDigit } from '../domain/identifiers';
 import { createDataConverter, newPayloadKeySpec, payloadKeysFromEnv } from '../worker/codec';
 import { installWorkerRuntime } from '../worker/runtime';
 import { ensureDuesSchedule } from '../worker/schedules';
+import { Lifecycle } from './lifecycle';
+import { startWorkerMetricsServerFromEnv } from '../worker/metrics';
 
+// A person at a terminal reads lines; production (npm run api / worker) logs JSON.
+process.env.TUANWU_LOG_FORMAT ??= 'pretty';
 installWorkerRuntime('INFO');
 
 const dataDir = resolve(process.env.TUANWU_DATA_DIR ?? '.data');
@@ -40,7 +44,7 @@ const log = (s: string) => console.log(`[tuanwu] ${s}`);
 
 let temporal: DevServer | undefined;
 let embedded: RunningPostgres | undefined;
-const stops: (() => Promise<void>)[] = [];
+const life = new Lifecycle(log);
 
 async function main() {
   if (process.env.TEMPORAL_ADDRESS) {
@@ -57,32 +61,35 @@ async function main() {
       codecEndpoint: `http://${config.apiHost}:${config.apiPort}/codec`,
       log,
     });
-    stops.push(() => temporal!.stop());
+    life.onStop('Temporal dev server', () => temporal!.stop());
   }
 
   let databaseUrl = config.databaseUrl;
   if (!databaseUrl) {
     log('starting the embedded PostgreSQL (PGlite, data in .data/pglite)...');
     embedded = await startEmbeddedPostgres(join(dataDir, 'pglite'));
-    stops.push(() => embedded!.stop());
+    life.onStop('embedded PostgreSQL', () => embedded!.stop());
     databaseUrl = embedded.url;
   }
   const db = createDb(databaseUrl);
-  stops.unshift(() => db.destroy());
+  life.onStop('database', () => db.destroy());
   await migrate(db);
 
   const clientConnection = await Connection.connect({ address: config.temporalAddress });
   const client = new Client({ connection: clientConnection, namespace: config.namespace, dataConverter: createDataConverter(payloadKeys) });
-  stops.unshift(() => clientConnection.close());
+  life.onStop('client connection', () => clientConnection.close());
   const app = await buildApp({ db, client, config, payloadKeys }, { logger: true });
-  stops.unshift(() => app.close());
+  life.onStop('API', () => app.close());
 
   const nativeConnection = await NativeConnection.connect({ address: config.temporalAddress });
   log('bundling workflows and starting the worker...');
   const worker = await createWorker({ connection: nativeConnection, namespace: config.namespace, taskQueue: config.taskQueue, db, payloadKeys, province: config.province, peers: config.peers, client, config });
   const running = worker.run();
-  stops.unshift(async () => {
-    worker.shutdown();
+  // One process: the worker's metrics server shows the same registry as the API's /metrics.
+  const metrics = await startWorkerMetricsServerFromEnv();
+  if (metrics) life.onStop('metrics server', () => metrics.close());
+  life.onStop('worker', async () => {
+    if (worker.getState() === 'RUNNING') worker.shutdown();
     await running;
     await nativeConnection.close();
   });
@@ -118,24 +125,4 @@ async function main() {
   console.log('Press Ctrl-C to stop.');
 }
 
-let stopping = false;
-async function shutdown(code: number) {
-  if (stopping) return;
-  stopping = true;
-  log('stopping...');
-  for (const stop of stops) {
-    try {
-      await stop();
-    } catch (e) {
-      console.error(e);
-    }
-  }
-  process.exit(code);
-}
-process.on('SIGINT', () => void shutdown(0));
-process.on('SIGTERM', () => void shutdown(0));
-
-main().catch(async (e) => {
-  console.error(e instanceof Error ? e.message : e);
-  await shutdown(1);
-});
+life.run(main);

@@ -115,9 +115,10 @@ describe('authorization matrix', () => {
 
 /** Who may act on an active member of branch1 (R9, R14, R18): written from the rules, like the table above. */
 const ACTIVE: Record<string, { rule: string; allowed: ActorKey[] }> = {
+  // The sibling branch (branch2) is the receiving organization here: its secretary may start it too.
   'start a transfer to the sibling branch': {
-    rule: 'R9: the member, the sending branch, or an admin of the receiving side',
-    allowed: ['member/self', 'secretary/own', 'committee/parent', 'committee/ancestor', 'province/ancestor'],
+    rule: 'R9: the member, the sending branch, or the receiving side (its secretary or an admin above it)',
+    allowed: ['member/self', 'secretary/own', 'secretary/sibling', 'committee/parent', 'committee/ancestor', 'province/ancestor'],
   },
   'release a transfer': { rule: 'R9: the sending branch releases', allowed: ['secretary/own'] },
   'apply for a deletion': { rule: 'R14: the branch applies', allowed: ['secretary/own'] },

@@ -84,6 +84,23 @@ describe('R18 disciplinary handling', () => {
     expect(types).toEqual(['discipline.opened', 'discipline.verified', 'discipline.talk-recorded', 'discipline.decided', 'discipline.approved', 'discipline.spot-checked', 'discipline.sanction-applied']);
   });
 
+  it('R18: a case closed by the spot check stays readable by the branch and the committee that approved it, and in the branch\'s list', async () => {
+    const { id } = await toApproval('warning');
+    expect((await decide(id, tree.tokens.school1, { action: 'approve' })).status).toBe(200);
+    expect((await decide(id, tree.tokens.province, { action: 'approve' })).status).toBe(200);
+    expect(await processOf(id)).toMatchObject({ status: 'approved', step: 'closed', org_id: tree.ids.branch1 });
+    for (const token of [tree.tokens.sec1, tree.tokens.school1, tree.tokens.city1, tree.tokens.province]) {
+      const read = await call(sys.app, 'GET', `/api/processes/${id}`, token);
+      expect(read.status).toBe(200);
+      expect(read.body.timeline.map((e: { type: string }) => e.type)).toContain('discipline.spot-checked');
+    }
+    // Not to another branch, nor to a committee outside the tree above the branch.
+    expect((await call(sys.app, 'GET', `/api/processes/${id}`, tree.tokens.sec2)).status).toBe(403);
+    expect((await call(sys.app, 'GET', `/api/processes/${id}`, tree.tokens.county2)).status).toBe(403);
+    const list = await call(sys.app, 'GET', '/api/processes?kind=discipline&limit=200', tree.tokens.sec1);
+    expect(list.body.items.map((p: { id: string }) => p.id)).toContain(id);
+  });
+
   it("R18: the province's spot check returns a case with incomplete materials to the missing step, which is redone", async () => {
     const { id, memberId } = await toApproval('warning');
     expect((await decide(id, tree.tokens.school1, { action: 'approve' })).status).toBe(200);

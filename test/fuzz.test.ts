@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { ADMIN_TOKEN, call, newMemberToken, profile, seedTree, startSystem, type System, type Tree } from './harness';
 import { creditCodeProblem, idNumberProblem } from '../domain/identifiers';
 import { profileRuleProblems } from '../domain/members';
+import { textProblem, type TextKind } from '../domain/text';
 
 let sys: System;
 let tree: Tree;
@@ -28,7 +29,41 @@ type Schema = {
   nullable?: boolean;
 };
 
+/** C0, DEL, C1 and lone surrogates: PostgreSQL refuses NUL and surrogates, the API refuses them all (400). */
+const controlChar = fc
+  .oneof(
+    { weight: 3, arbitrary: fc.constant(0) },
+    { weight: 3, arbitrary: fc.integer({ min: 1, max: 0x1f }) },
+    { weight: 1, arbitrary: fc.constant(0x7f) },
+    { weight: 2, arbitrary: fc.integer({ min: 0x80, max: 0x9f }) },
+    { weight: 1, arbitrary: fc.integer({ min: 0xd800, max: 0xdfff }) },
+  )
+  .map((c) => String.fromCharCode(c));
+
+/** `base`'s strings with one to three control characters slipped in somewhere. */
+function withControl(base: fc.Arbitrary<string>): fc.Arbitrary<string> {
+  return fc.tuple(base, fc.nat(), fc.array(controlChar, { minLength: 1, maxLength: 3 })).map(([s, at, cs]) => {
+    const i = at % (s.length + 1);
+    return s.slice(0, i) + cs.join('') + s.slice(i);
+  });
+}
+
+/** A URL part, lone surrogates included (encodeURIComponent throws on them): their WTF-8 bytes, percent-encoded. */
+function encodePart(s: string): string {
+  return s.replace(/[^]/gu, (ch) => {
+    const c = ch.charCodeAt(0);
+    if (ch.length === 1 && c >= 0xd800 && c <= 0xdfff) return [0xe0 | (c >> 12), 0x80 | ((c >> 6) & 0x3f), 0x80 | (c & 0x3f)].map((b) => `%${b.toString(16).toUpperCase()}`).join('');
+    return encodeURIComponent(ch);
+  });
+}
+
+/** Mostly within the schema; one string in four carries control characters. */
 function stringArb(s: Schema, name: string): fc.Arbitrary<string> {
+  const base = schemaStringArb(s, name);
+  return fc.oneof({ weight: 3, arbitrary: base }, { weight: 1, arbitrary: withControl(base) });
+}
+
+function schemaStringArb(s: Schema, name: string): fc.Arbitrary<string> {
   if (name === 'idNumber') return fc.oneof(fc.constant(profile().idNumber), fc.string({ maxLength: 20 }));
   if (s.format === 'uuid') return fc.oneof(fc.uuid(), fc.string({ maxLength: 40 }));
   if (s.format === 'date') return fc.oneof(fc.date({ min: new Date('1900-01-01'), max: new Date('2100-01-01'), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10)), fc.string({ maxLength: 12 }));
@@ -122,9 +157,9 @@ describe('API fuzzing', () => {
     await fc.assert(
       fc.asyncProperty(request, async (r) => {
         const url =
-          r.op.path.replace(/\{(\w+)\}/g, (_, n: string) => encodeURIComponent(String((r.path as Record<string, unknown>)[n] ?? 'x'))) +
+          r.op.path.replace(/\{(\w+)\}/g, (_, n: string) => encodePart(String((r.path as Record<string, unknown>)[n] ?? 'x'))) +
           '?' +
-          new URLSearchParams(Object.entries(r.query as Record<string, unknown>).map(([k, v]): [string, string] => [k, typeof v === 'string' ? v : JSON.stringify(v)])).toString();
+          Object.entries(r.query as Record<string, unknown>).map(([k, v]) => `${encodePart(k)}=${encodePart(typeof v === 'string' ? v : JSON.stringify(v))}`).join('&');
         const res = await sys.app.inject({
           method: r.op.method as 'GET',
           url,
@@ -149,6 +184,16 @@ describe('API fuzzing', () => {
     }
     const orgs = await sys.db.selectFrom('organizations').select(['credit_code', 'path', 'parent_id', 'kind']).execute();
     for (const o of orgs) if (o.credit_code) expect(creditCodeProblem(o.credit_code)).toBeUndefined();
+    // Nothing with a control character persisted: names one line, free text (event payloads) at most \t \n \r.
+    const strings = (v: unknown): string[] =>
+      typeof v === 'string' ? [v] : v !== null && typeof v === 'object' ? Object.entries(v).flatMap(([k, x]) => [k, ...strings(x)]) : [];
+    const stored: { where: string; text: string; kind: TextKind }[] = [];
+    const keep = (where: string, value: unknown, kind: TextKind) => stored.push(...strings(value).map((text) => ({ where, text, kind })));
+    for (const m of await sys.db.selectFrom('members').select(['name', 'details']).execute()) keep('members', [m.name, m.details], 'single-line');
+    for (const o of await sys.db.selectFrom('organizations').select('name').execute()) keep('organizations.name', o.name, 'single-line');
+    for (const a of await sys.db.selectFrom('actors').select('label').execute()) keep('actors.label', a.label, 'single-line');
+    for (const e of await sys.db.selectFrom('events').select('payload').execute()) keep('events.payload', e.payload, 'free-text');
+    for (const x of stored) expect(textProblem(x.text, x.kind), `${x.where}: ${JSON.stringify(x.text)}`).toBeUndefined();
     const branchIds = new Set((await sys.db.selectFrom('organizations').select('id').where('kind', '=', 'branch').execute()).map((o) => o.id));
     const memberBranches = await sys.db.selectFrom('members').select('branch_id').execute();
     for (const m of memberBranches) expect(m.branch_id === null || branchIds.has(m.branch_id)).toBe(true);

@@ -1,6 +1,7 @@
 // A whole Tuanwu in-process: the real API, a real worker on its own task queue, the real Temporal server
 // and PostgreSQL. Free of vitest, so scripts (the history recorder) use it too.
 import { randomBytes, randomUUID } from 'node:crypto';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { installWorkerRuntime } from '../worker/runtime';
@@ -288,4 +289,67 @@ export async function actorToken(app: FastifyInstance, role: string, orgId: stri
   const r = await call(app, 'POST', '/api/actors', ADMIN_TOKEN, { role, orgId, label });
   if (r.status !== 201) throw new Error(`actor failed: ${JSON.stringify(r.body)}`);
   return r.body.token as string;
+}
+
+/** The `call`/`seedTree` helpers against an API running in another process, over real HTTP. */
+export function httpApp(base: string): FastifyInstance {
+  const inject = async (o: { method: string; url: string; headers?: Record<string, string>; payload?: object }) => {
+    const res = await fetch(base + o.url, {
+      method: o.method,
+      headers: { ...(o.payload !== undefined ? { 'content-type': 'application/json' } : {}), ...o.headers },
+      ...(o.payload !== undefined ? { body: JSON.stringify(o.payload) } : {}),
+      signal: AbortSignal.timeout(60_000),
+    });
+    const body = await res.text();
+    return { statusCode: res.status, body, json: () => JSON.parse(body) as unknown };
+  };
+  return { inject } as unknown as FastifyInstance;
+}
+
+export interface Spawned {
+  child: ChildProcess;
+  /** The last lines it printed (stdout and stderr), for a failure message. */
+  output(): string;
+  alive(): boolean;
+  /** Sends `signal` and waits for the exit; answers the exit code (or the signal that ended it). */
+  stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | string>;
+}
+
+/** Runs `npm run api` or `npm run worker` as its own process (node + tsx, as the npm scripts do). */
+export function spawnTuanwu(what: 'api' | 'worker', env: Record<string, string>): Spawned {
+  const entry = what === 'api' ? 'api/main.ts' : 'worker/main.ts';
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const keep = (d: Buffer) => {
+    out = (out + d.toString()).slice(-20_000);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')));
+  return {
+    child,
+    output: () => out,
+    alive: () => child.exitCode === null && child.signalCode === null,
+    async stop(signal = 'SIGTERM', timeoutMs = 30_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode ?? child.signalCode!;
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}
+
+/** Waits until GET `url` answers 200. */
+export async function waitForHttp(url: string, timeoutMs = 120_000, spawned?: Spawned): Promise<void> {
+  await eventually(
+    async () => {
+      if (spawned && !spawned.alive()) throw new Error(`exited: ${spawned.output().slice(-3000)}`);
+      const r = await fetch(url, { signal: AbortSignal.timeout(2000) }).catch(() => undefined);
+      return r?.status === 200;
+    },
+    timeoutMs,
+    `${url} to answer`,
+  );
 }

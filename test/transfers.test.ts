@@ -53,6 +53,22 @@ describe('R9 transfers within the province', () => {
     expect(result).toEqual({ processId: id, status: 'approved' });
   });
 
+  it('R9: the receiving branch\'s secretary starts a transfer into their own branch, and approves its arrival', async () => {
+    const memberId = await activeMember(sys.app, tree.ids.branch1, tree.tokens.sec1);
+    const started = await call(sys.app, 'POST', '/api/transfers', tree.tokens.sec3, { memberId, toOrgId: tree.ids.branch3 });
+    expect(started.status).toBe(201);
+    const id = started.body.processId as string;
+    // Starting it does not let the receiving side release it: the sending branch still decides first.
+    expect((await decide(id, tree.tokens.sec3, { action: 'approve' })).status).toBe(403);
+    expect((await decide(id, tree.tokens.sec1, { action: 'approve' })).status).toBe(200);
+    const done = await decide(id, tree.tokens.sec3, { action: 'approve' });
+    expect(done.status).toBe(200);
+    expect(done.body.status).toBe('approved');
+    expect(await memberOf(memberId)).toMatchObject({ branch_id: tree.ids.branch3, status: 'active' });
+    const requested = await sys.db.selectFrom('events').select(['type', 'actor_id']).where('process_id', '=', id).where('type', '=', 'transfer.requested').executeTakeFirstOrThrow();
+    expect(requested.actor_id).not.toBeNull();
+  });
+
   it('R9: a receiving committee approves the arrival, then places the member into one of its own branches', async () => {
     const memberId = await activeMember(sys.app, tree.ids.branch3, tree.tokens.sec3);
     const started = await call(sys.app, 'POST', '/api/transfers', tree.tokens.sec3, { memberId, toOrgId: tree.ids.school1 });
@@ -118,10 +134,11 @@ describe('R9 transfers within the province', () => {
     expect(Number(count.n)).toBe(0);
   });
 
-  it('R9: who starts a transfer: the member or the sending secretary or an admin of the receiving side, never another branch or an unrelated city', async () => {
+  it('R9: who starts a transfer: the member or the sending secretary or the receiving side, never another branch or an unrelated city', async () => {
     const memberId = await activeMember(sys.app, tree.ids.branch1, tree.tokens.sec1);
     expect((await call(sys.app, 'POST', '/api/transfers', tree.tokens.sec2, { memberId, toOrgId: tree.ids.branch3 })).status).toBe(403);
-    expect((await call(sys.app, 'POST', '/api/transfers', tree.tokens.sec3, { memberId, toOrgId: tree.ids.branch3 })).status).toBe(403);
+    // branch3's secretary is not the receiving side of a transfer into branch2.
+    expect((await call(sys.app, 'POST', '/api/transfers', tree.tokens.sec3, { memberId, toOrgId: tree.ids.branch2 })).status).toBe(403);
     // city1 is above the sender, not the receiver (branch3 is in city2): not an admin of the receiving side.
     expect((await call(sys.app, 'POST', '/api/transfers', tree.tokens.city1, { memberId, toOrgId: tree.ids.branch3 })).status).toBe(403);
     expect(await sys.db.selectFrom('transfers').select('process_id').where('member_id', '=', memberId).execute()).toHaveLength(0);

@@ -1,5 +1,6 @@
 import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import type { Config } from '../domain/config';
 import { createDataConverter, type PayloadKeys } from './codec';
 import { recordProblemsTo } from './runtime';
@@ -22,13 +23,46 @@ export interface ActivityDeps {
 }
 
 export function createActivities(deps: ActivityDeps) {
-  return {
+  return dataErrorsNonRetryable({
     ...createProcessActivities(deps),
     ...createCheckInActivities(deps),
     ...createTransferActivities({ db: deps.db, province: deps.province ?? 'gd', peers: deps.peers ?? new Map() }),
     ...createDuesActivities(deps),
     ...createDeletionActivities({ db: deps.db, config: deps.config }),
-  };
+  });
+}
+
+/** The SQLSTATE of a PostgreSQL error (pg's DatabaseError), wherever it sits in the cause chain. */
+function sqlState(e: unknown): string | undefined {
+  for (let c = e, depth = 0; c instanceof Error && depth < 10; c = (c as Error & { cause?: unknown }).cause, depth++) {
+    const code = (c as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && 'severity' in c) return code;
+  }
+  return undefined;
+}
+
+/**
+ * Every activity: a PostgreSQL data exception (SQLSTATE class 22: a NUL byte 22021, a string too long 22001,
+ * bad input syntax 22P02, ...) fails for good instead of retrying forever, as an 'InvalidData' failure. The
+ * database's message is left out: it may quote the offending value (PII).
+ */
+export function dataErrorsNonRetryable<T extends object>(activities: T): T {
+  return Object.fromEntries(
+    Object.entries(activities).map(([name, fn]) => [
+      name,
+      async (...args: unknown[]) => {
+        try {
+          return await (fn as (...a: unknown[]) => unknown)(...args);
+        } catch (e) {
+          const code = sqlState(e);
+          if (code?.startsWith('22')) {
+            throw ApplicationFailure.nonRetryable(`${name}: the database refused the data as invalid (SQLSTATE ${code}); the input must be corrected`, 'InvalidData');
+          }
+          throw e;
+        }
+      },
+    ]),
+  ) as T;
 }
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));

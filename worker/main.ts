@@ -1,39 +1,61 @@
-// Starts a worker alone (the start script runs one in-process): `npm run worker`.
+// A worker alone (`npm run worker`; `npm start` runs one in-process): against DATABASE_URL and
+// TEMPORAL_ADDRESS. Several may poll the same task queue. SIGTERM finishes the tasks in hand, then exits.
 import { NativeConnection } from '@temporalio/worker';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../domain/config';
 import { createDb, migrate } from '../activities/db';
+import { ensureSearchAttributes } from '../scripts/temporal-server';
+import { Lifecycle } from '../scripts/lifecycle';
 import { createWorker } from './index';
 import { createDataConverter, payloadKeysFromEnv } from './codec';
 import { installWorkerRuntime } from './runtime';
 import { ensureDuesSchedule } from './schedules';
+import { startWorkerMetricsServerFromEnv } from './metrics';
 
-installWorkerRuntime();
+installWorkerRuntime('INFO');
+const life = new Lifecycle((s) => console.error(`[worker] ${s}`));
 
-const config = loadConfig();
-if (!config.databaseUrl) throw new Error('DATABASE_URL is required to run a worker alone');
-const db = createDb(config.databaseUrl);
-await migrate(db);
-const connection = await NativeConnection.connect({ address: config.temporalAddress });
-const payloadKeys = payloadKeysFromEnv();
-const clientConnection = await Connection.connect({ address: config.temporalAddress });
-const client = new Client({ connection: clientConnection, namespace: config.namespace, dataConverter: createDataConverter(payloadKeys) });
-const worker = await createWorker({
-  connection,
-  namespace: config.namespace,
-  taskQueue: config.taskQueue,
-  db,
-  province: config.province,
-  peers: config.peers,
-  client,
-  config,
-  payloadKeys,
-  maxCachedWorkflows: process.env.TUANWU_MAX_CACHED_WORKFLOWS ? Number(process.env.TUANWU_MAX_CACHED_WORKFLOWS) : undefined,
-  workflowBundle: process.env.TUANWU_WORKFLOW_BUNDLE ? { codePath: process.env.TUANWU_WORKFLOW_BUNDLE } : undefined,
+life.run(async () => {
+  const config = loadConfig();
+  if (!config.databaseUrl) throw new Error('DATABASE_URL is required to run a worker alone');
+  const payloadKeys = payloadKeysFromEnv();
+  const db = createDb(config.databaseUrl);
+  life.onStop('database', () => db.destroy());
+  await migrate(db);
+  await ensureSearchAttributes(config.temporalAddress, config.namespace);
+  const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  life.onStop('worker connection', () => connection.close());
+  const clientConnection = await Connection.connect({ address: config.temporalAddress });
+  life.onStop('client connection', () => clientConnection.close());
+  const client = new Client({ connection: clientConnection, namespace: config.namespace, dataConverter: createDataConverter(payloadKeys) });
+  const worker = await createWorker({
+    connection,
+    namespace: config.namespace,
+    taskQueue: config.taskQueue,
+    db,
+    province: config.province,
+    peers: config.peers,
+    client,
+    config,
+    payloadKeys,
+    maxCachedWorkflows: process.env.TUANWU_MAX_CACHED_WORKFLOWS ? Number(process.env.TUANWU_MAX_CACHED_WORKFLOWS) : undefined,
+    workflowBundle: process.env.TUANWU_WORKFLOW_BUNDLE ? { codePath: process.env.TUANWU_WORKFLOW_BUNDLE } : undefined,
+  });
+  await ensureDuesSchedule(client, config);
+  const running = worker.run();
+  const metrics = await startWorkerMetricsServerFromEnv();
+  if (metrics) life.onStop('metrics server', () => metrics.close());
+  // The SDK's runtime also shuts workers down on SIGINT/SIGTERM; whichever comes first, the other waits.
+  life.onStop('worker', async () => {
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+    await running;
+  });
+  console.error(`[worker] polling task queue ${config.taskQueue} on ${config.temporalAddress}`);
+  running.then(
+    () => void life.exit(0, 'worker stopped'),
+    (e) => {
+      console.error(`[worker] worker failed: ${e instanceof Error ? e.message : String(e)}`);
+      void life.exit(1, 'worker failed');
+    },
+  );
 });
-await ensureDuesSchedule(client, config);
-console.log(`worker: polling task queue ${config.taskQueue}`);
-await worker.run();
-await db.destroy();
-await connection.close();
-await clientConnection.close();

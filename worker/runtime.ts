@@ -2,10 +2,14 @@
 // and records every nondeterminism failure, so a workflow task that keeps failing is visible (an error log,
 // a row in workflow_problems, GET /api/ops/workflow-problems) instead of retrying silently.
 // The task is left to retry, not failed: once fixed code is deployed the process resumes, nothing lost.
+// Logs are JSON lines (pino) unless TUANWU_LOG_FORMAT=pretty (the SDK's readable lines, for a terminal).
+// The runtime also starts Core's Prometheus exporter on a loopback port; worker/metrics.ts serves it.
 import { DefaultLogger, Runtime, type LogLevel, type LogMetadata, type Logger } from '@temporalio/worker';
 import { sql } from 'kysely';
+import { pino, type Logger as PinoLogger } from 'pino';
 import type { Db } from '../activities/db';
 import { redactIdNumbers } from '../domain/identifiers';
+import { setCoreMetricsAddress, workerMetricsPort } from './metrics';
 
 type Problem = { runId: string; message: string };
 const listeners = new Set<(p: Problem) => void>();
@@ -35,16 +39,61 @@ class WorkerLogger implements Logger {
   error(m: string, meta?: LogMetadata) { this.log('ERROR', m, meta); }
 }
 
+const PINO_LEVEL = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const;
+
+/** The SDK's log calls as JSON lines; the whole line is redacted (metadata too, e.g. a failure's text). */
+class JsonLogger implements Logger {
+  readonly #pino: PinoLogger;
+  constructor(level: LogLevel) {
+    this.#pino = pino({ level: PINO_LEVEL[level], base: { component: 'worker' }, hooks: { streamWrite: (line: string) => redactIdNumbers(line) } });
+  }
+  log(level: LogLevel, message: string, meta?: LogMetadata): void {
+    this.#pino[PINO_LEVEL[level]]({ ...meta }, message);
+  }
+  trace(m: string, meta?: LogMetadata) { this.log('TRACE', m, meta); }
+  debug(m: string, meta?: LogMetadata) { this.log('DEBUG', m, meta); }
+  info(m: string, meta?: LogMetadata) { this.log('INFO', m, meta); }
+  warn(m: string, meta?: LogMetadata) { this.log('WARN', m, meta); }
+  error(m: string, meta?: LogMetadata) { this.log('ERROR', m, meta); }
+}
+
+/** `TUANWU_LOG_FORMAT`: `json` (default, production) or `pretty` (readable lines in a terminal). */
+export function logFormat(env: NodeJS.ProcessEnv = process.env): 'json' | 'pretty' {
+  return env.TUANWU_LOG_FORMAT === 'pretty' ? 'pretty' : 'json';
+}
+
+/**
+ * Core's Prometheus exporter address: `TUANWU_WORKER_CORE_METRICS_PORT` on loopback if set, else a random free
+ * loopback port (workers and test processes on one machine each get their own); none when metrics are off.
+ */
+function coreMetricsPorts(env: NodeJS.ProcessEnv): number[] {
+  if (workerMetricsPort(env) === 0) return [];
+  if (env.TUANWU_WORKER_CORE_METRICS_PORT) return [Number(env.TUANWU_WORKER_CORE_METRICS_PORT)];
+  // Below Linux's ephemeral range (32768+), so outgoing connections rarely hold the port; a taken one is retried.
+  return Array.from({ length: 20 }, () => 20_000 + Math.floor(Math.random() * 12_000));
+}
+
 let installed = false;
 
 /** Installs the runtime once per process; call before any connection is made. Never below INFO: traces carry payloads. */
-export function installWorkerRuntime(level: 'INFO' | 'WARN' | 'ERROR' = 'WARN'): void {
+export function installWorkerRuntime(level: 'INFO' | 'WARN' | 'ERROR' = 'WARN', env: NodeJS.ProcessEnv = process.env): void {
   if (installed) return;
   installed = true;
-  Runtime.install({
-    logger: new WorkerLogger(new DefaultLogger(level)),
-    telemetryOptions: { logging: { filter: { core: 'WARN', other: 'WARN' }, forward: {} } },
-  });
+  const logger = new WorkerLogger(logFormat(env) === 'json' ? new JsonLogger(level) : new DefaultLogger(level));
+  const logging = { filter: { core: 'WARN', other: 'WARN' }, forward: {} } as const;
+  const ports = coreMetricsPorts(env);
+  for (const [i, port] of ports.entries()) {
+    const bindAddress = `127.0.0.1:${port}`;
+    try {
+      Runtime.install({ logger, telemetryOptions: { logging, metrics: { prometheus: { bindAddress } } } });
+      setCoreMetricsAddress(bindAddress);
+      return;
+    } catch (e) {
+      // Only a port already taken is retried (the runtime is not installed when its exporter cannot bind).
+      if (i === ports.length - 1 || !/prometheus/i.test(String((e as Error).message))) throw e;
+    }
+  }
+  Runtime.install({ logger, telemetryOptions: { logging } });
 }
 
 const recording = new WeakSet<Db>();

@@ -62,10 +62,11 @@ export async function deletion(input: DeletionInput): Promise<{ processId: strin
     label: LABEL,
     actingOrg: (s) => (s === 'city-review' ? input.city : s === 'province-review' ? input.province : input.branch),
     timing: (s) => (s === 'city-review' ? input.timing.cityReview : s === 'province-review' ? input.timing.provinceReview : input.timing.branchRecheck),
+    // A closed deletion belongs to the member's branch again: readable by the branch and every level above (R14).
+    home: () => input.branch,
   });
   const enter = (next: DeletionStep) => steps.enter(next);
-  /** A closed deletion belongs to the member's branch again: readable by the branch and every level above (R14). */
-  const close = (outcome: ProcessStatus) => steps.close(outcome, input.branch);
+  const close = (outcome: ProcessStatus) => steps.close(outcome);
 
   async function record(type: string, cmd: DecisionCommand, orgId: string, patch: ProcessPatch, payload: Record<string, unknown>, notifyOrg?: OrgRef) {
     sequence += 1;

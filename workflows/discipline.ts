@@ -1,7 +1,7 @@
 // Disciplinary handling (R18): verification by the branch, the talk with the member, the branch meeting's
 // decision with its materials, approval by the committee above, the province's spot check; then the
 // sanction applies. Probation is a timer followed by a review. Every waiting step has a deadline.
-import { allHandlersFinished, condition, defineUpdate, proxyLocalActivities, setHandler } from '@temporalio/workflow';
+import { allHandlersFinished, condition, defineUpdate, patched, proxyLocalActivities, setHandler } from '@temporalio/workflow';
 import type { ProcessActivities, ProcessEventInput } from '../activities/processes';
 import type { DecisionCommand, DecisionResult, ProcessStatus } from '../domain/processes';
 import type { DisciplineInput, DisciplineStep, MeetingDecision, Sanction, TalkRecord } from '../domain/discipline';
@@ -87,6 +87,10 @@ export async function discipline(input: DisciplineInput): Promise<{ processId: s
     label: LABEL,
     actingOrg: (s) => (s === 'approval' ? (meeting?.sanction === 'expulsion' ? input.expulsionApprover : input.approver) : s === 'spot-check' ? input.province : input.branch),
     timing: timingOf,
+    // R18: a closed case belongs to the member's branch again, so the branch and the committees that acted on
+    // it (all above the branch) keep reading it after the province's spot check. Cases closed before the
+    // patch stayed with the last acting organization.
+    home: () => (patched('discipline-closes-at-branch') ? input.branch : undefined),
   });
   const enter = (next: DisciplineStep) => steps.enter(next);
   const close = (outcome: ProcessStatus) => steps.close(outcome);

@@ -20,6 +20,11 @@ export interface StepsOptions<S extends string> {
   timing: (step: S) => StepTiming & { onTimeout?: TimeoutEffect };
   /** R9: a step whose timeout decides ("approve", "lapse") instead of escalating. */
   onTimeout?: (effect: 'approve' | 'lapse') => void;
+  /**
+   * The organization a closed process belongs to (the member's branch): readable there and at every level
+   * above, whoever acted last. A function, so a workflow can decide it at closing time (behind a patch).
+   */
+  home?: () => OrgRef | undefined;
 }
 
 export class ProcessSteps<S extends string> {
@@ -74,9 +79,10 @@ export class ProcessSteps<S extends string> {
     return { step: next, org: { id: this.acting.id, path: this.acting.path }, deadline: new Date(this.watch.deadline).toISOString(), overdue: false };
   }
 
-  /** Closes the process; `backTo` hands the closed process to an organization (e.g. the member's branch). */
-  close(outcome: ProcessStatus, backTo?: OrgRef): ProcessPatch {
+  /** Closes the process and hands it back to its home organization, if it has one. */
+  close(outcome: ProcessStatus): ProcessPatch {
     this.status = outcome;
+    const backTo = this.o.home?.();
     upsertSearchAttributes([
       ...(backTo ? orgSearchAttributes(backTo) : []),
       { key: SA.status, value: outcome },

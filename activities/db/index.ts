@@ -15,8 +15,12 @@ export type Tx = Transaction<Database>;
 
 export function createDb(databaseUrl: string, opts: { max?: number } = {}): Db {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: opts.max ?? 10 });
-  // An idle client's error (e.g. the server restarting) must not crash the process; the pool replaces it.
+  // A server that goes away (restart: 57P01) errors every client. The pool listens on idle clients only;
+  // a checked-out client between two queries of a transaction has no listener, and an unhandled 'error'
+  // crashes the process. So every client listens for life: the query in flight (if any) fails and retries
+  // as an activity or a 503, and the pool drops the broken client when it is released.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 
@@ -51,6 +55,17 @@ export async function recordOnce(
     await apply(tx);
     return { applied: true };
   });
+}
+
+/**
+ * The database is down, restarting or unreachable (not a bad query): the caller may try again. PostgreSQL's
+ * class 08 (connection exception) and 57P01-57P03 (shutting down, starting up), and the driver's own errors.
+ */
+export function isDatabaseUnavailable(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && (code.startsWith('08') || /^57P0[123]$/.test(code) || ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT'].includes(code))) return true;
+  const message = e instanceof Error ? e.message : '';
+  return /^Connection terminated|not queryable|timeout exceeded when trying to connect/.test(message);
 }
 
 /** Escapes a path for a LIKE prefix match. */
