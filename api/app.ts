@@ -50,6 +50,16 @@ export function problemBody(p: Problem) {
   return { error: p.kind, message: p.message, ...(p.rule ? { rule: p.rule } : {}), ...(p.fields ? { fields: p.fields } : {}) };
 }
 
+/** Temporal's frontend is down or unreachable (gRPC UNAVAILABLE or DEADLINE_EXCEEDED), anywhere in the cause chain. */
+function isTemporalUnavailable(e: unknown): boolean {
+  for (let c = e as { code?: unknown; cause?: unknown; name?: string } | undefined, depth = 0; c && depth < 5; c = c.cause as typeof c, depth++) {
+    if (c.name === 'ServiceError' || typeof c.code === 'number') {
+      if (c.code === 14 || c.code === 4) return true; // gRPC UNAVAILABLE, DEADLINE_EXCEEDED
+    }
+  }
+  return false;
+}
+
 /** True once `check()` succeeds within `ms`; false if it fails or takes longer (its late failure is ignored). */
 async function answers(check: () => Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
@@ -76,7 +86,8 @@ export async function buildApp(
           ...(stream ? { stream } : {}),
           // Logs never carry a full ID number: request bodies are not logged, and messages are redacted
           // (each JSON line, before pino-pretty formats it).
-          hooks: { streamWrite: (line: string) => redactIdNumbers(line) },
+          // The Web UI's codec URL carries a token in its path (/codec/t/<token>): never logged either.
+          hooks: { streamWrite: (line: string) => redactIdNumbers(line).replace(/\/codec\/t\/[^/"\s?]+/g, '/codec/t/[token]') },
         }
       : false,
   }).withTypeProvider<ZodTypeProvider>();
@@ -110,6 +121,10 @@ export async function buildApp(
     const status = (err as { statusCode?: number }).statusCode;
     if (status && status >= 400 && status < 500) {
       return reply.code(status).send({ error: 'invalid', message: (err as Error).message });
+    }
+    if (isTemporalUnavailable(err)) {
+      reply.log.warn('Temporal unavailable');
+      return reply.code(503).header('retry-after', '2').send(problemBody({ kind: 'unavailable', message: 'Temporal is unavailable for a moment; send the request again' }));
     }
     if (isDatabaseUnavailable(err)) {
       reply.log.warn({ code: (err as { code?: string }).code }, 'database unavailable');

@@ -96,6 +96,14 @@ export async function loadProcess(db: Db, id: string) {
   return row ?? notFound('process');
 }
 
+/** gRPC FAILED_PRECONDITION "Workflow Task in failed state": the server takes no update until a task succeeds. */
+function taskInFailedState(e: unknown): boolean {
+  for (let c = e as { code?: unknown; cause?: unknown; message?: string } | undefined, depth = 0; c && depth < 5; c = c.cause as typeof c, depth++) {
+    if (c.code === 9 && /workflow task in failed state/i.test(c.message ?? '')) return true;
+  }
+  return false;
+}
+
 /**
  * A process is read where it is now (and above), and also by every organization that acted on it (and those
  * above), after it moved on or closed: the sending branch of a completed transfer, the committee that approved
@@ -251,13 +259,20 @@ export function processRoutes({ db, client }: AppDeps): FastifyPluginAsyncZod {
         // One update id per request: if no worker admits it in time (e.g. all restarting), sending it again
         // under the same id cannot apply it twice.
         const updateId = randomUUID();
+        // The server also refuses updates for a moment while the workflow's task has failed or timed out
+        // repeatedly (a worker killed mid-task): retried with a backoff for up to 30 s, then 503.
+        const until = Date.now() + 30_000;
         for (let attempt = 1; ; attempt++) {
           try {
             const result = await handle.executeUpdate(decideUpdate, { args: [cmd], updateId });
             return { processId: row.id, ...result };
           } catch (e) {
-            if (e instanceof WorkflowUpdateRPCTimeoutOrCancelledError && attempt < 3) continue;
-            if (e instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
+            const timedOut = e instanceof WorkflowUpdateRPCTimeoutOrCancelledError;
+            if ((timedOut && attempt < 3) || (taskInFailedState(e) && Date.now() < until)) {
+              if (!timedOut) await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
+              continue;
+            }
+            if (timedOut || taskInFailedState(e)) {
               throw new DomainError({ kind: 'unavailable', message: 'no worker confirmed the decision in time; send it again' });
             }
             throw toDomainError(e, kind);

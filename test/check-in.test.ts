@@ -244,10 +244,12 @@ describe('member data after approval', () => {
   });
 });
 
+/** Rows of this file's own tree: other test files write to the same database at the same time. */
 async function counts() {
-  const n = async (t: 'members' | 'events' | 'processes') =>
-    (await sys.db.selectFrom(t).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n;
-  return { members: await n('members'), events: await n('events'), processes: await n('processes') };
+  const orgs = Object.values(tree.ids);
+  const n = async (t: 'members' | 'events' | 'processes', column: 'branch_id' | 'org_id') =>
+    (await sys.db.selectFrom(t).select((eb) => eb.fn.countAll<number>().as('n')).where(column, 'in', orgs).executeTakeFirstOrThrow()).n;
+  return { members: await n('members', 'branch_id'), events: await n('events', 'org_id'), processes: await n('processes', 'org_id') };
 }
 
 async function memberDev(id: string) {

@@ -1,5 +1,6 @@
 // Operations: Prometheus metrics of the API and the worker, and the API's readiness, on the real server and database.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client, Connection } from '@temporalio/client';
 import { createDb } from '../activities/db';
 import { buildApp } from '../api/app';
 import { startWorkerMetricsServer, type WorkerMetricsServer } from '../worker/metrics';
@@ -192,6 +193,24 @@ describe('metrics', () => {
     } finally {
       await app.close();
       await db.destroy();
+    }
+  });
+
+  it('availability: while Temporal is unreachable, /readyz names it and a check-in answers 503, never 500; nothing persisted', async () => {
+    const connection = await Connection.connect({ address: '127.0.0.1:1', connectTimeout: 500 }).catch(() => Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 500 }));
+    const client = new Client({ connection, dataConverter: sys.env.client.options.dataConverter });
+    const app = await buildApp({ db: sys.db, client, config: sys.config });
+    try {
+      const down = await app.inject({ method: 'GET', url: '/readyz' });
+      expect(down.statusCode).toBe(503);
+      expect(down.json()).toEqual({ ok: false, postgres: 'up', temporal: 'down' });
+      const p = profile();
+      const r = await call(app, 'POST', '/api/check-ins', tree.tokens.sec1, { branchId: tree.ids.branch1, profile: p });
+      expect(r.status, JSON.stringify(r.body)).toBe(503);
+      expect(r.body.error).toBe('unavailable');
+      expect(await sys.db.selectFrom('members').select('id').where('id_number', '=', p.idNumber).execute()).toEqual([]);
+    } finally {
+      await app.close();
     }
   });
 
