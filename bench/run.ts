@@ -1,6 +1,6 @@
-// `npm run bench`: the five figures of issue 3, measured side by side in one run on a throw-away PostgreSQL
+// `npm run bench`: the six figures (issues 3 and 9), measured side by side in one run on a throw-away PostgreSQL
 // and an in-memory Temporal dev server on this machine. Prints a table; saves it under bench/results/.
-// Sizes: BENCH_E2E_N, BENCH_BULK_N, BENCH_ORGS, BENCH_PROCESSES, BENCH_OPEN_N, BENCH_DECISIONS, BENCH_CLIENTS.
+// BENCH_ONLY=1,5,6 runs some. Sizes: BENCH_E2E_N, BENCH_BULK_N, BENCH_ORGS, BENCH_PROCESSES, BENCH_OPEN_N, BENCH_DECISIONS, BENCH_CLIENTS.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +12,7 @@ import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { createDb, migrate } from '../activities/db';
 import { startThrowawayPostgres } from '../scripts/postgres';
 import { startDevServer } from '../scripts/temporal-server';
+import { startCluster } from '../scripts/temporal-cluster';
 import { freePort } from '../scripts/net';
 import { failureConverterPath } from '../worker/codec';
 import { ADMIN_TOKEN, call, dataConverter, profile, startSystemAt, TEST_PAYLOAD_KEYS, type System } from '../test/system';
@@ -61,8 +62,9 @@ const client = sys.env.client;
 try {
   const tree = await seedTree(sys);
   // BENCH_ONLY=1,5 runs some figures only (figure 3 uses figure 2's workflows for its visibility side).
-  const only = new Set((process.env.BENCH_ONLY ?? '1,2,3,4,5').split(',').map((x) => x.trim()));
+  const only = new Set((process.env.BENCH_ONLY ?? '1,2,3,4,5,6').split(',').map((x) => x.trim()));
   if (only.has('1')) await figure1(tree);
+  if (only.has('6')) await figure6(tree);
   if (only.has('2')) await figure2(tree);
   if (only.has('3')) await figure3(tree);
   if (only.has('5')) await figure5(tree);
@@ -121,15 +123,8 @@ async function seedTree(s: System): Promise<BenchTree> {
 
 /** 1. Check-ins started, approved and visible in the read model, against a bare workflow of the same shape. */
 async function figure1(t: BenchTree) {
-  const bareQueue = `bare-${randomUUID()}`;
-  const bareWorker = await Worker.create({
-    connection: sys.env.nativeConnection,
-    taskQueue: bareQueue,
-    workflowBundle: { codePath: bundlePath },
-    activities: { bareRecord: async () => {} },
-    dataConverter: { payloadCodecs: dataConverter.payloadCodecs, failureConverterPath },
-  });
-  const bareRunning = bareWorker.run();
+  const bareW = await bareWorker();
+  const bareQueue = bareW.queue;
   const bare = async (count: number) => {
     const t0 = Date.now();
     await pool([...Array(count).keys()], 20, async () => {
@@ -140,18 +135,7 @@ async function figure1(t: BenchTree) {
     });
     return (count * 1000) / (Date.now() - t0);
   };
-  const tuanwu = async (count: number) => {
-    const t0 = Date.now();
-    await pool([...Array(count).keys()], 20, async () => {
-      const r = await call(sys.app, 'POST', '/api/check-ins', t.sec, { branchId: t.secBranch, profile: profile() });
-      if (r.status !== 201) throw new Error(JSON.stringify(r.body));
-      const d = await call(sys.app, 'POST', `/api/processes/${r.body.processId}/decisions`, t.sec, { action: 'approve' });
-      if (d.status !== 200) throw new Error(JSON.stringify(d.body));
-      const row = await sys.db.selectFrom('processes').select('status').where('id', '=', r.body.processId).executeTakeFirstOrThrow();
-      if (row.status !== 'approved') throw new Error('not visible');
-    });
-    return (count * 1000) / (Date.now() - t0);
-  };
+  const tuanwu = (count: number) => endToEnd(sys, t, count);
   await bare(30);
   await tuanwu(30); // warm-up
   // Alternate, so both see the same machine state; report the mean of two rounds each.
@@ -160,8 +144,7 @@ async function figure1(t: BenchTree) {
     rates.bare.push(await bare(SIZE.e2e));
     rates.tuanwu.push(await tuanwu(SIZE.e2e));
   }
-  bareWorker.shutdown();
-  await bareRunning;
+  await bareW.stop();
   const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
   const ratio = mean(rates.tuanwu) / mean(rates.bare);
   results.push({
@@ -172,6 +155,51 @@ async function figure1(t: BenchTree) {
     detail: { n: SIZE.e2e, concurrency: 20, rates },
   });
   log(`figure 1 done: ratio ${ratio.toFixed(2)}`);
+}
+
+/** Check-ins started, approved and visible in the read model through `on`'s API: check-ins/s at 20 in flight. */
+async function endToEnd(on: System, t: BenchTree, count: number): Promise<number> {
+  const t0 = Date.now();
+  await pool([...Array(count).keys()], 20, async () => {
+    const r = await call(on.app, 'POST', '/api/check-ins', t.sec, { branchId: t.secBranch, profile: profile() });
+    if (r.status !== 201) throw new Error(JSON.stringify(r.body));
+    const d = await call(on.app, 'POST', `/api/processes/${r.body.processId}/decisions`, t.sec, { action: 'approve' });
+    if (d.status !== 200) throw new Error(JSON.stringify(d.body));
+    const row = await on.db.selectFrom('processes').select('status').where('id', '=', r.body.processId).executeTakeFirstOrThrow();
+    if (row.status !== 'approved') throw new Error('not visible');
+  });
+  return (count * 1000) / (Date.now() - t0);
+}
+
+/**
+ * 6. Figure 1's end-to-end check-ins on a Temporal cluster (server v1.32.2, persistence and visibility on the
+ * bench's PostgreSQL) against the dev server, in the same run, alternating rounds: the cluster's ratio.
+ */
+async function figure6(t: BenchTree) {
+  const cluster = await startCluster({ databaseUrl, dir: join(dir, 'cluster'), log });
+  const onCluster = await startSystemAt({ ...where, temporalAddress: cluster.address });
+  try {
+    await endToEnd(sys, t, 30);
+    await endToEnd(onCluster, t, 30); // warm-up
+    const rates = { dev: [] as number[], cluster: [] as number[] };
+    for (let round = 0; round < 2; round++) {
+      rates.dev.push(await endToEnd(sys, t, SIZE.e2e));
+      rates.cluster.push(await endToEnd(onCluster, t, SIZE.e2e));
+    }
+    const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
+    const ratio = mean(rates.cluster) / mean(rates.dev);
+    results.push({
+      figure: '6. end-to-end check-ins/s on the Temporal cluster (PostgreSQL) vs the dev server',
+      value: `${mean(rates.cluster).toFixed(1)}/s vs ${mean(rates.dev).toFixed(1)}/s = ${ratio.toFixed(2)}`,
+      target: '(reported)',
+      met: null,
+      detail: { n: SIZE.e2e, concurrency: 20, rates, note: 'cluster and dev server on the same 2 cores as the bench, API and worker' },
+    });
+    log(`figure 6 done: ratio ${ratio.toFixed(2)}`);
+  } finally {
+    await onCluster.stop();
+    await cluster.stop();
+  }
 }
 
 /** 2. Bulk start from a roster: BENCH_BULK_N workflows started (with 2% marked overdue, for figure 3's visibility side). */
@@ -256,48 +284,106 @@ async function figure3(t: BenchTree) {
   log('figure 3 done');
 }
 
-/** 5. Approvals from BENCH_CLIENTS concurrent HTTP clients against the listening API. */
+/**
+ * 5. Decisions through the API against a bare Temporal update on the same server, in the same run:
+ * - saturation: BENCH_CLIENTS closed-loop clients each, approvals/s through HTTP vs bare updates/s (ratio);
+ * - latency: the API's p95 at half its saturation rate (open loop: a decision every 1/rate seconds).
+ */
 async function figure5(t: BenchTree) {
   // The worker in a process of its own, as in production; the API process only serves HTTP.
   await sys.stopWorker();
   const worker = spawnWorker(sys.config.taskQueue);
   await polling(worker);
-  const pending = await pool([...Array(SIZE.decisions).keys()], 20, async () => {
-    const r = await call(sys.app, 'POST', '/api/check-ins', t.sec, { branchId: t.secBranch, profile: profile() });
-    if (r.status !== 201) throw new Error(JSON.stringify(r.body));
-    return r.body.processId as string;
-  });
+  const openCheckIns = (count: number) =>
+    pool([...Array(count).keys()], 20, async () => {
+      const r = await call(sys.app, 'POST', '/api/check-ins', t.sec, { branchId: t.secBranch, profile: profile() });
+      if (r.status !== 201) throw new Error(JSON.stringify(r.body));
+      return r.body.processId as string;
+    });
   await sys.app.listen({ host: '127.0.0.1', port: 0 });
   const base = `http://127.0.0.1:${(sys.app.server.address() as { port: number }).port}`;
-  const latencies: number[] = [];
   let failures = 0;
+  const approve = async (id: string) => {
+    const s = performance.now();
+    const res = await fetch(`${base}/api/processes/${id}/decisions`, { method: 'POST', headers: { authorization: `Bearer ${t.sec}`, 'content-type': 'application/json' }, body: '{"action":"approve"}' });
+    await res.arrayBuffer();
+    if (res.status !== 200) failures += 1;
+    return performance.now() - s;
+  };
+
+  // The bare side: the same shape (an update that runs one local activity), no domain work, no HTTP.
+  const bare = await bareWorker();
+  const bareOpen = await pool([...Array(SIZE.decisions).keys()], 20, async () => {
+    const op = new WithStartWorkflowOperation(bareProcess, { workflowId: `bare-${randomUUID()}`, taskQueue: bare.queue, workflowIdConflictPolicy: 'FAIL' });
+    await client.workflow.executeUpdateWithStart(bareSubmitted, { startWorkflowOperation: op });
+    return op.workflowHandle();
+  });
+  const apiOpen = await openCheckIns(SIZE.decisions);
+
   const profile5 = cpuProfile({
     'temporal server': byPattern('temporal server start-dev'),
     'postgres': byPattern('postgres'),
     'API process (this)': () => [process.pid],
     'worker process': () => [worker.pid!],
   });
-  const t0 = performance.now();
-  await pool(pending, SIZE.clients, async (id) => {
+  let t0 = performance.now();
+  const bareLatencies = await pool(bareOpen, SIZE.clients, async (h) => {
     const s = performance.now();
-    const res = await fetch(`${base}/api/processes/${id}/decisions`, { method: 'POST', headers: { authorization: `Bearer ${t.sec}`, 'content-type': 'application/json' }, body: '{"action":"approve"}' });
-    await res.arrayBuffer();
-    latencies.push(performance.now() - s);
-    if (res.status !== 200) failures += 1;
+    await h.executeUpdate(bareDecide, { args: ['approve'] });
+    return performance.now() - s;
   });
-  const seconds = (performance.now() - t0) / 1000;
+  const bareRate = SIZE.decisions / ((performance.now() - t0) / 1000);
+  t0 = performance.now();
+  const saturated = await pool(apiOpen, SIZE.clients, approve);
+  const apiRate = SIZE.decisions / ((performance.now() - t0) / 1000);
   const cpu = profile5();
+  await bare.stop();
+
+  // Half the API's saturation rate, open loop: the latency a user sees on a busy but not saturated system.
+  const halfRate = apiRate / 2;
+  const halfN = Math.min(SIZE.decisions, Math.max(100, Math.round(halfRate * 20)));
+  const halfOpen = await openCheckIns(halfN);
+  const halfLatencies: Promise<number>[] = [];
+  t0 = performance.now();
+  for (let i = 0; i < halfN; i++) {
+    const due = t0 + (i * 1000) / halfRate;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    halfLatencies.push(approve(halfOpen[i]!));
+  }
+  const half = summarize(await Promise.all(halfLatencies));
   worker.kill('SIGTERM');
   await sys.startWorker();
-  const st = summarize(latencies);
+  const ratio = apiRate / bareRate;
+  const st = summarize(saturated);
   results.push({
-    figure: `5. decision API, ${SIZE.clients} concurrent clients`,
-    value: `p50 ${st.p50.toFixed(1)} ms, p95 ${st.p95.toFixed(1)} ms, ${(SIZE.decisions / seconds).toFixed(0)} approvals/s, ${failures} failed`,
-    target: 'p95 <= 50 ms',
-    met: st.p95 <= 50 && failures === 0,
-    detail: { ...st, n: SIZE.decisions, cpu },
+    figure: `5. decisions through the API vs bare Temporal updates (${SIZE.clients} clients), and p95 at half that rate`,
+    value: `${apiRate.toFixed(0)}/s vs ${bareRate.toFixed(0)}/s = ${ratio.toFixed(2)}; p95 ${half.p95.toFixed(0)} ms at ${halfRate.toFixed(0)}/s; ${failures} failed`,
+    target: 'ratio >= 0.8, p95 <= 100 ms at half rate',
+    met: ratio >= 0.8 && half.p95 <= 100 && failures === 0,
+    detail: { n: SIZE.decisions, apiRate, bareRate, ratio, saturated: st, bare: summarize(bareLatencies), halfRate, half, cpu },
   });
-  log('figure 5 done');
+  log(`figure 5 done: ratio ${ratio.toFixed(2)}, p95 at half rate ${half.p95.toFixed(0)} ms`);
+}
+
+/** A worker for the bare workflows of figures 1 and 5, in this process. */
+async function bareWorker(connection = sys.env.nativeConnection) {
+  const queue = `bare-${randomUUID()}`;
+  const w = await Worker.create({
+    connection,
+    taskQueue: queue,
+    workflowBundle: { codePath: bundlePath },
+    activities: { bareRecord: async () => {} },
+    dataConverter: { payloadCodecs: dataConverter.payloadCodecs, failureConverterPath },
+  });
+  const running = w.run();
+  return {
+    queue,
+    stop: async () => {
+      w.shutdown();
+      await running;
+    },
+  };
 }
 
 /** 4. BENCH_OPEN_N open check-ins with pending timers on a worker process of their own: its RSS, and timer lag. */
@@ -372,7 +458,7 @@ async function figure4(t: BenchTree) {
 
 function spawnWorker(taskQueue: string, env: Record<string, string> = {}, nodeArgs: string[] = []) {
   return spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'worker/main.ts'], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporal.address, TUANWU_TASK_QUEUE: taskQueue, TUANWU_WORKFLOW_BUNDLE: bundlePath, TUANWU_PAYLOAD_KEYS: TEST_PAYLOAD_KEYS, ...env },
+    env: { ...process.env, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporal.address, TUANWU_TASK_QUEUE: taskQueue, TUANWU_WORKFLOW_BUNDLE: bundlePath, TUANWU_PAYLOAD_KEYS: TEST_PAYLOAD_KEYS, TUANWU_WORKER_METRICS_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
 }
