@@ -6,7 +6,9 @@ import type { AppDeps } from './app';
 import { authorize } from '../domain/authz';
 import { DomainError } from '../domain/errors';
 import { CheckInSubmission, checkInWorkflowId, type CheckInInput } from '../domain/check-in';
-import { profileRuleProblems } from '../domain/members';
+import { lockedFieldProblems, profileRuleProblems } from '../domain/members';
+import { checkInAdmission, isRefusal } from '../domain/member-status';
+import { checkInContext } from '../activities/check-in';
 import { pathIds } from '../domain/orgs';
 import { SA } from '../domain/search-attributes';
 import { WithStartWorkflowOperation } from '@temporalio/client';
@@ -64,7 +66,19 @@ export function checkInRoutes({ db, client, config }: AppDeps): FastifyPluginAsy
         if (byIdNumber && existing && byIdNumber.id !== existing.id) {
           throw DomainError.conflict('this ID number belongs to another member record', 'R2');
         }
-        if (existing?.status === 'active') throw DomainError.conflict('already an active member: use a transfer to change branch', 'R9');
+        // Whether this record may check in again, and how, is the member-status table's (domain/member-status.ts);
+        // the activity asks it again when it writes.
+        const admission = checkInAdmission(existing?.status, existing ? await checkInContext(db, existing) : {});
+        if (isRefusal(admission)) {
+          if (admission.kind === 'conflict') throw DomainError.conflict(admission.message, admission.rule);
+          const field = body.memberId ? 'body.memberId' : 'body.profile.idNumber';
+          throw DomainError.rule(admission.rule, admission.message, [{ field, message: `the member is ${existing!.status}`, rule: admission.rule }]);
+        }
+        if (admission === 'again') {
+          // R4: a former member (R10, R16) keeps the four locked fields.
+          const locked = lockedFieldProblems(body.profile, existing!);
+          if (locked.length > 0) throw DomainError.rule('R4', locked.map((x) => x.message).join('; '), locked);
+        }
         if (body.profile.developmentNumber) {
           const taken = await db
             .selectFrom('members')

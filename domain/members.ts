@@ -72,3 +72,28 @@ export function profileRuleProblems(p: Pick<Profile, 'idNumber' | 'joinDate' | '
   }
   return problems;
 }
+
+/**
+ * R4: a former member checking in again (R10, R16: domain/member-status.ts) keeps the four locked fields; a
+ * profile that changes one is refused, naming each field. The join date changes only through R7; a
+ * development number left out keeps the recorded one.
+ */
+export function lockedFieldProblems(
+  p: Pick<Profile, 'name' | 'idNumber' | 'joinDate' | 'developmentNumber'>,
+  record: { name: string; id_number: string; join_date: string; development_number: string | null },
+): FieldProblem[] {
+  const recorded: Record<(typeof LOCKED_FIELDS)[number], string | null> = {
+    name: record.name,
+    idNumber: record.id_number,
+    joinDate: record.join_date,
+    developmentNumber: record.development_number,
+  };
+  const problems: FieldProblem[] = [];
+  for (const f of LOCKED_FIELDS) {
+    const given = p[f];
+    if (given === undefined || given === recorded[f]) continue;
+    const why = f === 'joinDate' ? 'the join date is changed only in the window the province opens, with review (R7)' : `${f} is locked since the first approval`;
+    problems.push({ field: `body.profile.${f}`, rule: 'R4', message: `${why}: a former member checks in again with the recorded value` });
+  }
+  return problems;
+}
