@@ -19,6 +19,7 @@ import { DomainError, HTTP_STATUS, type Problem } from '../domain/errors';
 import { redactIdNumbers } from '../domain/identifiers';
 import { principalFromHeader } from './auth';
 import { bootstrapRoutes } from './bootstrap';
+import { organizationRoutes } from './organizations';
 import { checkInRoutes } from './check-ins';
 import { processRoutes } from './processes';
 import { memberRoutes } from './members';
@@ -155,6 +156,7 @@ export async function buildApp(
       req.principal = await principalFromHeader(deps.db, req.headers.authorization, deps.config.adminToken);
     });
     await api.register(bootstrapRoutes(deps));
+    await api.register(organizationRoutes(deps));
     await api.register(checkInRoutes(deps));
     await api.register(processRoutes(deps));
     await api.register(memberRoutes(deps));

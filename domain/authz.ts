@@ -29,6 +29,8 @@ export function relationOf(actorPath: string | null, targetPath: string): Relati
 export type Action =
   | 'org.import'
   | 'org.read'
+  | 'org.update-contact'
+  | 'org.update'
   | 'actor.create'
   | 'check-in.submit'
   | 'check-in.approve'
@@ -55,8 +57,21 @@ export type Action =
   | 'discipline.start'
   | 'discipline.decide';
 
+/**
+ * A grant's relation: one of `Relation`, or `parent`: the actor's organization is the target's direct parent
+ * (an ancestor exactly one level up; R20's "direct superior"), which `ancestor` alone does not say.
+ */
+type GrantRelation = Relation | 'parent';
+
+/** The target sits directly below the actor's organization: one path segment more. */
+export function isParentOf(actorPath: string | null, targetPath: string): boolean {
+  if (!actorPath || actorPath === targetPath || !targetPath.startsWith(actorPath)) return false;
+  const rest = targetPath.slice(actorPath.length);
+  return rest.indexOf('/') === rest.length - 1;
+}
+
 /** A grant: the role, and either the relations it holds for, or `self` (the member acting on their own record). */
-type Grant = { role: Role | 'system'; relations?: Relation[]; self?: true };
+type Grant = { role: Role | 'system'; relations?: GrantRelation[]; self?: true };
 
 const SUPERVISORS: Grant[] = [
   { role: 'committee_admin', relations: ['own', 'ancestor'] },
@@ -66,6 +81,22 @@ const SUPERVISORS: Grant[] = [
 export const POLICY: Record<Action, Grant[]> = {
   'org.import': [{ role: 'system' }, { role: 'province_admin', relations: ['own', 'ancestor'] }],
   'org.read': [{ role: 'branch_secretary', relations: ['own'] }, ...SUPERVISORS],
+  // R20: "who creates it is responsible for it; the direct superior edits its subordinates' data". The
+  // organization itself enters its contact data (R13 tells it and its parent that a phone is missing); its
+  // direct superior (the parent exactly, not any ancestor) edits all its data but its place in the tree. The
+  // province creates the tree (org.import) and may already change any node's data by re-importing it: it edits
+  // through the same path, one organization at a time, rather than being pushed to a bulk import.
+  'org.update-contact': [
+    { role: 'system' },
+    { role: 'branch_secretary', relations: ['own'] },
+    { role: 'committee_admin', relations: ['own', 'parent'] },
+    { role: 'province_admin', relations: ['own', 'ancestor'] },
+  ],
+  'org.update': [
+    { role: 'system' },
+    { role: 'committee_admin', relations: ['parent'] },
+    { role: 'province_admin', relations: ['own', 'ancestor'] },
+  ],
   'actor.create': [{ role: 'system' }, ...SUPERVISORS],
   // R1: the member checks in; a secretary may enter it on the member's behalf, into their own branch.
   'check-in.submit': [{ role: 'member', self: true }, { role: 'branch_secretary', relations: ['own'] }],
@@ -142,7 +173,7 @@ export function isAllowed(p: Principal, action: Action, target: Target): boolean
   return POLICY[action].some((g) => {
     if (g.role !== p.role) return false;
     if (g.self) return !!p.memberId && !!target.memberId && p.memberId === target.memberId;
-    return g.relations === undefined || g.relations.includes(relation);
+    return g.relations === undefined || g.relations.some((r) => (r === 'parent' ? isParentOf(p.orgPath, target.orgPath) : r === relation));
   });
 }
 

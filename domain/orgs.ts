@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { FieldProblem } from './errors';
 import { creditCodeProblem } from './identifiers';
 import { singleLine } from './text';
 
@@ -27,24 +28,87 @@ export const CreditCode = z
       });
   });
 
+/** 办学性质: for schools, public or private (and the forms in between). */
+export const SchoolType = z.enum(['public', 'private', 'cooperative', 'other']);
+export type SchoolType = z.infer<typeof SchoolType>;
+
+/**
+ * R20: an import row. A field the row omits keeps its stored value (a new organization gets none, `specialKind`
+ * `none`); only an explicit `null` clears it. The checks that need the whole organization (a special kind on a
+ * branch only, a graduation date on a graduate branch only) run on the merged data: `orgDataProblems`.
+ */
 export const OrgInput = z
   .object({
     id: OrgId,
     parentId: OrgId.nullable(),
     name: singleLine(100),
     kind: OrgKind,
-    specialKind: SpecialKind.default('none'),
-    contactPhone: Phone.optional(),
-    creditCode: CreditCode.optional(),
-    graduationDate: z.iso.date().optional(),
+    specialKind: SpecialKind.optional(),
+    contactPhone: Phone.nullable().optional(),
+    creditCode: CreditCode.nullable().optional(),
+    industryCategory: singleLine(100).nullable().optional(),
+    schoolType: SchoolType.nullable().optional(),
+    graduationDate: z.iso.date().nullable().optional(),
   })
   .superRefine((o, ctx) => {
-    if (o.specialKind !== 'none' && o.kind !== 'branch')
+    if (o.specialKind !== undefined && o.specialKind !== 'none' && o.kind !== 'branch')
       ctx.addIssue({ code: 'custom', path: ['specialKind'], message: 'only a branch can be a special branch' });
-    if (o.graduationDate && o.specialKind !== 'graduate')
+    if (o.graduationDate && o.specialKind !== undefined && o.specialKind !== 'graduate')
       ctx.addIssue({ code: 'custom', path: ['graduationDate'], message: 'only graduate branches have a graduation date' });
   });
 export type OrgInput = z.infer<typeof OrgInput>;
+
+/** R20: the data of an organization that can change (its id, parent and kind are its place in the tree: they cannot). */
+export interface OrgData {
+  name: string;
+  specialKind: SpecialKind;
+  contactPhone: string | null;
+  creditCode: string | null;
+  industryCategory: string | null;
+  schoolType: SchoolType | null;
+  graduationDate: string | null;
+}
+export type OrgField = keyof OrgData;
+export const ORG_FIELDS: readonly OrgField[] = ['name', 'specialKind', 'contactPhone', 'creditCode', 'industryCategory', 'schoolType', 'graduationDate'];
+/** The organization's own contact data: what it enters itself (R13 tells it when its phone is missing). */
+export const CONTACT_FIELDS: readonly OrgField[] = ['contactPhone'];
+
+/** A change: a field left out (undefined) keeps its value; `null` clears it. */
+export type OrgChanges = { [F in OrgField]?: OrgData[F] };
+
+/**
+ * PATCH /api/organizations/{id}: the data fields only. Unknown keys (parentId, kind, id) are refused: a node's
+ * place in the tree is not edited. The credit code is checked by the update (GB 32100: a 422 naming the field).
+ */
+export const OrgPatch = z.strictObject({
+  name: singleLine(100).optional(),
+  specialKind: SpecialKind.optional(),
+  contactPhone: Phone.nullable().optional(),
+  creditCode: singleLine(40).nullable().optional(),
+  industryCategory: singleLine(100).nullable().optional(),
+  schoolType: SchoolType.nullable().optional(),
+  graduationDate: z.iso.date().nullable().optional(),
+});
+
+/** Trimmed and upper-cased, as stored. */
+export function normalizeCreditCode(code: string): string {
+  return code.trim().toUpperCase();
+}
+
+/** R20: what is wrong with an organization's data as it would be stored, each naming its field (`at` + name). */
+export function orgDataProblems(kind: OrgKind, d: OrgData, at = ''): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  const problem = d.creditCode === null ? undefined : creditCodeProblem(d.creditCode);
+  if (problem)
+    problems.push({
+      field: `${at}creditCode`,
+      rule: 'R20',
+      message: `not a valid unified social credit code (GB 32100-2015: ${problem === 'format' ? '18 characters from 0-9 A-Y without I O S V Z' : 'check character does not match'})`,
+    });
+  if (d.specialKind !== 'none' && kind !== 'branch') problems.push({ field: `${at}specialKind`, rule: 'R20', message: 'only a branch can be a special branch' });
+  if (d.graduationDate && d.specialKind !== 'graduate') problems.push({ field: `${at}graduationDate`, rule: 'R20', message: 'only graduate branches have a graduation date' });
+  return problems;
+}
 
 export const OrgImport = z.object({ organizations: z.array(OrgInput).min(1).max(100_000) });
 

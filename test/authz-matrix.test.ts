@@ -1,6 +1,6 @@
 // Authorization matrix over real HTTP: role x relation to the organization concerned x action. The expected
-// table below is written from the rules (R1-R4, R8), not derived from domain/authz.ts, so the two check each
-// other. Zero unauthorized successes, and every expected success succeeds.
+// tables below are written from the rules (R1-R4, R9, R14, R18, R20) and the roles in DOMAIN.md, not derived
+// from domain/authz.ts, so the two check each other. Zero unauthorized successes, and every expected success succeeds.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, call, newMemberToken, profile, seedTree, startSystem, type System, type Tree } from './harness';
 
@@ -42,7 +42,7 @@ const EXPECTED: Record<string, { rule: string; allowed: ActorKey[] }> = {
   withdraw: { rule: 'R2: only the member withdraws', allowed: ['member/self'] },
   extend: { rule: 'R3: a committee above extends', allowed: SUPERVISORS },
   'read process': { rule: 'R3: the member, the branch and every supervisor above', allowed: ['member/self', 'secretary/own', ...SUPERVISORS] },
-  'read member': { rule: 'R8: the member, the branch and every supervisor above', allowed: ['member/self', 'secretary/own', ...SUPERVISORS] },
+  'read member': { rule: 'access: the member, the branch and every supervisor above (committee admins supervise everything below them)', allowed: ['member/self', 'secretary/own', ...SUPERVISORS] },
   'edit member': { rule: 'R6: the member, or the branch for them', allowed: ['member/self', 'secretary/own'] },
   // The child relation: a secretary of branch1 reading its parent committee (school1).
   'read parent org': { rule: 'R20: a committee is read by itself and those above', allowed: ['committee/parent', 'committee/ancestor', 'province/ancestor'] },
@@ -162,6 +162,65 @@ describe('authorization matrix: an active member', () => {
         const expectAllowed = allowed.includes(actor);
         const ok = expectAllowed ? r.status === 200 || r.status === 201 : r.status === 403 || r.status === 401;
         if (!ok) mismatches.push(`${actor}: expected ${expectAllowed ? '2xx' : 403}, got ${r.status} ${JSON.stringify(r.body).slice(0, 120)}`);
+      }
+      expect(mismatches).toEqual([]);
+    });
+  }
+});
+
+/**
+ * Who may edit organization data (R20: "who creates it is responsible for it; the direct superior edits its
+ * subordinates' data"; R13: a missing contact phone is reported to the organization and its parent, who must be
+ * able to enter it). The actor keys name their relation to branch1; school1 is branch1's parent committee.
+ */
+const ORG_DATA: Record<string, { rule: string; allowed: ActorKey[] }> = {
+  "edit a branch's contact phone": {
+    rule: 'R20/R13: the branch itself, its direct superior (the parent committee) and the province that imports the tree',
+    allowed: ['secretary/own', 'committee/parent', 'province/ancestor', 'bootstrap'],
+  },
+  "edit a branch's name": {
+    rule: "R20: the direct superior edits its subordinates' data, not the branch itself nor a committee further up",
+    allowed: ['committee/parent', 'province/ancestor', 'bootstrap'],
+  },
+  // school1's own admin is committee/parent; city1 (committee/ancestor) is above county1, not school1's direct superior.
+  "edit the parent committee's contact phone": {
+    rule: 'R20/R13: a committee enters its own contact phone; a committee above its direct superior does not',
+    allowed: ['committee/parent', 'province/ancestor', 'bootstrap'],
+  },
+  "edit the parent committee's name": {
+    rule: 'R20: a committee does not rename itself; its direct superior or the province does',
+    allowed: ['province/ancestor', 'bootstrap'],
+  },
+};
+
+let phoneSeq = 0;
+function orgEdit(action: string): { orgId: string; body: object } {
+  phoneSeq += 1;
+  const phone = `0755-6${String(phoneSeq).padStart(7, '0')}`;
+  switch (action) {
+    case "edit a branch's contact phone": return { orgId: tree.ids.branch1, body: { contactPhone: phone } };
+    case "edit a branch's name": return { orgId: tree.ids.branch1, body: { name: `高一(1)班团支部 ${phoneSeq}` } };
+    case "edit the parent committee's contact phone": return { orgId: tree.ids.school1, body: { contactPhone: phone } };
+    case "edit the parent committee's name": return { orgId: tree.ids.school1, body: { name: `某中学团委 ${phoneSeq}` } };
+    default: throw new Error(action);
+  }
+}
+
+describe('authorization matrix: organization data', () => {
+  for (const [action, { rule, allowed }] of Object.entries(ORG_DATA)) {
+    it(`${rule}: ${action} is allowed to ${allowed.join(', ')} and refused to every other actor`, async () => {
+      const mismatches: string[] = [];
+      for (const actor of ACTORS) {
+        const self = await newMemberToken(sys.app);
+        const { orgId, body } = orgEdit(action);
+        const updates = () => sys.db.selectFrom('events').select('id').where('org_id', '=', orgId).where('type', '=', 'org.updated').execute();
+        const before = await updates();
+        const r = await call(sys.app, 'PATCH', `/api/organizations/${orgId}`, token(actor, self), body);
+        const expectAllowed = allowed.includes(actor);
+        const ok = expectAllowed ? r.status === 200 : r.status === 403 || r.status === 401;
+        if (!ok) mismatches.push(`${actor}: expected ${expectAllowed ? 200 : 403}, got ${r.status} ${JSON.stringify(r.body).slice(0, 120)}`);
+        const after = await updates();
+        if (after.length !== before.length + (expectAllowed ? 1 : 0)) mismatches.push(`${actor}: ${after.length - before.length} org.updated events for one ${expectAllowed ? 'allowed' : 'refused'} edit`);
       }
       expect(mismatches).toEqual([]);
     });

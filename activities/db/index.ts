@@ -6,6 +6,7 @@ import * as m0002 from './migrations/0002_workflow_problems';
 import * as m0003 from './migrations/0003_transfers';
 import * as m0004 from './migrations/0004_deletions_dues_discipline';
 import * as m0005 from './migrations/0005_open_processes';
+import * as m0006 from './migrations/0006_org_data';
 
 // Dates stay calendar dates ("2019-05-04"), and counts come back as numbers.
 pg.types.setTypeParser(1082, (v) => v);
@@ -25,7 +26,7 @@ export function createDb(databaseUrl: string, opts: { max?: number } = {}): Db {
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 
-const migrations: Record<string, Migration> = { '0001_init': m0001, '0002_workflow_problems': m0002, '0003_transfers': m0003, '0004_deletions_dues_discipline': m0004, '0005_open_processes': m0005 };
+const migrations: Record<string, Migration> = { '0001_init': m0001, '0002_workflow_problems': m0002, '0003_transfers': m0003, '0004_deletions_dues_discipline': m0004, '0005_open_processes': m0005, '0006_org_data': m0006 };
 
 /** Applies pending migrations; safe to call from several processes at once (kysely takes a lock). */
 export async function migrate(db: Db): Promise<void> {

@@ -16,6 +16,9 @@ export interface OrganizationsTable {
   special_kind: 'none' | 'floating' | 'temporary_civil_servant' | 'graduate';
   contact_phone: string | null;
   credit_code: string | null;
+  /** R20: 行业类别 and, for schools, 办学性质 (migration 0006). */
+  industry_category: string | null;
+  school_type: 'public' | 'private' | 'cooperative' | 'other' | null;
   graduation_date: string | null;
   created_at: CreatedAt;
 }
