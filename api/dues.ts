@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { sql } from 'kysely';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { AppDeps } from './app';
+import type { Config } from '../domain/config';
 import { problemBody } from './app';
 import { authorize, isAllowed, type Principal } from '../domain/authz';
 import { DomainError, HTTP_STATUS, type FieldProblem } from '../domain/errors';
@@ -18,6 +19,8 @@ interface PayingMember {
   status: string;
   branchId: string;
   path: string;
+  /** YYYY-MM-DD: no dues are owed before this month. */
+  joinDate: string;
 }
 
 /** The members, with their branch's path (for authorization), in chunks of a size PostgreSQL takes well. */
@@ -28,23 +31,23 @@ async function payingMembers(db: Db, ids: string[]): Promise<Map<string, PayingM
     const rows = await db
       .selectFrom('members')
       .innerJoin('organizations', 'organizations.id', 'members.branch_id')
-      .select(['members.id', 'members.status', 'organizations.id as branch_id', 'organizations.path'])
+      .select(['members.id', 'members.status', 'members.join_date', 'organizations.id as branch_id', 'organizations.path'])
       .where('members.id', 'in', unique.slice(i, i + 1000))
       .execute();
-    for (const r of rows) out.set(r.id, { id: r.id, status: r.status, branchId: r.branch_id, path: r.path });
+    for (const r of rows) out.set(r.id, { id: r.id, status: r.status, branchId: r.branch_id, path: r.path, joinDate: r.join_date });
   }
   return out;
 }
 
-/** Who may record this payment, for whom, and for which month (R18: at most 6 months ahead or behind). */
-function checkPayable(p: Principal, member: PayingMember, payment: DuesPayment, now: Date, fieldPrefix: string): void {
+/** Who may record this payment, for whom, and for which month (R18: arrears back to the join month; ahead, as configured). */
+function checkPayable(p: Principal, member: PayingMember, payment: DuesPayment, now: Date, fieldPrefix: string, dues: Config['dues']): void {
   authorize(p, 'dues.record', { orgPath: member.path, memberId: member.id });
   if (member.status !== 'active' && member.status !== 'probation') {
     throw DomainError.rule('R18', `dues are paid by members in the league (this member is ${member.status})`, [
       { field: `${fieldPrefix}memberId`, message: `member is ${member.status}`, rule: 'R18' },
     ]);
   }
-  const problem = paymentMonthProblem(payment.month, now);
+  const problem = paymentMonthProblem(payment.month, now, { maxAheadMonths: dues.maxAheadMonths, joinDate: member.joinDate });
   if (problem) throw DomainError.rule(problem.rule, problem.message, [{ field: `${fieldPrefix}month`, message: problem.message, rule: problem.rule }]);
 }
 
@@ -117,7 +120,7 @@ function asRowError(e: unknown): z.infer<typeof RowError> {
   throw e;
 }
 
-export function duesRoutes({ db }: AppDeps): FastifyPluginAsyncZod {
+export function duesRoutes({ db, config }: AppDeps): FastifyPluginAsyncZod {
   return async (app) => {
     // Parsers are scoped per plugin: the transfers plugin's text/csv parser does not reach this one.
     if (!app.hasContentTypeParser('text/csv')) {
@@ -128,7 +131,7 @@ export function duesRoutes({ db }: AppDeps): FastifyPluginAsyncZod {
       '/dues/payments',
       {
         schema: {
-          summary: "R18: record one month's dues of a member (at most 6 months ahead or behind the current month)",
+          summary: `R18: record one month's dues of a member (arrears of any age back to the join month; at most ${config.dues.maxAheadMonths} months ahead of the current month)`,
           body: DuesPayment,
           response: { 201: PaymentResponse, ...errorResponses },
         },
@@ -136,7 +139,7 @@ export function duesRoutes({ db }: AppDeps): FastifyPluginAsyncZod {
       async (req, reply) => {
         const member = (await payingMembers(db, [req.body.memberId])).get(req.body.memberId);
         if (!member) notFound('member');
-        checkPayable(req.principal, member, req.body, new Date(), 'body.');
+        checkPayable(req.principal, member, req.body, new Date(), 'body.', config.dues);
         if (!(await recordPayment(db, req.principal.actorId, member, req.body, null))) {
           throw DomainError.conflict(`the dues of ${req.body.month} are already paid for this member`, 'R18');
         }
@@ -182,7 +185,7 @@ export function duesRoutes({ db }: AppDeps): FastifyPluginAsyncZod {
           const member = members.get(pay.memberId);
           if (!member) return { ...at, status: 'failed', error: { status: 404, message: 'member not found' } };
           try {
-            checkPayable(p, member, pay, now, '');
+            checkPayable(p, member, pay, now, '', config.dues);
           } catch (e) {
             return { ...at, status: 'failed', error: asRowError(e) };
           }

@@ -2,6 +2,7 @@
 // endpoints the other provinces' systems call (R10), signed with HMAC.
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { sql } from 'kysely';
 import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type WorkflowStartOptions } from '@temporalio/client';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { FastifyRequest } from 'fastify';
@@ -10,11 +11,11 @@ import { problemBody } from './app';
 import { authorize, isAllowed, type Principal } from '../domain/authz';
 import { DomainError, HTTP_STATUS, type FieldProblem } from '../domain/errors';
 import { maskIdNumber } from '../domain/identifiers';
-import { Profile } from '../domain/members';
+import { Profile, profileRuleProblems } from '../domain/members';
 import { OrgId, pathIds } from '../domain/orgs';
 import { Destination, routeMember, type OrgFact, type Route } from '../domain/routing';
 import { TransferStart, transferWorkflowId, type OrgRef, type TransferInput } from '../domain/transfers';
-import { parseRoster, targetInForce } from '../domain/graduates';
+import { graduateBaseAt, parseRoster, targetInForce } from '../domain/graduates';
 import { SA } from '../domain/search-attributes';
 import { mapLimit } from '../domain/concurrency';
 import {
@@ -270,6 +271,15 @@ export function transferStarter({ db, client, config }: Pick<AppDeps, 'db' | 'cl
       const fields = profile.error.issues.map((i) => ({ field: ['body', 'member', ...i.path.map(String)].join('.'), message: i.message }));
       throw new DomainError({ kind: 'invalid', message: 'invalid member data', fields });
     }
+    // R10: the member checks in here as anyone does, under the same rules (R19: age at the join date, development
+    // number). Refused before anything is written or started: the protocol's rejection of an announcement is this
+    // 422 naming the rule (final for the sender, recorded on its transfer); a "rejected" message may only follow
+    // an announcement answered 202, and would need a transfer here to send it from.
+    const problems = profileRuleProblems(profile.data, new Date());
+    if (problems.length > 0) {
+      const fields = problems.map((x) => ({ ...x, field: `body.member.${x.field.replace(/^(body\.)?profile\./, '')}` }));
+      throw DomainError.rule(problems[0]!.rule ?? 'R19', problems.map((x) => x.message).join('; '), fields);
+    }
     const branch = await db.selectFrom('organizations').select(ORG_COLUMNS).where('id', '=', m.toBranchId).executeTakeFirst();
     if (!branch) throw DomainError.notFound('no such receiving branch');
     if (branch.kind !== 'branch') throw DomainError.rule('R10', 'members check in to a branch', [{ field: 'body.toBranchId', message: `${branch.id} is a ${branch.kind}`, rule: 'R10' }]);
@@ -464,7 +474,8 @@ export function transferRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       '/stats/graduate-transfers',
       {
         schema: {
-          summary: "R12: the share of a cohort's graduates transferred, per school and per city, against the year's targets",
+          summary:
+            "R12: the share of a cohort's graduates transferred, per school and per city, against the year's targets; the base is every graduate on the base date, the deleted ones reported beside it",
           querystring: z.object({
             orgId: OrgId.optional(),
             cohort: z.coerce.number().int().min(2000).max(2100),
@@ -474,11 +485,24 @@ export function transferRoutes(deps: AppDeps): FastifyPluginAsyncZod {
             200: z.object({
               cohort: z.number(),
               asOf: z.string(),
+              /** The day the cohort's graduates are counted; `fixed: false` while it has not passed (the base follows the roster until then). */
+              base: z.object({ date: z.string(), fixed: z.boolean() }),
               target: z.object({ date: z.string(), share: z.number() }).nullable(),
-              total: z.object({ graduates: z.number(), transferred: z.number(), share: z.number() }),
-              cities: z.array(z.object({ orgId: z.string(), name: z.string(), graduates: z.number(), transferred: z.number(), share: z.number(), behind: z.boolean() })),
+              total: z.object({ graduates: z.number(), transferred: z.number(), deleted: z.number(), share: z.number() }),
+              cities: z.array(
+                z.object({ orgId: z.string(), name: z.string(), graduates: z.number(), transferred: z.number(), deleted: z.number(), share: z.number(), behind: z.boolean() }),
+              ),
               schools: z.array(
-                z.object({ orgId: z.string(), name: z.string(), cityId: z.string(), graduates: z.number(), transferred: z.number(), share: z.number(), behind: z.boolean() }),
+                z.object({
+                  orgId: z.string(),
+                  name: z.string(),
+                  cityId: z.string(),
+                  graduates: z.number(),
+                  transferred: z.number(),
+                  deleted: z.number(),
+                  share: z.number(),
+                  behind: z.boolean(),
+                }),
               ),
             }),
             ...errorResponses,
@@ -494,69 +518,106 @@ export function transferRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         authorize(p, 'stats.read', { orgPath: org.path });
         const { cohort } = req.query;
         const asOf = req.query.asOf ?? new Date().toISOString().slice(0, 10);
-        const prefix = likePrefix(org.path);
-        const rows = await db
-          .with('grads', (qb) =>
-            qb
-              .selectFrom('members')
-              .innerJoin('organizations as o', 'o.id', 'members.branch_id')
-              .select(['o.parent_id as school_id', 'o.path as path'])
-              .select((eb) => eb.val(false).as('transferred'))
-              .where('o.special_kind', '=', 'graduate')
-              .where('o.graduation_date', '>=', `${cohort}-01-01`)
-              .where('o.graduation_date', '<=', `${cohort}-12-31`)
-              .where('members.status', '=', 'active')
-              .where('o.path', 'like', prefix)
-              .unionAll((u) =>
-                u
-                  .selectFrom('transfers')
-                  .innerJoin('organizations as o', 'o.id', 'transfers.from_branch_id')
-                  .select(['o.parent_id as school_id', 'o.path as path'])
-                  .select((eb) => eb.val(true).as('transferred'))
-                  .where('transfers.graduate_cohort', '=', cohort)
-                  .where('transfers.status', '=', 'approved')
-                  .where('o.path', 'like', prefix),
-              ),
+        const base = graduateBaseAt(cohort, config.graduateBaseDate, new Date());
+        const at = base.at.toISOString();
+        // R12: the base is who belonged to a graduate branch of the cohort at the base instant, whatever became of
+        // them: counting today's active graduates would let a deletion shrink it (the abuse R17 watches for).
+        // Derived from the data rather than snapshotted by a process on the day: it holds for past cohorts, for a
+        // system started after the date and for a changed date, and nothing can miss the day. Where a member was
+        // at an instant: the destination of their last approved transfer before it, else the origin of their first
+        // one after it, else their branch (kept on soft-deleted rows). In the league then: approved (locked_at)
+        // before it, and not deleted (deleted_at), removed or expelled (their discipline event) before it.
+        // Graduates transferred out before the base date count in it too, as transferred (an early school is not
+        // behind). After the base date only the outcome moves: waiting, transferred or deleted.
+        const { rows } = await sql<{ school_id: string | null; city_id: string; graduates: number; transferred: number; deleted: number }>`
+          with g as (
+            select id, parent_id, path from organizations
+            where special_kind = 'graduate' and path like ${likePrefix(org.path)}
+              and graduation_date between ${`${cohort}-01-01`}::date and ${`${cohort}-12-31`}::date
+          ),
+          candidates as (
+            select m.id from members m where m.branch_id in (select id from g)
+            union
+            select t.member_id from transfers t
+            where t.graduate_cohort = ${cohort} and t.status = 'approved' and t.from_branch_id in (select id from g)
+            union
+            select t.member_id from transfers t where t.status = 'approved' and t.to_org_id in (select id from g)
+          ),
+          moves as (
+            select t.member_id, t.direction, t.from_branch_id, t.to_org_id, t.completed_at from transfers t
+            where t.status = 'approved' and t.member_id in (select id from candidates)
+          ),
+          last_before as (
+            select distinct on (member_id) member_id, direction, to_org_id from moves
+            where completed_at < ${at}::timestamptz order by member_id, completed_at desc
+          ),
+          first_after as (
+            select distinct on (member_id) member_id, from_branch_id from moves
+            where completed_at >= ${at}::timestamptz and direction <> 'inbound' order by member_id, completed_at
+          ),
+          at_base as (
+            select m.id,
+              case when lb.member_id is not null then (case when lb.direction = 'outbound' then null else lb.to_org_id end)
+                   when fa.member_id is not null then fa.from_branch_id
+                   else m.branch_id end as branch_id,
+              fa.member_id is not null as transferred,
+              fa.member_id is null and m.status = 'deleted' as deleted
+            from members m
+            join candidates c on c.id = m.id
+            left join last_before lb on lb.member_id = m.id
+            left join first_after fa on fa.member_id = m.id
+            where m.locked_at < ${at}::timestamptz
+              and (m.deleted_at is null or m.deleted_at >= ${at}::timestamptz)
+              and (m.status not in ('removed', 'expelled')
+                or (select max(e.occurred_at) from events e
+                    where e.member_id = m.id and e.type in ('discipline.sanction-applied', 'discipline.expelled')) >= ${at}::timestamptz)
+          ),
+          transferred_early as (
+            select t.member_id as id, t.from_branch_id as branch_id, true as transferred, false as deleted from transfers t
+            where t.graduate_cohort = ${cohort} and t.status = 'approved' and t.from_branch_id in (select id from g)
+              and t.completed_at < ${at}::timestamptz
+          ),
+          counted as (
+            select distinct on (x.id, x.branch_id) x.branch_id, x.transferred, x.deleted
+            from (select * from at_base union all select * from transferred_early) x
+            where x.branch_id in (select id from g)
+            order by x.id, x.branch_id, x.transferred desc
           )
-          .selectFrom('grads')
-          .select((eb) => [
-            'grads.school_id',
-            eb.fn<string>('split_part', ['grads.path', eb.val('/'), eb.val(2)]).as('city_id'),
-            eb.fn.countAll<number>().as('graduates'),
-            eb.fn.count<number>('grads.transferred').filterWhere('grads.transferred', '=', true).as('transferred'),
-          ])
-          .groupBy(['grads.school_id', 'city_id'])
-          .execute();
+          select g.parent_id as school_id, split_part(g.path, '/', 2) as city_id, count(*)::int as graduates,
+            (count(*) filter (where c.transferred))::int as transferred, (count(*) filter (where c.deleted))::int as deleted
+          from counted c join g on g.id = c.branch_id
+          group by 1, 2`.execute(db);
         const ids = [...new Set(rows.flatMap((r) => [r.school_id ?? '', r.city_id]))].filter(Boolean);
         const names = new Map((ids.length ? await db.selectFrom('organizations').select(['id', 'name']).where('id', 'in', ids).execute() : []).map((o) => [o.id, o.name]));
         const target = targetInForce(config.graduateTargets, cohort, asOf);
         const share = (done: number, all: number) => (all === 0 ? 0 : Math.round((1000 * done) / all) / 10);
         const behind = (done: number, all: number) => target !== null && share(done, all) < target.share;
-        const cities = new Map<string, { graduates: number; transferred: number }>();
-        for (const r of rows) {
-          const c = cities.get(r.city_id) ?? { graduates: 0, transferred: 0 };
-          c.graduates += Number(r.graduates);
-          c.transferred += Number(r.transferred);
-          cities.set(r.city_id, c);
-        }
-        const total = [...cities.values()].reduce((a, c) => ({ graduates: a.graduates + c.graduates, transferred: a.transferred + c.transferred }), { graduates: 0, transferred: 0 });
+        type Counts = { graduates: number; transferred: number; deleted: number };
+        const add = (a: Counts, b: Counts): Counts => ({ graduates: a.graduates + b.graduates, transferred: a.transferred + b.transferred, deleted: a.deleted + b.deleted });
+        const zero: Counts = { graduates: 0, transferred: 0, deleted: 0 };
+        const schools = rows.map((r) => ({ id: r.school_id ?? '', cityId: r.city_id, graduates: Number(r.graduates), transferred: Number(r.transferred), deleted: Number(r.deleted) }));
+        const cities = new Map<string, Counts>();
+        for (const r of schools) cities.set(r.cityId, add(cities.get(r.cityId) ?? zero, r));
+        const total = [...cities.values()].reduce(add, zero);
         return {
           cohort,
           asOf,
+          base: { date: base.date, fixed: base.fixed },
           target,
           total: { ...total, share: share(total.transferred, total.graduates) },
           cities: [...cities.entries()]
             .map(([id, c]) => ({ orgId: id, name: names.get(id) ?? id, ...c, share: share(c.transferred, c.graduates), behind: behind(c.transferred, c.graduates) }))
             .sort((a, b) => a.orgId.localeCompare(b.orgId)),
-          schools: rows
+          schools: schools
             .map((r) => ({
-              orgId: r.school_id ?? '',
-              name: names.get(r.school_id ?? '') ?? '',
-              cityId: r.city_id,
-              graduates: Number(r.graduates),
-              transferred: Number(r.transferred),
-              share: share(Number(r.transferred), Number(r.graduates)),
-              behind: behind(Number(r.transferred), Number(r.graduates)),
+              orgId: r.id,
+              name: names.get(r.id) ?? '',
+              cityId: r.cityId,
+              graduates: r.graduates,
+              transferred: r.transferred,
+              deleted: r.deleted,
+              share: share(r.transferred, r.graduates),
+              behind: behind(r.transferred, r.graduates),
             }))
             .sort((a, b) => a.orgId.localeCompare(b.orgId)),
         };

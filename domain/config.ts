@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { DEFAULT_CHECK_IN_TIMING, stepTimingFromEnv, type StepTiming } from './durations';
 import { transferTimingFromEnv, type TransferTiming } from './transfers';
 import { parsePeers } from './peer-protocol';
-import { DEFAULT_GRADUATE_TARGETS, parseGraduateTargets, type GraduateTarget } from './graduates';
+import { DEFAULT_GRADUATE_BASE_DATE, DEFAULT_GRADUATE_TARGETS, parseGraduateBaseDate, parseGraduateTargets, type GraduateTarget } from './graduates';
+import { DEFAULT_DUES_MAX_AHEAD_MONTHS } from './dues';
 import { abuseWatchFromEnv, deletionTimingFromEnv, type AbuseWatch, type DeletionTiming } from './deletions';
 import { ExpulsionApproval, disciplineTimingFromEnv, type DisciplineTiming } from './discipline';
 import { parseDuration } from './durations';
@@ -20,8 +21,11 @@ export interface Config {
   uiOrigins: string[];
   timing: { checkIn: StepTiming; transfer: TransferTiming; deletion: DeletionTiming; discipline: DisciplineTiming };
   abuse: AbuseWatch;
-  /** R18: how often the dues check runs, and at how many consecutive unpaid months it reminds and opens a removal case. */
-  dues: { checkEveryMs: number; remindAt: number; removeAt: number };
+  /**
+   * R18: how often the dues check runs, and at how many consecutive unpaid months it reminds and opens a removal
+   * case; how many months past the current one a payment may be for (arrears have no such limit).
+   */
+  dues: { checkEveryMs: number; remindAt: number; removeAt: number; maxAheadMonths: number };
   expulsionApproval: ExpulsionApproval;
   /** Share of disciplinary cases the province spot-checks (R18). */
   spotCheckRate: number;
@@ -30,6 +34,8 @@ export interface Config {
   /** The other provinces' systems: base URL and the shared signing key. */
   peers: Map<string, { url: string; key: Buffer }>;
   graduateTargets: GraduateTarget[];
+  /** R12: MM-DD of the cohort's year on which its graduates are counted for good (the base of the share). */
+  graduateBaseDate: string;
 }
 
 const Env = z.object({
@@ -43,7 +49,9 @@ const Env = z.object({
   TUANWU_PROVINCE: z.string().regex(/^[a-z]{2,8}$/, 'TUANWU_PROVINCE: 2-8 lowercase letters').default('gd'),
   TUANWU_PEERS: z.string().optional(),
   TUANWU_GRADUATE_TARGETS: z.string().default(DEFAULT_GRADUATE_TARGETS),
+  TUANWU_GRADUATE_BASE_DATE: z.string().default(DEFAULT_GRADUATE_BASE_DATE),
   TUANWU_DUES_CHECK_EVERY: z.string().default('1d'),
+  TUANWU_DUES_MAX_AHEAD_MONTHS: z.coerce.number().int('TUANWU_DUES_MAX_AHEAD_MONTHS: whole months').min(0).max(120).default(DEFAULT_DUES_MAX_AHEAD_MONTHS),
   TUANWU_EXPULSION_APPROVAL: ExpulsionApproval.default('parent'),
   TUANWU_SPOT_CHECK_RATE: z.coerce.number().min(0).max(1).default(1),
   TUANWU_ADMIN_TOKEN: z.string().min(16, 'TUANWU_ADMIN_TOKEN must have at least 16 characters').optional(),
@@ -62,11 +70,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     uiOrigins: e.TUANWU_UI_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean),
     timing: { checkIn: stepTimingFromEnv('TUANWU_CHECK_IN', DEFAULT_CHECK_IN_TIMING, env), transfer: transferTimingFromEnv(env), deletion: deletionTimingFromEnv(env), discipline: disciplineTimingFromEnv(env) },
     abuse: abuseWatchFromEnv(env),
-    dues: { checkEveryMs: parseDuration(e.TUANWU_DUES_CHECK_EVERY), remindAt: 5, removeAt: 6 },
+    dues: { checkEveryMs: parseDuration(e.TUANWU_DUES_CHECK_EVERY), remindAt: 5, removeAt: 6, maxAheadMonths: e.TUANWU_DUES_MAX_AHEAD_MONTHS },
     expulsionApproval: e.TUANWU_EXPULSION_APPROVAL,
     spotCheckRate: e.TUANWU_SPOT_CHECK_RATE,
     province: e.TUANWU_PROVINCE,
     peers: parsePeers(e.TUANWU_PEERS),
     graduateTargets: parseGraduateTargets(e.TUANWU_GRADUATE_TARGETS),
+    graduateBaseDate: parseGraduateBaseDate(e.TUANWU_GRADUATE_BASE_DATE),
   };
 }

@@ -3,8 +3,11 @@
 import { z } from 'zod';
 import { splitCsvLine } from './graduates';
 
-/** R18: paying ahead or catching up reaches at most this many months from the month of recording. */
-export const MAX_MONTHS_AHEAD_OR_BEHIND = 6;
+/**
+ * How many months past the month of recording a payment may be for (TUANWU_DUES_MAX_AHEAD_MONTHS): a guard
+ * against a mistyped month, not a rule of the seeds. 6 keeps what branches could do before it was configurable.
+ */
+export const DEFAULT_DUES_MAX_AHEAD_MONTHS = 6;
 
 export const Month = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'a month as YYYY-MM');
 
@@ -46,16 +49,26 @@ export function monthStart(month: string): string {
   return `${month}-01`;
 }
 
-/** R18: why a payment for `month` recorded on `recordedOn` is refused, or undefined if it is accepted. */
-export function paymentMonthProblem(month: string, recordedOn: Date | string): { message: string; rule: 'R18' } | undefined {
+/**
+ * R18: why a payment for `month` recorded on `recordedOn` is refused, or undefined if it is accepted. Arrears of
+ * any age are payable: paying them is how a member 6 months behind comes back (R18). The only floor is the month
+ * the member joined the league (`joinDate`, YYYY-MM-DD): no dues are owed before it. Ahead, at most `maxAheadMonths`.
+ */
+export function paymentMonthProblem(
+  month: string,
+  recordedOn: Date | string,
+  limits: { maxAheadMonths: number; joinDate?: string },
+): { message: string; rule: 'R18' } | undefined {
   const current = monthOf(recordedOn);
-  const distance = monthsBetween(current, month);
-  if (Math.abs(distance) <= MAX_MONTHS_AHEAD_OR_BEHIND) return undefined;
-  const direction = distance > 0 ? 'ahead' : 'behind';
-  return {
-    rule: 'R18',
-    message: `${month} is ${Math.abs(distance)} months ${direction} of ${current}: paying ahead or catching up is limited to ${MAX_MONTHS_AHEAD_OR_BEHIND} months`,
-  };
+  const ahead = monthsBetween(current, month);
+  if (ahead > limits.maxAheadMonths) {
+    return { rule: 'R18', message: `${month} is ${ahead} months ahead of ${current}: paying ahead is limited to ${limits.maxAheadMonths} months` };
+  }
+  const joined = limits.joinDate ? monthOf(limits.joinDate) : undefined;
+  if (joined && monthsBetween(joined, month) < 0) {
+    return { rule: 'R18', message: `${month} is before the member joined the league (${joined}): no dues are owed for it` };
+  }
+  return undefined;
 }
 
 /** The batch file's columns, in this order on its header line. */

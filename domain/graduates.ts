@@ -31,6 +31,36 @@ export function targetInForce(targets: GraduateTarget[], cohort: number, asOf: s
   return current;
 }
 
+/**
+ * R12: the day (MM-DD of the cohort's year) on which a cohort's graduates are counted for good: whoever belonged
+ * to a graduate branch of the cohort that day stays in the base whatever happens later (transferred, deleted,
+ * still waiting), so that deleting graduates cannot raise the share transferred (the abuse R17 watches for).
+ */
+export const DEFAULT_GRADUATE_BASE_DATE = '06-01';
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** A base date as MM-DD; 02-29 is refused (most cohorts' years have no such day). */
+export function parseGraduateBaseDate(text: string): string {
+  const m = /^\s*(\d{2})-(\d{2})\s*$/.exec(text);
+  const month = Number(m?.[1]);
+  const day = Number(m?.[2]);
+  if (!m || month < 1 || month > 12 || day < 1 || day > DAYS_IN_MONTH[month - 1]!) {
+    throw new Error(`TUANWU_GRADUATE_BASE_DATE: "${text}" is not a day of every year as MM-DD (e.g. 06-01)`);
+  }
+  return `${m[1]}-${m[2]}`;
+}
+
+/**
+ * The instant a cohort's base is counted at: the end of its base date (in UTC, as dues months are), or `now`
+ * while that day has not ended (the base then follows the live roster).
+ */
+export function graduateBaseAt(cohort: number, baseDate: string, now: Date): { date: string; at: Date; fixed: boolean } {
+  const date = `${String(cohort).padStart(4, '0')}-${baseDate}`;
+  const end = new Date(Date.parse(`${date}T00:00:00Z`) + 86_400_000);
+  return end.getTime() <= now.getTime() ? { date, at: end, fixed: true } : { date, at: now, fixed: false };
+}
+
 /** One roster row (R12): a graduate, found by ID number, and where they go. */
 export const RosterRow = z.object({
   idNumber: IdNumber,

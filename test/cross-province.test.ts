@@ -100,6 +100,34 @@ describe('R10 across provinces', () => {
     expect(rejected.body.reason).toMatch(/returned/);
   });
 
+  it("R10/R19: a member announced by another province who is under 14 at the join date, or has no development number, is refused through the peer protocol's rejection naming the rule; nothing is persisted here", async () => {
+    // The peer protocol's rejection of an announcement is its 422 naming the rule (final for the sender, never
+    // retried); a "rejected" message may only follow an announcement answered 202.
+    const young = announcement();
+    young.member.joinDate = '2013-01-10'; // born in 2000 (profile()): 12 at the join date
+    const noNumber = announcement();
+    noNumber.member.joinDate = '2018-09-01';
+    delete (noNumber.member as { developmentNumber?: string }).developmentNumber;
+    for (const [a, field] of [
+      [young, 'body.member.joinDate'],
+      [noNumber, 'body.member.developmentNumber'],
+    ] as const) {
+      const key = `${a.transferId}:announce`;
+      const refused = await hn.send(PEER_PATHS.announce, a, { idempotencyKey: key });
+      expect(refused.status, JSON.stringify(refused.body)).toBe(422);
+      expect(refused.body).toMatchObject({ rule: 'R19', fields: expect.arrayContaining([expect.objectContaining({ field, rule: 'R19' })]) });
+      // The sender's retry with the same key gets the same answer.
+      expect((await hn.send(PEER_PATHS.announce, a, { idempotencyKey: key })).status).toBe(422);
+      expect(await sys.db.selectFrom('transfers').select('process_id').where('peer_province', '=', 'hn').where('peer_transfer_id', '=', a.transferId).execute()).toHaveLength(0);
+      expect(await sys.db.selectFrom('transfer_keys').select('key').where('key', '=', `peer:hn:${a.transferId}`).execute()).toHaveLength(0);
+      expect(await sys.db.selectFrom('members').select('id').where('id_number', '=', a.member.idNumber).execute()).toHaveLength(0);
+      expect(await sys.db.selectFrom('peer_messages').select('idempotency_key').where('province', '=', 'hn').where('idempotency_key', '=', key).execute()).toHaveLength(0);
+    }
+    // Nothing to call off: no "rejected" message follows a refused announcement.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(hn.received.filter((r) => r.path === PEER_PATHS.rejected(young.transferId) || r.path === PEER_PATHS.rejected(noNumber.transferId))).toHaveLength(0);
+  });
+
   it('R10: inbound: the other province calling the transfer off withdraws the pending check-in review', async () => {
     const a = announcement();
     const processId = (await hn.send(PEER_PATHS.announce, a)).body.processId as string;

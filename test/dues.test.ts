@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { activeMember, call, eventually, profile, seedTree, startSystem, type System, type Tree } from './harness';
-import { addMonths, monthOf, monthStart, monthsBetween, parseDuesBatch, paymentMonthProblem } from '../domain/dues';
+import { DEFAULT_DUES_MAX_AHEAD_MONTHS, addMonths, monthOf, monthStart, monthsBetween, parseDuesBatch, paymentMonthProblem } from '../domain/dues';
+import { loadConfig } from '../domain/config';
 import { disciplineWorkflowId } from '../domain/discipline';
 import { disciplineStarter } from '../activities/discipline';
 import { createDuesActivities } from '../activities/dues';
@@ -15,7 +16,8 @@ let tree: Tree;
 const thisMonth = monthOf(new Date());
 
 beforeAll(async () => {
-  sys = await startSystem({ dues: { checkEveryMs: 2000 } });
+  // Paying ahead is limited to 3 months here (6 by default), to show the setting is what the API applies.
+  sys = await startSystem({ dues: { checkEveryMs: 2000, maxAheadMonths: 3 } });
   tree = await seedTree(sys.app);
 });
 afterAll(async () => {
@@ -37,7 +39,7 @@ const activatedIn = (memberId: string, month: string) =>
   sys.db.updateTable('members').set({ locked_at: `${monthStart(month).slice(0, 8)}15T12:00:00Z` }).where('id', '=', memberId).execute();
 
 describe('R18 dues', () => {
-  it('R18: the 6-month limit counts calendar months (UTC), across the end of a year', () => {
+  it('R18: the limit on paying ahead counts calendar months (UTC), across the end of a year; arrears reach back to the join month', () => {
     expect(monthOf('2024-12-31T23:59:59Z')).toBe('2024-12');
     expect(monthOf(new Date('2025-01-01T00:00:00Z'))).toBe('2025-01');
     expect(monthOf('2025-03-09')).toBe('2025-03');
@@ -46,10 +48,18 @@ describe('R18 dues', () => {
     expect(addMonths('2024-06', -18)).toBe('2022-12');
     expect(monthsBetween('2024-10', '2025-04')).toBe(6);
     expect(monthsBetween('2025-04', '2024-10')).toBe(-6);
-    expect(paymentMonthProblem('2025-06', '2024-12-15T10:00:00Z')).toBeUndefined();
-    expect(paymentMonthProblem('2024-06', '2024-12-15T10:00:00Z')).toBeUndefined();
-    expect(paymentMonthProblem('2025-07', '2024-12-15T10:00:00Z')).toMatchObject({ rule: 'R18', message: expect.stringMatching(/7 months ahead/) });
-    expect(paymentMonthProblem('2024-05', '2024-12-15T10:00:00Z')).toMatchObject({ rule: 'R18', message: expect.stringMatching(/7 months behind/) });
+    const limits = { maxAheadMonths: 6, joinDate: '2016-05-04' };
+    expect(paymentMonthProblem('2025-06', '2024-12-15T10:00:00Z', limits)).toBeUndefined();
+    expect(paymentMonthProblem('2024-06', '2024-12-15T10:00:00Z', limits)).toBeUndefined();
+    expect(paymentMonthProblem('2025-07', '2024-12-15T10:00:00Z', limits)).toMatchObject({ rule: 'R18', message: expect.stringMatching(/7 months ahead/) });
+    // Arrears of any age, back to the month the member joined, and not before it.
+    expect(paymentMonthProblem('2024-05', '2024-12-15T10:00:00Z', limits)).toBeUndefined();
+    expect(paymentMonthProblem('2016-05', '2024-12-15T10:00:00Z', limits)).toBeUndefined();
+    expect(paymentMonthProblem('2016-04', '2024-12-15T10:00:00Z', limits)).toMatchObject({ rule: 'R18', message: expect.stringMatching(/before the member joined/) });
+    expect(DEFAULT_DUES_MAX_AHEAD_MONTHS).toBe(6);
+    expect(loadConfig({}).dues.maxAheadMonths).toBe(6);
+    expect(loadConfig({ TUANWU_DUES_MAX_AHEAD_MONTHS: '12' }).dues.maxAheadMonths).toBe(12);
+    expect(() => loadConfig({ TUANWU_DUES_MAX_AHEAD_MONTHS: '-1' })).toThrow();
     const id = randomUUID();
     expect(parseDuesBatch(`\uFEFFmemberId,month,amountCents\r\n${id},2025-01,50\r\n\r\n${id},2025-1,5x\r\n`)).toEqual([
       { line: 2, payment: { memberId: id, month: '2025-01', amountCents: 50 } },
@@ -58,7 +68,7 @@ describe('R18 dues', () => {
     expect(() => parseDuesBatch('month,memberId,amountCents')).toThrow(/header/);
   });
 
-  it('R18: a payment is recorded once; paying ahead or catching up beyond 6 months is refused with 422 naming the field', async () => {
+  it('R18: a payment is recorded once; paying further ahead than configured, or for a month before the member joined, is refused with 422 naming the field', async () => {
     const m = await activeMember(sys.app, tree.ids.branch1, tree.tokens.sec1);
     const first = await pay(tree.tokens.sec1, m, thisMonth, 50);
     expect(first.status).toBe(201);
@@ -67,14 +77,16 @@ describe('R18 dues', () => {
     expect(again.status).toBe(409);
     expect(again.body.rule).toBe('R18');
 
-    for (const n of [7, -7, 12]) {
-      const refused = await pay(tree.tokens.sec1, m, addMonths(thisMonth, n));
+    // profile() joins on 2016-05-04: no dues before that month.
+    for (const month of [addMonths(thisMonth, 4), addMonths(thisMonth, 12), '2016-04']) {
+      const refused = await pay(tree.tokens.sec1, m, month);
       expect(refused.status).toBe(422);
       expect(refused.body).toMatchObject({ rule: 'R18', fields: [{ field: 'body.month', rule: 'R18' }] });
     }
-    // Exactly 6 months ahead or behind is still accepted; a committee above the branch may record too.
-    expect((await pay(tree.tokens.sec1, m, addMonths(thisMonth, 6))).status).toBe(201);
+    // Exactly the configured months ahead, and arrears of any age back to the join month, are accepted; a committee above the branch may record too.
+    expect((await pay(tree.tokens.sec1, m, addMonths(thisMonth, 3))).status).toBe(201);
     expect((await pay(tree.tokens.sec1, m, addMonths(thisMonth, -6))).status).toBe(201);
+    expect((await pay(tree.tokens.sec1, m, '2016-05')).status).toBe(201);
     expect((await pay(tree.tokens.school1, m, addMonths(thisMonth, 1))).status).toBe(201);
 
     // Another branch's secretary, an unrelated committee: refused; an unknown member: 404; a bad month: 400.
@@ -86,9 +98,10 @@ describe('R18 dues', () => {
     expect(badMonth.body.fields[0].field).toBe('body.month');
     expect((await call(sys.app, 'POST', '/api/dues/payments', tree.tokens.sec1, { memberId: m, month: thisMonth, amountCents: 0 })).status).toBe(400);
 
-    expect((await ledger(m)).map((r) => r.month)).toEqual([-6, 0, 1, 6].map((n) => monthStart(addMonths(thisMonth, n))));
+    const paid = ['2016-05', ...[-6, 0, 1, 3].map((n) => addMonths(thisMonth, n))];
+    expect((await ledger(m)).map((r) => r.month)).toEqual(paid.map(monthStart));
     const events = await paidEvents(m);
-    expect(events.map((e) => e.idempotency_key).sort()).toEqual([-6, 0, 1, 6].map((n) => `dues:${m}:${addMonths(thisMonth, n)}`).sort());
+    expect(events.map((e) => e.idempotency_key).sort()).toEqual(paid.map((month) => `dues:${m}:${month}`).sort());
     expect(events.find((e) => e.idempotency_key === `dues:${m}:${thisMonth}`)!.payload).toMatchObject({ month: thisMonth, amountCents: 50 });
 
     // A month already in the ledger (written outside the API) is a conflict, and leaves no event behind.
@@ -96,6 +109,47 @@ describe('R18 dues', () => {
     await sys.db.insertInto('dues_payments').values({ member_id: m, month: monthStart(outside), amount_cents: 50, recorded_by: 'test' }).execute();
     expect((await pay(tree.tokens.sec1, m, outside)).status).toBe(409);
     expect((await paidEvents(m)).some((e) => e.idempotency_key === `dues:${m}:${outside}`)).toBe(false);
+  });
+
+  it('R18: a member 8 months behind pays all the arrears; the removal case then closes as resolved', async () => {
+    // A tree of its own: the daily check's test below reads this file's tree.
+    const t = await seedTree(sys.app);
+    const m = await activeMember(sys.app, t.ids.branch1, t.tokens.sec1);
+    // Activated 9 months ago and never paid: the 8 complete months before this one are unpaid.
+    await activatedIn(m, addMonths(thisMonth, -9));
+    const opened = await call(sys.app, 'POST', '/api/discipline', t.tokens.sec1, { memberId: m, grounds: 'unpaid-dues', details: '8 months of dues unpaid' });
+    expect(opened.status, JSON.stringify(opened.body)).toBe(201);
+    const id = opened.body.processId as string;
+    const resolve = () => call(sys.app, 'POST', `/api/processes/${id}/decisions`, t.tokens.sec1, { action: 'resolve' });
+    const early = await resolve();
+    expect(early.status).toBe(422);
+    expect(early.body.rule).toBe('R18');
+
+    // Every month of the arrears, the oldest first, each within the month it is recorded in.
+    for (let n = -8; n <= -1; n++) {
+      const r = await pay(t.tokens.sec1, m, addMonths(thisMonth, n));
+      expect(r.status, `${addMonths(thisMonth, n)}: ${JSON.stringify(r.body)}`).toBe(201);
+    }
+    expect((await ledger(m)).map((r) => r.month)).toEqual(Array.from({ length: 8 }, (_, i) => monthStart(addMonths(thisMonth, i - 8))));
+    const resolved = await resolve();
+    expect(resolved.status, JSON.stringify(resolved.body)).toBe(200);
+    expect(resolved.body.status).toBe('resolved');
+    expect(await sys.db.selectFrom('processes').select(['status', 'step']).where('id', '=', id).executeTakeFirstOrThrow()).toEqual({ status: 'resolved', step: 'closed' });
+    expect(await sys.db.selectFrom('members').select(['status', 'sanction']).where('id', '=', m).executeTakeFirstOrThrow()).toEqual({ status: 'active', sanction: null });
+  });
+
+  it('dues: paying more than the configured months ahead is refused with 422 naming body.month', async () => {
+    const max = sys.config.dues.maxAheadMonths;
+    expect(max).toBe(3);
+    const m = await activeMember(sys.app, tree.ids.branch2, tree.tokens.sec2);
+    const refused = await pay(tree.tokens.sec2, m, addMonths(thisMonth, max + 1));
+    expect(refused.status).toBe(422);
+    expect(refused.body).toMatchObject({ rule: 'R18', fields: [{ field: 'body.month', rule: 'R18', message: expect.stringMatching(new RegExp(`${max + 1} months ahead.*${max} months`)) }] });
+    expect(await ledger(m)).toEqual([]);
+    // In a batch file the row fails the same way, naming its column; the month at the limit is recorded.
+    const file = await batch(tree.tokens.sec2, `memberId,month,amountCents\n${m},${addMonths(thisMonth, max + 1)},50\n${m},${addMonths(thisMonth, max)},50\n`, `batch-${randomUUID()}`);
+    expect(file.json()).toMatchObject({ recorded: 1, failed: 1, rows: [{ line: 2, status: 'failed', error: { status: 422, rule: 'R18', fields: [{ field: 'month' }] } }, { line: 3, status: 'recorded' }] });
+    expect((await ledger(m)).map((r) => r.month)).toEqual([monthStart(addMonths(thisMonth, max))]);
   });
 
   it('R18: a batch file records each row once, and the same file again records nothing twice', async () => {

@@ -36,13 +36,15 @@ afterAll(async () => {
   await sys?.stop();
 });
 
-async function graduates(branch: string, n: number): Promise<{ memberId: string; idNumber: string }[]> {
+/** `n` members of a graduate branch, approved on `since`: before the cohort's base date (06-01), so they are in its base. */
+async function graduates(branch: string, n: number, since = '2026-03-15T12:00:00Z'): Promise<{ memberId: string; idNumber: string }[]> {
   const secretary = await actorToken(sys.app, 'branch_secretary', branch);
   const out: { memberId: string; idNumber: string }[] = [];
   for (let i = 0; i < n; i++) {
     const id = idNumber('20000301');
     out.push({ memberId: await activeMember(sys.app, branch, secretary, { idNumber: id }), idNumber: id });
   }
+  await sys.db.updateTable('members').set({ locked_at: since }).where('id', 'in', out.map((g) => g.memberId)).execute();
   return out;
 }
 
@@ -172,5 +174,53 @@ describe('R12 graduates', () => {
     const city1 = await call(sys.app, 'GET', `/api/stats/graduate-transfers?cohort=${cohort}`, tree.tokens.city1);
     expect(city1.body.schools.map((x: { orgId: string }) => x.orgId)).not.toContain(school2);
     expect((await call(sys.app, 'GET', `/api/stats/graduate-transfers?cohort=${cohort}&orgId=${tree.ids.city2}`, tree.tokens.city1)).status).toBe(403);
+  });
+
+  it('R12: deleting a graduate does not raise the transfer rate: the base is fixed at the base date and the deleted graduate is reported beside it', async () => {
+    // The 2025 cohort, whose base date (06-01) has passed: four graduates in the branch since before it.
+    const cohort = 2025;
+    const s = randomBytes(2).toString('hex');
+    const school = `${tree.ids.county1}-s25${s}`;
+    const branch = `${school}-g25`;
+    await importOrgs(sys.app, [
+      { id: school, parentId: tree.ids.county1, name: '第三中学团委', kind: 'committee', contactPhone: '0755-22223333' },
+      { id: branch, parentId: school, name: '2025届毕业生团支部', kind: 'branch', specialKind: 'graduate', graduationDate: '2025-06-30', contactPhone: '0755-22224444' },
+    ]);
+    const gs = await graduates(branch, 4, '2025-04-15T12:00:00Z');
+    const secretary = await actorToken(sys.app, 'branch_secretary', branch);
+    const decide = (id: string, token: string, body: object) => call(sys.app, 'POST', `/api/processes/${id}/decisions`, token, body);
+    const stats = async () => {
+      const r = await call(sys.app, 'GET', `/api/stats/graduate-transfers?cohort=${cohort}&orgId=${school}`, tree.tokens.city1);
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      return r.body;
+    };
+
+    // One of the four transferred: 25 %.
+    const t = await call(sys.app, 'POST', '/api/transfers', secretary, { memberId: gs[0]!.memberId, toOrgId: tree.ids.branch3 });
+    expect(t.status, JSON.stringify(t.body)).toBe(201);
+    expect((await decide(t.body.processId, secretary, { action: 'approve' })).status).toBe(200);
+    expect((await decide(t.body.processId, tree.tokens.sec3, { action: 'approve' })).status).toBe(200);
+    const before = await stats();
+    expect(before.schools).toMatchObject([{ orgId: school, graduates: 4, transferred: 1, share: 25 }]);
+
+    // The school has a graduate deleted (R14: applied, checked by the city, approved by the province).
+    const applied = await call(sys.app, 'POST', '/api/deletions', secretary, { memberId: gs[1]!.memberId, category: 'left', reason: 'left for work abroad' });
+    expect(applied.status, JSON.stringify(applied.body)).toBe(201);
+    expect((await decide(applied.body.processId, tree.tokens.city1, { action: 'approve' })).status).toBe(200);
+    expect((await decide(applied.body.processId, tree.tokens.province, { action: 'approve' })).status).toBe(200);
+    expect((await sys.db.selectFrom('members').select('status').where('id', '=', gs[1]!.memberId).executeTakeFirstOrThrow()).status).toBe('deleted');
+
+    // Still 1 of 4: the deleted graduate stays in the base, and is reported beside the rate.
+    const after = await stats();
+    expect(after.schools).toMatchObject([{ orgId: school, graduates: 4, transferred: 1, share: 25 }]);
+    expect(after.base).toEqual({ date: '2025-06-01', fixed: true });
+    expect(before.schools[0].deleted).toBe(0);
+    expect(after.schools).toEqual([{ orgId: school, name: '第三中学团委', cityId: tree.ids.city1, graduates: 4, transferred: 1, deleted: 1, share: 25, behind: true }]);
+    expect(after.cities).toEqual([{ orgId: tree.ids.city1, name: '深圳团市委', graduates: 4, transferred: 1, deleted: 1, share: 25, behind: true }]);
+    expect(after.total).toEqual({ graduates: 4, transferred: 1, deleted: 1, share: 25 });
+
+    // Someone who joined the branch after the base date is not in that cohort's base.
+    await graduates(branch, 1, new Date().toISOString());
+    expect((await stats()).total).toEqual({ graduates: 4, transferred: 1, deleted: 1, share: 25 });
   });
 });

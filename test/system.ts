@@ -12,7 +12,8 @@ import { createWorker } from '../worker/index';
 import type { Config } from '../domain/config';
 import { DEFAULT_CHECK_IN_TIMING, type StepTiming } from '../domain/durations';
 import { DEFAULT_TRANSFER_TIMING, type TransferTiming } from '../domain/transfers';
-import { DEFAULT_GRADUATE_TARGETS, parseGraduateTargets } from '../domain/graduates';
+import { DEFAULT_GRADUATE_BASE_DATE, DEFAULT_GRADUATE_TARGETS, parseGraduateTargets } from '../domain/graduates';
+import { DEFAULT_DUES_MAX_AHEAD_MONTHS } from '../domain/dues';
 import { deletionTimingFromEnv, type AbuseWatch, type DeletionTiming } from '../domain/deletions';
 import { disciplineTimingFromEnv, type DisciplineTiming, type ExpulsionApproval } from '../domain/discipline';
 import { withIdCheckDigit } from '../domain/identifiers';
@@ -78,12 +79,13 @@ export async function startSystemAt(where: Where, opts: SystemOptions = {}): Pro
       discipline: { ...disciplineTimingFromEnv({}), ...opts.discipline },
     },
     abuse: { windowMs: 90 * 86_400_000, threshold: 0.3, minDeletions: 3, ...opts.abuse },
-    dues: { checkEveryMs: 86_400_000, remindAt: 5, removeAt: 6, ...opts.dues },
+    dues: { checkEveryMs: 86_400_000, remindAt: 5, removeAt: 6, maxAheadMonths: DEFAULT_DUES_MAX_AHEAD_MONTHS, ...opts.dues },
     expulsionApproval: opts.expulsionApproval ?? 'parent',
     spotCheckRate: opts.spotCheckRate ?? 1,
     province: opts.province ?? 'gd',
     peers: opts.peers ?? new Map(),
     graduateTargets: parseGraduateTargets(DEFAULT_GRADUATE_TARGETS),
+    graduateBaseDate: DEFAULT_GRADUATE_BASE_DATE,
   };
   const app = await buildApp({ db, client: env.client, config, payloadKeys });
   let running: Promise<void> | undefined;
