@@ -2,6 +2,7 @@
 import { activityInfo } from '@temporalio/activity';
 import { sql } from 'kysely';
 import { recordOnce, type Db, type Tx } from './db';
+import { pathIds } from '../domain/orgs';
 import { workerMetrics } from '../worker/metrics';
 
 export interface ProcessPatch {
@@ -138,11 +139,50 @@ export async function notifyMemberActors(tx: Tx, key: string, processId: string,
     .execute();
 }
 
+/**
+ * R3: the nearest committee above an organization (its deepest ancestor of kind 'committee'; a general branch
+ * in between is passed over), or null when none is above it or the organization is unknown.
+ */
+export async function nearestCommitteeAbove(db: Db, orgId: string): Promise<string | null> {
+  const org = await db.selectFrom('organizations').select('path').where('id', '=', orgId).executeTakeFirst();
+  const ancestors = org ? pathIds(org.path).slice(0, -1) : [];
+  if (ancestors.length === 0) return null;
+  const committee = await db
+    .selectFrom('organizations')
+    .select('id')
+    .where('id', 'in', ancestors)
+    .where('kind', '=', 'committee')
+    .orderBy('depth', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return committee?.id ?? null;
+}
+
+/**
+ * R3: an overdue step escalates to the acting organization's nearest committee above (督办), not merely to its
+ * parent, which may be a general branch. The workflows name the parent (`payload.escalatedTo`, and an
+ * escalation notice to it); the recipient is resolved here, where the escalation is written, so recorded
+ * workflow histories are unchanged. With no committee above, the workflow's recipient stands.
+ */
+async function escalateToCommittee(db: Db, input: ProcessEventInput): Promise<ProcessEventInput> {
+  if (input.type !== 'deadline.overdue' && input.type !== 'deadline.escalated') return input;
+  const named = input.payload?.escalatedTo;
+  if (typeof named !== 'string' || !input.orgId) return input;
+  const committee = await nearestCommitteeAbove(db, input.orgId);
+  if (committee === null || committee === named) return input;
+  return {
+    ...input,
+    payload: { ...input.payload, escalatedTo: committee },
+    notify: input.notify?.map((n) => (n.kind === 'escalation' && n.recipientOrgId === named ? { ...n, recipientOrgId: committee } : n)),
+  };
+}
+
 export function createProcessActivities(deps: { db: Db }) {
   const { db } = deps;
   return {
     /** Appends one process event; its read-model patch and notifications commit with it, or not at all. */
-    async recordProcessEvent(input: ProcessEventInput): Promise<{ applied: boolean }> {
+    async recordProcessEvent(given: ProcessEventInput): Promise<{ applied: boolean }> {
+      const input = await escalateToCommittee(db, given);
       const now = new Date();
       const recorded = await recordOnce(
         db,

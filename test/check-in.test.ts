@@ -231,7 +231,7 @@ describe('member data after approval', () => {
     expect(row.name).toBe('张三');
   });
 
-  it('R8/PII: a supervisor sees the member with a masked ID number; an unrelated county gets 403', async () => {
+  it('PII: a supervisor sees the member with a masked ID number; an unrelated county gets 403', async () => {
     const prof = profile();
     const created = await submit(tree.tokens.sec1, tree.ids.branch1, prof);
     const city = await call(sys.app, 'GET', `/api/members/${created.body.memberId}`, tree.tokens.city1);

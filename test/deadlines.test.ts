@@ -1,6 +1,6 @@
 // R3 with short durations on the real server: reminders, overdue, escalation, supervisors' view, extension.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, eventually, profile, seedTree, startSystem, type System, type Tree } from './harness';
+import { actorToken, call, eventually, importOrgs, profile, seedTree, startSystem, type System, type Tree } from './harness';
 
 let sys: System;
 let tree: Tree;
@@ -61,6 +61,45 @@ describe('R3 deadline', () => {
     expect((await eventsOf(id)).length).toBe(after);
     const closed = await sys.db.selectFrom('processes').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
     expect(closed).toMatchObject({ overdue: false, status: 'approved' });
+  });
+
+  it('R3: an overdue check-in in a branch under a general branch escalates to the nearest committee above, not to the general branch', async () => {
+    // school1 (committee) ── general (团总支) ── branch: the branch's parent is not a committee.
+    const general = `${tree.ids.school1}-gb`;
+    const branch = `${tree.ids.school1}-gb-b1`;
+    await importOrgs(sys.app, [
+      { id: general, parentId: tree.ids.school1, name: '高一年级团总支', kind: 'general_branch' },
+      { id: branch, parentId: general, name: '高一(3)班团支部', kind: 'branch', contactPhone: '0755-12345670' },
+    ]);
+    const sec = await actorToken(sys.app, 'branch_secretary', branch, 'general-branch branch secretary');
+    const generalAdmin = await actorToken(sys.app, 'committee_admin', general, 'general branch admin');
+    const created = await call(sys.app, 'POST', '/api/check-ins', sec, { branchId: branch, profile: profile() });
+    expect(created.status).toBe(201);
+    const id = created.body.processId as string;
+
+    const events = await eventually(async () => {
+      const rows = await eventsOf(id);
+      return rows.some((e) => e.type === 'deadline.escalated') ? rows : undefined;
+    }, 20_000, 'an escalation');
+    const escalations = events.filter((e) => e.type === 'deadline.overdue' || e.type === 'deadline.escalated');
+    expect(escalations.length).toBeGreaterThanOrEqual(2);
+    expect(escalations.map((e) => (e.payload as { escalatedTo?: unknown }).escalatedTo)).toEqual(escalations.map(() => tree.ids.school1));
+
+    const notes = (await notificationsOf(id)).filter((n) => n.kind === 'escalation');
+    expect(notes.filter((n) => n.recipient_org_id === tree.ids.school1).length).toBeGreaterThanOrEqual(2);
+    expect(notes.map((n) => n.recipient_org_id)).not.toContain(general);
+    const inbox = await call(sys.app, 'GET', '/api/notifications', tree.tokens.school1);
+    expect(inbox.body.items.some((n: { processId: string; kind: string }) => n.processId === id && n.kind === 'escalation')).toBe(true);
+
+    // The supervisors' views are subtree prefixes: the general branch and the committees above see it overdue.
+    for (const token of [generalAdmin, tree.tokens.school1, tree.tokens.city1]) {
+      const listed = await call(sys.app, 'GET', '/api/processes?overdue=true', token);
+      expect(listed.status).toBe(200);
+      expect(listed.body.items.map((i: { id: string }) => i.id)).toContain(id);
+    }
+
+    const approved = await call(sys.app, 'POST', `/api/processes/${id}/decisions`, sec, { action: 'approve' });
+    expect(approved.status).toBe(200);
   });
 
   it('R3: an overdue check-in is visible to the city admin above and not to an unrelated county', async () => {

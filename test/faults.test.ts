@@ -39,7 +39,7 @@ async function overdueThenApprove(sys: System, tree: Tree, created: { processId:
 }
 
 describe('infrastructure restarts', () => {
-  it('R3: the Temporal server restarts mid-run (persisted to a file): every check-in completes', { timeout: 300_000 }, async () => {
+  it('durability: the Temporal server restarts mid-run (persisted to a file): every check-in completes', { timeout: 300_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tuanwu-restart-'));
     const port = await freePort();
     const dbFile = join(dir, 'temporal.db');
@@ -64,7 +64,7 @@ describe('infrastructure restarts', () => {
     }
   });
 
-  it('R3: PostgreSQL restarts mid-run: activities retry, everything completes, the event log and read model agree', { timeout: 300_000 }, async () => {
+  it('durability: PostgreSQL restarts mid-run: activities retry, everything completes, the event log and read model agree', { timeout: 300_000 }, async () => {
     const pg = await startThrowawayPostgres();
     const setup = createDb(pg.url, { max: 1 });
     await migrate(setup);
