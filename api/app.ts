@@ -15,7 +15,7 @@ import PinoPretty from 'pino-pretty';
 import { isDatabaseUnavailable, type Db } from '../activities/db';
 import type { Config } from '../domain/config';
 import type { Principal } from '../domain/authz';
-import { DomainError, HTTP_STATUS, type Problem } from '../domain/errors';
+import { DomainError, HTTP_STATUS, causes, type Problem } from '../domain/errors';
 import { redactIdNumbers } from '../domain/identifiers';
 import { principalFromHeader } from './auth';
 import { bootstrapRoutes } from './bootstrap';
@@ -53,11 +53,7 @@ export function problemBody(p: Problem) {
 
 /** Temporal's frontend is down or unreachable (gRPC UNAVAILABLE or DEADLINE_EXCEEDED), anywhere in the cause chain. */
 function isTemporalUnavailable(e: unknown): boolean {
-  for (let c = e as { code?: unknown; cause?: unknown; name?: string } | undefined, depth = 0; c && depth < 5; c = c.cause as typeof c, depth++) {
-    if (c.name === 'ServiceError' || typeof c.code === 'number') {
-      if (c.code === 14 || c.code === 4) return true; // gRPC UNAVAILABLE, DEADLINE_EXCEEDED
-    }
-  }
+  for (const c of causes(e, 5)) if (c.code === 14 || c.code === 4) return true; // gRPC UNAVAILABLE, DEADLINE_EXCEEDED
   return false;
 }
 

@@ -5,7 +5,7 @@ import { WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { AppDeps } from './app';
 import { authorize, isAllowed, type Action, type Principal } from '../domain/authz';
-import { DomainError } from '../domain/errors';
+import { DomainError, causes } from '../domain/errors';
 import { DecisionBody, ProcessKind, ProcessStatus, type DecisionAction, type DecisionCommand } from '../domain/processes';
 import { decideUpdate } from '../workflows/common';
 import { prepareTransferDecision } from './transfers';
@@ -98,9 +98,7 @@ export async function loadProcess(db: Db, id: string) {
 
 /** gRPC FAILED_PRECONDITION "Workflow Task in failed state": the server takes no update until a task succeeds. */
 function taskInFailedState(e: unknown): boolean {
-  for (let c = e as { code?: unknown; cause?: unknown; message?: string } | undefined, depth = 0; c && depth < 5; c = c.cause as typeof c, depth++) {
-    if (c.code === 9 && /workflow task in failed state/i.test(c.message ?? '')) return true;
-  }
+  for (const c of causes(e, 5)) if (c.code === 9 && /workflow task in failed state/i.test(String(c.message ?? ''))) return true;
   return false;
 }
 

@@ -49,3 +49,10 @@ export class DomainError extends Error {
 export function isProblemKind(s: unknown): s is ProblemKind {
   return typeof s === 'string' && s in HTTP_STATUS;
 }
+
+/** An error and the causes it carries (`cause`), outermost first: where a driver's or gRPC's code is found. */
+export function* causes(e: unknown, depth = 10): Generator<{ code?: unknown; message?: unknown; name?: unknown }> {
+  for (let c = e; c !== null && typeof c === 'object' && depth > 0; c = (c as { cause?: unknown }).cause, depth--) {
+    yield c as { code?: unknown; message?: unknown; name?: unknown };
+  }
+}

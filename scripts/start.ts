@@ -8,7 +8,7 @@ import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../domain/config';
 import { createDb, migrate } from '../activities/db';
 import { buildApp } from '../api/app';
-import { createWorker } from '../worker/index';
+import { createWorker, runWorker } from '../worker/index';
 import { startDevServer, ensureSearchAttributes, type DevServer } from './temporal-server';
 import { startEmbeddedPostgres, type RunningPostgres } from './postgres';
 import { seedDemo } from './demo';
@@ -17,7 +17,6 @@ import { createDataConverter, newPayloadKeySpec, payloadKeysFromEnv } from '../w
 import { installWorkerRuntime } from '../worker/runtime';
 import { ensureDuesSchedule } from '../worker/schedules';
 import { Lifecycle } from './lifecycle';
-import { startWorkerMetricsServerFromEnv } from '../worker/metrics';
 
 // A person at a terminal reads lines; production (npm run api / worker) logs JSON.
 process.env.TUANWU_LOG_FORMAT ??= 'pretty';
@@ -84,15 +83,9 @@ async function main() {
   const nativeConnection = await NativeConnection.connect({ address: config.temporalAddress });
   log('bundling workflows and starting the worker...');
   const worker = await createWorker({ connection: nativeConnection, namespace: config.namespace, taskQueue: config.taskQueue, db, payloadKeys, province: config.province, peers: config.peers, client, config });
-  const running = worker.run();
+  life.onStop('worker connection', () => nativeConnection.close());
   // One process: the worker's metrics server shows the same registry as the API's /metrics.
-  const metrics = await startWorkerMetricsServerFromEnv();
-  if (metrics) life.onStop('metrics server', () => metrics.close());
-  life.onStop('worker', async () => {
-    if (worker.getState() === 'RUNNING') worker.shutdown();
-    await running;
-    await nativeConnection.close();
-  });
+  await runWorker(worker, life);
   await ensureDuesSchedule(client, config);
 
   const demoFile = join(dataDir, 'demo-tokens.json');

@@ -1,4 +1,7 @@
 import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import { causes } from '../domain/errors';
+import type { Lifecycle } from '../scripts/lifecycle';
+import { startWorkerMetricsServerFromEnv } from './metrics';
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Config } from '../domain/config';
@@ -34,9 +37,9 @@ export function createActivities(deps: ActivityDeps) {
 
 /** The SQLSTATE of a PostgreSQL error (pg's DatabaseError), wherever it sits in the cause chain. */
 function sqlState(e: unknown): string | undefined {
-  for (let c = e, depth = 0; c instanceof Error && depth < 10; c = (c as Error & { cause?: unknown }).cause, depth++) {
-    const code = (c as { code?: unknown }).code;
-    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && 'severity' in c) return code;
+  for (const c of causes(e)) {
+    const code = c.code;
+    if (c instanceof Error && typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && 'severity' in c) return code;
   }
   return undefined;
 }
@@ -94,4 +97,20 @@ export async function createWorker(o: WorkerOptions): Promise<Worker> {
     ...(o.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: o.maxCachedWorkflows } : {}),
     ...(o.workflowBundle ? { workflowBundle: o.workflowBundle } : { workflowsPath }),
   });
+}
+
+/**
+ * Runs the worker and its metrics server (`npm run worker`, `npm start`); `life` stops both, the worker once it
+ * has finished the tasks in hand. The SDK's runtime also shuts workers down on SIGINT/SIGTERM: whichever comes
+ * first, the other waits. `running` settles when the worker stops.
+ */
+export async function runWorker(worker: Worker, life: Pick<Lifecycle, 'onStop'>): Promise<{ running: Promise<void> }> {
+  const running = worker.run();
+  const metrics = await startWorkerMetricsServerFromEnv();
+  if (metrics) life.onStop('metrics server', () => metrics.close());
+  life.onStop('worker', async () => {
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+    await running;
+  });
+  return { running };
 }

@@ -6,11 +6,10 @@ import { loadConfig } from '../domain/config';
 import { createDb, migrate } from '../activities/db';
 import { ensureSearchAttributes } from '../scripts/temporal-server';
 import { Lifecycle } from '../scripts/lifecycle';
-import { createWorker } from './index';
+import { createWorker, runWorker } from './index';
 import { createDataConverter, payloadKeysFromEnv } from './codec';
 import { installWorkerRuntime } from './runtime';
 import { ensureDuesSchedule } from './schedules';
-import { startWorkerMetricsServerFromEnv } from './metrics';
 
 installWorkerRuntime('INFO');
 const life = new Lifecycle((s) => console.error(`[worker] ${s}`));
@@ -42,14 +41,7 @@ life.run(async () => {
     workflowBundle: process.env.TUANWU_WORKFLOW_BUNDLE ? { codePath: process.env.TUANWU_WORKFLOW_BUNDLE } : undefined,
   });
   await ensureDuesSchedule(client, config);
-  const running = worker.run();
-  const metrics = await startWorkerMetricsServerFromEnv();
-  if (metrics) life.onStop('metrics server', () => metrics.close());
-  // The SDK's runtime also shuts workers down on SIGINT/SIGTERM; whichever comes first, the other waits.
-  life.onStop('worker', async () => {
-    if (worker.getState() === 'RUNNING') worker.shutdown();
-    await running;
-  });
+  const { running } = await runWorker(worker, life);
   console.error(`[worker] polling task queue ${config.taskQueue} on ${config.temporalAddress}`);
   running.then(
     () => void life.exit(0, 'worker stopped'),
