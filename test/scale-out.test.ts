@@ -37,7 +37,8 @@ describe('scale-out', () => {
       let restarted: Promise<void> | undefined;
       await mapLimit(Array.from({ length: N }, (_, i) => i), 16, async (i) => {
         const r = await call(apps[i % 2]!, 'POST', '/api/check-ins', tree.tokens.sec1, { branchId: tree.ids.branch1, profile: profile() });
-        expect(r.status, JSON.stringify(r.body)).toBe(201);
+        // On a failure, the API's own log says why (its error line carries the cause).
+        expect(r.status, `${JSON.stringify(r.body)}\n${apis[i % 2]!.output().slice(-4000)}`).toBe(201);
         accepted.push(r.body.processId as string);
         // A third of the way in, the first worker stops (SIGTERM) and a new one takes its place.
         if (accepted.length === Math.floor(N / 3)) {
