@@ -1,9 +1,9 @@
 // Side effects of the check-in review (R1-R4): member record, read model, events, notifications.
 import { ApplicationFailure } from '@temporalio/common';
 import { sql } from 'kysely';
-import { recordOnce, type Db, type Tx } from './db';
+import { recordOnce, type Db, type Tx } from '../db';
 import { applyProcessPatch, insertProcessRow, notifyMemberActors } from './processes';
-import type { MembersTable } from './db/schema';
+import type { MembersTable } from '../db/schema';
 import type { CheckInInput } from '../domain/check-in';
 import { checkInAdmission, isRefusal, statusRow, type CheckInContext, type MemberStatus } from '../domain/member-status';
 

@@ -1,7 +1,7 @@
 // Data problems (R13, R21): a refusal caused by an organization's data is reported to the admins above it,
 // not swallowed. One open problem per organization and kind; repeats count occurrences.
 import { sql } from 'kysely';
-import type { Db } from './db';
+import type { Db } from '../db';
 
 export interface DataProblemInput {
   orgId: string;

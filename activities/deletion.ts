@@ -2,7 +2,7 @@
 // on deletions of graduates (R17), flagged to the levels above.
 import { ApplicationFailure } from '@temporalio/common';
 import { sql } from 'kysely';
-import { likePrefix, recordOnce, type Db } from './db';
+import { likePrefix, recordOnce, type Db } from '../db';
 import { applyProcessPatch, insertNotifications, insertProcessRow, notifyMemberActors, type NotificationInput, type ProcessPatch } from './processes';
 import type { Config } from '../domain/config';
 import { abuseWatchFromEnv, type DeletionInput } from '../domain/deletions';

@@ -2,12 +2,12 @@
 // model of each step, materials, and the sanction's effect on the member.
 import { randomUUID } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import type { Db } from './db';
+import type { Db } from '../db';
 import type { Config } from '../domain/config';
 import { pathIds } from '../domain/orgs';
 import { SA } from '../domain/search-attributes';
 import { disciplineWorkflowId, type DisciplineInput } from '../domain/discipline';
-import type { OrgRef } from '../domain/transfers';
+import type { OrgRef } from '../domain/orgs';
 
 export interface DisciplineStartRequest {
   memberId: string;

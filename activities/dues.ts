@@ -3,7 +3,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { sql } from 'kysely';
-import { likePrefix, recordOnce, type Db } from './db';
+import { likePrefix, recordOnce, type Db } from '../db';
 import { insertNotifications } from './processes';
 import { mapLimit } from '../domain/concurrency';
 import { disciplineStarter } from './discipline';

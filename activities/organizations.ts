@@ -3,8 +3,8 @@
 // with the old and the new value, by the actor, in the same transaction; entering a contact phone resolves the
 // R13 data problem. Callers authorize first (org.import, org.update-contact, org.update).
 import { randomUUID } from 'node:crypto';
-import type { Tx } from './db';
-import type { OrganizationsTable } from './db/schema';
+import type { Tx } from '../db';
+import type { OrganizationsTable } from '../db/schema';
 import { DomainError } from '../domain/errors';
 import { normalizeCreditCode, ORG_FIELDS, orgDataProblems, type OrgChanges, type OrgData, type OrgField, type OrgKind } from '../domain/orgs';
 import { MISSING_PHONE, resolveDataProblems } from './data-problems';

@@ -1,7 +1,7 @@
 // Activities every process shares: append an event with its read-model change and notification.
 import { activityInfo } from '@temporalio/activity';
 import { sql } from 'kysely';
-import { recordOnce, type Db, type Tx } from './db';
+import { recordOnce, type Db, type Tx } from '../db';
 import { pathIds } from '../domain/orgs';
 import { workerMetrics } from '../worker/metrics';
 

@@ -1,10 +1,11 @@
 // Side effects of transfers (R9-R13): the read model, the member's branch, data problems, and the other
 // province's system (R10), reached over signed HTTP.
 import { ApplicationFailure } from '@temporalio/common';
-import { recordOnce, type Db } from './db';
+import { recordOnce, type Db } from '../db';
 import { applyProcessPatch, insertNotifications, insertProcessRow, notifyMemberActors, type ProcessPatch } from './processes';
 import { MISSING_PHONE, reportDataProblem } from './data-problems';
-import type { OrgRef, PeerMessageType, TransferInput } from '../domain/transfers';
+import type { PeerMessageType, TransferInput } from '../domain/transfers';
+import type { OrgRef } from '../domain/orgs';
 import { PEER_PATHS, signedHeaders } from '../domain/peer-protocol';
 import { workerMetrics } from '../worker/metrics';
 

@@ -12,7 +12,7 @@ import {
 import type { Client } from '@temporalio/client';
 import { sql } from 'kysely';
 import PinoPretty from 'pino-pretty';
-import { isDatabaseUnavailable, type Db } from '../activities/db';
+import { isDatabaseUnavailable, type Db } from '../db';
 import type { Config } from '../domain/config';
 import type { Principal } from '../domain/authz';
 import { DomainError, HTTP_STATUS, causes, type Problem } from '../domain/errors';
@@ -31,7 +31,7 @@ import { deletionRoutes } from './deletions';
 import { disciplineRoutes } from './discipline';
 import { metricsRoutes } from './metrics';
 import { refuseControlCharacters } from './validation';
-import type { PayloadKeys } from '../worker/codec';
+import type { PayloadKeys } from '../temporal/codec';
 
 export interface AppDeps {
   db: Db;

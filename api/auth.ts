@@ -1,6 +1,6 @@
 // Bearer tokens: stored as sha256 hashes; the bootstrap admin token comes from the environment.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Db } from '../activities/db';
+import type { Db } from '../db';
 import type { Principal } from '../domain/authz';
 import { DomainError } from '../domain/errors';
 

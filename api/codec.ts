@@ -8,7 +8,7 @@ import type { Payload } from '@temporalio/common';
 import type { AppDeps } from './app';
 import { principalFromHeader } from './auth';
 import { DomainError } from '../domain/errors';
-import { EncryptionCodec, type PayloadKeys } from '../worker/codec';
+import { EncryptionCodec, type PayloadKeys } from '../temporal/codec';
 
 const JsonPayload = z.object({ metadata: z.record(z.string(), z.string()).nullish(), data: z.string().nullish() });
 const Body = z.object({ payloads: z.array(JsonPayload).max(1000) });

@@ -10,7 +10,7 @@ import { DomainError, HTTP_STATUS, type FieldProblem } from '../domain/errors';
 import { OrgId, pathIds } from '../domain/orgs';
 import { DuesPayment, Month, addMonths, monthOf, monthStart, parseDuesBatch, paymentMonthProblem } from '../domain/dues';
 import { mapLimit } from '../domain/concurrency';
-import { likePrefix, recordOnce, type Db } from '../activities/db';
+import { likePrefix, recordOnce, type Db } from '../db';
 import { errorResponses, notFound } from './schemas';
 import { csvCellProblems } from './validation';
 

@@ -1,6 +1,6 @@
 // Idempotency-Key: the same key and body from the same caller return the first result again.
 import { createHash } from 'node:crypto';
-import type { Db, Tx } from '../activities/db';
+import type { Db, Tx } from '../db';
 import { DomainError } from '../domain/errors';
 
 function canonical(v: unknown): string {

@@ -2,8 +2,8 @@
 // (`npm run worker`). Several replicas may run side by side: the API keeps no state of its own.
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../domain/config';
-import { createDb, migrate } from '../activities/db';
-import { createDataConverter, payloadKeysFromEnv } from '../worker/codec';
+import { createDb, migrate } from '../db';
+import { createDataConverter, payloadKeysFromEnv } from '../temporal/codec';
 import { Lifecycle } from '../scripts/lifecycle';
 import { buildApp } from './app';
 

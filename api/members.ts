@@ -7,7 +7,7 @@ import { authorize, mayReadFullIdNumber } from '../domain/authz';
 import { DomainError, type FieldProblem } from '../domain/errors';
 import { maskIdNumber } from '../domain/identifiers';
 import { LOCKED_FIELDS, MemberPatch, REVIEWED_FIELDS } from '../domain/members';
-import { recordOnce, type Db } from '../activities/db';
+import { recordOnce, type Db } from '../db';
 import { errorResponses, iso, notFound, UuidParams } from './schemas';
 
 const MemberView = z.object({

@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Db } from '../activities/db';
+import type { Db } from '../db';
 import { DecisionAction, ProcessKind } from '../domain/processes';
 import { metricsRegistry } from '../worker/metrics';
 

@@ -10,8 +10,8 @@ import { DecisionBody, ProcessKind, ProcessStatus, type DecisionAction, type Dec
 import { decideUpdate } from '../workflows/common';
 import { prepareTransferDecision } from './transfers';
 import { prepareDisciplineDecision } from './discipline';
-import { likePrefix, type Db } from '../activities/db';
-import type { ProcessRow } from '../activities/db/schema';
+import { likePrefix, type Db } from '../db';
+import type { ProcessRow } from '../db/schema';
 import { errorResponses, iso, notFound, UuidParams } from './schemas';
 import { toDomainError } from './temporal-errors';
 import { countDecision } from './metrics';

@@ -14,7 +14,8 @@ import { maskIdNumber } from '../domain/identifiers';
 import { Profile, profileRuleProblems } from '../domain/members';
 import { OrgId, pathIds } from '../domain/orgs';
 import { Destination, routeMember, type OrgFact, type Route } from '../domain/routing';
-import { TransferStart, transferWorkflowId, type OrgRef, type TransferInput } from '../domain/transfers';
+import { TransferStart, transferWorkflowId, type TransferInput } from '../domain/transfers';
+import type { OrgRef } from '../domain/orgs';
 import { graduateBaseAt, parseRoster, targetInForce } from '../domain/graduates';
 import { SA } from '../domain/search-attributes';
 import { mapLimit } from '../domain/concurrency';
@@ -29,8 +30,8 @@ import {
   verify,
 } from '../domain/peer-protocol';
 import type { DecisionBody, DecisionCommand } from '../domain/processes';
-import { likePrefix, type Db } from '../activities/db';
-import type { Organization, ProcessRow } from '../activities/db/schema';
+import { likePrefix, type Db } from '../db';
+import type { Organization, ProcessRow } from '../db/schema';
 import { MISSING_PHONE, reportDataProblem } from '../activities/data-problems';
 import { orgChangedSignal, peerSignal, transfer, transferRecordedUpdate } from '../workflows/transfer';
 import { errorResponses, iso, notFound } from './schemas';

@@ -2,7 +2,7 @@
 // only by the province; returned in bulk (R15); deletions of graduates watched for abuse (R17).
 import { z } from 'zod';
 import { DEFAULT_CHECK_IN_TIMING, parseDuration, stepTimingFromEnv, type StepTiming } from './durations';
-import type { OrgRef } from './transfers';
+import type { OrgRef } from './orgs';
 import { freeText, singleLine } from './text';
 
 export const DeletionCategory = z.enum(['wrong-branch', 'left', 'deceased', 'duplicate', 'other']);

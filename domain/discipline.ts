@@ -2,7 +2,7 @@
 // approval by the committee above, the province's spot check; then the sanction applies.
 import { z } from 'zod';
 import { DEFAULT_CHECK_IN_TIMING, parseDuration, stepTimingFromEnv, type StepTiming } from './durations';
-import type { OrgRef } from './transfers';
+import type { OrgRef } from './orgs';
 import { freeText } from './text';
 
 export const Sanction = z.enum(['none', 'warning', 'serious-warning', 'removal-from-posts', 'probation', 'expulsion', 'removal-from-roll']);

@@ -29,6 +29,13 @@ export const StepTiming = z.object({
 });
 export type StepTiming = z.infer<typeof StepTiming>;
 
+/** What a waiting step does when its deadline passes (R9: the sources disagree, so it is configuration). */
+export const TimeoutEffect = z.enum(['remind', 'approve', 'lapse']);
+export type TimeoutEffect = z.infer<typeof TimeoutEffect>;
+
+export const StepPolicy = StepTiming.extend({ onTimeout: TimeoutEffect });
+export type StepPolicy = z.infer<typeof StepPolicy>;
+
 const DAY = 86_400_000;
 
 /** R3: 10 natural days; reminders 3 days and 1 day before; escalation repeated daily while overdue. */

@@ -154,3 +154,11 @@ export function orderForImport(
   }
   return { ordered, problems };
 }
+
+/** An organization as a workflow carries it: no names, only ids and the path. */
+export interface OrgRef {
+  id: string;
+  path: string;
+  parentId: string | null;
+  kind: 'committee' | 'general_branch' | 'branch';
+}

@@ -4,14 +4,8 @@ import { OrgId } from './orgs';
 import { Profile } from './members';
 import { Destination } from './routing';
 import { freeText } from './text';
-import { StepTiming, parseDuration } from './durations';
-
-/** What a waiting step does when its deadline passes (R9: the sources disagree, so it is configuration). */
-export const TimeoutEffect = z.enum(['remind', 'approve', 'lapse']);
-export type TimeoutEffect = z.infer<typeof TimeoutEffect>;
-
-export const StepPolicy = StepTiming.extend({ onTimeout: TimeoutEffect });
-export type StepPolicy = z.infer<typeof StepPolicy>;
+import { StepPolicy, StepTiming, parseDuration } from './durations';
+import type { OrgRef } from './orgs';
 
 export type TransferStep =
   | 'release' // the sending branch approves the release
@@ -90,14 +84,6 @@ export const TransferStart = z
       ctx.addIssue({ code: 'custom', path: ['toOrgId'], message: 'R9: give exactly one of toOrgId, destination (routed by R11) or toProvince (R10)' });
   });
 export type TransferStart = z.infer<typeof TransferStart>;
-
-/** An organization as a workflow carries it: no names, only ids and the path. */
-export interface OrgRef {
-  id: string;
-  path: string;
-  parentId: string | null;
-  kind: 'committee' | 'general_branch' | 'branch';
-}
 
 export interface TransferInput {
   processId: string;

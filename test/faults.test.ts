@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { createDb, migrate } from '../activities/db';
+import { createDb, migrate } from '../db';
 import { startDevServer } from '../scripts/temporal-server';
 import { startThrowawayPostgres } from '../scripts/postgres';
 import { freePort } from '../scripts/net';

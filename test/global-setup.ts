@@ -7,13 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { createDb, migrate } from '../activities/db';
+import { createDb, migrate } from '../db';
 import { startThrowawayPostgres } from '../scripts/postgres';
 import { startDevServer } from '../scripts/temporal-server';
 import { startCluster } from '../scripts/temporal-cluster';
 import { freePort } from '../scripts/net';
 import { workflowsPath } from '../worker/index';
-import { failureConverterPath } from '../worker/codec';
+import { failureConverterPath } from '../temporal/codec';
 
 declare module 'vitest' {
   export interface ProvidedContext {

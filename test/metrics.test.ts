@@ -1,7 +1,7 @@
 // Operations: Prometheus metrics of the API and the worker, and the API's readiness, on the real server and database.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, Connection } from '@temporalio/client';
-import { createDb } from '../activities/db';
+import { createDb } from '../db';
 import { buildApp } from '../api/app';
 import { startWorkerMetricsServer, type WorkerMetricsServer } from '../worker/metrics';
 import { call, eventually, profile, seedTree, startSystem, type System, type Tree } from './harness';

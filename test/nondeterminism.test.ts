@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { ADMIN_TOKEN, call, eventually, payloadKeys, profile, seedTree, startSystem, type System, type Tree } from './harness';
-import { failureConverterPath } from '../worker/codec';
+import { failureConverterPath } from '../temporal/codec';
 import { createActivities } from '../worker/index';
-import { createDataConverter } from '../worker/codec';
+import { createDataConverter } from '../temporal/codec';
 
 let sys: System;
 let tree: Tree;

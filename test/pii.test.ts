@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import proto from '@temporalio/proto';
 import { ADMIN_TOKEN, call, dataConverter, payloadKeys, profile, seedTree, startSystem, type System, type Tree } from './harness';
 import { buildApp } from '../api/app';
-import { EncryptionCodec } from '../worker/codec';
+import { EncryptionCodec } from '../temporal/codec';
 import { checkIn } from '../workflows/check-in';
 import { checkInWorkflowId } from '../domain/check-in';
 

@@ -6,7 +6,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { Client, Connection } from '@temporalio/client';
 import { startThrowawayPostgres } from '../scripts/postgres';
 import { freePort } from '../scripts/net';
-import { createDb } from '../activities/db';
+import { createDb } from '../db';
 import { ADMIN_TOKEN, TEST_PAYLOAD_KEYS, call, eventually, httpApp, profile, seedTree, spawnTuanwu, waitForHttp } from './harness';
 
 describe('separate processes', () => {

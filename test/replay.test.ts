@@ -7,7 +7,7 @@ import { inject } from 'vitest';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { dataConverter } from './harness';
-import { failureConverterPath } from '../worker/codec';
+import { failureConverterPath } from '../temporal/codec';
 
 const dir = join(import.meta.dirname, 'histories');
 const histories = () =>

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, inject, it } from 'vitest';
 import { Client, Connection } from '@temporalio/client';
 import { freePort } from '../scripts/net';
-import { createDb } from '../activities/db';
+import { createDb } from '../db';
 import { mapLimit } from '../domain/concurrency';
 import { ADMIN_TOKEN, TEST_PAYLOAD_KEYS, call, eventually, httpApp, profile, seedTree, spawnTuanwu, waitForHttp, type Spawned } from './harness';
 

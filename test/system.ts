@@ -6,7 +6,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { installWorkerRuntime } from '../worker/runtime';
 import type { FastifyInstance } from 'fastify';
-import { createDb, type Db } from '../activities/db';
+import { createDb, type Db } from '../db';
 import { buildApp } from '../api/app';
 import { createWorker } from '../worker/index';
 import type { Config } from '../domain/config';
@@ -18,7 +18,7 @@ import { deletionTimingFromEnv, type AbuseWatch, type DeletionTiming } from '../
 import { disciplineTimingFromEnv, type DisciplineTiming, type ExpulsionApproval } from '../domain/discipline';
 import { withIdCheckDigit } from '../domain/identifiers';
 import { checkInWorkflowId } from '../domain/check-in';
-import { createDataConverter, payloadKeysFromEnv } from '../worker/codec';
+import { createDataConverter, payloadKeysFromEnv } from '../temporal/codec';
 
 // Tests log only errors (retried activity failures are expected in fault tests); nondeterminism is still recorded.
 installWorkerRuntime('ERROR');

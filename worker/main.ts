@@ -3,11 +3,11 @@
 import { NativeConnection } from '@temporalio/worker';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../domain/config';
-import { createDb, migrate } from '../activities/db';
+import { createDb, migrate } from '../db';
 import { ensureSearchAttributes } from '../scripts/temporal-server';
 import { Lifecycle } from '../scripts/lifecycle';
 import { createWorker, runWorker } from './index';
-import { createDataConverter, payloadKeysFromEnv } from './codec';
+import { createDataConverter, payloadKeysFromEnv } from '../temporal/codec';
 import { installWorkerRuntime } from './runtime';
 import { ensureDuesSchedule } from './schedules';
 

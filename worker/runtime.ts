@@ -7,7 +7,7 @@
 import { DefaultLogger, Runtime, type LogLevel, type LogMetadata, type Logger } from '@temporalio/worker';
 import { sql } from 'kysely';
 import { pino, type Logger as PinoLogger } from 'pino';
-import type { Db } from '../activities/db';
+import type { Db } from '../db';
 import { redactIdNumbers } from '../domain/identifiers';
 import { setCoreMetricsAddress, workerMetricsPort } from './metrics';
 

@@ -14,7 +14,7 @@ import type { ProblemKind } from '../domain/errors';
 import type { ProcessActivities } from '../activities/processes';
 import type { DeadlineHooks, DeadlineWatch } from './deadline';
 import type { DecisionCommand, DecisionResult, ProcessState } from '../domain/processes';
-import type { TimeoutEffect } from '../domain/transfers';
+import type { TimeoutEffect } from '../domain/durations';
 import { SA } from '../domain/search-attributes';
 
 /** Every process workflow answers these: a human decision (an Update with a validator) and its own state. */

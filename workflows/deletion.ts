@@ -6,7 +6,7 @@ import type { DeletionActivities } from '../activities/deletion';
 import type { ProcessPatch } from '../activities/processes';
 import type { DeletionInput, DeletionStep } from '../domain/deletions';
 import type { DecisionCommand, ProcessStatus } from '../domain/processes';
-import type { OrgRef } from '../domain/transfers';
+import type { OrgRef } from '../domain/orgs';
 import { ProcessSteps } from './steps';
 import {
   ACTIVITY_OPTIONS,

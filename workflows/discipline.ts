@@ -5,7 +5,7 @@ import { allHandlersFinished, condition, defineUpdate, patched, proxyLocalActivi
 import type { ProcessActivities, ProcessEventInput } from '../activities/processes';
 import type { DecisionCommand, DecisionResult, ProcessStatus } from '../domain/processes';
 import type { DisciplineInput, DisciplineStep, MeetingDecision, Sanction, TalkRecord } from '../domain/discipline';
-import type { OrgRef } from '../domain/transfers';
+import type { OrgRef } from '../domain/orgs';
 import { ProcessSteps } from './steps';
 import { LOCAL_ACTIVITY_OPTIONS, decideUpdate, decisionShapeProblem, extensionProblem, refuse, stateQuery } from './common';
 

@@ -17,7 +17,9 @@ import {
 import type { TransferActivities } from '../activities/transfer';
 import type { ProcessPatch } from '../activities/processes';
 import type { DecisionCommand, ProcessStatus } from '../domain/processes';
-import type { OrgRef, PeerMessage, PeerMessageType, StepPolicy, TransferInput, TransferStep } from '../domain/transfers';
+import type { PeerMessage, PeerMessageType, TransferInput, TransferStep } from '../domain/transfers';
+import type { StepPolicy } from '../domain/durations';
+import type { OrgRef } from '../domain/orgs';
 import { SA } from '../domain/search-attributes';
 import { ProcessSteps } from './steps';
 import {
