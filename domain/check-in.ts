@@ -26,6 +26,4 @@ export const CheckInInput = z.object({
 });
 export type CheckInInput = z.infer<typeof CheckInInput>;
 
-export function checkInWorkflowId(memberId: string): string {
-  return `check-in-${memberId}`;
-}
+export { checkInWorkflowId } from './workflow-ids';

@@ -81,6 +81,4 @@ export interface DeletionInput {
   timing: DeletionTiming;
 }
 
-export function deletionWorkflowId(memberId: string): string {
-  return `deletion-${memberId}`;
-}
+export { deletionWorkflowId } from './workflow-ids';

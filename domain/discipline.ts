@@ -87,6 +87,4 @@ export interface DisciplineInput {
   timing: DisciplineTiming;
 }
 
-export function disciplineWorkflowId(memberId: string): string {
-  return `discipline-${memberId}`;
-}
+export { disciplineWorkflowId } from './workflow-ids';

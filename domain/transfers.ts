@@ -115,6 +115,4 @@ export interface PeerMessage {
   branchId?: string;
 }
 
-export function transferWorkflowId(memberId: string): string {
-  return `transfer-${memberId}`;
-}
+export { transferWorkflowId } from './workflow-ids';

@@ -18,6 +18,8 @@ import type { CheckInInput } from '../domain/check-in';
 import type { DecisionResult, ProcessStatus } from '../domain/processes';
 import { SA } from '../domain/search-attributes';
 import { DeadlineWatch } from './deadline';
+import type { ProcessDefinition } from './definition';
+import { checkInWorkflowId } from '../domain/workflow-ids';
 import {
   ACTIVITY_OPTIONS,
   LOCAL_ACTIVITY_OPTIONS,
@@ -35,6 +37,29 @@ import {
 export { decideUpdate, stateQuery };
 /** Early return: the API's start answers once the submission is recorded (or refused). */
 export const submittedUpdate = defineUpdate<{ processId: string; deadline: string }>('submitted');
+
+/** R1-R3: one step, the branch's review; the member withdraws, the branch approves or returns with a reason. */
+export const checkInProcess: ProcessDefinition<'branch-review', CheckInInput> = {
+  kind: 'check-in',
+  noun: 'check-in',
+  rule: 'R2',
+  workflowId: checkInWorkflowId,
+  legacyRecordedUpdate: 'submitted',
+  first: () => 'branch-review',
+  steps: {
+    'branch-review': {
+      label: 'Check-in review',
+      acting: (input) => ({ id: input.branchId, path: input.branchPath, parentId: input.parentOrgId, kind: 'branch' }),
+      timing: (input) => input.timing,
+      decisions: {
+        approve: { rule: 'R2' },
+        return: { rule: 'R2', reason: true },
+        withdraw: { rule: 'R2' },
+        extend: { rule: 'R3' },
+      },
+    },
+  },
+};
 
 const remote = proxyActivities<CheckInActivities & ProcessActivities>(ACTIVITY_OPTIONS);
 const local = proxyLocalActivities<CheckInActivities & ProcessActivities>(LOCAL_ACTIVITY_OPTIONS);

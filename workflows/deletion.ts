@@ -8,6 +8,8 @@ import type { DeletionInput, DeletionStep } from '../domain/deletions';
 import type { DecisionCommand, ProcessStatus } from '../domain/processes';
 import type { OrgRef } from '../domain/orgs';
 import { ProcessSteps } from './steps';
+import type { ProcessDefinition } from './definition';
+import { deletionWorkflowId } from '../domain/workflow-ids';
 import {
   ACTIVITY_OPTIONS,
   LOCAL_ACTIVITY_OPTIONS,
@@ -24,6 +26,51 @@ export const deletionRecordedUpdate = defineUpdate<{ processId: string; step: De
 
 const remote = proxyActivities<DeletionActivities>(ACTIVITY_OPTIONS);
 const local = proxyLocalActivities<DeletionActivities>(LOCAL_ACTIVITY_OPTIONS);
+
+/** R14-R15: the steps of a deletion, who acts and decides at each, and the rule each decision cites. */
+export const deletionProcess: ProcessDefinition<DeletionStep, DeletionInput> = {
+  kind: 'deletion',
+  noun: 'deletion',
+  rule: 'R14',
+  workflowId: deletionWorkflowId,
+  legacyRecordedUpdate: 'deletion-recorded',
+  first: () => 'city-review',
+  // A closed deletion belongs to the member's branch again: readable by the branch and every level above (R14).
+  home: (input) => input.branch,
+  steps: {
+    'city-review': {
+      label: 'Deletion: verification by the city-level committee',
+      acting: (input) => input.city,
+      timing: (input) => input.timing.cityReview,
+      decisions: {
+        approve: { rule: 'R14', roles: ['committee_admin'] },
+        return: { rule: 'R15', roles: ['committee_admin'], reason: true },
+        extend: { rule: 'R3' },
+      },
+    },
+    'province-review': {
+      label: 'Deletion: decision of the province',
+      acting: (input) => input.province,
+      timing: (input) => input.timing.provinceReview,
+      decisions: {
+        approve: { rule: 'R14', roles: ['province_admin'] },
+        reject: { rule: 'R14', roles: ['province_admin'], reason: true },
+        return: { rule: 'R15', roles: ['province_admin'], reason: true },
+        extend: { rule: 'R3' },
+      },
+    },
+    'branch-recheck': {
+      label: 'Deletion: re-check by the branch',
+      acting: (input) => input.branch,
+      timing: (input) => input.timing.branchRecheck,
+      decisions: {
+        approve: { rule: 'R15', roles: ['branch_secretary'] },
+        withdraw: { rule: 'R15', roles: ['branch_secretary'] },
+        extend: { rule: 'R3' },
+      },
+    },
+  },
+};
 
 /** R14: who decides each step, and which decisions it takes. */
 const ROLE: Record<DeletionStep, string> = {

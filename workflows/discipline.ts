@@ -7,6 +7,8 @@ import type { DecisionCommand, DecisionResult, ProcessStatus } from '../domain/p
 import type { DisciplineInput, DisciplineStep, MeetingDecision, Sanction, TalkRecord } from '../domain/discipline';
 import type { OrgRef } from '../domain/orgs';
 import { ProcessSteps } from './steps';
+import type { ProcessDefinition } from './definition';
+import { disciplineWorkflowId } from '../domain/workflow-ids';
 import { LOCAL_ACTIVITY_OPTIONS, decideUpdate, decisionShapeProblem, extensionProblem, refuse, stateQuery } from './common';
 
 export interface Actor {
@@ -22,6 +24,95 @@ export const disciplineRecordedUpdate = defineUpdate<{ processId: string; step: 
 export const talkUpdate = defineUpdate<{ step: DisciplineStep }, [TalkRecord & Actor]>('record-talk');
 /** Step 3: the branch meeting's decision, with the materials already uploaded (id and content hash). */
 export const meetingUpdate = defineUpdate<{ step: DisciplineStep }, [MeetingDecision & Actor & { materials: { id: string; sha256: string }[] }]>('meeting-decision');
+
+/** What a case knows while it runs: its input, and the branch meeting's decision once taken. */
+export interface DisciplineContext {
+  input: DisciplineInput;
+  meeting?: MeetingDecision & { materials: { id: string; sha256: string }[] };
+}
+
+const BRANCH = ['branch_secretary'] as const;
+const COMMITTEE = ['committee_admin', 'province_admin'] as const;
+const PROVINCE = ['province_admin'] as const;
+
+/** R18: the steps of a case, who decides each (extensions too), and what each decision needs. */
+export const disciplineProcess: ProcessDefinition<DisciplineStep, DisciplineContext> = {
+  kind: 'discipline',
+  noun: 'case',
+  rule: 'R18',
+  workflowId: disciplineWorkflowId,
+  legacyRecordedUpdate: 'discipline-recorded',
+  first: () => 'verification',
+  steps: {
+    verification: {
+      label: 'Disciplinary case: verification by the branch',
+      acting: (c) => c.input.branch,
+      timing: (c) => c.input.timing.verification,
+      decisions: {
+        approve: { rule: 'R18', roles: BRANCH },
+        reject: { rule: 'R18', roles: BRANCH, reason: true },
+        resolve: { rule: 'R18', roles: BRANCH },
+        extend: { rule: 'R18', roles: BRANCH },
+      },
+    },
+    talk: {
+      label: 'Disciplinary case: the talk with the member',
+      acting: (c) => c.input.branch,
+      timing: (c) => c.input.timing.talk,
+      decisions: { resolve: { rule: 'R18', roles: BRANCH }, extend: { rule: 'R18', roles: BRANCH } },
+    },
+    meeting: {
+      label: "Disciplinary case: the branch meeting's decision",
+      acting: (c) => c.input.branch,
+      timing: (c) => c.input.timing.meeting,
+      decisions: { resolve: { rule: 'R18', roles: BRANCH }, extend: { rule: 'R18', roles: BRANCH } },
+    },
+    approval: {
+      label: 'Disciplinary case: approval by the committee above',
+      acting: (c) => (c.meeting?.sanction === 'expulsion' ? c.input.expulsionApprover : c.input.approver),
+      timing: (c) => c.input.timing.approval,
+      decisions: {
+        approve: { rule: 'R18', roles: COMMITTEE },
+        return: { rule: 'R18', roles: COMMITTEE, reason: true },
+        extend: { rule: 'R18', roles: COMMITTEE },
+      },
+    },
+    'spot-check': {
+      label: "Disciplinary case: the province's spot check",
+      acting: (c) => c.input.province,
+      timing: (c) => c.input.timing.spotCheck,
+      decisions: {
+        approve: { rule: 'R18', roles: PROVINCE },
+        return: { rule: 'R18', roles: PROVINCE, reason: true },
+        extend: { rule: 'R18', roles: PROVINCE },
+      },
+    },
+    probation: {
+      label: 'Disciplinary case: probation',
+      acting: (c) => c.input.branch,
+      // Probation is a timer of 6 or 12 months: its "deadline" is its end.
+      timing: (c) => ({
+        deadlineMs: (c.meeting?.probationMonths ?? 6) * c.input.timing.probationMonthMs,
+        reminderOffsetsMs: [],
+        escalationIntervalMs: c.input.timing.probationReview.escalationIntervalMs,
+      }),
+      decisions: {},
+    },
+    'probation-review': {
+      label: 'Disciplinary case: review at the end of probation',
+      acting: (c) => c.input.branch,
+      timing: (c) => c.input.timing.probationReview,
+      decisions: {
+        approve: { rule: 'R18', roles: BRANCH },
+        expel: { rule: 'R18', roles: BRANCH, reason: true },
+        extend: { rule: 'R18', roles: BRANCH },
+      },
+    },
+  },
+  // R18: a closed case belongs to the member's branch again (cases closed before the patch
+  // discipline-closes-at-branch stayed with the last acting organization: the workflow decides, see below).
+  home: (c) => c.input.branch,
+};
 
 const local = proxyLocalActivities<ProcessActivities>(LOCAL_ACTIVITY_OPTIONS);
 

@@ -22,6 +22,8 @@ import type { StepPolicy } from '../domain/durations';
 import type { OrgRef } from '../domain/orgs';
 import { SA } from '../domain/search-attributes';
 import { ProcessSteps } from './steps';
+import type { ProcessDefinition } from './definition';
+import { transferWorkflowId } from '../domain/workflow-ids';
 import {
   ACTIVITY_OPTIONS,
   LOCAL_ACTIVITY_OPTIONS,
@@ -49,6 +51,69 @@ const peerCalls = proxyActivities<TransferActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', nonRetryableErrorTypes: ['PeerRefused'] },
 });
+
+/** What a transfer knows while it runs: its input, and the receiving organization once it is known (R12). */
+export interface TransferContext {
+  input: TransferInput;
+  to: OrgRef | null;
+}
+
+const ENDS = { reject: { rule: 'R9', reason: true }, withdraw: { rule: 'R9' }, extend: { rule: 'R9' } } as const;
+
+/** R9-R13: the steps of a transfer; the inbound check-in (R10) is decided on its own process. */
+export const transferProcess: ProcessDefinition<TransferStep, TransferContext> = {
+  kind: 'transfer',
+  noun: 'transfer',
+  rule: 'R9',
+  workflowId: transferWorkflowId,
+  legacyRecordedUpdate: 'transfer-recorded',
+  first: (c) => (c.input.direction === 'inbound' ? 'arrival-check-in' : 'release'),
+  steps: {
+    release: {
+      label: 'Transfer: release by the sending branch',
+      acting: (c) => c.input.from!,
+      timing: (c) => c.input.timing.release,
+      decisions: { approve: { rule: 'R9' }, ...ENDS },
+    },
+    'awaiting-branch': {
+      label: 'Transfer: waiting for the destination branch to be created',
+      acting: (c) => c.input.awaitOrg!.parent,
+      timing: (c) => c.input.timing.awaitBranch,
+      decisions: { ...ENDS },
+    },
+    arrival: {
+      label: 'Transfer: arrival at the receiving organization',
+      acting: (c) => c.to!,
+      timing: (c) => c.input.timing.arrival,
+      decisions: { approve: { rule: 'R9' }, ...ENDS },
+    },
+    placement: {
+      label: 'Transfer: placement into a branch',
+      acting: (c) => c.to!,
+      timing: (c) => c.input.timing.placement,
+      decisions: { place: { rule: 'R9' }, ...ENDS },
+    },
+    'peer-arrival': {
+      label: "Transfer: the other province's arrival confirmation",
+      acting: (c) => c.input.from!,
+      timing: (c) => c.input.timing.peer,
+      decisions: { withdraw: { rule: 'R9' }, extend: { rule: 'R9' } },
+    },
+    'arrival-check-in': {
+      label: 'Transfer: check-in review at the receiving branch',
+      acting: (c) => c.to!,
+      // The inbound check-in's deadline is the child's own (R3); the transfer only shows it.
+      timing: (c) => ({ ...c.input.checkInTiming, onTimeout: 'remind' }),
+      decisions: {},
+    },
+    'peer-release': {
+      label: "Transfer: the other province's release confirmation",
+      acting: (c) => c.to!,
+      timing: (c) => c.input.timing.peer,
+      decisions: { extend: { rule: 'R9' } },
+    },
+  },
+};
 
 /** Which decisions each step takes (R9); the inbound check-in is decided on its own process. */
 const ACTIONS: Record<TransferStep, DecisionCommand['action'][]> = {
