@@ -18,7 +18,7 @@ import type { CheckInInput } from '../domain/check-in';
 import type { DecisionResult, ProcessStatus } from '../domain/processes';
 import { SA } from '../domain/search-attributes';
 import { DeadlineWatch } from './deadline';
-import type { ProcessDefinition } from './definition';
+import { recordedUpdate, type ProcessDefinition } from './definition';
 import { checkInWorkflowId } from '../domain/workflow-ids';
 import {
   ACTIVITY_OPTIONS,
@@ -134,10 +134,12 @@ export async function checkIn(input: CheckInInput): Promise<{ processId: string;
     },
   );
 
-  setHandler(submittedUpdate, async () => {
+  const answerRecorded = async () => {
     await ready();
-    return { processId: input.processId, deadline: new Date(watch.deadline).toISOString() };
-  });
+    return { processId: input.processId, step: 'branch-review', deadline: new Date(watch.deadline).toISOString() };
+  };
+  setHandler(recordedUpdate, answerRecorded);
+  setHandler(submittedUpdate, answerRecorded);
 
   try {
     await recorder(remote, local).recordCheckInSubmitted({

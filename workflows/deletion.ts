@@ -8,7 +8,7 @@ import type { DeletionInput, DeletionStep } from '../domain/deletions';
 import type { DecisionCommand, ProcessStatus } from '../domain/processes';
 import type { OrgRef } from '../domain/orgs';
 import { ProcessSteps } from './steps';
-import type { ProcessDefinition } from './definition';
+import { recordedUpdate, type ProcessDefinition } from './definition';
 import { deletionWorkflowId } from '../domain/workflow-ids';
 import {
   ACTIVITY_OPTIONS,
@@ -171,10 +171,12 @@ export async function deletion(input: DeletionInput): Promise<{ processId: strin
     },
   );
 
-  setHandler(deletionRecordedUpdate, async () => {
+  const answerRecorded = async () => {
     await ready();
     return { processId, step: steps.step, deadline: new Date(steps.watch.deadline).toISOString() };
-  });
+  };
+  setHandler(recordedUpdate, answerRecorded);
+  setHandler(deletionRecordedUpdate, answerRecorded);
 
   try {
     const { step, acting, watch } = steps;

@@ -7,7 +7,7 @@ import type { DecisionCommand, DecisionResult, ProcessStatus } from '../domain/p
 import type { DisciplineInput, DisciplineStep, MeetingDecision, Sanction, TalkRecord } from '../domain/discipline';
 import type { OrgRef } from '../domain/orgs';
 import { ProcessSteps } from './steps';
-import type { ProcessDefinition } from './definition';
+import { recordedUpdate, type ProcessDefinition } from './definition';
 import { disciplineWorkflowId } from '../domain/workflow-ids';
 import { LOCAL_ACTIVITY_OPTIONS, decideUpdate, decisionShapeProblem, extensionProblem, refuse, stateQuery } from './common';
 
@@ -314,10 +314,12 @@ export async function discipline(input: DisciplineInput): Promise<{ processId: s
     },
   );
 
-  setHandler(disciplineRecordedUpdate, async () => {
+  const answerRecorded = async () => {
     await condition(() => recorded);
     return { processId, step: steps.step, deadline: new Date(steps.watch.deadline).toISOString() };
-  });
+  };
+  setHandler(recordedUpdate, answerRecorded);
+  setHandler(disciplineRecordedUpdate, answerRecorded);
 
   await local.openProcess({
     key: `${processId}:opened`,

@@ -22,7 +22,7 @@ import type { StepPolicy } from '../domain/durations';
 import type { OrgRef } from '../domain/orgs';
 import { SA } from '../domain/search-attributes';
 import { ProcessSteps } from './steps';
-import type { ProcessDefinition } from './definition';
+import { recordedUpdate, type ProcessDefinition } from './definition';
 import { transferWorkflowId } from '../domain/workflow-ids';
 import {
   ACTIVITY_OPTIONS,
@@ -268,10 +268,12 @@ export async function transfer(input: TransferInput): Promise<{ processId: strin
     },
   );
 
-  setHandler(transferRecordedUpdate, async () => {
+  const answerRecorded = async () => {
     await ready();
     return { processId, step: steps.step, deadline: new Date(steps.watch.deadline).toISOString() };
-  });
+  };
+  setHandler(recordedUpdate, answerRecorded);
+  setHandler(transferRecordedUpdate, answerRecorded);
 
   setHandler(orgChangedSignal, ({ orgId }) => {
     if (orgId === input.awaitOrg?.id) orgChanges.push(orgId);
