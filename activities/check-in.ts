@@ -2,7 +2,8 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { sql } from 'kysely';
 import { recordOnce, type Db, type Tx } from '../db';
-import { applyProcessPatch, insertProcessRow, notifyMemberActors } from './processes';
+import { insertProcessRow, type Projection } from './processes';
+import type { ProcessStatus } from '../domain/processes';
 import type { MembersTable } from '../db/schema';
 import type { CheckInInput } from '../domain/check-in';
 import { checkInAdmission, isRefusal, statusRow, type CheckInContext, type MemberStatus } from '../domain/member-status';
@@ -41,15 +42,16 @@ export interface SubmittedInput {
   deadline: string;
 }
 
-export interface CheckInDecisionInput {
-  key: string;
-  processId: string;
-  memberId: string;
-  branchId: string;
-  outcome: 'approved' | 'returned' | 'withdrawn';
-  actorId: string;
-  reason?: string;
-}
+/**
+ * R2/R4: a check-in's projection. Its outcome changes the member record by the member-status table
+ * (domain/member-status.ts): approval activates and locks a first membership, or starts a former member's new one.
+ */
+export const checkInProjection: Projection = async (tx, e, now) => {
+  if (!e.outcome || !e.memberId || !e.orgId) return;
+  const current = await tx.selectFrom('members').select(['status', 'locked_at']).where('id', '=', e.memberId).forUpdate().executeTakeFirst();
+  const change = current ? memberChange(current, e.outcome, e.orgId, now) : undefined;
+  if (change) await tx.updateTable('members').set({ ...change, updated_at: now }).where('id', '=', e.memberId).execute();
+};
 
 export function createCheckInActivities(deps: { db: Db }) {
   const { db } = deps;
@@ -132,49 +134,25 @@ export function createCheckInActivities(deps: { db: Db }) {
      * branch, a new membership, with the four fields as they were. A return or a withdrawal marks a first
      * check-in's record and leaves a former member's as it was.
      */
-    async recordCheckInDecision(d: CheckInDecisionInput): Promise<void> {
-      const now = new Date();
-      await recordOnce(
-        db,
-        {
-          idempotency_key: d.key,
-          process_id: d.processId,
-          member_id: d.memberId,
-          org_id: d.branchId,
-          type: `check-in.${d.outcome}`,
-          actor_id: d.actorId,
-          payload: d.reason ? { reason: d.reason } : {},
-        },
-        async (tx) => {
-          const current = await tx.selectFrom('members').select(['status', 'locked_at']).where('id', '=', d.memberId).forUpdate().executeTakeFirst();
-          const change = current ? memberChange(current, d, now) : undefined;
-          if (change) await tx.updateTable('members').set({ ...change, updated_at: now }).where('id', '=', d.memberId).execute();
-          await applyProcessPatch(tx, d.processId, { status: d.outcome, step: 'closed', closed: true }, now);
-          const message =
-            d.outcome === 'returned' ? `Your check-in was returned: ${d.reason ?? ''}` : `Your check-in was ${d.outcome}.`;
-          await notifyMemberActors(tx, d.key, d.processId, d.memberId, message);
-        },
-      );
-    },
   };
 }
 
 /** The change a check-in's outcome makes to the record, by the member-status table; undefined: none. */
-function memberChange(current: { status: string; locked_at: Date | null }, d: CheckInDecisionInput, now: Date) {
+function memberChange(current: { status: string; locked_at: Date | null }, outcome: ProcessStatus, branchId: string, now: Date) {
   const effect = statusRow(current.status).approval;
-  if (d.outcome !== 'approved') {
+  if (outcome !== 'approved') {
     // R2: a first check-in's record shows the outcome; a former member's stays as it was.
-    return effect === 'first-membership' && current.locked_at === null ? { status: d.outcome } : undefined;
+    return effect === 'first-membership' && current.locked_at === null ? { status: outcome as 'returned' | 'withdrawn' } : undefined;
   }
   if (effect === 'first-membership' && current.locked_at === null) {
     // R4: approval locks name, ID number, join date and development number for good.
-    return { status: 'active' as const, locked_at: now, branch_id: d.branchId };
+    return { status: 'active' as const, locked_at: now, branch_id: branchId };
   }
   if (effect === 'new-membership') {
     // R10/R16: a new membership in this branch; the four fields stay locked with their values (R4). locked_at is
     // also the month of activation the dues streak counts from (R18, activities/dues.ts): the new membership's,
     // so the months spent deleted or in another province, when no dues could be paid here, are not unpaid months.
-    return { status: 'active' as const, branch_id: d.branchId, deleted_at: null, locked_at: now };
+    return { status: 'active' as const, branch_id: branchId, deleted_at: null, locked_at: now };
   }
   return undefined;
 }

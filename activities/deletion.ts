@@ -3,25 +3,11 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { sql } from 'kysely';
 import { likePrefix, recordOnce, type Db } from '../db';
-import { applyProcessPatch, insertNotifications, insertProcessRow, notifyMemberActors, type NotificationInput, type ProcessPatch } from './processes';
+import { insertNotifications, insertProcessRow, type NotificationInput, type ProcessPatch, type Projection } from './processes';
 import type { Config } from '../domain/config';
 import { abuseWatchFromEnv, type DeletionInput } from '../domain/deletions';
 import { pathIds } from '../domain/orgs';
 
-export interface DeletionEventInput {
-  key: string;
-  processId: string;
-  memberId: string;
-  orgId: string;
-  type: string;
-  actorId: string | null;
-  payload: Record<string, unknown>;
-  patch?: ProcessPatch;
-  /** The process ends: the deletion's outcome; "approved" soft-deletes the member (R14). */
-  outcome?: 'approved' | 'rejected' | 'withdrawn';
-  notifyOrg?: { id: string; message: string };
-  notifyMember?: string;
-}
 
 export interface DeletionDeps {
   db: Db;
@@ -31,6 +17,15 @@ export interface DeletionDeps {
 
 /** R14: only an active member (or one on probation) can be deleted. */
 const DELETABLE = ['active', 'probation'] as const;
+
+/** R14: a deletion's projection. Its outcome is kept on its row; an approval soft-deletes the member (the record and its history stay readable above). */
+export const deletionProjection: Projection = async (tx, e, now) => {
+  if (!e.outcome) return;
+  await tx.updateTable('deletions').set({ status: e.outcome, decided_at: now }).where('process_id', '=', e.processId).execute();
+  if (e.outcome === 'approved' && e.memberId) {
+    await tx.updateTable('members').set({ status: 'deleted', deleted_at: now, updated_at: now }).where('id', '=', e.memberId).where('status', 'in', DELETABLE).execute();
+  }
+};
 
 /** Rolls back an abuse flag's transaction: the organization is already flagged in this window. */
 class AlreadyFlagged extends Error {}
@@ -89,31 +84,6 @@ export function createDeletionActivities({ db, config }: DeletionDeps) {
     },
 
     /** One step of a deletion, with its read-model change, the member's soft delete and notifications, at most once. */
-    async recordDeletionEvent(e: DeletionEventInput): Promise<void> {
-      const now = new Date();
-      await recordOnce(
-        db,
-        { idempotency_key: e.key, process_id: e.processId, member_id: e.memberId, org_id: e.orgId, type: e.type, actor_id: e.actorId, payload: e.payload },
-        async (tx) => {
-          if (e.patch) await applyProcessPatch(tx, e.processId, e.patch, now);
-          if (e.outcome) {
-            await tx.updateTable('deletions').set({ status: e.outcome, decided_at: now }).where('process_id', '=', e.processId).execute();
-          }
-          if (e.outcome === 'approved') {
-            // R14: a soft delete; the record and its history stay readable to the levels above.
-            await tx
-              .updateTable('members')
-              .set({ status: 'deleted', deleted_at: now, updated_at: now })
-              .where('id', '=', e.memberId)
-              .where('status', 'in', DELETABLE)
-              .execute();
-          }
-          if (e.notifyOrg) await insertNotifications(tx, e.key, e.processId, [{ recipientOrgId: e.notifyOrg.id, kind: 'task', message: e.notifyOrg.message }]);
-          if (e.notifyMember) await notifyMemberActors(tx, e.key, e.processId, e.memberId, e.notifyMember);
-        },
-      );
-    },
-
     /**
      * R17: after an approved deletion, every committee above the branch (below the province) whose approved
      * deletions in the window reach the minimum and whose graduates' share is above the threshold is flagged

@@ -2,7 +2,8 @@
 import { activityInfo } from '@temporalio/activity';
 import { sql } from 'kysely';
 import { recordOnce, type Db, type Tx } from '../db';
-import { pathIds } from '../domain/orgs';
+import { pathIds, type OrgRef } from '../domain/orgs';
+import type { ProcessKind, ProcessStatus } from '../domain/processes';
 import { workerMetrics } from '../worker/metrics';
 
 export interface ProcessPatch {
@@ -26,6 +27,12 @@ export interface ProcessEventInput {
   /** Deterministic, from the workflow: the same step always writes under the same key. */
   key: string;
   processId: string;
+  /** The process's kind: its own projection (below) applies the event to its own table and to the member. */
+  kind?: ProcessKind;
+  /** Set on the event that closes the process: its outcome. */
+  outcome?: ProcessStatus;
+  /** What a process learnt that its own table keeps (a transfer's destination and, at the end, the branch). */
+  detail?: { toOrgId?: string; completeAt?: OrgRef; direction?: 'internal' | 'outbound' | 'inbound'; branchId?: string };
   memberId?: string | null;
   orgId?: string | null;
   type: string;
@@ -38,6 +45,12 @@ export interface ProcessEventInput {
   /** The effect on the member record (R14 deletion, R18 sanctions). */
   member?: { status?: 'active' | 'probation' | 'expelled' | 'removed' | 'deleted'; sanction?: string | null; deleted?: boolean };
 }
+
+/**
+ * A process's own read-model change for an event, in the event's transaction (its table, and what closing it
+ * does to the member): the one event append below calls the projection of the event's kind.
+ */
+export type Projection = (tx: Tx, e: ProcessEventInput, now: Date) => Promise<void>;
 
 export interface OpenProcessInput {
   key: string;
@@ -177,11 +190,10 @@ async function escalateToCommittee(db: Db, input: ProcessEventInput): Promise<Pr
   };
 }
 
-export function createProcessActivities(deps: { db: Db }) {
+export function createProcessActivities(deps: { db: Db; projections?: Partial<Record<ProcessKind, Projection>> }) {
   const { db } = deps;
-  return {
-    /** Appends one process event; its read-model patch and notifications commit with it, or not at all. */
-    async recordProcessEvent(given: ProcessEventInput): Promise<{ applied: boolean }> {
+  /** The one event append: every process writes its events here, keyed so that a retry writes nothing twice. */
+  async function recordProcessEvent(given: ProcessEventInput): Promise<{ applied: boolean }> {
       const input = await escalateToCommittee(db, given);
       const now = new Date();
       const recorded = await recordOnce(
@@ -197,6 +209,8 @@ export function createProcessActivities(deps: { db: Db }) {
         },
         async (tx) => {
           if (input.patch) await applyProcessPatch(tx, input.processId, input.patch, now);
+          const projection = input.kind ? deps.projections?.[input.kind] : undefined;
+          if (projection) await projection(tx, input, now);
           if (input.member && input.memberId) {
             const { status, sanction, deleted } = input.member;
             await tx
@@ -218,7 +232,14 @@ export function createProcessActivities(deps: { db: Db }) {
       if (recorded.applied && input.type === 'deadline.reminder') workerMetrics().reminders.inc();
       if (recorded.applied && (input.type === 'deadline.overdue' || input.type === 'deadline.escalated')) workerMetrics().escalations.inc();
       return recorded;
-    },
+  }
+  return {
+    recordProcessEvent,
+    // The names the append had per process before the skeleton: histories record an activity's name, so runs
+    // that wrote under them replay under them (workflows/process.ts, patch one-event-append). Same append.
+    recordCheckInDecision: recordProcessEvent,
+    recordDeletionEvent: recordProcessEvent,
+    recordTransferEvent: recordProcessEvent,
 
     /** Opens a process: its first event and its read-model row, at its first step. */
     async openProcess(input: OpenProcessInput): Promise<{ applied: boolean }> {

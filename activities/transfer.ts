@@ -2,26 +2,40 @@
 // province's system (R10), reached over signed HTTP.
 import { ApplicationFailure } from '@temporalio/common';
 import { recordOnce, type Db } from '../db';
-import { applyProcessPatch, insertNotifications, insertProcessRow, notifyMemberActors, type ProcessPatch } from './processes';
+import { insertNotifications, insertProcessRow, type ProcessPatch, type Projection } from './processes';
 import { MISSING_PHONE, reportDataProblem } from './data-problems';
 import type { PeerMessageType, TransferInput } from '../domain/transfers';
 import type { OrgRef } from '../domain/orgs';
 import { PEER_PATHS, signedHeaders } from '../domain/peer-protocol';
 import { workerMetrics } from '../worker/metrics';
 
-export interface TransferEventInput {
-  key: string;
-  processId: string;
-  memberId: string;
-  orgId: string;
-  type: string;
-  actorId: string | null;
-  payload: Record<string, unknown>;
-  patch?: ProcessPatch;
-  transfer: { status?: string; toOrgId?: string; completeAt?: OrgRef; direction: TransferInput['direction'] };
-  notifyOrg?: { id: string; message: string };
-  notifyMember?: string;
-}
+/**
+ * R9/R10: a transfer's projection. Its row keeps the destination once known and the outcome; a completed
+ * transfer moves the member into the receiving branch, or (outbound) out to the other province.
+ */
+export const transferProjection: Projection = async (tx, e, now) => {
+  const d = e.detail ?? {};
+  if (e.outcome || d.toOrgId) {
+    await tx
+      .updateTable('transfers')
+      .set({
+        ...(e.outcome ? { status: e.outcome } : {}),
+        ...(d.toOrgId ? { to_org_id: d.toOrgId } : {}),
+        ...(e.outcome && e.outcome !== 'pending' ? { completed_at: now } : {}),
+      })
+      .where('process_id', '=', e.processId)
+      .execute();
+  }
+  if (e.outcome === 'approved' && e.memberId) {
+    const member = d.direction === 'outbound' ? { status: 'transferred_out' as const } : { status: 'active' as const, branch_id: d.completeAt!.id };
+    await tx
+      .updateTable('members')
+      .set({ ...member, updated_at: now })
+      .where('id', '=', e.memberId)
+      .$if(d.direction === 'internal', (q) => q.where('status', '=', 'active'))
+      .execute();
+  }
+};
 
 export interface PeerSendInput {
   province: string;
@@ -99,44 +113,6 @@ export function createTransferActivities({ db, province, peers }: TransferDeps) 
     },
 
     /** One step of a transfer, with its read-model change, the member's move and notifications, at most once. */
-    async recordTransferEvent(e: TransferEventInput): Promise<void> {
-      const now = new Date();
-      await recordOnce(
-        db,
-        { idempotency_key: e.key, process_id: e.processId, member_id: e.memberId, org_id: e.orgId, type: e.type, actor_id: e.actorId, payload: e.payload },
-        async (tx) => {
-          if (e.patch) await applyProcessPatch(tx, e.processId, e.patch, now);
-          const t = e.transfer;
-          if (t.status || t.toOrgId) {
-            await tx
-              .updateTable('transfers')
-              .set({
-                ...(t.status ? { status: t.status } : {}),
-                ...(t.toOrgId ? { to_org_id: t.toOrgId } : {}),
-                ...(t.status && t.status !== 'pending' ? { completed_at: now } : {}),
-              })
-              .where('process_id', '=', e.processId)
-              .execute();
-          }
-          if (t.status === 'approved') {
-            // R9: the member now belongs to the new branch; R10: or has left for another province.
-            const member =
-              t.direction === 'outbound'
-                ? { status: 'transferred_out' as const }
-                : { status: 'active' as const, branch_id: t.completeAt!.id };
-            await tx
-              .updateTable('members')
-              .set({ ...member, updated_at: now })
-              .where('id', '=', e.memberId)
-              .$if(t.direction === 'internal', (q) => q.where('status', '=', 'active'))
-              .execute();
-          }
-          if (e.notifyOrg) await insertNotifications(tx, e.key, e.processId, [{ recipientOrgId: e.notifyOrg.id, kind: 'task', message: e.notifyOrg.message }]);
-          if (e.notifyMember) await notifyMemberActors(tx, e.key, e.processId, e.memberId, e.notifyMember);
-        },
-      );
-    },
-
     /** The organization as a workflow needs it; R13: one without a contact phone is reported as a data problem. */
     async resolveOrg({ orgId, reportMissingPhone }: { orgId: string; processId: string; reportMissingPhone: boolean }) {
       const org = await db.selectFrom('organizations').select(['id', 'path', 'parent_id', 'kind', 'contact_phone']).where('id', '=', orgId).executeTakeFirst();

@@ -9,11 +9,14 @@ import { createDataConverter, type PayloadKeys } from '../temporal/codec';
 import { recordProblemsTo } from './runtime';
 import { fileURLToPath } from 'node:url';
 import type { Db } from '../db';
-import { createCheckInActivities } from '../activities/check-in';
+import { checkInProjection, createCheckInActivities } from '../activities/check-in';
 import { createProcessActivities } from '../activities/processes';
-import { createTransferActivities } from '../activities/transfer';
+import { createTransferActivities, transferProjection } from '../activities/transfer';
 import { createDuesActivities } from '../activities/dues';
-import { createDeletionActivities } from '../activities/deletion';
+import { createDeletionActivities, deletionProjection } from '../activities/deletion';
+
+/** Each process's own read-model change, applied by the one event append in the event's transaction. */
+const PROJECTIONS = { 'check-in': checkInProjection, transfer: transferProjection, deletion: deletionProjection };
 
 export interface ActivityDeps {
   db: Db;
@@ -27,7 +30,7 @@ export interface ActivityDeps {
 
 export function createActivities(deps: ActivityDeps) {
   return dataErrorsNonRetryable({
-    ...createProcessActivities(deps),
+    ...createProcessActivities({ db: deps.db, projections: PROJECTIONS }),
     ...createCheckInActivities(deps),
     ...createTransferActivities({ db: deps.db, province: deps.province ?? 'gd', peers: deps.peers ?? new Map() }),
     ...createDuesActivities(deps),

@@ -1,42 +1,19 @@
 // The check-in review (R1-R4): pending until the branch approves or returns it, or the member withdraws it;
 // reminded before and escalated after its 10-day deadline, which a committee above may extend.
-import {
-  ApplicationFailure,
-  CancellationScope,
-  allHandlersFinished,
-  condition,
-  defineUpdate,
-  isCancellation,
-  proxyActivities,
-  proxyLocalActivities,
-  setHandler,
-  upsertSearchAttributes,
-} from '@temporalio/workflow';
+// One declared step on the process skeleton (workflows/process.ts); what is particular is below.
+import { CancellationScope, defineUpdate, isCancellation, patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { CheckInActivities } from '../activities/check-in';
 import type { ProcessActivities } from '../activities/processes';
 import type { CheckInInput } from '../domain/check-in';
-import type { DecisionResult, ProcessStatus } from '../domain/processes';
-import { SA } from '../domain/search-attributes';
-import { DeadlineWatch } from './deadline';
-import { recordedUpdate, type ProcessDefinition } from './definition';
+import type { DecisionCommand, ProcessStatus } from '../domain/processes';
 import { checkInWorkflowId } from '../domain/workflow-ids';
-import {
-  ACTIVITY_OPTIONS,
-  LOCAL_ACTIVITY_OPTIONS,
-  applicationFailureIn,
-  deadlineHooks,
-  decideUpdate,
-  decisionShapeProblem,
-  extendDeadline,
-  extensionProblem,
-  recorder,
-  refuse,
-  stateQuery,
-} from './common';
+import type { ProcessDefinition, Recorded } from './definition';
+import { Process } from './process';
+import { ACTIVITY_OPTIONS, LOCAL_ACTIVITY_OPTIONS, decideUpdate, recorder, stateQuery } from './common';
 
 export { decideUpdate, stateQuery };
-/** Early return: the API's start answers once the submission is recorded (or refused). */
-export const submittedUpdate = defineUpdate<{ processId: string; deadline: string }>('submitted');
+/** The early return's name before the one "recorded" update (workflows/definition.ts); kept for old callers. */
+export const submittedUpdate = defineUpdate<Recorded>('submitted');
 
 /** R1-R3: one step, the branch's review; the member withdraws, the branch approves or returns with a reason. */
 export const checkInProcess: ProcessDefinition<'branch-review', CheckInInput> = {
@@ -67,117 +44,45 @@ const local = proxyLocalActivities<CheckInActivities & ProcessActivities>(LOCAL_
 const OUTCOME = { approve: 'approved', return: 'returned', withdraw: 'withdrawn' } as const;
 
 export async function checkIn(input: CheckInInput): Promise<{ processId: string; status: ProcessStatus }> {
-  const submittedAt = Date.now();
-  let status: ProcessStatus = 'pending';
-  let recorded = false;
-  let refusal: ApplicationFailure | undefined;
-  const isDone = () => status !== 'pending';
-  /** Handlers act only once the submission is recorded; if the database refused it, they fail with that. */
-  const ready = async () => {
-    await condition(() => recorded || refusal !== undefined);
-    if (refusal) throw refusal;
-  };
-
-  const context = () => ({
-    processId: input.processId,
-    memberId: input.memberId,
-    orgId: input.branchId,
-    parentOrgId: input.parentOrgId,
-    stepLabel: 'Check-in review',
+  const { processId, memberId } = input;
+  const p = new Process(checkInProcess, input, {
+    processId,
+    memberId,
+    // Runs recorded before the skeleton wrote their decision under this name (remote before local-record-activities).
+    legacyAppend: () => recorder(remote, local).recordCheckInDecision,
   });
-  const watch = new DeadlineWatch(submittedAt + input.timing.deadlineMs, input.timing, deadlineHooks(context));
 
-  setHandler(stateQuery, () => ({
-    processId: input.processId,
-    status,
-    step: isDone() ? 'closed' : 'branch-review',
-    deadline: new Date(watch.deadline).toISOString(),
-    overdue: watch.overdue,
-    remindersSent: watch.remindersSent,
-    escalations: watch.escalations,
-  }));
-
-  setHandler(
-    decideUpdate,
-    async (cmd): Promise<DecisionResult> => {
-      if (cmd.action === 'extend') {
-        await extendDeadline(watch, cmd, { ...context(), key: input.processId }, ready);
-        return { status, deadline: new Date(watch.deadline).toISOString() };
-      }
-      // Set synchronously, so a second decision in the same moment fails validation (exactly one wins).
-      status = OUTCOME[cmd.action as keyof typeof OUTCOME];
-      upsertSearchAttributes([
-        { key: SA.status, value: status },
-        { key: SA.overdue, value: false },
-      ]);
-      await ready();
-      await recorder(remote, local).recordCheckInDecision({
-        key: `${input.processId}:decision`,
-        processId: input.processId,
-        memberId: input.memberId,
-        branchId: input.branchId,
-        outcome: status as 'approved' | 'returned' | 'withdrawn',
-        actorId: cmd.actorId,
-        reason: cmd.reason,
-      });
-      return { status, deadline: new Date(watch.deadline).toISOString() };
-    },
-    {
-      validator: (cmd) => {
-        const shape = decisionShapeProblem(cmd);
-        if (shape) refuse('invalid', `bad decision: ${shape}`);
-        if (status !== 'pending') refuse('conflict', `this check-in is already ${status}`);
-        if (cmd.action !== 'extend' && !(cmd.action in OUTCOME)) refuse('rule', `a check-in has no "${cmd.action}" decision`, 'R2');
-        if (cmd.action === 'return' && !cmd.reason) refuse('rule', 'a returned check-in needs a reason', 'R2');
-        if (cmd.action === 'extend') extensionProblem(cmd, watch);
-      },
-    },
-  );
-
-  const answerRecorded = async () => {
-    await ready();
-    return { processId: input.processId, step: 'branch-review', deadline: new Date(watch.deadline).toISOString() };
-  };
-  setHandler(recordedUpdate, answerRecorded);
-  setHandler(submittedUpdate, answerRecorded);
-
-  try {
-    await recorder(remote, local).recordCheckInSubmitted({
-      input,
-      submittedAt: new Date(submittedAt).toISOString(),
-      deadline: new Date(watch.deadline).toISOString(),
+  /** R2/R4: the outcome; the member record changes by the member-status table (the check-in projection). */
+  const decided = (cmd: Pick<DecisionCommand, 'actorId' | 'reason'>, patch: ReturnType<typeof p.close>) =>
+    p.record(`check-in.${p.status}`, {
+      orgId: input.branchId,
+      actorId: cmd.actorId,
+      payload: cmd.reason ? { reason: cmd.reason } : {},
+      patch,
+      notifyMember: p.status === 'returned' ? `Your check-in was returned: ${cmd.reason ?? ''}` : `Your check-in was ${p.status}.`,
     });
-  } catch (e) {
-    // The database refused it (e.g. a concurrent check-in took the ID number): nothing was written.
-    const failure = applicationFailureIn(e);
-    if (failure?.type === 'conflict') {
-      refusal = failure;
-      status = 'rejected';
-      await condition(allHandlersFinished);
-      return { processId: input.processId, status };
-    }
-    throw e;
-  }
-  recorded = true;
+
+  p.handle({
+    // Closed synchronously, so a second decision in the same moment fails validation (exactly one wins).
+    decide: (cmd) => decided(cmd, p.close(OUTCOME[cmd.action as keyof typeof OUTCOME])),
+  });
+
+  // The database refused it (e.g. a concurrent check-in took the ID number): nothing was written.
+  const submitted = (patch: { deadline?: string | null }) =>
+    recorder(remote, local).recordCheckInSubmitted({ input, submittedAt: new Date().toISOString(), deadline: patch.deadline! });
+  if (!(await p.open(submitted, ['conflict']))) return p.finish();
 
   try {
-    await watch.run(isDone);
-    await condition(() => isDone() && allHandlersFinished());
+    await p.run();
   } catch (e) {
     // Cancelled by a parent (an inbound transfer the other province called off, R10): closed as withdrawn.
-    if (!isCancellation(e) || isDone()) throw e;
-    status = 'withdrawn';
-    await CancellationScope.nonCancellable(() =>
-      recorder(remote, local).recordCheckInDecision({
-        key: `${input.processId}:decision`,
-        processId: input.processId,
-        memberId: input.memberId,
-        branchId: input.branchId,
-        outcome: 'withdrawn',
-        actorId: 'system:cancelled',
-        reason: 'the transfer it belonged to was called off',
-      }),
-    );
+    if (!isCancellation(e) || !p.pending) throw e;
+    const reason = 'the transfer it belonged to was called off';
+    await CancellationScope.nonCancellable(async () => {
+      // Before the patch, a cancelled check-in kept its search attributes as they were.
+      const patch = patched('cancelled-check-in-closes') ? p.close('withdrawn') : ((p.status = 'withdrawn'), { status: 'withdrawn', step: 'closed', closed: true });
+      await decided({ actorId: 'system:cancelled', reason }, patch);
+    });
   }
-  return { processId: input.processId, status };
+  return p.finish();
 }

@@ -49,6 +49,8 @@ export interface StepDeclaration<C> {
   timing: (c: C) => StepTiming & { onTimeout?: TimeoutEffect };
   /** The decisions taken at this step through the `decide` update ("extend" is every waiting step's, R3/R9). */
   decisions: Partial<Record<DecisionAction, DecisionRule>>;
+  /** No decision is taken here: it is taken on another process (why, and the rule a refusal cites). */
+  decidedElsewhere?: { message: string; rule: string };
 }
 
 export interface ProcessDefinition<S extends string, C> {

@@ -1,0 +1,188 @@
+// The skeleton every process runs on. A process declares its steps (workflows/definition.ts); the skeleton
+// does the rest: the one "recorded" update, the first write with its refusal, the one event append with its
+// keys, a deadline watch per step visit, decisions through the one `decide` update and its validator, the
+// extension of a deadline, and closing. A workflow file keeps only what is particular to its process.
+import { allHandlersFinished, condition, defineUpdate, patched, proxyLocalActivities, setHandler, type ApplicationFailure } from '@temporalio/workflow';
+import type { ProcessActivities, ProcessEventInput, ProcessPatch } from '../activities/processes';
+import type { DecisionCommand } from '../domain/processes';
+import type { OrgRef } from '../domain/orgs';
+import { ProcessSteps } from './steps';
+import { LOCAL_ACTIVITY_OPTIONS, applicationFailureIn, decideUpdate, decisionShapeProblem, extensionProblem, refuse, stateQuery } from './common';
+import { recordedUpdate, type ProcessDefinition, type Recorded } from './definition';
+
+const local = proxyLocalActivities<ProcessActivities>(LOCAL_ACTIVITY_OPTIONS);
+
+/** An event as a workflow gives it; the skeleton adds the key, the process, the member, the kind and the outcome. */
+export type ProcessEvent = Omit<ProcessEventInput, 'key' | 'processId' | 'memberId' | 'type' | 'orgId' | 'kind' | 'outcome'> & { orgId?: string };
+
+export interface ProcessOptions {
+  processId: string;
+  memberId: string | null;
+  /** R9: a step whose timeout decides ("approve", "lapse") instead of escalating hands the deadline to the process. */
+  onTimeout?: (effect: 'approve' | 'lapse') => void;
+  /** Overrides the declaration's home, e.g. to decide it behind a patch at closing time. */
+  home?: () => OrgRef | undefined;
+  /**
+   * The append's name in runs recorded before the skeleton (histories record it); new runs use the one
+   * `recordProcessEvent` (patch one-event-append).
+   */
+  legacyAppend?: () => (e: ProcessEventInput) => Promise<unknown>;
+}
+
+export interface DecisionHandlers {
+  /** Applies a decision the validator admitted; "extend" never reaches it (the skeleton extends). */
+  decide(cmd: DecisionCommand): Promise<void>;
+  /** What the process checks beyond its declaration (the skeleton checked state, step, action, role and reason). */
+  validate?(cmd: DecisionCommand): void;
+}
+
+export class Process<S extends string, C> extends ProcessSteps<S> {
+  #recorded = false;
+  #refusal: ApplicationFailure | undefined;
+  #sequence = 0;
+
+  constructor(
+    readonly definition: ProcessDefinition<S, C>,
+    readonly data: C,
+    private readonly options: ProcessOptions,
+  ) {
+    const { steps, home } = definition;
+    super({
+      processId: options.processId,
+      memberId: options.memberId,
+      first: definition.first(data),
+      label: Object.fromEntries(Object.entries(steps).map(([s, d]) => [s, (d as { label: string }).label])) as Record<S, string>,
+      actingOrg: (s) => steps[s].acting(data),
+      timing: (s) => steps[s].timing(data),
+      onTimeout: options.onTimeout,
+      home: options.home ?? (home ? () => home(data) : undefined),
+    });
+  }
+
+  get processId(): string {
+    return this.options.processId;
+  }
+
+  get recorded(): boolean {
+    return this.#recorded;
+  }
+
+  /** Handlers act only once the first write is done; if the database refused it, they fail with that refusal. */
+  readonly ready = async (): Promise<void> => {
+    await condition(() => this.#recorded || this.#refusal !== undefined);
+    if (this.#refusal) throw this.#refusal;
+  };
+
+  /** The state query, the `decide` update with the declaration's validator, and the one "recorded" update. */
+  handle(h: DecisionHandlers): this {
+    setHandler(stateQuery, () => this.state());
+    setHandler(decideUpdate, this.decisionHandler(h.decide, this.ready), { validator: (cmd) => this.validate(cmd, h.validate) });
+    const answer = async (): Promise<Recorded> => {
+      await this.ready();
+      return { processId: this.processId, step: this.step, deadline: new Date(this.watch.deadline).toISOString() };
+    };
+    setHandler(recordedUpdate, answer);
+    const legacy = this.definition.legacyRecordedUpdate;
+    if (legacy) setHandler(defineUpdate<Recorded>(legacy), answer);
+    return this;
+  }
+
+  /** The declaration's checks, in a validator: refused decisions write nothing to history. */
+  validate(cmd: DecisionCommand, particular?: (cmd: DecisionCommand) => void): void {
+    const shape = decisionShapeProblem(cmd);
+    if (shape) refuse('invalid', `bad decision: ${shape}`);
+    const { noun, rule, steps } = this.definition;
+    this.refuseUnlessAt(cmd, noun, rule);
+    const step = steps[this.step];
+    if (step.decidedElsewhere) refuse('rule', step.decidedElsewhere.message, step.decidedElsewhere.rule);
+    const decision = step.decisions[cmd.action];
+    if (!decision) refuse('rule', `"${cmd.action}" is not possible at the step "${this.step}"`, rule);
+    this.refuseUnlessRole(cmd.actorRole, decision.roles, decision.rule);
+    if (decision.reason && !cmd.reason) refuse('rule', `"${cmd.action}" needs a reason`, decision.reason === true ? decision.rule : decision.reason);
+    if (cmd.action === 'extend') extensionProblem(cmd, this.watch);
+    particular?.(cmd);
+  }
+
+  /** In a validator of a process's own update (e.g. a record of the step): open, at one of these steps, the right role. */
+  refuseUnlessActor(a: { actorRole?: string; step?: string }, at: S[], roles: readonly string[]): void {
+    const { noun, rule } = this.definition;
+    this.refuseUnlessAt(a, noun, rule);
+    if (!at.includes(this.step)) refuse('rule', `not possible at the step "${this.step}"`, rule);
+    this.refuseUnlessRole(a.actorRole, roles, rule);
+  }
+
+  private refuseUnlessRole(role: string | undefined, roles: readonly string[] | undefined, rule: string): void {
+    if (roles && !roles.includes(role ?? '')) refuse('forbidden', `the step "${this.step}" is decided by ${roles.join(' or ') || 'nobody'}`, rule);
+  }
+
+  /**
+   * The first write (the process's own row, its member, its first event), once. If the database refuses it
+   * with one of `refusals` (an ApplicationFailure type), nothing was written: the process ends rejected and
+   * the waiting "recorded" update fails with that refusal. Returns whether the process goes on.
+   */
+  async open(write: (first: ProcessPatch) => Promise<unknown>, refusals: readonly string[] = []): Promise<boolean> {
+    const { step, acting, watch } = this;
+    try {
+      await write({ step, org: { id: acting.id, path: acting.path }, deadline: new Date(watch.deadline).toISOString() });
+    } catch (e) {
+      const failure = applicationFailureIn(e);
+      if (!failure?.type || !refusals.includes(failure.type)) throw e;
+      this.#refusal = failure;
+      this.status = 'rejected';
+      await condition(allHandlersFinished);
+      return false;
+    }
+    this.#recorded = true;
+    return true;
+  }
+
+  /**
+   * The one event append. Keyed by the process and a sequence number, so a retried activity writes nothing
+   * twice; the closing event carries the outcome, and the kind's projection applies it (activities/).
+   */
+  async record(type: string, e: ProcessEvent): Promise<void> {
+    this.#sequence += 1;
+    const key = `${this.processId}:${this.#sequence}:${type}`;
+    const orgId = e.orgId ?? this.acting.id;
+    await this.ready();
+    const outcome = this.pending ? undefined : this.status;
+    await this.append()({ ...e, key, processId: this.processId, memberId: this.options.memberId, type, orgId, kind: this.definition.kind, outcome });
+  }
+
+  /** New runs append through `recordProcessEvent`; runs recorded before the skeleton keep their append's name. */
+  append(): (e: ProcessEventInput) => Promise<unknown> {
+    const legacy = this.options.legacyAppend;
+    if (legacy === undefined || patched('one-event-append')) return local.recordProcessEvent;
+    return legacy();
+  }
+
+  /** A task notice to the organization that must decide next. */
+  task(org: OrgRef): NonNullable<ProcessEvent['notify']> {
+    return [{ recipientOrgId: org.id, kind: 'task', message: `${this.definition.steps[this.step].label}: your decision is needed` }];
+  }
+
+  /**
+   * Waits out each step visit under its own deadline watch until the process closes. `wake` ends a visit's
+   * wait early (a signal, a timeout that decides) and `woken` handles it; a step in `at` is run by the process
+   * itself instead (a timer, a child process).
+   */
+  async run(o: { wake?: (step: S) => boolean; woken?: (step: S) => Promise<void>; at?: Partial<Record<S, () => Promise<void>>> } = {}): Promise<void> {
+    while (this.pending) {
+      const step = this.step;
+      const own = o.at?.[step];
+      if (own) {
+        await own();
+        continue;
+      }
+      const visit = this.visits;
+      await this.watch.run(() => !this.pending || this.visits !== visit || (o.wake?.(step) ?? false));
+      if (this.pending && this.visits === visit && o.woken) await o.woken(step);
+    }
+  }
+
+  /** Waits for every handler (a decision being written) to finish, so nothing accepted is cut off. */
+  async finish<R extends object>(result: R = {} as R): Promise<{ processId: string; status: ProcessSteps<S>['status'] } & R> {
+    await condition(allHandlersFinished);
+    return { processId: this.processId, status: this.status, ...result };
+  }
+}
