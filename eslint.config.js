@@ -1,6 +1,8 @@
-// Lint: no floating promises anywhere; no Node builtins or I/O modules in workflows/ (determinism).
+// Lint: no floating promises anywhere; no Node builtins or I/O modules in workflows/ (determinism); no import
+// cycles anywhere; no function in api/ over 120 lines.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { createNodeResolver, importX } from 'eslint-plugin-import-x';
 import { builtinModules } from 'node:module';
 
 const ALLOWED_NODE_BUILTINS = new Set(['assert']);
@@ -20,6 +22,26 @@ export default tseslint.config(
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // Import cycles: a module that another imports never imports it back, directly or through others.
+    files: ['**/*.ts'],
+    plugins: { 'import-x': importX },
+    settings: {
+      // Resolves as tsconfig.json does ("moduleResolution": "Bundler"): extensionless, a folder's index.ts.
+      'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.js', '.mjs', '.cjs', '.json'] })],
+      'import-x/extensions': ['.ts', '.js', '.mjs', '.cjs'],
+    },
+    rules: {
+      // Packages are not followed: a cycle inside one is not ours (and its bundles are not parsed).
+      'import-x/no-cycle': ['error', { ignoreExternal: true }],
+    },
+  },
+  {
+    files: ['api/**/*.ts'],
+    rules: {
+      'max-lines-per-function': ['error', { max: 120 }],
     },
   },
   {

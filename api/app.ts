@@ -9,15 +9,14 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
-import type { Client } from '@temporalio/client';
 import { sql } from 'kysely';
 import PinoPretty from 'pino-pretty';
-import { isDatabaseUnavailable, type Db } from '../db';
-import type { Config } from '../domain/config';
+import { isDatabaseUnavailable } from '../db';
 import type { Principal } from '../domain/authz';
-import { DomainError, HTTP_STATUS, causes, type Problem } from '../domain/errors';
+import { DomainError, HTTP_STATUS, causes } from '../domain/errors';
 import { redactIdNumbers } from '../domain/identifiers';
 import { principalFromHeader } from './auth';
+import { problemBody, type AppDeps } from './deps';
 import { bootstrapRoutes } from './bootstrap';
 import { organizationRoutes } from './organizations';
 import { checkInRoutes } from './check-ins';
@@ -25,35 +24,19 @@ import { processRoutes } from './processes';
 import { memberRoutes } from './members';
 import { codecRoutes } from './codec';
 import { opsRoutes } from './ops';
-import { peerTransferRoutes, transferRoutes } from './transfers';
+import { transferRoutes } from './transfers';
+import { peerTransferRoutes } from './transfers/peer';
 import { duesRoutes } from './dues';
 import { deletionRoutes } from './deletions';
 import { disciplineRoutes } from './discipline';
 import { metricsRoutes } from './metrics';
 import { refuseControlCharacters } from './validation';
-import type { PayloadKeys } from '../temporal/codec';
 
-export interface AppDeps {
-  db: Db;
-  client: Client;
-  config: Config;
-  /** With keys, the API serves the codec endpoint for the Temporal Web UI. */
-  payloadKeys?: PayloadKeys;
-}
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    principal: Principal;
-  }
-}
-
-export function problemBody(p: Problem) {
-  return { error: p.kind, message: p.message, ...(p.rule ? { rule: p.rule } : {}), ...(p.fields ? { fields: p.fields } : {}) };
-}
-
-/** Temporal's frontend is down or unreachable (gRPC UNAVAILABLE or DEADLINE_EXCEEDED), anywhere in the cause chain. */
+/** Temporal is down, unreachable or busy for a moment, anywhere in the cause chain. */
 function isTemporalUnavailable(e: unknown): boolean {
-  for (const c of causes(e, 5)) if (c.code === 14 || c.code === 4) return true; // gRPC UNAVAILABLE, DEADLINE_EXCEEDED
+  // gRPC UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED (a rate limit), ABORTED (e.g. an update aborted while a
+  // worker restarts): the request may be sent again.
+  for (const c of causes(e, 5)) if (c.code === 14 || c.code === 4 || c.code === 8 || c.code === 10) return true;
   return false;
 }
 

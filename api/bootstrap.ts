@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { AppDeps } from './app';
+import type { AppDeps } from './deps';
 import { authorize, Role } from '../domain/authz';
 import { DomainError } from '../domain/errors';
 import { OrgId } from '../domain/orgs';

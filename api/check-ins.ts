@@ -2,20 +2,17 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { AppDeps } from './app';
+import type { AppDeps } from './deps';
 import { authorize } from '../domain/authz';
 import { DomainError } from '../domain/errors';
-import { CheckInSubmission, checkInWorkflowId, type CheckInInput } from '../domain/check-in';
+import { CheckInSubmission, type CheckInInput } from '../domain/check-in';
 import { lockedFieldProblems, profileRuleProblems } from '../domain/members';
 import { checkInAdmission, isRefusal } from '../domain/member-status';
 import { checkInContext } from '../activities/check-in';
-import { pathIds } from '../domain/orgs';
-import { SA } from '../domain/search-attributes';
-import { WithStartWorkflowOperation } from '@temporalio/client';
-import { checkIn, submittedUpdate } from '../workflows/check-in';
+import { checkIn, checkInProcess } from '../workflows/check-in';
 import { errorResponses } from './schemas';
 import { answerOnce } from './idempotency';
-import { toDomainError } from './temporal-errors';
+import { startProcess } from '../services/start-process';
 
 const CheckInCreated = z.object({
   processId: z.uuid(),
@@ -104,29 +101,20 @@ export function checkInRoutes({ db, client, config }: AppDeps): FastifyPluginAsy
           profile: body.profile,
           timing: config.timing.checkIn,
         };
-        const startWorkflowOperation = new WithStartWorkflowOperation(checkIn, {
-          workflowId: checkInWorkflowId(memberId),
-          taskQueue: config.taskQueue,
-          args: [input],
-          // R2: at most one open check-in per member, enforced by the workflow ID.
-          workflowIdConflictPolicy: 'FAIL',
-          workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-          typedSearchAttributes: [
-            { key: SA.kind, value: 'check-in' },
-            { key: SA.org, value: branch.id },
-            { key: SA.orgPath, value: pathIds(branch.path) },
-            { key: SA.status, value: 'pending' },
-            { key: SA.deadline, value: new Date(Date.now() + config.timing.checkIn.deadlineMs) },
-            { key: SA.overdue, value: false },
-          ],
-        });
-        let recorded: { processId: string; deadline: string };
-        try {
-          // Answers once the workflow has recorded the submission, so the process is readable at once.
-          recorded = await client.workflow.executeUpdateWithStart(submittedUpdate, { startWorkflowOperation });
-        } catch (e) {
-          throw toDomainError(e, 'check-in');
-        }
+        // R2: at most one open check-in per member, enforced by the workflow ID. Answers once the workflow has
+        // recorded the submission, so the process is readable at once.
+        const recorded = await startProcess(
+          { client, config },
+          {
+            process: checkInProcess,
+            workflow: checkIn,
+            memberId,
+            input,
+            org: branch,
+            deadline: new Date(Date.now() + config.timing.checkIn.deadlineMs),
+            alreadyOpen: 'check-in: one is already open for this member',
+          },
+        );
         return { statusCode: 201, response: { processId: recorded.processId, memberId, status: 'pending' as const, deadline: recorded.deadline } };
         });
         return reply.code(answer.statusCode).send(answer.response);

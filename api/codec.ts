@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Payload } from '@temporalio/common';
-import type { AppDeps } from './app';
+import type { AppDeps } from './deps';
 import { principalFromHeader } from './auth';
 import { DomainError } from '../domain/errors';
 import { EncryptionCodec, type PayloadKeys } from '../temporal/codec';

@@ -3,210 +3,212 @@
 // POST /api/processes/:id/decisions like every other process.
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { sql } from 'kysely';
-import type { AppDeps } from './app';
+import type { Api, AppDeps } from './deps';
 import { authorize } from '../domain/authz';
 import { DomainError } from '../domain/errors';
-import { BulkReturn, DeletionApplication, deletionWorkflowId, type DeletionInput } from '../domain/deletions';
+import { BulkReturn, DeletionApplication, type DeletionInput } from '../domain/deletions';
 import type { DecisionCommand } from '../domain/processes';
 import { OrgId, pathIds } from '../domain/orgs';
 import type { OrgRef } from '../domain/orgs';
-import { SA } from '../domain/search-attributes';
 import { likePrefix } from '../db';
 import { decideUpdate } from '../workflows/common';
-import { deletion, deletionRecordedUpdate } from '../workflows/deletion';
+import { deletion, deletionProcess } from '../workflows/deletion';
 import { errorResponses, iso, notFound } from './schemas';
 import { answerOnce } from './idempotency';
 import { mapLimit } from '../domain/concurrency';
-import { toDomainError } from './temporal-errors';
+import { toDomainError } from '../services/temporal-errors';
+import { startProcess } from '../services/start-process';
 
 const DeletionCreated = z.object({ processId: z.uuid(), memberId: z.uuid(), step: z.string(), deadline: z.string() });
 
-export function deletionRoutes({ db, client, config }: AppDeps): FastifyPluginAsyncZod {
-  return async (app) => {
-    app.post(
-      '/deletions',
-      {
-        schema: {
-          summary: 'R14/R16: the branch applies to delete a member; the city-level committee verifies, only the province decides',
-          headers: z.object({ 'idempotency-key': z.string().min(1).max(200).optional() }),
-          body: DeletionApplication,
-          response: { 201: DeletionCreated, 200: DeletionCreated, ...errorResponses },
-        },
+/** POST /deletions (R14, R16): the branch applies; answers once the process is recorded. */
+function applyRoute(app: Api, { db, client, config }: AppDeps): void {
+  app.post(
+    '/deletions',
+    {
+      schema: {
+        summary: 'R14/R16: the branch applies to delete a member; the city-level committee verifies, only the province decides',
+        headers: z.object({ 'idempotency-key': z.string().min(1).max(200).optional() }),
+        body: DeletionApplication,
+        response: { 201: DeletionCreated, 200: DeletionCreated, ...errorResponses },
       },
-      async (req, reply) => {
-        const p = req.principal;
-        const body = req.body;
-        const answer = await answerOnce(db, p.actorId, req.headers['idempotency-key'], body, async () => {
-        const member = await db
-          .selectFrom('members')
-          .leftJoin('organizations as b', 'b.id', 'members.branch_id')
-          .select(['members.id', 'members.status', 'b.path as branch_path', 'b.special_kind'])
-          .where('members.id', '=', body.memberId)
-          .executeTakeFirst();
-        if (!member) notFound('member');
-        authorize(p, 'deletion.apply', { orgPath: member.branch_path ?? '', memberId: member.id });
-        if (member.status !== 'active' && member.status !== 'probation') {
-          throw DomainError.rule('R14', `only active members (or members on probation) can be deleted (this member is ${member.status})`, [
-            { field: 'body.memberId', message: `member is ${member.status}`, rule: 'R14' },
-          ]);
-        }
-        const ids = pathIds(member.branch_path!);
-        const orgs = await db.selectFrom('organizations').select(['id', 'path', 'parent_id', 'kind']).where('id', 'in', ids).execute();
-        const byId = new Map(orgs.map((o) => [o.id, { id: o.id, path: o.path, parentId: o.parent_id, kind: o.kind } satisfies OrgRef]));
-        const branch = byId.get(ids[ids.length - 1]!)!;
-        const province = byId.get(ids[0]!)!;
-        // R14: the city-level committee is the child of the province root above the branch; a branch right
-        // under the province has none, and the province verifies too.
-        const city = ids.length > 2 ? byId.get(ids[1]!)! : province;
-        const input: DeletionInput = {
-          processId: randomUUID(),
-          memberId: member.id,
-          category: body.category,
-          reason: body.reason,
-          ...(body.explanation ? { explanation: body.explanation } : {}),
-          appliedBy: p.actorId,
-          branch,
-          city,
-          province,
-          graduate: member.special_kind === 'graduate',
-          timing: config.timing.deletion,
-        };
-        const startWorkflowOperation = new WithStartWorkflowOperation(deletion, {
-          workflowId: deletionWorkflowId(member.id),
-          taskQueue: config.taskQueue,
-          args: [input],
-          // R14: at most one open deletion per member, enforced by the workflow ID.
-          workflowIdConflictPolicy: 'FAIL',
-          workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-          typedSearchAttributes: [
-            { key: SA.kind, value: 'deletion' },
-            { key: SA.org, value: city.id },
-            { key: SA.orgPath, value: pathIds(city.path) },
-            { key: SA.status, value: 'pending' },
-            { key: SA.deadline, value: new Date(Date.now() + config.timing.deletion.cityReview.deadlineMs) },
-            { key: SA.overdue, value: false },
-          ],
-        });
-        let recorded: { processId: string; step: string; deadline: string };
-        try {
-          // Answers once the workflow has recorded the application, so the process is readable at once.
-          recorded = await client.workflow.executeUpdateWithStart(deletionRecordedUpdate, { startWorkflowOperation });
-        } catch (e) {
-          if (e instanceof WorkflowExecutionAlreadyStartedError) throw DomainError.conflict('a deletion is already open for this member', 'R14');
-          throw toDomainError(e, 'deletion');
-        }
-        return { statusCode: 201, response: { processId: recorded.processId, memberId: member.id, step: recorded.step, deadline: recorded.deadline } };
-        });
-        return reply.code(answer.statusCode as 201).send(answer.response);
-      },
-    );
-
-    app.post(
-      '/deletions/bulk-return',
-      {
-        schema: {
-          summary: 'R15: the province returns every application pending at it that matches all the filters given, for re-checking by the branches',
-          body: BulkReturn,
-          response: { 200: z.object({ matched: z.number(), returned: z.number(), processIds: z.array(z.uuid()) }), ...errorResponses },
-        },
-      },
-      async (req) => {
-        const p = req.principal;
-        if (!p.orgPath) throw DomainError.forbidden('only the province returns applications in bulk');
-        authorize(p, 'deletion.bulk-return', { orgPath: p.orgPath });
-        const { reason, cityId, category, olderThanDays } = req.body;
-        const pending = await db
-          .selectFrom('processes')
-          .innerJoin('deletions', 'deletions.process_id', 'processes.id')
-          .select(['processes.id', 'processes.workflow_id', 'processes.run_id'])
-          .where('processes.kind', '=', 'deletion')
-          .where('processes.step', '=', 'province-review')
-          .where('processes.closed_at', 'is', null)
-          .where('processes.org_path', 'like', likePrefix(p.orgPath))
-          .$if(cityId !== undefined, (q) => q.where('deletions.city_id', '=', cityId!))
-          .$if(category !== undefined, (q) => q.where('deletions.category', '=', category!))
-          .$if(olderThanDays !== undefined, (q) => q.where('processes.step_since', '<=', new Date(Date.now() - olderThanDays! * 86_400_000)))
-          .orderBy('processes.step_since')
-          .execute();
-        // Sent as the decision the province would take on each: one that moved on meanwhile refuses it.
-        const cmd: DecisionCommand = { action: 'return', reason, actorId: p.actorId, step: 'province-review', actorRole: p.role };
-        const returned: string[] = [];
-        await mapLimit(pending, 8, async (r) => {
-          try {
-            await client.workflow.getHandle(r.workflow_id, r.run_id ?? undefined).executeUpdate(decideUpdate, { args: [cmd], updateId: randomUUID() });
-            returned.push(r.id);
-          } catch (e) {
-            const problem = toDomainError(e, 'deletion');
-            if (e instanceof WorkflowNotFoundError || (problem instanceof DomainError && problem.problem.kind === 'conflict')) return;
-            throw problem;
-          }
-        });
-        return { matched: pending.length, returned: returned.length, processIds: returned };
-      },
-    );
-
-    app.get(
-      '/deletions/abuse',
-      {
-        schema: {
-          summary: "R17: organizations in the caller's subtree flagged for deleting graduates, and the current shares, those above the threshold marked",
-          querystring: z.object({ orgId: OrgId.optional() }),
-          response: {
-            200: z.object({
-              orgId: z.string(),
-              windowDays: z.number(),
-              threshold: z.number(),
-              minDeletions: z.number(),
-              flags: z.array(z.object({ orgId: z.string(), windowStart: z.string(), flaggedAt: z.string(), deletions: z.number(), graduates: z.number() })),
-              current: z.array(z.object({ orgId: z.string(), name: z.string(), deletions: z.number(), graduates: z.number(), share: z.number(), above: z.boolean() })),
-            }),
-            ...errorResponses,
-          },
-        },
-      },
-      async (req) => {
-        const p = req.principal;
-        const orgId = req.query.orgId ?? p.orgId;
-        if (!orgId) throw DomainError.forbidden('the abuse watch is for the admins of an organization');
-        const org = await db.selectFrom('organizations').select(['id', 'path']).where('id', '=', orgId).executeTakeFirst();
-        if (!org) notFound('organization');
-        authorize(p, 'stats.read', { orgPath: org.path });
-        const { windowMs, threshold, minDeletions } = config.abuse;
-        const since = new Date(Date.now() - windowMs);
-        const prefix = likePrefix(org.path);
-        const [flags, current] = await Promise.all([
-          db.selectFrom('abuse_flags').selectAll().where('org_path', 'like', prefix).orderBy('flagged_at', 'desc').orderBy('id', 'desc').limit(1000).execute(),
-          // Every committee of the subtree with approved deletions in the window, weighed in one query.
-          db
-            .selectFrom('organizations as o')
-            .innerJoin('deletions as d', (j) => j.on(sql<boolean>`starts_with(d.branch_path, o.path)`))
-            .select((eb) => ['o.id', 'o.name', eb.fn.countAll<number>().as('deletions'), eb.fn.countAll<number>().filterWhere('d.graduate', '=', true).as('graduates')])
-            .where('o.path', 'like', prefix)
-            .where('o.kind', '!=', 'branch')
-            .where('d.branch_path', 'like', prefix)
-            .where('d.status', '=', 'approved')
-            .where('d.decided_at', '>', since)
-            .groupBy(['o.id', 'o.name'])
-            .orderBy('o.id')
-            .execute(),
+    },
+    async (req, reply) => {
+      const p = req.principal;
+      const body = req.body;
+      const answer = await answerOnce(db, p.actorId, req.headers['idempotency-key'], body, async () => {
+      const member = await db
+        .selectFrom('members')
+        .leftJoin('organizations as b', 'b.id', 'members.branch_id')
+        .select(['members.id', 'members.status', 'b.path as branch_path', 'b.special_kind'])
+        .where('members.id', '=', body.memberId)
+        .executeTakeFirst();
+      if (!member) notFound('member');
+      authorize(p, 'deletion.apply', { orgPath: member.branch_path ?? '', memberId: member.id });
+      if (member.status !== 'active' && member.status !== 'probation') {
+        throw DomainError.rule('R14', `only active members (or members on probation) can be deleted (this member is ${member.status})`, [
+          { field: 'body.memberId', message: `member is ${member.status}`, rule: 'R14' },
         ]);
-        return {
-          orgId: org.id,
-          windowDays: Math.round(windowMs / 86_400_000),
-          threshold,
-          minDeletions,
-          flags: flags.map((f) => ({ orgId: f.org_id, windowStart: iso(f.window_start)!, flaggedAt: iso(f.flagged_at)!, deletions: f.deletions, graduates: f.graduates })),
-          current: current.map((c) => {
-            const deletions = Number(c.deletions);
-            const graduates = Number(c.graduates);
-            const share = graduates / deletions;
-            return { orgId: c.id, name: c.name, deletions, graduates, share: Math.round(share * 1000) / 1000, above: deletions >= minDeletions && share > threshold };
-          }),
-        };
+      }
+      const ids = pathIds(member.branch_path!);
+      const orgs = await db.selectFrom('organizations').select(['id', 'path', 'parent_id', 'kind']).where('id', 'in', ids).execute();
+      const byId = new Map(orgs.map((o) => [o.id, { id: o.id, path: o.path, parentId: o.parent_id, kind: o.kind } satisfies OrgRef]));
+      const branch = byId.get(ids[ids.length - 1]!)!;
+      const province = byId.get(ids[0]!)!;
+      // R14: the city-level committee is the child of the province root above the branch; a branch right
+      // under the province has none, and the province verifies too.
+      const city = ids.length > 2 ? byId.get(ids[1]!)! : province;
+      const input: DeletionInput = {
+        processId: randomUUID(),
+        memberId: member.id,
+        category: body.category,
+        reason: body.reason,
+        ...(body.explanation ? { explanation: body.explanation } : {}),
+        appliedBy: p.actorId,
+        branch,
+        city,
+        province,
+        graduate: member.special_kind === 'graduate',
+        timing: config.timing.deletion,
+      };
+      // R14: at most one open deletion per member, enforced by the workflow ID. Answers once the workflow has
+      // recorded the application, so the process is readable at once.
+      const recorded = await startProcess(
+        { client, config },
+        {
+          process: deletionProcess,
+          workflow: deletion,
+          memberId: member.id,
+          input,
+          org: city,
+          deadline: new Date(Date.now() + config.timing.deletion.cityReview.deadlineMs),
+        },
+      );
+      return { statusCode: 201, response: { processId: recorded.processId, memberId: member.id, step: recorded.step, deadline: recorded.deadline } };
+      });
+      return reply.code(answer.statusCode as 201).send(answer.response);
+    },
+  );
+}
+
+/** POST /deletions/bulk-return (R15): the province returns pending applications in bulk. */
+function bulkReturnRoute(app: Api, { db, client }: AppDeps): void {
+  app.post(
+    '/deletions/bulk-return',
+    {
+      schema: {
+        summary: 'R15: the province returns every application pending at it that matches all the filters given, for re-checking by the branches',
+        body: BulkReturn,
+        response: { 200: z.object({ matched: z.number(), returned: z.number(), processIds: z.array(z.uuid()) }), ...errorResponses },
       },
-    );
+    },
+    async (req) => {
+      const p = req.principal;
+      if (!p.orgPath) throw DomainError.forbidden('only the province returns applications in bulk');
+      authorize(p, 'deletion.bulk-return', { orgPath: p.orgPath });
+      const { reason, cityId, category, olderThanDays } = req.body;
+      const pending = await db
+        .selectFrom('processes')
+        .innerJoin('deletions', 'deletions.process_id', 'processes.id')
+        .select(['processes.id', 'processes.workflow_id', 'processes.run_id'])
+        .where('processes.kind', '=', 'deletion')
+        .where('processes.step', '=', 'province-review')
+        .where('processes.closed_at', 'is', null)
+        .where('processes.org_path', 'like', likePrefix(p.orgPath))
+        .$if(cityId !== undefined, (q) => q.where('deletions.city_id', '=', cityId!))
+        .$if(category !== undefined, (q) => q.where('deletions.category', '=', category!))
+        .$if(olderThanDays !== undefined, (q) => q.where('processes.step_since', '<=', new Date(Date.now() - olderThanDays! * 86_400_000)))
+        .orderBy('processes.step_since')
+        .execute();
+      // Sent as the decision the province would take on each: one that moved on meanwhile refuses it.
+      const cmd: DecisionCommand = { action: 'return', reason, actorId: p.actorId, step: 'province-review', actorRole: p.role };
+      const returned: string[] = [];
+      await mapLimit(pending, 8, async (r) => {
+        try {
+          await client.workflow.getHandle(r.workflow_id, r.run_id ?? undefined).executeUpdate(decideUpdate, { args: [cmd], updateId: randomUUID() });
+          returned.push(r.id);
+        } catch (e) {
+          const problem = toDomainError(e, 'deletion');
+          if (e instanceof WorkflowNotFoundError || (problem instanceof DomainError && problem.problem.kind === 'conflict')) return;
+          throw problem;
+        }
+      });
+      return { matched: pending.length, returned: returned.length, processIds: returned };
+    },
+  );
+}
+
+/** GET /deletions/abuse (R17): who deletes an unusual share of graduates. */
+function abuseRoute(app: Api, { db, config }: AppDeps): void {
+  app.get(
+    '/deletions/abuse',
+    {
+      schema: {
+        summary: "R17: organizations in the caller's subtree flagged for deleting graduates, and the current shares, those above the threshold marked",
+        querystring: z.object({ orgId: OrgId.optional() }),
+        response: {
+          200: z.object({
+            orgId: z.string(),
+            windowDays: z.number(),
+            threshold: z.number(),
+            minDeletions: z.number(),
+            flags: z.array(z.object({ orgId: z.string(), windowStart: z.string(), flaggedAt: z.string(), deletions: z.number(), graduates: z.number() })),
+            current: z.array(z.object({ orgId: z.string(), name: z.string(), deletions: z.number(), graduates: z.number(), share: z.number(), above: z.boolean() })),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (req) => {
+      const p = req.principal;
+      const orgId = req.query.orgId ?? p.orgId;
+      if (!orgId) throw DomainError.forbidden('the abuse watch is for the admins of an organization');
+      const org = await db.selectFrom('organizations').select(['id', 'path']).where('id', '=', orgId).executeTakeFirst();
+      if (!org) notFound('organization');
+      authorize(p, 'stats.read', { orgPath: org.path });
+      const { windowMs, threshold, minDeletions } = config.abuse;
+      const since = new Date(Date.now() - windowMs);
+      const prefix = likePrefix(org.path);
+      const [flags, current] = await Promise.all([
+        db.selectFrom('abuse_flags').selectAll().where('org_path', 'like', prefix).orderBy('flagged_at', 'desc').orderBy('id', 'desc').limit(1000).execute(),
+        // Every committee of the subtree with approved deletions in the window, weighed in one query.
+        db
+          .selectFrom('organizations as o')
+          .innerJoin('deletions as d', (j) => j.on(sql<boolean>`starts_with(d.branch_path, o.path)`))
+          .select((eb) => ['o.id', 'o.name', eb.fn.countAll<number>().as('deletions'), eb.fn.countAll<number>().filterWhere('d.graduate', '=', true).as('graduates')])
+          .where('o.path', 'like', prefix)
+          .where('o.kind', '!=', 'branch')
+          .where('d.branch_path', 'like', prefix)
+          .where('d.status', '=', 'approved')
+          .where('d.decided_at', '>', since)
+          .groupBy(['o.id', 'o.name'])
+          .orderBy('o.id')
+          .execute(),
+      ]);
+      return {
+        orgId: org.id,
+        windowDays: Math.round(windowMs / 86_400_000),
+        threshold,
+        minDeletions,
+        flags: flags.map((f) => ({ orgId: f.org_id, windowStart: iso(f.window_start)!, flaggedAt: iso(f.flagged_at)!, deletions: f.deletions, graduates: f.graduates })),
+        current: current.map((c) => {
+          const deletions = Number(c.deletions);
+          const graduates = Number(c.graduates);
+          const share = graduates / deletions;
+          return { orgId: c.id, name: c.name, deletions, graduates, share: Math.round(share * 1000) / 1000, above: deletions >= minDeletions && share > threshold };
+        }),
+      };
+    },
+  );
+}
+
+export function deletionRoutes(deps: AppDeps): FastifyPluginAsyncZod {
+  return async (app) => {
+    applyRoute(app, deps);
+    bulkReturnRoute(app, deps);
+    abuseRoute(app, deps);
   };
 }

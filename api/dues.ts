@@ -2,9 +2,8 @@
 import { z } from 'zod';
 import { sql } from 'kysely';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { AppDeps } from './app';
+import { problemBody, type Api, type AppDeps } from './deps';
 import type { Config } from '../domain/config';
-import { problemBody } from './app';
 import { authorize, isAllowed, type Principal } from '../domain/authz';
 import { DomainError, HTTP_STATUS, type FieldProblem } from '../domain/errors';
 import { OrgId, pathIds } from '../domain/orgs';
@@ -120,159 +119,172 @@ function asRowError(e: unknown): z.infer<typeof RowError> {
   throw e;
 }
 
-export function duesRoutes({ db, config }: AppDeps): FastifyPluginAsyncZod {
+/** POST /dues/payments (R18): one month of one member. */
+function paymentRoute(app: Api, { db, config }: AppDeps): void {
+  app.post(
+    '/dues/payments',
+    {
+      schema: {
+        summary: `R18: record one month's dues of a member (arrears of any age back to the join month; at most ${config.dues.maxAheadMonths} months ahead of the current month)`,
+        body: DuesPayment,
+        response: { 201: PaymentResponse, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const member = (await payingMembers(db, [req.body.memberId])).get(req.body.memberId);
+      if (!member) notFound('member');
+      checkPayable(req.principal, member, req.body, new Date(), 'body.', config.dues);
+      if (!(await recordPayment(db, req.principal.actorId, member, req.body, null))) {
+        throw DomainError.conflict(`the dues of ${req.body.month} are already paid for this member`, 'R18');
+      }
+      return reply.code(201).send({ ...req.body, branchId: member.branchId });
+    },
+  );
+}
+
+/** POST /dues/payments/batch (R18): a CSV file of payments, a report per line. */
+function batchRoute(app: Api, { db, config }: AppDeps): void {
+  app.post(
+    '/dues/payments/batch',
+    {
+      schema: {
+        summary:
+          'R18: record dues from a CSV file (header memberId,month,amountCents); a report per line. Sending the same file again with the same Idempotency-Key records nothing twice',
+        headers: z.object({ 'idempotency-key': z.string().min(1).max(200) }),
+        body: z.string().max(16 * 1024 * 1024),
+        response: {
+          200: z.object({ batch: z.string(), recorded: z.number(), alreadyPaid: z.number(), failed: z.number(), rows: z.array(RowResult) }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (req) => {
+      const p = req.principal;
+      if (!p.orgPath || !isAllowed(p, 'dues.record', { orgPath: p.orgPath })) throw DomainError.forbidden('dues are recorded by a branch or the committees above it');
+      let lines;
+      try {
+        lines = parseDuesBatch(req.body);
+      } catch (e) {
+        throw new DomainError({ kind: 'invalid', message: (e as Error).message, fields: [{ field: 'body', message: 'bad header line' }] });
+      }
+      // A cell with a control character fails its row (naming the column), like any invalid row.
+      const badCells = csvCellProblems(req.body);
+      lines = lines.map((l) => (badCells.has(l.line) ? { line: l.line, problems: badCells.get(l.line) } : l));
+      const batch = req.headers['idempotency-key'];
+      const members = await payingMembers(db, lines.flatMap((l) => (l.payment ? [l.payment.memberId] : [])));
+      const firstLine = new Map<string, number>();
+      const now = new Date();
+
+      const one = async (l: (typeof lines)[number]): Promise<RowResult> => {
+        if (!l.payment) return { line: l.line, status: 'failed', error: { status: 400, message: 'invalid row', fields: l.problems as FieldProblem[] } };
+        const pay = l.payment;
+        const at = { line: l.line, memberId: pay.memberId, month: pay.month };
+        const member = members.get(pay.memberId);
+        if (!member) return { ...at, status: 'failed', error: { status: 404, message: 'member not found' } };
+        try {
+          checkPayable(p, member, pay, now, '', config.dues);
+        } catch (e) {
+          return { ...at, status: 'failed', error: asRowError(e) };
+        }
+        if (await recordPayment(db, p.actorId, member, pay, batch)) return { ...at, status: 'recorded' };
+        // Recorded by an earlier send of this same batch: the same answer as then.
+        const paid = await db
+          .selectFrom('dues_payments')
+          .select(['recorded_by', 'batch_key', 'amount_cents'])
+          .where('member_id', '=', pay.memberId)
+          .where('month', '=', monthStart(pay.month))
+          .executeTakeFirst();
+        const ours = paid?.recorded_by === p.actorId && paid.batch_key === batch && paid.amount_cents === pay.amountCents;
+        return ours ? { ...at, status: 'recorded' } : { ...at, status: 'already-paid' };
+      };
+
+      const rows: RowResult[] = new Array(lines.length);
+      const todo: number[] = [];
+      for (const [i, l] of lines.entries()) {
+        const k = l.payment ? `${l.payment.memberId}:${l.payment.month}` : undefined;
+        const first = k === undefined ? undefined : firstLine.get(k);
+        if (first === undefined) {
+          if (k !== undefined) firstLine.set(k, l.line);
+          todo.push(i);
+        } else {
+          rows[i] = { line: l.line, memberId: l.payment!.memberId, month: l.payment!.month, status: 'already-paid', error: { status: 409, message: `the same member and month as line ${first}` } };
+        }
+      }
+      // A few rows at a time: each is its own short transaction.
+      await mapLimit(todo, 16, async (j) => (rows[j] = await one(lines[j]!)));
+      return {
+        batch,
+        recorded: rows.filter((r) => r.status === 'recorded').length,
+        alreadyPaid: rows.filter((r) => r.status === 'already-paid').length,
+        failed: rows.filter((r) => r.status === 'failed').length,
+        rows,
+      };
+    },
+  );
+}
+
+/** GET /stats/dues (R18): the payment rate of a month. */
+function rateRoute(app: Api, { db }: AppDeps): void {
+  app.get(
+    '/stats/dues',
+    {
+      schema: {
+        summary: 'R18: the dues payment rate of a month, for an organization and each of its direct children (with their subtrees)',
+        querystring: z.object({ orgId: OrgId.optional(), month: Month.optional() }),
+        response: { 200: z.object({ month: z.string(), organization: RateRow, children: z.array(RateRow) }), ...errorResponses },
+      },
+    },
+    async (req) => {
+      const p = req.principal;
+      const orgId = req.query.orgId ?? p.orgId;
+      if (!orgId) throw DomainError.forbidden('statistics are for the admins of an organization');
+      const org = await db.selectFrom('organizations').select(['id', 'path']).where('id', '=', orgId).executeTakeFirst();
+      if (!org) notFound('organization');
+      authorize(p, 'dues.read', { orgPath: org.path });
+      const month = req.query.month ?? monthOf(new Date());
+      // The child of `org` a member's branch lies under is this segment of the branch's path ('' for org itself).
+      const childSegment = pathIds(org.path).length + 1;
+      // Members counted for a month: active now, and active (approved) before the month ended.
+      const { rows } = await sql<{ id: string; name: string; kind: string; members: number; paid: number }>`
+        with counts as (
+          select split_part(o.path, '/', ${childSegment}) as child, count(*)::int as members, count(p.id)::int as paid
+          from members m
+          join organizations o on o.id = m.branch_id
+          left join dues_payments p on p.member_id = m.id and p.month = ${monthStart(month)}::date
+          where o.path like ${likePrefix(org.path)}
+            and m.status = 'active'
+            and coalesce(m.locked_at, m.created_at) < ${`${monthStart(addMonths(month, 1))}T00:00:00Z`}::timestamptz
+          group by 1
+        )
+        select s.id, s.name, s.kind, coalesce(sum(c.members), 0)::int as members, coalesce(sum(c.paid), 0)::int as paid
+        from organizations s
+        left join counts c on s.id = ${org.id} or c.child = s.id
+        where s.id = ${org.id} or s.parent_id = ${org.id}
+        group by s.id, s.name, s.kind
+        order by s.id = ${org.id} desc, s.id`.execute(db);
+      const rate = (r: (typeof rows)[number]) => ({
+        orgId: r.id,
+        name: r.name,
+        kind: r.kind,
+        members: r.members,
+        paid: r.paid,
+        rate: r.members === 0 ? null : Math.round((1000 * r.paid) / r.members) / 10,
+      });
+      const [own, ...children] = rows;
+      return { month, organization: rate(own!), children: children.map(rate) };
+    },
+  );
+}
+
+export function duesRoutes(deps: AppDeps): FastifyPluginAsyncZod {
   return async (app) => {
     // Parsers are scoped per plugin: the transfers plugin's text/csv parser does not reach this one.
     if (!app.hasContentTypeParser('text/csv')) {
       app.addContentTypeParser('text/csv', { parseAs: 'string', bodyLimit: 16 * 1024 * 1024 }, (_req, body, done) => done(null, body));
     }
 
-    app.post(
-      '/dues/payments',
-      {
-        schema: {
-          summary: `R18: record one month's dues of a member (arrears of any age back to the join month; at most ${config.dues.maxAheadMonths} months ahead of the current month)`,
-          body: DuesPayment,
-          response: { 201: PaymentResponse, ...errorResponses },
-        },
-      },
-      async (req, reply) => {
-        const member = (await payingMembers(db, [req.body.memberId])).get(req.body.memberId);
-        if (!member) notFound('member');
-        checkPayable(req.principal, member, req.body, new Date(), 'body.', config.dues);
-        if (!(await recordPayment(db, req.principal.actorId, member, req.body, null))) {
-          throw DomainError.conflict(`the dues of ${req.body.month} are already paid for this member`, 'R18');
-        }
-        return reply.code(201).send({ ...req.body, branchId: member.branchId });
-      },
-    );
-
-    app.post(
-      '/dues/payments/batch',
-      {
-        schema: {
-          summary:
-            'R18: record dues from a CSV file (header memberId,month,amountCents); a report per line. Sending the same file again with the same Idempotency-Key records nothing twice',
-          headers: z.object({ 'idempotency-key': z.string().min(1).max(200) }),
-          body: z.string().max(16 * 1024 * 1024),
-          response: {
-            200: z.object({ batch: z.string(), recorded: z.number(), alreadyPaid: z.number(), failed: z.number(), rows: z.array(RowResult) }),
-            ...errorResponses,
-          },
-        },
-      },
-      async (req) => {
-        const p = req.principal;
-        if (!p.orgPath || !isAllowed(p, 'dues.record', { orgPath: p.orgPath })) throw DomainError.forbidden('dues are recorded by a branch or the committees above it');
-        let lines;
-        try {
-          lines = parseDuesBatch(req.body);
-        } catch (e) {
-          throw new DomainError({ kind: 'invalid', message: (e as Error).message, fields: [{ field: 'body', message: 'bad header line' }] });
-        }
-        // A cell with a control character fails its row (naming the column), like any invalid row.
-        const badCells = csvCellProblems(req.body);
-        lines = lines.map((l) => (badCells.has(l.line) ? { line: l.line, problems: badCells.get(l.line) } : l));
-        const batch = req.headers['idempotency-key'];
-        const members = await payingMembers(db, lines.flatMap((l) => (l.payment ? [l.payment.memberId] : [])));
-        const firstLine = new Map<string, number>();
-        const now = new Date();
-
-        const one = async (l: (typeof lines)[number]): Promise<RowResult> => {
-          if (!l.payment) return { line: l.line, status: 'failed', error: { status: 400, message: 'invalid row', fields: l.problems as FieldProblem[] } };
-          const pay = l.payment;
-          const at = { line: l.line, memberId: pay.memberId, month: pay.month };
-          const member = members.get(pay.memberId);
-          if (!member) return { ...at, status: 'failed', error: { status: 404, message: 'member not found' } };
-          try {
-            checkPayable(p, member, pay, now, '', config.dues);
-          } catch (e) {
-            return { ...at, status: 'failed', error: asRowError(e) };
-          }
-          if (await recordPayment(db, p.actorId, member, pay, batch)) return { ...at, status: 'recorded' };
-          // Recorded by an earlier send of this same batch: the same answer as then.
-          const paid = await db
-            .selectFrom('dues_payments')
-            .select(['recorded_by', 'batch_key', 'amount_cents'])
-            .where('member_id', '=', pay.memberId)
-            .where('month', '=', monthStart(pay.month))
-            .executeTakeFirst();
-          const ours = paid?.recorded_by === p.actorId && paid.batch_key === batch && paid.amount_cents === pay.amountCents;
-          return ours ? { ...at, status: 'recorded' } : { ...at, status: 'already-paid' };
-        };
-
-        const rows: RowResult[] = new Array(lines.length);
-        const todo: number[] = [];
-        for (const [i, l] of lines.entries()) {
-          const k = l.payment ? `${l.payment.memberId}:${l.payment.month}` : undefined;
-          const first = k === undefined ? undefined : firstLine.get(k);
-          if (first === undefined) {
-            if (k !== undefined) firstLine.set(k, l.line);
-            todo.push(i);
-          } else {
-            rows[i] = { line: l.line, memberId: l.payment!.memberId, month: l.payment!.month, status: 'already-paid', error: { status: 409, message: `the same member and month as line ${first}` } };
-          }
-        }
-        // A few rows at a time: each is its own short transaction.
-        await mapLimit(todo, 16, async (j) => (rows[j] = await one(lines[j]!)));
-        return {
-          batch,
-          recorded: rows.filter((r) => r.status === 'recorded').length,
-          alreadyPaid: rows.filter((r) => r.status === 'already-paid').length,
-          failed: rows.filter((r) => r.status === 'failed').length,
-          rows,
-        };
-      },
-    );
-
-    app.get(
-      '/stats/dues',
-      {
-        schema: {
-          summary: 'R18: the dues payment rate of a month, for an organization and each of its direct children (with their subtrees)',
-          querystring: z.object({ orgId: OrgId.optional(), month: Month.optional() }),
-          response: { 200: z.object({ month: z.string(), organization: RateRow, children: z.array(RateRow) }), ...errorResponses },
-        },
-      },
-      async (req) => {
-        const p = req.principal;
-        const orgId = req.query.orgId ?? p.orgId;
-        if (!orgId) throw DomainError.forbidden('statistics are for the admins of an organization');
-        const org = await db.selectFrom('organizations').select(['id', 'path']).where('id', '=', orgId).executeTakeFirst();
-        if (!org) notFound('organization');
-        authorize(p, 'dues.read', { orgPath: org.path });
-        const month = req.query.month ?? monthOf(new Date());
-        // The child of `org` a member's branch lies under is this segment of the branch's path ('' for org itself).
-        const childSegment = pathIds(org.path).length + 1;
-        // Members counted for a month: active now, and active (approved) before the month ended.
-        const { rows } = await sql<{ id: string; name: string; kind: string; members: number; paid: number }>`
-          with counts as (
-            select split_part(o.path, '/', ${childSegment}) as child, count(*)::int as members, count(p.id)::int as paid
-            from members m
-            join organizations o on o.id = m.branch_id
-            left join dues_payments p on p.member_id = m.id and p.month = ${monthStart(month)}::date
-            where o.path like ${likePrefix(org.path)}
-              and m.status = 'active'
-              and coalesce(m.locked_at, m.created_at) < ${`${monthStart(addMonths(month, 1))}T00:00:00Z`}::timestamptz
-            group by 1
-          )
-          select s.id, s.name, s.kind, coalesce(sum(c.members), 0)::int as members, coalesce(sum(c.paid), 0)::int as paid
-          from organizations s
-          left join counts c on s.id = ${org.id} or c.child = s.id
-          where s.id = ${org.id} or s.parent_id = ${org.id}
-          group by s.id, s.name, s.kind
-          order by s.id = ${org.id} desc, s.id`.execute(db);
-        const rate = (r: (typeof rows)[number]) => ({
-          orgId: r.id,
-          name: r.name,
-          kind: r.kind,
-          members: r.members,
-          paid: r.paid,
-          rate: r.members === 0 ? null : Math.round((1000 * r.paid) / r.members) / 10,
-        });
-        const [own, ...children] = rows;
-        return { month, organization: rate(own!), children: children.map(rate) };
-      },
-    );
+    paymentRoute(app, deps);
+    batchRoute(app, deps);
+    rateRoute(app, deps);
   };
 }

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { AppDeps } from './app';
+import type { AppDeps } from './deps';
 import { authorize, mayReadFullIdNumber } from '../domain/authz';
 import { DomainError, type FieldProblem } from '../domain/errors';
 import { maskIdNumber } from '../domain/identifiers';

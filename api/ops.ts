@@ -1,7 +1,7 @@
 // Operations: what the workers cannot run (nondeterminism after a bad deploy), with the process it blocks.
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { AppDeps } from './app';
+import type { AppDeps } from './deps';
 import { authorize } from '../domain/authz';
 import { errorResponses, iso } from './schemas';
 

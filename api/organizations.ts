@@ -3,12 +3,12 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { AppDeps } from './app';
+import type { Api, AppDeps } from './deps';
 import { authorize } from '../domain/authz';
 import { DomainError } from '../domain/errors';
 import { childPath, CONTACT_FIELDS, ORG_FIELDS, OrgImport, OrgPatch, orderForImport, SchoolType, type OrgChanges, type OrgInput } from '../domain/orgs';
 import { errorResponses, IdParams, notFound } from './schemas';
-import { wakeTransfersWaitingFor } from './transfers';
+import { wakeTransfersWaitingFor } from '../services/transfers';
 import { createOrganization, orgDataOf, updateOrganization } from '../activities/organizations';
 
 /** An import row's data fields, as given (left out: undefined, kept; null: cleared). */
@@ -34,140 +34,153 @@ const OrgDataView = z.object({
   graduationDate: z.string().nullable(),
 });
 
-export function organizationRoutes({ db, client }: AppDeps): FastifyPluginAsyncZod {
-  return async (app) => {
-    app.post(
-      '/organizations/import',
-      {
-        schema: {
-          summary: 'Import (or re-import) part of the organization tree; parents may come after children. A field a row leaves out keeps its value; only null clears it (R20)',
-          body: OrgImport,
-          response: {
-            200: z.object({ imported: z.number(), created: z.number(), updated: z.number(), unchanged: z.number() }),
-            ...errorResponses,
-          },
+/** POST /organizations/import (R20): import or re-import part of the tree. */
+function importRoute(app: Api, { db, client }: AppDeps): void {
+  app.post(
+    '/organizations/import',
+    {
+      schema: {
+        summary: 'Import (or re-import) part of the organization tree; parents may come after children. A field a row leaves out keeps its value; only null clears it (R20)',
+        body: OrgImport,
+        response: {
+          200: z.object({ imported: z.number(), created: z.number(), updated: z.number(), unchanged: z.number() }),
+          ...errorResponses,
         },
       },
-      async (req) => {
-        const orgs = req.body.organizations;
-        const ids = [...new Set(orgs.flatMap((o) => [o.id, ...(o.parentId ? [o.parentId] : [])]))];
-        const known = await db.selectFrom('organizations').select(['id', 'parent_id', 'path', 'kind']).where('id', 'in', ids).execute();
-        const knownById = new Map(known.map((k) => [k.id, k]));
-        const { ordered, problems } = orderForImport(orgs, new Set(known.map((k) => k.id)));
-        const existing = orgs.map((o, i) => ({ o, i, k: knownById.get(o.id) })).filter((x) => x.k !== undefined);
-        const fieldProblems = [
-          ...problems.map((p) => ({ field: `body.organizations.${p.index}.parentId`, message: p.message, rule: 'R20' })),
-          ...existing
-            .filter(({ o, k }) => k!.parent_id !== o.parentId)
-            .map(({ i }) => ({ field: `body.organizations.${i}.parentId`, message: 'an organization cannot change its parent by import', rule: 'R20' })),
-          ...existing
-            .filter(({ o, k }) => k!.kind !== o.kind)
-            .map(({ i }) => ({ field: `body.organizations.${i}.kind`, message: 'an organization cannot change its kind by import', rule: 'R20' })),
-        ];
-        if (fieldProblems.length > 0) throw DomainError.rule('R20', 'the organization tree is not consistent', fieldProblems);
+    },
+    async (req) => {
+      const orgs = req.body.organizations;
+      const ids = [...new Set(orgs.flatMap((o) => [o.id, ...(o.parentId ? [o.parentId] : [])]))];
+      const known = await db.selectFrom('organizations').select(['id', 'parent_id', 'path', 'kind']).where('id', 'in', ids).execute();
+      const knownById = new Map(known.map((k) => [k.id, k]));
+      const { ordered, problems } = orderForImport(orgs, new Set(known.map((k) => k.id)));
+      const existing = orgs.map((o, i) => ({ o, i, k: knownById.get(o.id) })).filter((x) => x.k !== undefined);
+      const fieldProblems = [
+        ...problems.map((p) => ({ field: `body.organizations.${p.index}.parentId`, message: p.message, rule: 'R20' })),
+        ...existing
+          .filter(({ o, k }) => k!.parent_id !== o.parentId)
+          .map(({ i }) => ({ field: `body.organizations.${i}.parentId`, message: 'an organization cannot change its parent by import', rule: 'R20' })),
+        ...existing
+          .filter(({ o, k }) => k!.kind !== o.kind)
+          .map(({ i }) => ({ field: `body.organizations.${i}.kind`, message: 'an organization cannot change its kind by import', rule: 'R20' })),
+      ];
+      if (fieldProblems.length > 0) throw DomainError.rule('R20', 'the organization tree is not consistent', fieldProblems);
 
-        const paths = new Map(known.map((k) => [k.id, k.path]));
-        for (const o of ordered) paths.set(o.id, childPath(o.parentId ? paths.get(o.parentId)! : null, o.id));
-        // R20: "the direct superior edits its subordinates' data" — a province admin imports within its tree.
-        for (const o of ordered) authorize(req.principal, 'org.import', { orgPath: paths.get(o.id)! });
+      const paths = new Map(known.map((k) => [k.id, k.path]));
+      for (const o of ordered) paths.set(o.id, childPath(o.parentId ? paths.get(o.parentId)! : null, o.id));
+      // R20: "the direct superior edits its subordinates' data" — a province admin imports within its tree.
+      for (const o of ordered) authorize(req.principal, 'org.import', { orgPath: paths.get(o.id)! });
 
-        const indexOf = new Map(orgs.map((o, i) => [o.id, i]));
-        const counts = { created: 0, updated: 0, unchanged: 0 };
-        await db.transaction().execute(async (tx) => {
-          for (const o of ordered) {
-            const at = `body.organizations.${indexOf.get(o.id)!}.`;
-            const changes = changesOf(o);
-            const fresh = knownById.has(o.id)
-              ? null
-              : await createOrganization(tx, { id: o.id, parentId: o.parentId, path: paths.get(o.id)!, kind: o.kind, name: o.name }, changes, req.principal.actorId, at);
-            if (fresh) {
-              counts.created += 1;
-              continue;
-            }
-            const { changed } = await updateOrganization(tx, o.id, changes, req.principal.actorId, at);
-            counts[changed.length > 0 ? 'updated' : 'unchanged'] += 1;
+      const indexOf = new Map(orgs.map((o, i) => [o.id, i]));
+      const counts = { created: 0, updated: 0, unchanged: 0 };
+      await db.transaction().execute(async (tx) => {
+        for (const o of ordered) {
+          const at = `body.organizations.${indexOf.get(o.id)!}.`;
+          const changes = changesOf(o);
+          const fresh = knownById.has(o.id)
+            ? null
+            : await createOrganization(tx, { id: o.id, parentId: o.parentId, path: paths.get(o.id)!, kind: o.kind, name: o.name }, changes, req.principal.actorId, at);
+          if (fresh) {
+            counts.created += 1;
+            continue;
           }
-          await tx
-            .insertInto('events')
-            .values({
-              idempotency_key: `org-import:${randomUUID()}`,
-              type: 'organizations.imported',
-              actor_id: req.principal.actorId,
-              payload: JSON.stringify({ count: ordered.length, ...counts, ids: ordered.slice(0, 50).map((o) => o.id) }),
-            })
-            .execute();
-        });
-        // R12: a created branch (or one whose phone was entered) wakes the transfers waiting for it.
-        await wakeTransfersWaitingFor({ db, client }, new Set(ordered.map((o) => o.id)));
-        return { imported: ordered.length, ...counts };
-      },
-    );
+          const { changed } = await updateOrganization(tx, o.id, changes, req.principal.actorId, at);
+          counts[changed.length > 0 ? 'updated' : 'unchanged'] += 1;
+        }
+        await tx
+          .insertInto('events')
+          .values({
+            idempotency_key: `org-import:${randomUUID()}`,
+            type: 'organizations.imported',
+            actor_id: req.principal.actorId,
+            payload: JSON.stringify({ count: ordered.length, ...counts, ids: ordered.slice(0, 50).map((o) => o.id) }),
+          })
+          .execute();
+      });
+      // R12: a created branch (or one whose phone was entered) wakes the transfers waiting for it.
+      await wakeTransfersWaitingFor({ db, client }, new Set(ordered.map((o) => o.id)));
+      return { imported: ordered.length, ...counts };
+    },
+  );
+}
 
-    app.patch(
-      '/organizations/:id',
-      {
-        schema: {
-          summary:
-            "R20: edit an organization's data. Its contact phone: the organization itself or its direct superior; everything else: its direct superior (the parent committee) or the province. Never its place in the tree",
-          params: IdParams,
-          body: OrgPatch,
-          response: { 200: OrgDataView.extend({ id: z.string(), changed: z.array(z.string()) }), ...errorResponses },
+/** PATCH /organizations/:id (R20): edit an organization's data. */
+function patchRoute(app: Api, { db, client }: AppDeps): void {
+  app.patch(
+    '/organizations/:id',
+    {
+      schema: {
+        summary:
+          "R20: edit an organization's data. Its contact phone: the organization itself or its direct superior; everything else: its direct superior (the parent committee) or the province. Never its place in the tree",
+        params: IdParams,
+        body: OrgPatch,
+        response: { 200: OrgDataView.extend({ id: z.string(), changed: z.array(z.string()) }), ...errorResponses },
+      },
+    },
+    async (req) => {
+      const org = await db.selectFrom('organizations').select(['id', 'path']).where('id', '=', req.params.id).executeTakeFirst();
+      if (!org) notFound('organization');
+      const changes: OrgChanges = req.body;
+      const given = ORG_FIELDS.filter((f) => changes[f] !== undefined);
+      const contactOnly = given.every((f) => CONTACT_FIELDS.includes(f));
+      authorize(req.principal, contactOnly ? 'org.update-contact' : 'org.update', { orgPath: org.path });
+      const { data, changed } = await db.transaction().execute((tx) => updateOrganization(tx, org.id, changes, req.principal.actorId));
+      // R12/R13: a branch whose phone is entered can receive the transfers waiting for it.
+      if (changed.includes('contactPhone') && data.contactPhone) await wakeTransfersWaitingFor({ db, client }, new Set([org.id]));
+      return { id: org.id, ...data, changed };
+    },
+  );
+}
+
+/** GET /organizations/:id (R20, R21): one organization, its health and direct children. */
+function readRoute(app: Api, { db }: AppDeps): void {
+  app.get(
+    '/organizations/:id',
+    {
+      schema: {
+        summary: 'One organization, with its data (R20), its health (R21) and direct children',
+        params: IdParams,
+        response: {
+          200: OrgDataView.extend({
+            id: z.string(),
+            parentId: z.string().nullable(),
+            path: z.string(),
+            kind: z.string(),
+            members: z.number(),
+            hasSecretary: z.boolean(),
+            children: z.array(z.object({ id: z.string(), name: z.string(), kind: z.string() })),
+          }),
+          ...errorResponses,
         },
       },
-      async (req) => {
-        const org = await db.selectFrom('organizations').select(['id', 'path']).where('id', '=', req.params.id).executeTakeFirst();
-        if (!org) notFound('organization');
-        const changes: OrgChanges = req.body;
-        const given = ORG_FIELDS.filter((f) => changes[f] !== undefined);
-        const contactOnly = given.every((f) => CONTACT_FIELDS.includes(f));
-        authorize(req.principal, contactOnly ? 'org.update-contact' : 'org.update', { orgPath: org.path });
-        const { data, changed } = await db.transaction().execute((tx) => updateOrganization(tx, org.id, changes, req.principal.actorId));
-        // R12/R13: a branch whose phone is entered can receive the transfers waiting for it.
-        if (changed.includes('contactPhone') && data.contactPhone) await wakeTransfersWaitingFor({ db, client }, new Set([org.id]));
-        return { id: org.id, ...data, changed };
-      },
-    );
+    },
+    async (req) => {
+      const org = await db.selectFrom('organizations').selectAll().where('id', '=', req.params.id).executeTakeFirst();
+      if (!org) notFound('organization');
+      authorize(req.principal, 'org.read', { orgPath: org.path });
+      const [children, members, secretary] = await Promise.all([
+        db.selectFrom('organizations').select(['id', 'name', 'kind']).where('parent_id', '=', org.id).orderBy('id').execute(),
+        db.selectFrom('members').select((eb) => eb.fn.countAll<number>().as('n')).where('branch_id', '=', org.id).where('status', '=', 'active').executeTakeFirstOrThrow(),
+        db.selectFrom('actors').select('id').where('org_id', '=', org.id).where('role', '=', 'branch_secretary').executeTakeFirst(),
+      ]);
+      return {
+        id: org.id,
+        parentId: org.parent_id,
+        path: org.path,
+        kind: org.kind,
+        ...orgDataOf(org),
+        members: Number(members.n),
+        hasSecretary: !!secretary,
+        children,
+      };
+    },
+  );
+}
 
-    app.get(
-      '/organizations/:id',
-      {
-        schema: {
-          summary: 'One organization, with its data (R20), its health (R21) and direct children',
-          params: IdParams,
-          response: {
-            200: OrgDataView.extend({
-              id: z.string(),
-              parentId: z.string().nullable(),
-              path: z.string(),
-              kind: z.string(),
-              members: z.number(),
-              hasSecretary: z.boolean(),
-              children: z.array(z.object({ id: z.string(), name: z.string(), kind: z.string() })),
-            }),
-            ...errorResponses,
-          },
-        },
-      },
-      async (req) => {
-        const org = await db.selectFrom('organizations').selectAll().where('id', '=', req.params.id).executeTakeFirst();
-        if (!org) notFound('organization');
-        authorize(req.principal, 'org.read', { orgPath: org.path });
-        const [children, members, secretary] = await Promise.all([
-          db.selectFrom('organizations').select(['id', 'name', 'kind']).where('parent_id', '=', org.id).orderBy('id').execute(),
-          db.selectFrom('members').select((eb) => eb.fn.countAll<number>().as('n')).where('branch_id', '=', org.id).where('status', '=', 'active').executeTakeFirstOrThrow(),
-          db.selectFrom('actors').select('id').where('org_id', '=', org.id).where('role', '=', 'branch_secretary').executeTakeFirst(),
-        ]);
-        return {
-          id: org.id,
-          parentId: org.parent_id,
-          path: org.path,
-          kind: org.kind,
-          ...orgDataOf(org),
-          members: Number(members.n),
-          hasSecretary: !!secretary,
-          children,
-        };
-      },
-    );
+export function organizationRoutes(deps: AppDeps): FastifyPluginAsyncZod {
+  return async (app) => {
+    importRoute(app, deps);
+    patchRoute(app, deps);
+    readRoute(app, deps);
   };
 }

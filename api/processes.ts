@@ -3,17 +3,18 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { AppDeps } from './app';
+import type { Api, AppDeps } from './deps';
 import { authorize, isAllowed, type Action, type Principal } from '../domain/authz';
 import { DomainError, causes } from '../domain/errors';
 import { DecisionBody, ProcessKind, ProcessStatus, type DecisionAction, type DecisionCommand } from '../domain/processes';
 import { decideUpdate } from '../workflows/common';
-import { prepareTransferDecision } from './transfers';
-import { prepareDisciplineDecision } from './discipline';
+import { prepareTransferDecision } from '../services/transfers';
+import { prepareDisciplineDecision } from '../services/discipline';
+import { loadProcess } from '../services/processes';
 import { likePrefix, type Db } from '../db';
 import type { ProcessRow } from '../db/schema';
 import { errorResponses, iso, notFound, UuidParams } from './schemas';
-import { toDomainError } from './temporal-errors';
+import { toDomainError } from '../services/temporal-errors';
 import { countDecision } from './metrics';
 
 /** The kind of process each decision request concerned, for the decisions counter. */
@@ -85,17 +86,6 @@ function summary(r: ProcessRow & { member_name: string | null }): z.infer<typeof
   };
 }
 
-export async function loadProcess(db: Db, id: string) {
-  const row = await db
-    .selectFrom('processes')
-    .leftJoin('members', 'members.id', 'processes.member_id')
-    .selectAll('processes')
-    .select('members.name as member_name')
-    .where('processes.id', '=', id)
-    .executeTakeFirst();
-  return row ?? notFound('process');
-}
-
 /** gRPC FAILED_PRECONDITION "Workflow Task in failed state": the server takes no update until a task succeeds. */
 function taskInFailedState(e: unknown): boolean {
   for (const c of causes(e, 5)) if (c.code === 9 && /workflow task in failed state/i.test(String(c.message ?? ''))) return true;
@@ -150,169 +140,186 @@ async function listScope(db: Db, p: Principal, orgId: string | undefined): Promi
   return { path: org.path };
 }
 
-export function processRoutes({ db, client }: AppDeps): FastifyPluginAsyncZod {
-  return async (app) => {
-    app.get(
-      '/processes',
-      {
-        schema: {
-          summary: "Processes in the caller's subtree (or a member's own), newest first; overdue=true answers \"what is stuck below me\"",
-          querystring: z.object({
-            kind: ProcessKind.optional(),
-            status: ProcessStatus.optional(),
-            orgId: z.string().max(63).optional(),
-            overdue: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
-            limit: z.coerce.number().int().min(1).max(200).default(50),
-            cursor: z.string().max(500).optional(),
-          }),
-          response: { 200: z.object({ items: z.array(ProcessSummary), nextCursor: z.string().nullable() }), ...errorResponses },
-        },
+/** GET /processes: the processes in the caller's subtree (or a member's own), newest first. */
+function listRoute(app: Api, { db }: AppDeps): void {
+  app.get(
+    '/processes',
+    {
+      schema: {
+        summary: "Processes in the caller's subtree (or a member's own), newest first; overdue=true answers \"what is stuck below me\"",
+        querystring: z.object({
+          kind: ProcessKind.optional(),
+          status: ProcessStatus.optional(),
+          orgId: z.string().max(63).optional(),
+          overdue: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
+          limit: z.coerce.number().int().min(1).max(200).default(50),
+          cursor: z.string().max(500).optional(),
+        }),
+        response: { 200: z.object({ items: z.array(ProcessSummary), nextCursor: z.string().nullable() }), ...errorResponses },
       },
-      async (req) => {
-        const q = req.query;
-        const scope = await listScope(db, req.principal, q.orgId);
-        const cursor = q.cursor ? decodeCursor(q.cursor) : undefined;
-        const rows = await db
-          .selectFrom('processes')
-          .leftJoin('members', 'members.id', 'processes.member_id')
-          .selectAll('processes')
-          .select('members.name as member_name')
-          .$if(!!scope.path, (b) => b.where('processes.org_path', 'like', likePrefix(scope.path!)))
-          .$if(!!scope.memberId, (b) => b.where('processes.member_id', '=', scope.memberId!))
-          .$if(!!q.kind, (b) => b.where('processes.kind', '=', q.kind!))
-          .$if(!!q.status, (b) => b.where('processes.status', '=', q.status!))
-          .$if(q.overdue === true, (b) => b.where('processes.overdue', '=', true).where('processes.closed_at', 'is', null))
-          .$if(q.overdue === false, (b) => b.where('processes.overdue', '=', false))
-          .$if(!!cursor, (b) =>
-            b.where((eb) =>
-              eb.or([
-                eb('processes.started_at', '<', new Date(cursor![0])),
-                eb.and([eb('processes.started_at', '=', new Date(cursor![0])), eb('processes.id', '<', cursor![1])]),
-              ]),
-            ),
-          )
-          .orderBy('processes.started_at', 'desc')
-          .orderBy('processes.id', 'desc')
-          .limit(q.limit + 1)
-          .execute();
-        const page = rows.slice(0, q.limit);
-        return { items: page.map(summary), nextCursor: rows.length > q.limit ? encodeCursor(page[page.length - 1]!) : null };
-      },
-    );
+    },
+    async (req) => {
+      const q = req.query;
+      const scope = await listScope(db, req.principal, q.orgId);
+      const cursor = q.cursor ? decodeCursor(q.cursor) : undefined;
+      const rows = await db
+        .selectFrom('processes')
+        .leftJoin('members', 'members.id', 'processes.member_id')
+        .selectAll('processes')
+        .select('members.name as member_name')
+        .$if(!!scope.path, (b) => b.where('processes.org_path', 'like', likePrefix(scope.path!)))
+        .$if(!!scope.memberId, (b) => b.where('processes.member_id', '=', scope.memberId!))
+        .$if(!!q.kind, (b) => b.where('processes.kind', '=', q.kind!))
+        .$if(!!q.status, (b) => b.where('processes.status', '=', q.status!))
+        .$if(q.overdue === true, (b) => b.where('processes.overdue', '=', true).where('processes.closed_at', 'is', null))
+        .$if(q.overdue === false, (b) => b.where('processes.overdue', '=', false))
+        .$if(!!cursor, (b) =>
+          b.where((eb) =>
+            eb.or([
+              eb('processes.started_at', '<', new Date(cursor![0])),
+              eb.and([eb('processes.started_at', '=', new Date(cursor![0])), eb('processes.id', '<', cursor![1])]),
+            ]),
+          ),
+        )
+        .orderBy('processes.started_at', 'desc')
+        .orderBy('processes.id', 'desc')
+        .limit(q.limit + 1)
+        .execute();
+      const page = rows.slice(0, q.limit);
+      return { items: page.map(summary), nextCursor: rows.length > q.limit ? encodeCursor(page[page.length - 1]!) : null };
+    },
+  );
+}
 
-    app.get(
-      '/processes/:id',
-      {
-        schema: {
-          summary: 'A process: its state and the timeline of its events',
-          params: UuidParams,
-          response: { 200: ProcessSummary.extend({ timeline: z.array(TimelineEvent) }), ...errorResponses },
-        },
+/** GET /processes/:id: a process and its timeline. */
+function readRoute(app: Api, { db }: AppDeps): void {
+  app.get(
+    '/processes/:id',
+    {
+      schema: {
+        summary: 'A process: its state and the timeline of its events',
+        params: UuidParams,
+        response: { 200: ProcessSummary.extend({ timeline: z.array(TimelineEvent) }), ...errorResponses },
       },
-      async (req) => {
-        const row = await loadProcess(db, req.params.id);
-        await authorizeRead(db, req.principal, row);
-        const events = await db
-          .selectFrom('events')
-          .select(['type', 'actor_id', 'org_id', 'occurred_at', 'payload'])
-          .where('process_id', '=', row.id)
-          .orderBy('id')
-          .execute();
-        return {
-          ...summary(row),
-          timeline: events.map((e) => ({
-            type: e.type,
-            actorId: e.actor_id,
-            orgId: e.org_id,
-            at: iso(e.occurred_at)!,
-            payload: (({ workflowRunId: _omit, ...rest }) => rest)(e.payload as Record<string, unknown>),
-          })),
-        };
-      },
-    );
+    },
+    async (req) => {
+      const row = await loadProcess(db, req.params.id);
+      await authorizeRead(db, req.principal, row);
+      const events = await db
+        .selectFrom('events')
+        .select(['type', 'actor_id', 'org_id', 'occurred_at', 'payload'])
+        .where('process_id', '=', row.id)
+        .orderBy('id')
+        .execute();
+      return {
+        ...summary(row),
+        timeline: events.map((e) => ({
+          type: e.type,
+          actorId: e.actor_id,
+          orgId: e.org_id,
+          at: iso(e.occurred_at)!,
+          payload: (({ workflowRunId: _omit, ...rest }) => rest)(e.payload as Record<string, unknown>),
+        })),
+      };
+    },
+  );
+}
 
-    app.post(
-      '/processes/:id/decisions',
-      {
-        schema: {
-          summary: 'Decide a waiting step: approve, return (with a reason), withdraw, or extend the deadline (with a reason)',
-          params: UuidParams,
-          body: DecisionBody,
-          response: { 200: z.object({ processId: z.uuid(), status: z.string(), deadline: z.string() }), ...errorResponses },
-        },
-        onResponse: async (req, reply) => countDecision(decisionKind.get(req), (req.body as { action?: unknown } | undefined)?.action, reply.statusCode),
+/** POST /processes/:id/decisions: a decision on a waiting step, sent to the workflow. */
+function decideRoute(app: Api, { db, client }: AppDeps): void {
+  app.post(
+    '/processes/:id/decisions',
+    {
+      schema: {
+        summary: 'Decide a waiting step: approve, return (with a reason), withdraw, or extend the deadline (with a reason)',
+        params: UuidParams,
+        body: DecisionBody,
+        response: { 200: z.object({ processId: z.uuid(), status: z.string(), deadline: z.string() }), ...errorResponses },
       },
-      async (req) => {
-        const row = await loadProcess(db, req.params.id);
-        const kind = ProcessKind.parse(row.kind);
-        decisionKind.set(req, kind);
-        const action = DECISIONS[kind].actions[req.body.action];
-        if (!action) throw DomainError.rule(kind === 'transfer' ? 'R9' : 'R1', `a ${kind} has no "${req.body.action}" decision`, [{ field: 'body.action', message: 'not available here' }]);
-        authorize(req.principal, action, { orgPath: row.org_path, memberId: row.member_id });
-        if (row.closed_at) throw DomainError.conflict(`this ${kind} is already ${row.status}`);
-        const { branchId: _branchId, ...decision } = req.body;
-        const extra = (await DECISIONS[kind].prepare?.(db, row, req.body, req.principal)) ?? {};
-        const cmd: DecisionCommand = { ...decision, ...extra, actorId: req.principal.actorId };
-        const handle = client.workflow.getHandle(row.workflow_id, row.run_id ?? undefined);
-        // One update id per request: if no worker admits it in time (e.g. all restarting), sending it again
-        // under the same id cannot apply it twice.
-        const updateId = randomUUID();
-        // The server also refuses updates for a moment while the workflow's task has failed or timed out
-        // repeatedly (a worker killed mid-task): retried with a backoff for up to 30 s, then 503.
-        const until = Date.now() + 30_000;
-        for (let attempt = 1; ; attempt++) {
-          try {
-            const result = await handle.executeUpdate(decideUpdate, { args: [cmd], updateId });
-            return { processId: row.id, ...result };
-          } catch (e) {
-            const timedOut = e instanceof WorkflowUpdateRPCTimeoutOrCancelledError;
-            if ((timedOut && attempt < 3) || (taskInFailedState(e) && Date.now() < until)) {
-              if (!timedOut) await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
-              continue;
-            }
-            if (timedOut || taskInFailedState(e)) {
-              throw new DomainError({ kind: 'unavailable', message: 'no worker confirmed the decision in time; send it again' });
-            }
-            throw toDomainError(e, kind);
+      onResponse: async (req, reply) => countDecision(decisionKind.get(req), (req.body as { action?: unknown } | undefined)?.action, reply.statusCode),
+    },
+    async (req) => {
+      const row = await loadProcess(db, req.params.id);
+      const kind = ProcessKind.parse(row.kind);
+      decisionKind.set(req, kind);
+      const action = DECISIONS[kind].actions[req.body.action];
+      if (!action) throw DomainError.rule(kind === 'transfer' ? 'R9' : 'R1', `a ${kind} has no "${req.body.action}" decision`, [{ field: 'body.action', message: 'not available here' }]);
+      authorize(req.principal, action, { orgPath: row.org_path, memberId: row.member_id });
+      if (row.closed_at) throw DomainError.conflict(`this ${kind} is already ${row.status}`);
+      const { branchId: _branchId, ...decision } = req.body;
+      const extra = (await DECISIONS[kind].prepare?.(db, row, req.body, req.principal)) ?? {};
+      const cmd: DecisionCommand = { ...decision, ...extra, actorId: req.principal.actorId };
+      const handle = client.workflow.getHandle(row.workflow_id, row.run_id ?? undefined);
+      // One update id per request: if no worker admits it in time (e.g. all restarting), sending it again
+      // under the same id cannot apply it twice.
+      const updateId = randomUUID();
+      // The server also refuses updates for a moment while the workflow's task has failed or timed out
+      // repeatedly (a worker killed mid-task): retried with a backoff for up to 30 s, then 503.
+      const until = Date.now() + 30_000;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const result = await handle.executeUpdate(decideUpdate, { args: [cmd], updateId });
+          return { processId: row.id, ...result };
+        } catch (e) {
+          const timedOut = e instanceof WorkflowUpdateRPCTimeoutOrCancelledError;
+          if ((timedOut && attempt < 3) || (taskInFailedState(e) && Date.now() < until)) {
+            if (!timedOut) await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
+            continue;
           }
+          if (timedOut || taskInFailedState(e)) {
+            throw new DomainError({ kind: 'unavailable', message: 'no worker confirmed the decision in time; send it again' });
+          }
+          throw toDomainError(e, kind);
         }
-      },
-    );
+      }
+    },
+  );
+}
 
-    app.get(
-      '/notifications',
-      {
-        schema: {
-          summary: "Reminders, escalations and decisions addressed to the caller or the caller's organization",
-          querystring: z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) }),
-          response: {
-            200: z.object({
-              items: z.array(
-                z.object({ id: z.string(), kind: z.string(), processId: z.string().nullable(), message: z.string(), createdAt: z.string(), recipientOrgId: z.string().nullable(), firstRead: z.boolean() }),
-              ),
-            }),
-            ...errorResponses,
-          },
+/** GET /notifications: the caller's inbox. */
+function notificationsRoute(app: Api, { db }: AppDeps): void {
+  app.get(
+    '/notifications',
+    {
+      schema: {
+        summary: "Reminders, escalations and decisions addressed to the caller or the caller's organization",
+        querystring: z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) }),
+        response: {
+          200: z.object({
+            items: z.array(
+              z.object({ id: z.string(), kind: z.string(), processId: z.string().nullable(), message: z.string(), createdAt: z.string(), recipientOrgId: z.string().nullable(), firstRead: z.boolean() }),
+            ),
+          }),
+          ...errorResponses,
         },
       },
-      async (req) => {
-        const p = req.principal;
-        const rows = await db
-          .selectFrom('notifications')
-          .selectAll()
-          .where((eb) => eb.or([eb('recipient_actor_id', '=', p.role === 'system' ? null : p.actorId), eb('recipient_org_id', '=', p.role === 'member' ? null : p.orgId)]))
-          .orderBy('id', 'desc')
-          .limit(req.query.limit)
-          .execute();
-        // The outbox's delivery channel is this inbox: what the recipient has fetched counts as delivered.
-        const undelivered = rows.filter((n) => n.delivered_at === null).map((n) => n.id);
-        if (undelivered.length > 0) {
-          await db.updateTable('notifications').set({ delivered_at: new Date() }).where('id', 'in', undelivered).execute();
-        }
-        return {
-          items: rows.map((n) => ({ id: String(n.id), kind: n.kind, processId: n.process_id, message: n.message, createdAt: iso(n.created_at)!, recipientOrgId: n.recipient_org_id, firstRead: n.delivered_at === null })),
-        };
-      },
-    );
+    },
+    async (req) => {
+      const p = req.principal;
+      const rows = await db
+        .selectFrom('notifications')
+        .selectAll()
+        .where((eb) => eb.or([eb('recipient_actor_id', '=', p.role === 'system' ? null : p.actorId), eb('recipient_org_id', '=', p.role === 'member' ? null : p.orgId)]))
+        .orderBy('id', 'desc')
+        .limit(req.query.limit)
+        .execute();
+      // The outbox's delivery channel is this inbox: what the recipient has fetched counts as delivered.
+      const undelivered = rows.filter((n) => n.delivered_at === null).map((n) => n.id);
+      if (undelivered.length > 0) {
+        await db.updateTable('notifications').set({ delivered_at: new Date() }).where('id', 'in', undelivered).execute();
+      }
+      return {
+        items: rows.map((n) => ({ id: String(n.id), kind: n.kind, processId: n.process_id, message: n.message, createdAt: iso(n.created_at)!, recipientOrgId: n.recipient_org_id, firstRead: n.delivered_at === null })),
+      };
+    },
+  );
+}
+
+export function processRoutes(deps: AppDeps): FastifyPluginAsyncZod {
+  return async (app) => {
+    listRoute(app, deps);
+    readRoute(app, deps);
+    decideRoute(app, deps);
+    notificationsRoute(app, deps);
   };
 }

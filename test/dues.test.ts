@@ -7,7 +7,7 @@ import { activeMember, call, eventually, profile, seedTree, startSystem, type Sy
 import { DEFAULT_DUES_MAX_AHEAD_MONTHS, addMonths, monthOf, monthStart, monthsBetween, parseDuesBatch, paymentMonthProblem } from '../domain/dues';
 import { loadConfig } from '../domain/config';
 import { disciplineWorkflowId } from '../domain/discipline';
-import { disciplineStarter } from '../activities/discipline';
+import { disciplineStarter } from '../services/discipline';
 import { createDuesActivities } from '../activities/dues';
 import { ensureDuesSchedule } from '../worker/schedules';
 

@@ -1,0 +1,102 @@
+// R12: the graduates' roster, a CSV file a school (or a committee above) files: one transfer started per row.
+import { z } from 'zod';
+import { authorize, isAllowed } from '../../domain/authz';
+import { DomainError, HTTP_STATUS, type FieldProblem } from '../../domain/errors';
+import { maskIdNumber } from '../../domain/identifiers';
+import { parseRoster } from '../../domain/graduates';
+import { mapLimit } from '../../domain/concurrency';
+import { transferStarter } from '../../services/transfer-start';
+import { problemBody, type Api, type AppDeps } from '../deps';
+import { errorResponses } from '../schemas';
+import { csvCellProblems } from '../validation';
+
+const RowResult = z.object({
+  line: z.number(),
+  idNumber: z.string().optional(),
+  status: z.enum(['started', 'already-started', 'failed']),
+  processId: z.string().optional(),
+  route: z.string().optional(),
+  error: z.object({ status: z.number(), message: z.string(), rule: z.string().optional(), fields: z.array(z.object({ field: z.string(), message: z.string(), rule: z.string().optional() })).optional() }).optional(),
+});
+
+function asProblem(e: unknown): { status: number; message: string; rule?: string; fields?: FieldProblem[] } {
+  if (e instanceof DomainError) return { status: HTTP_STATUS[e.problem.kind], ...problemBody(e.problem) };
+  throw e;
+}
+
+/** POST /transfers/graduates/import (R12): the roster's rows, each started at most once per batch. */
+export function rosterRoutes(app: Api, deps: AppDeps): void {
+  const { db } = deps;
+  const starter = transferStarter(deps);
+  app.post(
+    '/transfers/graduates/import',
+    {
+      schema: {
+        summary: "R12: start the graduates' transfers from a roster (CSV, one graduate a row); safe to send again with the same Idempotency-Key",
+        headers: z.object({ 'idempotency-key': z.string().min(1).max(200) }),
+        body: z.string().max(64 * 1024 * 1024),
+        querystring: z.object({ firstLine: z.coerce.number().int().min(1).default(1) }),
+        response: {
+          200: z.object({
+            batch: z.string(),
+            started: z.number(),
+            alreadyStarted: z.number(),
+            failed: z.number(),
+            rows: z.array(RowResult),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (req) => {
+      const p = req.principal;
+      if (!p.orgPath || !isAllowed(p, 'transfer.import', { orgPath: p.orgPath })) throw DomainError.forbidden('a roster is filed by the admins of a school or a committee above');
+      let parsed;
+      try {
+        // The CLI sends a big file in parts; firstLine keeps the line numbers of the whole file.
+        parsed = parseRoster(req.body, req.query.firstLine);
+      } catch (e) {
+        throw new DomainError({ kind: 'invalid', message: (e as Error).message, fields: [{ field: 'body', message: 'bad header line' }] });
+      }
+      // A cell with a control character fails its row (naming the column), like any invalid row.
+      const badCells = csvCellProblems(req.body, req.query.firstLine);
+      parsed.lines = parsed.lines.map((l) => (badCells.has(l.line) ? { line: l.line, problems: badCells.get(l.line) } : l));
+      const batch = req.headers['idempotency-key'];
+      const valid = parsed.lines.filter((l) => l.row);
+      const members = valid.length
+        ? await db
+            .selectFrom('members')
+            .select(['id', 'id_number'])
+            .where('id_number', 'in', valid.map((l) => l.row!.idNumber))
+            .execute()
+        : [];
+      const byIdNumber = new Map(members.map((m) => [m.id_number, m.id]));
+      const orgs = starter.orgs();
+      const rows = await mapLimit(parsed.lines, 16, async (l): Promise<z.infer<typeof RowResult>> => {
+        if (!l.row) return { line: l.line, status: 'failed', error: { status: 400, message: 'invalid row', fields: l.problems } };
+        const masked = maskIdNumber(l.row.idNumber);
+        const memberId = byIdNumber.get(l.row.idNumber);
+        if (!memberId) return { line: l.line, idNumber: masked, status: 'failed', error: { status: 404, message: 'no member with this ID number' } };
+        try {
+          // The roster's sender must be above the graduate's branch.
+          const senderAuthorized = (fromPath: string) => {
+            authorize(p, 'transfer.import', { orgPath: fromPath });
+            return true;
+          };
+          const plan = await starter.plan(p, { memberId, toOrgId: l.row.toOrgId, destination: l.row.destination }, orgs, { senderAuthorized });
+          const r = await starter.launch(plan, `roster:${p.actorId}:${batch}:${memberId}`, { awaitRecorded: false });
+          return { line: l.line, idNumber: masked, status: r.created ? 'started' : 'already-started', processId: r.processId, ...(r.route ? { route: r.route.case } : {}) };
+        } catch (e) {
+          return { line: l.line, idNumber: masked, status: 'failed', error: asProblem(e) };
+        }
+      });
+      return {
+        batch,
+        started: rows.filter((r) => r.status === 'started').length,
+        alreadyStarted: rows.filter((r) => r.status === 'already-started').length,
+        failed: rows.filter((r) => r.status === 'failed').length,
+        rows,
+      };
+    },
+  );
+}

@@ -1,0 +1,109 @@
+// Disciplinary handling (R18) as the API and the dues check share it: starting a case (from the branch or the
+// dues check), and what the API resolves for a decision on a case.
+import { randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import { sql } from 'kysely';
+import type { Db } from '../db';
+import type { ProcessRow } from '../db/schema';
+import type { Principal } from '../domain/authz';
+import type { Config } from '../domain/config';
+import { DomainError } from '../domain/errors';
+import { pathIds } from '../domain/orgs';
+import type { DisciplineInput } from '../domain/discipline';
+import type { OrgRef } from '../domain/orgs';
+import type { DecisionBody, DecisionCommand } from '../domain/processes';
+import { discipline, disciplineProcess } from '../workflows/discipline';
+import { ProcessAlreadyOpen, startProcess, type Recorded } from './start-process';
+
+export interface DisciplineStartRequest {
+  memberId: string;
+  grounds: DisciplineInput['grounds'];
+  details: string;
+  startedBy: string;
+}
+
+/** A case opened (with `wait`, as recorded at its first step), the one already open, or a refusal naming why. */
+export type DisciplineStartResult = { processId: string; created: true; recorded?: Recorded } | { processId: string; created: false } | { refused: string };
+
+/**
+ * Starts a case for a member, unless one is already open (one open case per member: the workflow ID).
+ * `wait`: answer once the workflow has recorded the case (the API shows it at once); otherwise once Temporal
+ * has accepted the start (the dues check).
+ */
+export function disciplineStarter({ db, client, config }: { db: Db; client: Client; config: Config }) {
+  return async function start(r: DisciplineStartRequest, opts: { wait?: boolean } = {}): Promise<DisciplineStartResult> {
+    const member = await db
+      .selectFrom('members')
+      .innerJoin('organizations', 'organizations.id', 'members.branch_id')
+      .select(['members.id', 'members.status', 'organizations.path'])
+      .where('members.id', '=', r.memberId)
+      .executeTakeFirst();
+    if (!member) return { refused: 'member not found' };
+    if (member.status !== 'active' && member.status !== 'probation') return { refused: `the member is ${member.status}` };
+    const ids = pathIds(member.path);
+    const orgs = await db.selectFrom('organizations').select(['id', 'path', 'parent_id', 'kind']).where('id', 'in', ids).execute();
+    const byId = new Map(orgs.map((o) => [o.id, { id: o.id, path: o.path, parentId: o.parent_id, kind: o.kind } satisfies OrgRef]));
+    const branch = byId.get(ids[ids.length - 1]!)!;
+    const province = byId.get(ids[0]!)!;
+    const approver = byId.get(branch.parentId ?? ids[0]!) ?? province;
+    const level = config.expulsionApproval;
+    const expulsionApprover = level === 'province' ? province : level === 'city' ? (byId.get(ids[1] ?? ids[0]!) ?? province) : approver;
+    const processId = randomUUID();
+    const input: DisciplineInput = {
+      processId,
+      memberId: r.memberId,
+      grounds: r.grounds,
+      details: r.details,
+      startedBy: r.startedBy,
+      branch,
+      approver,
+      expulsionApprover,
+      province,
+      spotCheck: Math.random() < config.spotCheckRate,
+      timing: config.timing.discipline,
+    };
+    const started = {
+      process: disciplineProcess,
+      workflow: discipline,
+      memberId: r.memberId,
+      input,
+      org: branch,
+      deadline: new Date(Date.now() + config.timing.discipline.verification.deadlineMs),
+    };
+    try {
+      // R18: a case is opened unless one is already open.
+      if (opts.wait) return { processId, created: true, recorded: await startProcess({ client, config }, started) };
+      await startProcess({ client, config }, { ...started, wait: false });
+      return { processId, created: true };
+    } catch (e) {
+      if (e instanceof ProcessAlreadyOpen) {
+        const open = await db.selectFrom('processes').select('id').where('workflow_id', '=', e.workflowId).where('closed_at', 'is', null).executeTakeFirst();
+        return { processId: open?.id ?? '', created: false };
+      }
+      throw e;
+    }
+  };
+}
+
+/** R18: dues paid in full (every month from the last six complete ones, since activation) before the decision. */
+async function duesPaidInFull(db: Db, memberId: string, now = new Date()): Promise<boolean> {
+  const r = await sql<{ missing: number }>`
+    with m as (select date_trunc('month', coalesce(locked_at, created_at)) as since from members where id = ${memberId}),
+    months as (
+      select generate_series(
+        greatest((select since from m), date_trunc('month', ${now}::timestamptz) - interval '6 months'),
+        date_trunc('month', ${now}::timestamptz) - interval '1 month',
+        interval '1 month') as month
+    )
+    select count(*)::int as missing from months
+    where not exists (select 1 from dues_payments p where p.member_id = ${memberId} and p.month = months.month::date)`.execute(db);
+  return (r.rows[0]?.missing ?? 1) === 0;
+}
+
+/** For a decision on a case: the step the caller saw, the caller's role; "resolve" only once dues are paid in full. */
+export async function prepareDisciplineDecision(db: Db, row: ProcessRow, body: DecisionBody, p: Principal): Promise<Partial<DecisionCommand>> {
+  if (body.action === 'resolve' && !(await duesPaidInFull(db, row.member_id!))) {
+    throw DomainError.rule('R18', 'the dues are not paid in full: the case cannot be closed as resolved', [{ field: 'body.action', message: 'unpaid months remain', rule: 'R18' }]);
+  }
+  return { step: row.step, actorRole: p.role, ...(body.toStep ? { toStep: body.toStep } : {}) };
+}

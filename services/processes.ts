@@ -1,0 +1,16 @@
+// The read model of processes, as the routes of every kind load one.
+import type { Db } from '../db';
+import { DomainError } from '../domain/errors';
+
+/** A process with its member's name; 404 when there is none. */
+export async function loadProcess(db: Db, id: string) {
+  const row = await db
+    .selectFrom('processes')
+    .leftJoin('members', 'members.id', 'processes.member_id')
+    .selectAll('processes')
+    .select('members.name as member_name')
+    .where('processes.id', '=', id)
+    .executeTakeFirst();
+  if (!row) throw DomainError.notFound('process not found');
+  return row;
+}
