@@ -39,7 +39,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['api/**/*.ts'],
+    files: ['api/**/*.ts', 'workflows/**/*.ts'],
     rules: {
       'max-lines-per-function': ['error', { max: 120 }],
     },
