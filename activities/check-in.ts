@@ -1,8 +1,8 @@
 // Side effects of the check-in review (R1-R4): member record, read model, events, notifications.
 import { ApplicationFailure } from '@temporalio/common';
 import { sql } from 'kysely';
-import { recordOnce, type Db, type Tx } from '../db';
-import { insertProcessRow, type Projection } from './processes';
+import type { Db, Tx } from '../db';
+import { openProcessOnce, type Projection } from './processes';
 import type { ProcessStatus } from '../domain/processes';
 import type { MembersTable } from '../db/schema';
 import type { CheckInInput } from '../domain/check-in';
@@ -70,18 +70,22 @@ export function createCheckInActivities(deps: { db: Db }) {
       const seen = await memberForCheckIn(db, input.memberId, false);
       const previous = seen && checkInAdmission(seen.status, seen) === 'again' ? { status: seen.status, branchId: seen.branch_id } : undefined;
       try {
-      await recordOnce(
-        db,
-        {
-          idempotency_key: `${input.processId}:submitted`,
-          process_id: input.processId,
-          member_id: input.memberId,
-          org_id: input.branchId,
-          type: 'check-in.submitted',
-          actor_id: input.submittedBy,
-          payload: { branchId: input.branchId, deadline, ...(previous ? { previous } : {}) },
-        },
-        async (tx) => {
+      const opened = {
+        key: `${input.processId}:submitted`,
+        processId: input.processId,
+        kind: 'check-in',
+        memberId: input.memberId,
+        org: { id: input.branchId, path: input.branchPath },
+        step: 'branch-review',
+        deadline,
+        startedAt: submittedAt,
+        type: 'check-in.submitted',
+        actorId: input.submittedBy,
+        payload: { branchId: input.branchId, deadline, ...(previous ? { previous } : {}) },
+      };
+      // The member first (the process row refers to it), then the actor's link to it.
+      await openProcessOnce(db, opened, {
+        before: async (tx) => {
           const current = await memberForCheckIn(tx, input.memberId, true);
           const admission = checkInAdmission(current?.status, current ?? {});
           if (isRefusal(admission)) {
@@ -112,12 +116,13 @@ export function createCheckInActivities(deps: { db: Db }) {
               .where('id', '=', input.memberId)
               .execute();
           }
-          await insertProcessRow(tx, { id: input.processId, kind: 'check-in', memberId: input.memberId, org: { id: input.branchId, path: input.branchPath }, step: 'branch-review', deadline, startedAt: submittedAt });
+        },
+        after: async (tx) => {
           if (input.linkActorId) {
             await tx.updateTable('actors').set({ member_id: input.memberId }).where('id', '=', input.linkActorId).where('member_id', 'is', null).execute();
           }
         },
-      );
+      });
       } catch (e) {
         const err = e as { code?: string; constraint?: string };
         if (err.code === '23505') {

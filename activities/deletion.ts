@@ -3,7 +3,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { sql } from 'kysely';
 import { likePrefix, recordOnce, type Db } from '../db';
-import { insertNotifications, insertProcessRow, type NotificationInput, type ProcessPatch, type Projection } from './processes';
+import { insertNotifications, openProcessOnce, type NotificationInput, type ProcessPatch, type Projection } from './processes';
 import type { Config } from '../domain/config';
 import { abuseWatchFromEnv, type DeletionInput } from '../domain/deletions';
 import { pathIds } from '../domain/orgs';
@@ -36,15 +36,18 @@ export function createDeletionActivities({ db, config }: DeletionDeps) {
     /** R14: the branch's application is recorded; the read model shows it at the city-level committee. */
     async recordDeletionApplied({ input, patch }: { input: DeletionInput; patch: ProcessPatch }): Promise<void> {
       const now = new Date();
-      await recordOnce(
+      await openProcessOnce(
         db,
         {
-          idempotency_key: `${input.processId}:applied`,
-          process_id: input.processId,
-          member_id: input.memberId,
-          org_id: input.branch.id,
+          key: `${input.processId}:applied`,
+          processId: input.processId,
+          kind: 'deletion',
+          memberId: input.memberId,
+          org: patch.org!,
+          step: patch.step!,
+          deadline: patch.deadline ?? null,
           type: 'deletion.applied',
-          actor_id: input.appliedBy,
+          actorId: input.appliedBy,
           payload: {
             category: input.category,
             reason: input.reason,
@@ -53,37 +56,37 @@ export function createDeletionActivities({ db, config }: DeletionDeps) {
             cityId: input.city.id,
             graduate: input.graduate,
           },
+          notify: [{ recipientOrgId: patch.org!.id, kind: 'task', message: 'An application to delete a member awaits your verification' }],
         },
-        async (tx) => {
-          const member = await tx.selectFrom('members').select('status').where('id', '=', input.memberId).forUpdate().executeTakeFirst();
-          if (!member || !(DELETABLE as readonly string[]).includes(member.status)) {
-            const message = `only active members (or members on probation) can be deleted (this member is ${member?.status ?? 'unknown'})`;
-            throw ApplicationFailure.create({ type: 'rule', message, details: [{ kind: 'rule', message, rule: 'R14' }], nonRetryable: true });
-          }
-          await insertProcessRow(tx, { id: input.processId, kind: 'deletion', memberId: input.memberId, org: patch.org!, step: patch.step!, deadline: patch.deadline ?? null });
-          await tx
-            .insertInto('deletions')
-            .values({
-              process_id: input.processId,
-              member_id: input.memberId,
-              branch_id: input.branch.id,
-              branch_path: input.branch.path,
-              city_id: input.city.id,
-              category: input.category,
-              graduate: input.graduate,
-              status: 'pending',
-              submitted_at: now,
-            })
-            .onConflict((oc) => oc.column('process_id').doNothing())
-            .execute();
-          await insertNotifications(tx, `${input.processId}:applied`, input.processId, [
-            { recipientOrgId: patch.org!.id, kind: 'task', message: 'An application to delete a member awaits your verification' },
-          ]);
+        {
+          before: async (tx) => {
+            const member = await tx.selectFrom('members').select('status').where('id', '=', input.memberId).forUpdate().executeTakeFirst();
+            if (!member || !(DELETABLE as readonly string[]).includes(member.status)) {
+              const message = `only active members (or members on probation) can be deleted (this member is ${member?.status ?? 'unknown'})`;
+              throw ApplicationFailure.create({ type: 'rule', message, details: [{ kind: 'rule', message, rule: 'R14' }], nonRetryable: true });
+            }
+          },
+          after: async (tx) => {
+            await tx
+              .insertInto('deletions')
+              .values({
+                process_id: input.processId,
+                member_id: input.memberId,
+                branch_id: input.branch.id,
+                branch_path: input.branch.path,
+                city_id: input.city.id,
+                category: input.category,
+                graduate: input.graduate,
+                status: 'pending',
+                submitted_at: now,
+              })
+              .onConflict((oc) => oc.column('process_id').doNothing())
+              .execute();
+          },
         },
       );
     },
 
-    /** One step of a deletion, with its read-model change, the member's soft delete and notifications, at most once. */
     /**
      * R17: after an approved deletion, every committee above the branch (below the province) whose approved
      * deletions in the window reach the minimum and whose graduates' share is above the threshold is flagged

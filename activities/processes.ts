@@ -54,6 +54,8 @@ export type Projection = (tx: Tx, e: ProcessEventInput, now: Date) => Promise<vo
 
 export interface OpenProcessInput {
   key: string;
+  /** When the process started, if not now (a check-in keeps the moment it was submitted). */
+  startedAt?: string;
   processId: string;
   kind: string;
   memberId: string | null;
@@ -190,6 +192,28 @@ async function escalateToCommittee(db: Db, input: ProcessEventInput): Promise<Pr
   };
 }
 
+/**
+ * A process's first write, once: its first event, its read-model row at its first step, and the notices, in one
+ * transaction with what the process writes of its own (`before` the row: e.g. the member it is about; `after`:
+ * the rows that refer to it). Every process opens through here (the openers differ only in `own`).
+ */
+export async function openProcessOnce(
+  db: Db,
+  input: OpenProcessInput,
+  own: { before?: (tx: Tx) => Promise<void>; after?: (tx: Tx) => Promise<void> } = {},
+): Promise<{ applied: boolean }> {
+  return recordOnce(
+    db,
+    { idempotency_key: input.key, process_id: input.processId, member_id: input.memberId, org_id: input.org.id, type: input.type, actor_id: input.actorId, payload: input.payload },
+    async (tx) => {
+      await own.before?.(tx);
+      await insertProcessRow(tx, { id: input.processId, kind: input.kind, memberId: input.memberId, org: input.org, step: input.step, deadline: input.deadline, startedAt: input.startedAt });
+      await own.after?.(tx);
+      await insertNotifications(tx, input.key, input.processId, input.notify ?? []);
+    },
+  );
+}
+
 export function createProcessActivities(deps: { db: Db; projections?: Partial<Record<ProcessKind, Projection>> }) {
   const { db } = deps;
   /** The one event append: every process writes its events here, keyed so that a retry writes nothing twice. */
@@ -243,14 +267,7 @@ export function createProcessActivities(deps: { db: Db; projections?: Partial<Re
 
     /** Opens a process: its first event and its read-model row, at its first step. */
     async openProcess(input: OpenProcessInput): Promise<{ applied: boolean }> {
-      return recordOnce(
-        db,
-        { idempotency_key: input.key, process_id: input.processId, member_id: input.memberId, org_id: input.org.id, type: input.type, actor_id: input.actorId, payload: input.payload },
-        async (tx) => {
-          await insertProcessRow(tx, { id: input.processId, kind: input.kind, memberId: input.memberId, org: input.org, step: input.step, deadline: input.deadline });
-          await insertNotifications(tx, input.key, input.processId, input.notify ?? []);
-        },
-      );
+      return openProcessOnce(db, input);
     },
   };
 }

@@ -1,8 +1,8 @@
 // Side effects of transfers (R9-R13): the read model, the member's branch, data problems, and the other
 // province's system (R10), reached over signed HTTP.
 import { ApplicationFailure } from '@temporalio/common';
-import { recordOnce, type Db } from '../db';
-import { insertNotifications, insertProcessRow, type ProcessPatch, type Projection } from './processes';
+import type { Db } from '../db';
+import { openProcessOnce, type ProcessPatch, type Projection } from './processes';
 import { MISSING_PHONE, reportDataProblem } from './data-problems';
 import type { PeerMessageType, TransferInput } from '../domain/transfers';
 import type { OrgRef } from '../domain/orgs';
@@ -61,15 +61,19 @@ export function createTransferActivities({ db, province, peers }: TransferDeps) 
     async recordTransferRequested({ input, patch }: { input: TransferInput; patch: ProcessPatch }): Promise<void> {
       const now = new Date();
       try {
-        await recordOnce(
+        await openProcessOnce(
           db,
           {
-            idempotency_key: `${input.processId}:requested`,
-            process_id: input.processId,
-            member_id: input.memberId,
-            org_id: patch.org!.id,
+            key: `${input.processId}:requested`,
+            processId: input.processId,
+            kind: 'transfer',
+            memberId: input.memberId,
+            org: patch.org!,
+            step: patch.step!,
+            deadline: patch.deadline ?? null,
             type: 'transfer.requested',
-            actor_id: input.startedBy,
+            actorId: input.startedBy,
+            notify: [{ recipientOrgId: patch.org!.id, kind: 'task', message: 'A transfer awaits your decision' }],
             payload: {
               direction: input.direction,
               fromBranchId: input.from?.id ?? null,
@@ -80,8 +84,8 @@ export function createTransferActivities({ db, province, peers }: TransferDeps) 
               reason: input.reason ?? null,
             },
           },
-          async (tx) => {
-            await insertProcessRow(tx, { id: input.processId, kind: 'transfer', memberId: input.memberId, org: patch.org!, step: patch.step!, deadline: patch.deadline ?? null });
+          {
+            after: async (tx) => {
             await tx
               .insertInto('transfers')
               .values({
@@ -100,9 +104,7 @@ export function createTransferActivities({ db, province, peers }: TransferDeps) 
               })
               .onConflict((oc) => oc.column('process_id').doNothing())
               .execute();
-            await insertNotifications(tx, `${input.processId}:requested`, input.processId, [
-              { recipientOrgId: patch.org!.id, kind: 'task', message: 'A transfer awaits your decision' },
-            ]);
+            },
           },
         );
       } catch (e) {
@@ -112,7 +114,6 @@ export function createTransferActivities({ db, province, peers }: TransferDeps) 
       }
     },
 
-    /** One step of a transfer, with its read-model change, the member's move and notifications, at most once. */
     /** The organization as a workflow needs it; R13: one without a contact phone is reported as a data problem. */
     async resolveOrg({ orgId, reportMissingPhone }: { orgId: string; processId: string; reportMissingPhone: boolean }) {
       const org = await db.selectFrom('organizations').select(['id', 'path', 'parent_id', 'kind', 'contact_phone']).where('id', '=', orgId).executeTakeFirst();

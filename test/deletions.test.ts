@@ -1,9 +1,9 @@
 // R14-R17 on the real server and PostgreSQL: a deletion applied for by the branch, verified by the city-level
 // committee and decided only by the province; returns (R15, also in bulk); the R16 explanation; the R17 watch
-// on deletions of graduates; each waiting step's deadline.
+// on deletions of graduates; who extends a step's deadline. The deadlines themselves: test/fast/deletion.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { ADMIN_TOKEN, activeMember, actorToken, call, eventually, importOrgs, seedTree, startSystem, type System, type Tree } from './harness';
+import { ADMIN_TOKEN, activeMember, actorToken, call, importOrgs, seedTree, startSystem, type System, type Tree } from './harness';
 import { deletionWorkflowId } from '../domain/deletions';
 import { decideUpdate } from '../workflows/common';
 
@@ -175,6 +175,20 @@ describe('R14 deletion', () => {
     const read = await call(sys.app, 'GET', `/api/processes/${ok.body.processId}`, tree.tokens.city1);
     expect(read.body.timeline[0].payload.explanation).toBe(explanation);
   });
+
+  // The deadline of each step (reminders, overdue, escalation to the parent) is proven on the workflow in
+  // test/fast/deletion.test.ts; what the API decides is here: who may move the deadline of the city's step.
+  it("R3 on a deletion: the province, above the acting city, extends the city's verification; the city itself cannot", async () => {
+    const memberId = await activeMember(sys.app, tree.ids.branch1, tree.tokens.sec1);
+    const id = (await apply(tree.tokens.sec1, { memberId, category: 'left', reason: 'moved away' })).body.processId as string;
+    const until = new Date(Date.now() + 30 * 86_400_000).toISOString();
+    expect((await decide(id, tree.tokens.city1, { action: 'extend', until, reason: 'yearly count' })).status).toBe(403);
+    expect((await decide(id, tree.tokens.province, { action: 'extend', until, reason: 'yearly count' })).status).toBe(200);
+    const row = await processOf(id);
+    expect(row).toMatchObject({ step: 'city-review', org_id: tree.ids.city1, overdue: false });
+    expect(row.deadline?.toISOString()).toBe(until);
+    expect(await eventTypes(id)).toEqual(['deletion.applied', 'deadline.extended']);
+  });
 });
 
 describe('R15 bulk return', () => {
@@ -282,53 +296,5 @@ describe('R17 abuse watch', () => {
     expect(await flagsOf(t.ids.county1)).toHaveLength(1);
     const after = await call(sys.app, 'GET', '/api/deletions/abuse', t.tokens.city1);
     expect(after.body.current.find((c: { orgId: string }) => c.orgId === t.ids.school1)).toMatchObject({ deletions: 3, graduates: 3, above: true });
-  });
-});
-
-describe('R14 deadlines', () => {
-  let other: System;
-  let t: Tree;
-  // The city's verification: reminded 1.5 s before a 3 s deadline, escalated every second once overdue.
-  const SHORT = { deadlineMs: 3000, reminderOffsetsMs: [1500], escalationIntervalMs: 1000 };
-  beforeAll(async () => {
-    other = await startSystem({ deletion: { cityReview: SHORT } });
-    t = await seedTree(other.app);
-  });
-  afterAll(async () => {
-    await other?.stop();
-  });
-
-  it("R14: a waiting step is reminded and escalated to the acting organization's parent", async () => {
-    const memberId = await activeMember(other.app, t.ids.branch1, t.tokens.sec1);
-    const id = (await apply(t.tokens.sec1, { memberId, category: 'left', reason: 'moved away' }, other)).body.processId as string;
-    const types = await eventually(async () => {
-      const x = await eventTypes(id, other);
-      return x.includes('deadline.escalated') ? x : undefined;
-    }, 20_000, 'an escalation of the city review');
-    expect(types.slice(0, 3)).toEqual(['deletion.applied', 'deadline.reminder', 'deadline.overdue']);
-    const notes = await other.db.selectFrom('notifications').select(['kind', 'recipient_org_id']).where('process_id', '=', id).execute();
-    expect(notes.filter((n) => n.kind === 'reminder').map((n) => n.recipient_org_id)).toEqual([t.ids.city1]);
-    // The city's parent is the province.
-    expect(notes.filter((n) => n.kind === 'escalation' && n.recipient_org_id === t.ids.province).length).toBeGreaterThanOrEqual(2);
-    const overdue = await call(other.app, 'GET', '/api/processes?overdue=true&kind=deletion', t.tokens.province);
-    expect(overdue.body.items.map((i: { id: string }) => i.id)).toContain(id);
-
-    // The province extends it; the city itself cannot.
-    const until = new Date(Date.now() + 86_400_000).toISOString();
-    expect((await decide(id, t.tokens.city1, { action: 'extend', until, reason: 'yearly count' }, other)).status).toBe(403);
-    expect((await decide(id, t.tokens.province, { action: 'extend', until, reason: 'yearly count' }, other)).status).toBe(200);
-    expect(await processOf(id, other)).toMatchObject({ overdue: false, step: 'city-review' });
-
-    // Returned and filed again: the city's step starts over with a deadline, reminders and escalation of its own.
-    expect((await decide(id, t.tokens.city1, { action: 'return', reason: 'add the reason in full' }, other)).status).toBe(200);
-    const reminders = (await eventTypes(id, other)).filter((x) => x === 'deadline.reminder').length;
-    expect((await decide(id, t.tokens.sec1, { action: 'approve' }, other)).status).toBe(200);
-    await eventually(async () => (await processOf(id, other)).overdue, 20_000, 'the second city review to be overdue');
-    const second = await other.db.selectFrom('events').select(['type', 'idempotency_key']).where('process_id', '=', id).orderBy('id').execute();
-    const refiled = second.findIndex((e) => e.type === 'deletion.refiled');
-    expect(second.slice(refiled + 1).map((e) => e.type).slice(0, 2)).toEqual(['deadline.reminder', 'deadline.overdue']);
-    expect(second.filter((e) => e.type === 'deadline.reminder')).toHaveLength(reminders + 1);
-    expect((await decide(id, t.tokens.city1, { action: 'approve' }, other)).status).toBe(200);
-    expect(await processOf(id, other)).toMatchObject({ overdue: false, step: 'province-review', org_id: t.ids.province });
   });
 });

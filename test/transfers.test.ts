@@ -1,16 +1,15 @@
-// R9, R11-R13 on the real server and PostgreSQL: transfers within the province, their steps, limits,
-// deadlines and timeout effects, routing, waiting for a freshman branch, and who may act.
+// R9, R11-R13 on the real server and PostgreSQL: transfers within the province, their steps and limits,
+// routing, waiting for a freshman branch, and who may act. Each side's deadline and the timeout effects (R9)
+// are proven on the workflow in test/fast/transfer.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { ADMIN_TOKEN, activeMember, actorToken, call, eventually, importOrgs, profile, seedTree, startSystem, type System, type Tree } from './harness';
 
 let sys: System;
 let tree: Tree;
-// Release: reminded 1.5 s before a 3 s deadline, escalated every second once overdue (R9 like R3).
-const SHORT = { deadlineMs: 3000, reminderOffsetsMs: [1500], escalationIntervalMs: 1000, onTimeout: 'remind' as const };
 
 beforeAll(async () => {
-  sys = await startSystem({ transfer: { release: SHORT, arrival: SHORT } });
+  sys = await startSystem();
   tree = await seedTree(sys.app);
 });
 afterAll(async () => {
@@ -179,69 +178,6 @@ describe('R9 transfers within the province', () => {
     await importOrgs(sys.app, [{ id: noPhone, parentId: tree.ids.county1, name: '无电话团支部', kind: 'branch', contactPhone: '0755-12340000' }]);
     expect((await call(sys.app, 'GET', '/api/data-problems', tree.tokens.city1)).body.items.map((p: { orgId: string }) => p.orgId)).not.toContain(noPhone);
     expect((await call(sys.app, 'POST', '/api/transfers', tree.tokens.sec1, { memberId, toOrgId: noPhone })).status).toBe(201);
-  });
-
-  it('R9: the sending side has a deadline too: reminded, then escalated to the branch\'s parent while overdue', async () => {
-    const memberId = await activeMember(sys.app, tree.ids.branch1, tree.tokens.sec1);
-    const id = (await call(sys.app, 'POST', '/api/transfers', tree.tokens.sec1, { memberId, toOrgId: tree.ids.branch3 })).body.processId as string;
-    const types = await eventually(async () => {
-      const t = await eventTypes(id);
-      return t.includes('deadline.escalated') ? t : undefined;
-    }, 20_000, 'an escalation of the release step');
-    expect(types.slice(0, 3)).toEqual(['transfer.requested', 'deadline.reminder', 'deadline.overdue']);
-    const toParent = await sys.db.selectFrom('notifications').select('kind').where('process_id', '=', id).where('recipient_org_id', '=', tree.ids.school1).execute();
-    expect(toParent.filter((n) => n.kind === 'escalation').length).toBeGreaterThanOrEqual(2);
-    const overdue = await call(sys.app, 'GET', '/api/processes?overdue=true&kind=transfer', tree.tokens.city1);
-    expect(overdue.body.items.map((i: { id: string }) => i.id)).toContain(id);
-    // An admin above extends it; the sending branch then releases.
-    const until = new Date(Date.now() + 86_400_000).toISOString();
-    expect((await decide(id, tree.tokens.school1, { action: 'extend', until, reason: 'exams' })).status).toBe(200);
-    expect(await processOf(id)).toMatchObject({ overdue: false, step: 'release' });
-    expect((await decide(id, tree.tokens.sec1, { action: 'approve' })).status).toBe(200);
-    expect(await processOf(id)).toMatchObject({ overdue: false, step: 'arrival' });
-    // The arrival step has its own deadline: reminded and escalated in its turn, to the receiving side's parent.
-    await eventually(async () => {
-      const rows = await sys.db.selectFrom('events').select(['type', 'org_id']).where('process_id', '=', id).execute();
-      return rows.some((r) => r.type === 'deadline.escalated' && r.org_id === tree.ids.branch3);
-    }, 20_000, 'an escalation of the arrival step');
-    const arrivalEvents = await sys.db.selectFrom('events').select('type').where('process_id', '=', id).where('org_id', '=', tree.ids.branch3).execute();
-    expect(arrivalEvents.map((e) => e.type)).toEqual(expect.arrayContaining(['deadline.reminder', 'deadline.overdue']));
-    const toCounty2 = await sys.db.selectFrom('notifications').select('kind').where('process_id', '=', id).where('recipient_org_id', '=', tree.ids.county2).execute();
-    expect(toCounty2.some((n) => n.kind === 'escalation')).toBe(true);
-  });
-});
-
-describe('R9 timeout effects are configuration', () => {
-  let other: System;
-  let t: Tree;
-  beforeAll(async () => {
-    other = await startSystem({
-      transfer: {
-        release: { deadlineMs: 1500, reminderOffsetsMs: [], escalationIntervalMs: 1000, onTimeout: 'approve' },
-        arrival: { deadlineMs: 1500, reminderOffsetsMs: [], escalationIntervalMs: 1000, onTimeout: 'lapse' },
-      },
-    });
-    t = await seedTree(other.app);
-  });
-  afterAll(async () => {
-    await other?.stop();
-  });
-
-  it('R9: a release not decided in time is approved automatically, and an arrival not decided in time lapses', async () => {
-    const memberId = await activeMember(other.app, t.ids.branch1, t.tokens.sec1);
-    const id = (await call(other.app, 'POST', '/api/transfers', t.tokens.sec1, { memberId, toOrgId: t.ids.branch2 })).body.processId as string;
-    const row = await eventually(async () => {
-      const r = await other.db.selectFrom('processes').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-      return r.closed_at ? r : undefined;
-    }, 20_000, 'the transfer to lapse');
-    expect(row.status).toBe('lapsed');
-    const events = await other.db.selectFrom('events').select(['type', 'actor_id']).where('process_id', '=', id).orderBy('id').execute();
-    expect(events.map((e) => e.type)).toEqual(['transfer.requested', 'transfer.release-approved', 'transfer.lapsed']);
-    expect(events[1]!.actor_id).toBe('system:timeout');
-    // No escalation: the timeout decided instead.
-    expect(events.some((e) => e.type.startsWith('deadline.'))).toBe(false);
-    const member = await other.db.selectFrom('members').select('branch_id').where('id', '=', memberId).executeTakeFirstOrThrow();
-    expect(member.branch_id).toBe(t.ids.branch1);
   });
 });
 
