@@ -6,14 +6,27 @@ import { createNodeResolver, importX } from 'eslint-plugin-import-x';
 import { builtinModules } from 'node:module';
 
 const ALLOWED_NODE_BUILTINS = new Set(['assert']);
-const IO_MODULES = ['pg', 'kysely', 'fastify', '@temporalio/client', '@temporalio/worker', '@temporalio/activity', '@electric-sql/pglite', '@electric-sql/pglite-socket'];
+const IO_MODULES = [
+  'pg',
+  'kysely',
+  'fastify',
+  '@temporalio/client',
+  '@temporalio/worker',
+  '@temporalio/activity',
+  '@electric-sql/pglite',
+  '@electric-sql/pglite-socket',
+];
 
 export default tseslint.config(
   { ignores: ['node_modules/**', '.data/**', 'bench/results/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   { files: ['**/*.js', '**/*.mjs'], languageOptions: { globals: { console: 'readonly', process: 'readonly' } } },
-  { files: ['**/*.cjs'], languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', exports: 'writable', module: 'writable' } }, rules: { '@typescript-eslint/no-require-imports': 'off' } },
+  {
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', exports: 'writable', module: 'writable' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
   {
     files: ['**/*.ts'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
@@ -50,10 +63,11 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: [
-            ...builtinModules.filter((m) => !ALLOWED_NODE_BUILTINS.has(m)).flatMap((m) => [m, `node:${m}`]),
-            ...IO_MODULES,
-          ].map((name) => ({ name, message: 'workflows/ holds deterministic code only: no Node builtins or I/O (activities do that)', allowTypeImports: true })),
+          paths: [...builtinModules.filter((m) => !ALLOWED_NODE_BUILTINS.has(m)).flatMap((m) => [m, `node:${m}`]), ...IO_MODULES].map((name) => ({
+            name,
+            message: 'workflows/ holds deterministic code only: no Node builtins or I/O (activities do that)',
+            allowTypeImports: true,
+          })),
           patterns: [{ group: ['../activities/*', '!../activities/*.ts'], message: 'import activities as types only', allowTypeImports: true }],
         },
       ],

@@ -20,7 +20,14 @@ void statusesMatch;
 export async function checkInContext(q: Db | Tx, m: { id: string; status: string; sanction: string | null }): Promise<CheckInContext> {
   const deletion =
     m.status === 'deleted'
-      ? await q.selectFrom('deletions').select('category').where('member_id', '=', m.id).where('status', '=', 'approved').orderBy('decided_at', 'desc').limit(1).executeTakeFirst()
+      ? await q
+          .selectFrom('deletions')
+          .select('category')
+          .where('member_id', '=', m.id)
+          .where('status', '=', 'approved')
+          .orderBy('decided_at', 'desc')
+          .limit(1)
+          .executeTakeFirst()
       : undefined;
   return { sanction: m.sanction, deletedAs: deletion?.category ?? null };
 }
@@ -50,7 +57,12 @@ export const checkInProjection: Projection = async (tx, e, now) => {
   if (!e.outcome || !e.memberId || !e.orgId) return;
   const current = await tx.selectFrom('members').select(['status', 'locked_at']).where('id', '=', e.memberId).forUpdate().executeTakeFirst();
   const change = current ? memberChange(current, e.outcome, e.orgId, now) : undefined;
-  if (change) await tx.updateTable('members').set({ ...change, updated_at: now }).where('id', '=', e.memberId).execute();
+  if (change)
+    await tx
+      .updateTable('members')
+      .set({ ...change, updated_at: now })
+      .where('id', '=', e.memberId)
+      .execute();
 };
 
 export function createCheckInActivities(deps: { db: Db }) {
@@ -70,59 +82,64 @@ export function createCheckInActivities(deps: { db: Db }) {
       const seen = await memberForCheckIn(db, input.memberId, false);
       const previous = seen && checkInAdmission(seen.status, seen) === 'again' ? { status: seen.status, branchId: seen.branch_id } : undefined;
       try {
-      const opened = {
-        key: `${input.processId}:submitted`,
-        processId: input.processId,
-        kind: 'check-in',
-        memberId: input.memberId,
-        org: { id: input.branchId, path: input.branchPath },
-        step: 'branch-review',
-        deadline,
-        startedAt: submittedAt,
-        type: 'check-in.submitted',
-        actorId: input.submittedBy,
-        payload: { branchId: input.branchId, deadline, ...(previous ? { previous } : {}) },
-      };
-      // The member first (the process row refers to it), then the actor's link to it.
-      await openProcessOnce(db, opened, {
-        before: async (tx) => {
-          const current = await memberForCheckIn(tx, input.memberId, true);
-          const admission = checkInAdmission(current?.status, current ?? {});
-          if (isRefusal(admission)) {
-            throw ApplicationFailure.create({ type: 'conflict', message: admission.message, details: [{ kind: admission.kind, rule: admission.rule }], nonRetryable: true });
-          }
-          // Changed between the read and the lock: the event's payload would be wrong; the retry reads again.
-          if (current?.status !== seen?.status || current?.branch_id !== seen?.branch_id) throw new Error('the member record changed meanwhile');
-          if (admission === 'first') {
-            const member = {
-              name,
-              id_number: idNumber,
-              join_date: joinDate,
-              development_number: developmentNumber ?? null,
-              branch_id: input.branchId,
-              status: 'pending' as const,
-              details: JSON.stringify(details),
-              updated_at: now,
-            };
-            await tx
-              .insertInto('members')
-              .values({ id: input.memberId, ...member })
-              .onConflict((oc) => oc.column('id').doUpdateSet(member).where('members.locked_at', 'is', null))
-              .execute();
-          } else {
-            await tx
-              .updateTable('members')
-              .set({ details: sql<string>`details || ${JSON.stringify(details)}::jsonb`, updated_at: now })
-              .where('id', '=', input.memberId)
-              .execute();
-          }
-        },
-        after: async (tx) => {
-          if (input.linkActorId) {
-            await tx.updateTable('actors').set({ member_id: input.memberId }).where('id', '=', input.linkActorId).where('member_id', 'is', null).execute();
-          }
-        },
-      });
+        const opened = {
+          key: `${input.processId}:submitted`,
+          processId: input.processId,
+          kind: 'check-in',
+          memberId: input.memberId,
+          org: { id: input.branchId, path: input.branchPath },
+          step: 'branch-review',
+          deadline,
+          startedAt: submittedAt,
+          type: 'check-in.submitted',
+          actorId: input.submittedBy,
+          payload: { branchId: input.branchId, deadline, ...(previous ? { previous } : {}) },
+        };
+        // The member first (the process row refers to it), then the actor's link to it.
+        await openProcessOnce(db, opened, {
+          before: async (tx) => {
+            const current = await memberForCheckIn(tx, input.memberId, true);
+            const admission = checkInAdmission(current?.status, current ?? {});
+            if (isRefusal(admission)) {
+              throw ApplicationFailure.create({
+                type: 'conflict',
+                message: admission.message,
+                details: [{ kind: admission.kind, rule: admission.rule }],
+                nonRetryable: true,
+              });
+            }
+            // Changed between the read and the lock: the event's payload would be wrong; the retry reads again.
+            if (current?.status !== seen?.status || current?.branch_id !== seen?.branch_id) throw new Error('the member record changed meanwhile');
+            if (admission === 'first') {
+              const member = {
+                name,
+                id_number: idNumber,
+                join_date: joinDate,
+                development_number: developmentNumber ?? null,
+                branch_id: input.branchId,
+                status: 'pending' as const,
+                details: JSON.stringify(details),
+                updated_at: now,
+              };
+              await tx
+                .insertInto('members')
+                .values({ id: input.memberId, ...member })
+                .onConflict((oc) => oc.column('id').doUpdateSet(member).where('members.locked_at', 'is', null))
+                .execute();
+            } else {
+              await tx
+                .updateTable('members')
+                .set({ details: sql<string>`details || ${JSON.stringify(details)}::jsonb`, updated_at: now })
+                .where('id', '=', input.memberId)
+                .execute();
+            }
+          },
+          after: async (tx) => {
+            if (input.linkActorId) {
+              await tx.updateTable('actors').set({ member_id: input.memberId }).where('id', '=', input.linkActorId).where('member_id', 'is', null).execute();
+            }
+          },
+        });
       } catch (e) {
         const err = e as { code?: string; constraint?: string };
         if (err.code === '23505') {

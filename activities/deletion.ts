@@ -8,7 +8,6 @@ import type { Config } from '../domain/config';
 import { abuseWatchFromEnv, type DeletionInput } from '../domain/deletions';
 import { pathIds } from '../domain/orgs';
 
-
 export interface DeletionDeps {
   db: Db;
   /** R17: the abuse watch's window, threshold and minimum (config.abuse); the defaults without it. */
@@ -23,7 +22,12 @@ export const deletionProjection: Projection = async (tx, e, now) => {
   if (!e.outcome) return;
   await tx.updateTable('deletions').set({ status: e.outcome, decided_at: now }).where('process_id', '=', e.processId).execute();
   if (e.outcome === 'approved' && e.memberId) {
-    await tx.updateTable('members').set({ status: 'deleted', deleted_at: now, updated_at: now }).where('id', '=', e.memberId).where('status', 'in', DELETABLE).execute();
+    await tx
+      .updateTable('members')
+      .set({ status: 'deleted', deleted_at: now, updated_at: now })
+      .where('id', '=', e.memberId)
+      .where('status', 'in', DELETABLE)
+      .execute();
   }
 };
 
@@ -127,7 +131,14 @@ export function createDeletionActivities({ db, config }: DeletionDeps) {
         try {
           await recordOnce(
             db,
-            { idempotency_key: key, process_id: null, org_id: r.id, type: 'deletion.abuse-flagged', actor_id: 'system:abuse-watch', payload: { deletions, graduates, windowDays: days, threshold: abuse.threshold, triggeredBy: processId } },
+            {
+              idempotency_key: key,
+              process_id: null,
+              org_id: r.id,
+              type: 'deletion.abuse-flagged',
+              actor_id: 'system:abuse-watch',
+              payload: { deletions, graduates, windowDays: days, threshold: abuse.threshold, triggeredBy: processId },
+            },
             async (tx) => {
               // One flag per organization and window, also when two approvals are weighed at once.
               await sql`select pg_advisory_xact_lock(hashtext(${`abuse:${r.id}`}))`.execute(tx);

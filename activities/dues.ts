@@ -36,7 +36,8 @@ const FIRST_UUID = '00000000-0000-0000-0000-000000000000';
 export function createDuesActivities(deps: { db: Db; client?: Client; config?: Config }) {
   const { db } = deps;
   function need(): { client: Client; config: Config } {
-    if (!deps.client || !deps.config) throw ApplicationFailure.nonRetryable('the dues check needs the worker to have a Temporal client and the config', 'InvariantViolation');
+    if (!deps.client || !deps.config)
+      throw ApplicationFailure.nonRetryable('the dues check needs the worker to have a Temporal client and the config', 'InvariantViolation');
     return { client: deps.client, config: deps.config };
   }
 

@@ -22,7 +22,10 @@ function columnsOf(d: OrgData) {
   };
 }
 
-type OrgRow = Pick<OrganizationsTable, 'id' | 'kind' | 'name' | 'special_kind' | 'contact_phone' | 'credit_code' | 'industry_category' | 'school_type' | 'graduation_date'>;
+type OrgRow = Pick<
+  OrganizationsTable,
+  'id' | 'kind' | 'name' | 'special_kind' | 'contact_phone' | 'credit_code' | 'industry_category' | 'school_type' | 'graduation_date'
+>;
 
 export function orgDataOf(row: OrgRow): OrgData {
   return {
@@ -72,11 +75,7 @@ export async function updateOrganization(tx: Tx, orgId: string, changes: OrgChan
   const changed = ORG_FIELDS.filter((f) => diff[f] !== undefined);
   if (changed.length > 0) {
     refuseIfInvalid(row.kind, after, at);
-    await tx
-      .updateTable('organizations')
-      .set(columnsOf(after))
-      .where('id', '=', orgId)
-      .execute();
+    await tx.updateTable('organizations').set(columnsOf(after)).where('id', '=', orgId).execute();
     await tx
       .insertInto('events')
       .values({

@@ -204,10 +204,26 @@ export async function openProcessOnce(
 ): Promise<{ applied: boolean }> {
   return recordOnce(
     db,
-    { idempotency_key: input.key, process_id: input.processId, member_id: input.memberId, org_id: input.org.id, type: input.type, actor_id: input.actorId, payload: input.payload },
+    {
+      idempotency_key: input.key,
+      process_id: input.processId,
+      member_id: input.memberId,
+      org_id: input.org.id,
+      type: input.type,
+      actor_id: input.actorId,
+      payload: input.payload,
+    },
     async (tx) => {
       await own.before?.(tx);
-      await insertProcessRow(tx, { id: input.processId, kind: input.kind, memberId: input.memberId, org: input.org, step: input.step, deadline: input.deadline, startedAt: input.startedAt });
+      await insertProcessRow(tx, {
+        id: input.processId,
+        kind: input.kind,
+        memberId: input.memberId,
+        org: input.org,
+        step: input.step,
+        deadline: input.deadline,
+        startedAt: input.startedAt,
+      });
       await own.after?.(tx);
       await insertNotifications(tx, input.key, input.processId, input.notify ?? []);
     },
@@ -218,44 +234,44 @@ export function createProcessActivities(deps: { db: Db; projections?: Partial<Re
   const { db } = deps;
   /** The one event append: every process writes its events here, keyed so that a retry writes nothing twice. */
   async function recordProcessEvent(given: ProcessEventInput): Promise<{ applied: boolean }> {
-      const input = await escalateToCommittee(db, given);
-      const now = new Date();
-      const recorded = await recordOnce(
-        db,
-        {
-          idempotency_key: input.key,
-          process_id: input.processId,
-          member_id: input.memberId ?? null,
-          org_id: input.orgId ?? null,
-          type: input.type,
-          actor_id: input.actorId ?? null,
-          payload: { ...input.payload, workflowRunId: activityInfo().workflowExecution?.runId },
-        },
-        async (tx) => {
-          if (input.patch) await applyProcessPatch(tx, input.processId, input.patch, now);
-          const projection = input.kind ? deps.projections?.[input.kind] : undefined;
-          if (projection) await projection(tx, input, now);
-          if (input.member && input.memberId) {
-            const { status, sanction, deleted } = input.member;
-            await tx
-              .updateTable('members')
-              .set({
-                ...(status ? { status } : {}),
-                ...(sanction !== undefined ? { sanction } : {}),
-                ...(deleted ? { deleted_at: now } : {}),
-                updated_at: now,
-              })
-              .where('id', '=', input.memberId)
-              .execute();
-          }
-          await insertNotifications(tx, input.key, input.processId, input.notify ?? []);
-          if (input.notifyMember && input.memberId) await notifyMemberActors(tx, input.key, input.processId, input.memberId, input.notifyMember);
-        },
-      );
-      // Counted once committed and only when new: a retried activity finds its event and counts nothing.
-      if (recorded.applied && input.type === 'deadline.reminder') workerMetrics().reminders.inc();
-      if (recorded.applied && (input.type === 'deadline.overdue' || input.type === 'deadline.escalated')) workerMetrics().escalations.inc();
-      return recorded;
+    const input = await escalateToCommittee(db, given);
+    const now = new Date();
+    const recorded = await recordOnce(
+      db,
+      {
+        idempotency_key: input.key,
+        process_id: input.processId,
+        member_id: input.memberId ?? null,
+        org_id: input.orgId ?? null,
+        type: input.type,
+        actor_id: input.actorId ?? null,
+        payload: { ...input.payload, workflowRunId: activityInfo().workflowExecution?.runId },
+      },
+      async (tx) => {
+        if (input.patch) await applyProcessPatch(tx, input.processId, input.patch, now);
+        const projection = input.kind ? deps.projections?.[input.kind] : undefined;
+        if (projection) await projection(tx, input, now);
+        if (input.member && input.memberId) {
+          const { status, sanction, deleted } = input.member;
+          await tx
+            .updateTable('members')
+            .set({
+              ...(status ? { status } : {}),
+              ...(sanction !== undefined ? { sanction } : {}),
+              ...(deleted ? { deleted_at: now } : {}),
+              updated_at: now,
+            })
+            .where('id', '=', input.memberId)
+            .execute();
+        }
+        await insertNotifications(tx, input.key, input.processId, input.notify ?? []);
+        if (input.notifyMember && input.memberId) await notifyMemberActors(tx, input.key, input.processId, input.memberId, input.notifyMember);
+      },
+    );
+    // Counted once committed and only when new: a retried activity finds its event and counts nothing.
+    if (recorded.applied && input.type === 'deadline.reminder') workerMetrics().reminders.inc();
+    if (recorded.applied && (input.type === 'deadline.overdue' || input.type === 'deadline.escalated')) workerMetrics().escalations.inc();
+    return recorded;
   }
   return {
     recordProcessEvent,

@@ -86,24 +86,24 @@ export function createTransferActivities({ db, province, peers }: TransferDeps) 
           },
           {
             after: async (tx) => {
-            await tx
-              .insertInto('transfers')
-              .values({
-                process_id: input.processId,
-                member_id: input.memberId,
-                direction: input.direction,
-                from_branch_id: input.from?.id ?? null,
-                to_org_id: input.to?.id ?? null,
-                await_org_id: input.awaitOrg?.id ?? null,
-                peer_province: input.peer?.province ?? null,
-                peer_transfer_id: input.peer?.transferId ?? null,
-                graduate_cohort: input.graduateCohort,
-                route_case: input.route?.case ?? null,
-                status: 'pending',
-                started_at: now,
-              })
-              .onConflict((oc) => oc.column('process_id').doNothing())
-              .execute();
+              await tx
+                .insertInto('transfers')
+                .values({
+                  process_id: input.processId,
+                  member_id: input.memberId,
+                  direction: input.direction,
+                  from_branch_id: input.from?.id ?? null,
+                  to_org_id: input.to?.id ?? null,
+                  await_org_id: input.awaitOrg?.id ?? null,
+                  peer_province: input.peer?.province ?? null,
+                  peer_transfer_id: input.peer?.transferId ?? null,
+                  graduate_cohort: input.graduateCohort,
+                  route_case: input.route?.case ?? null,
+                  status: 'pending',
+                  started_at: now,
+                })
+                .onConflict((oc) => oc.column('process_id').doNothing())
+                .execute();
             },
           },
         );
@@ -162,7 +162,8 @@ export function createTransferActivities({ db, province, peers }: TransferDeps) 
       const text = JSON.stringify(body);
       // The same message always carries the same key, so the peer applies a retry at most once.
       const idempotencyKey = `${m.transferId}:${m.message}`;
-      const count = (outcome: 'ok' | 'retry' | 'refused' | 'unreachable') => workerMetrics().peerRequests.inc({ province: m.province, message: m.message, outcome });
+      const count = (outcome: 'ok' | 'retry' | 'refused' | 'unreachable') =>
+        workerMetrics().peerRequests.inc({ province: m.province, message: m.message, outcome });
       let res: Response;
       try {
         res = await fetch(new URL(path, peer.url), {

@@ -47,7 +47,15 @@ async function answers(check: () => Promise<unknown>, ms: number): Promise<boole
     timer = setTimeout(() => resolve(false), ms);
   });
   try {
-    return await Promise.race([Promise.resolve().then(check).then(() => true, () => false), late]);
+    return await Promise.race([
+      Promise.resolve()
+        .then(check)
+        .then(
+          () => true,
+          () => false,
+        ),
+      late,
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -104,11 +112,17 @@ export async function buildApp(
     }
     if (isTemporalUnavailable(err)) {
       reply.log.warn('Temporal unavailable');
-      return reply.code(503).header('retry-after', '2').send(problemBody({ kind: 'unavailable', message: 'Temporal is unavailable for a moment; send the request again' }));
+      return reply
+        .code(503)
+        .header('retry-after', '2')
+        .send(problemBody({ kind: 'unavailable', message: 'Temporal is unavailable for a moment; send the request again' }));
     }
     if (isDatabaseUnavailable(err)) {
       reply.log.warn({ code: (err as { code?: string }).code }, 'database unavailable');
-      return reply.code(503).header('retry-after', '2').send(problemBody({ kind: 'unavailable', message: 'the database is unavailable for a moment; send the request again' }));
+      return reply
+        .code(503)
+        .header('retry-after', '2')
+        .send(problemBody({ kind: 'unavailable', message: 'the database is unavailable for a moment; send the request again' }));
     }
     reply.log.error({ err }, 'unhandled error');
     return reply.code(500).send({ error: 'internal', message: 'internal error' });
@@ -130,21 +144,24 @@ export async function buildApp(
 
   if (deps.payloadKeys) await app.register(codecRoutes(deps, deps.payloadKeys));
   app.decorateRequest('principal', null as unknown as Principal);
-  await app.register(async (api) => {
-    api.addHook('onRequest', async (req: FastifyRequest) => {
-      req.principal = await principalFromHeader(deps.db, req.headers.authorization, deps.config.adminToken);
-    });
-    await api.register(bootstrapRoutes(deps));
-    await api.register(organizationRoutes(deps));
-    await api.register(checkInRoutes(deps));
-    await api.register(processRoutes(deps));
-    await api.register(memberRoutes(deps));
-    await api.register(opsRoutes(deps));
-    await api.register(transferRoutes(deps));
-    await api.register(duesRoutes(deps));
-    await api.register(deletionRoutes(deps));
-    await api.register(disciplineRoutes(deps));
-  }, { prefix: '/api' });
+  await app.register(
+    async (api) => {
+      api.addHook('onRequest', async (req: FastifyRequest) => {
+        req.principal = await principalFromHeader(deps.db, req.headers.authorization, deps.config.adminToken);
+      });
+      await api.register(bootstrapRoutes(deps));
+      await api.register(organizationRoutes(deps));
+      await api.register(checkInRoutes(deps));
+      await api.register(processRoutes(deps));
+      await api.register(memberRoutes(deps));
+      await api.register(opsRoutes(deps));
+      await api.register(transferRoutes(deps));
+      await api.register(duesRoutes(deps));
+      await api.register(deletionRoutes(deps));
+      await api.register(disciplineRoutes(deps));
+    },
+    { prefix: '/api' },
+  );
   // The other provinces' systems (R10): signed requests, no bearer token.
   await app.register(peerTransferRoutes(deps), { prefix: '/peer/v1' });
 

@@ -49,7 +49,8 @@ export function bootstrapRoutes({ db }: AppDeps): FastifyPluginAsyncZod {
         if (req.principal.role !== 'system') {
           if (!org) throw DomainError.forbidden('only the bootstrap admin creates actors outside an organization');
           authorize(req.principal, 'actor.create', { orgPath: org.path });
-          if (role === 'province_admin' && req.principal.role !== 'province_admin') throw DomainError.forbidden('only a province admin creates province admins');
+          if (role === 'province_admin' && req.principal.role !== 'province_admin')
+            throw DomainError.forbidden('only a province admin creates province admins');
         }
         if (memberId) {
           const m = await db.selectFrom('members').select('id').where('id', '=', memberId).executeTakeFirst();

@@ -37,85 +37,85 @@ export function checkInRoutes({ db, client, config }: AppDeps): FastifyPluginAsy
         const p = req.principal;
         const body = req.body;
         const answer = await answerOnce(db, p.actorId, req.headers['idempotency-key'], body, async () => {
-        const wanted = body.memberId ?? (p.role === 'member' ? p.memberId : null);
-        // Independent lookups, in parallel: the branch, the record holding this ID number, the one asked for.
-        const [branch, byIdNumber, asked] = await Promise.all([
-          db.selectFrom('organizations').selectAll().where('id', '=', body.branchId).executeTakeFirst(),
-          db.selectFrom('members').selectAll().where('id_number', '=', body.profile.idNumber).executeTakeFirst(),
-          wanted ? db.selectFrom('members').selectAll().where('id', '=', wanted).executeTakeFirst() : Promise.resolve(undefined),
-        ]);
-        if (!branch) throw DomainError.rule('R1', 'no such branch', [{ field: 'body.branchId', message: 'unknown organization', rule: 'R1' }]);
-        if (branch.kind !== 'branch') {
-          throw DomainError.rule('R1', 'members check in to a branch, not to a committee', [
-            { field: 'body.branchId', message: `${branch.id} is a ${branch.kind}`, rule: 'R1' },
+          const wanted = body.memberId ?? (p.role === 'member' ? p.memberId : null);
+          // Independent lookups, in parallel: the branch, the record holding this ID number, the one asked for.
+          const [branch, byIdNumber, asked] = await Promise.all([
+            db.selectFrom('organizations').selectAll().where('id', '=', body.branchId).executeTakeFirst(),
+            db.selectFrom('members').selectAll().where('id_number', '=', body.profile.idNumber).executeTakeFirst(),
+            wanted ? db.selectFrom('members').selectAll().where('id', '=', wanted).executeTakeFirst() : Promise.resolve(undefined),
           ]);
-        }
-        if (p.role === 'member') {
-          if (body.memberId && body.memberId !== p.memberId) throw DomainError.forbidden('a member checks in only for themselves');
-        } else {
-          authorize(p, 'check-in.submit', { orgPath: branch.path });
-        }
-        const problems = profileRuleProblems(body.profile, new Date());
-        if (problems.length > 0) throw DomainError.rule(problems[0]!.rule!, problems.map((x) => x.message).join('; '), problems);
-
-        const existing = wanted ? asked : byIdNumber;
-        if (wanted && !existing && body.memberId) throw DomainError.notFound('member not found');
-        if (byIdNumber && existing && byIdNumber.id !== existing.id) {
-          throw DomainError.conflict('this ID number belongs to another member record', 'R2');
-        }
-        // Whether this record may check in again, and how, is the member-status table's (domain/member-status.ts);
-        // the activity asks it again when it writes.
-        const admission = checkInAdmission(existing?.status, existing ? await checkInContext(db, existing) : {});
-        if (isRefusal(admission)) {
-          if (admission.kind === 'conflict') throw DomainError.conflict(admission.message, admission.rule);
-          const field = body.memberId ? 'body.memberId' : 'body.profile.idNumber';
-          throw DomainError.rule(admission.rule, admission.message, [{ field, message: `the member is ${existing!.status}`, rule: admission.rule }]);
-        }
-        if (admission === 'again') {
-          // R4: a former member (R10, R16) keeps the four locked fields.
-          const locked = lockedFieldProblems(body.profile, existing!);
-          if (locked.length > 0) throw DomainError.rule('R4', locked.map((x) => x.message).join('; '), locked);
-        }
-        if (body.profile.developmentNumber) {
-          const taken = await db
-            .selectFrom('members')
-            .select('id')
-            .where('development_number', '=', body.profile.developmentNumber)
-            .$if(!!existing, (q) => q.where('id', '!=', existing!.id))
-            .executeTakeFirst();
-          if (taken) {
-            throw DomainError.rule('R19', 'this development number is already used', [
-              { field: 'body.profile.developmentNumber', message: 'already used by another member', rule: 'R19' },
+          if (!branch) throw DomainError.rule('R1', 'no such branch', [{ field: 'body.branchId', message: 'unknown organization', rule: 'R1' }]);
+          if (branch.kind !== 'branch') {
+            throw DomainError.rule('R1', 'members check in to a branch, not to a committee', [
+              { field: 'body.branchId', message: `${branch.id} is a ${branch.kind}`, rule: 'R1' },
             ]);
           }
-        }
-        const memberId = existing?.id ?? wanted ?? randomUUID();
-        const input: CheckInInput = {
-          processId: randomUUID(),
-          memberId,
-          branchId: branch.id,
-          branchPath: branch.path,
-          parentOrgId: branch.parent_id,
-          submittedBy: p.actorId,
-          linkActorId: p.role === 'member' && !p.memberId ? p.actorId : null,
-          profile: body.profile,
-          timing: config.timing.checkIn,
-        };
-        // R2: at most one open check-in per member, enforced by the workflow ID. Answers once the workflow has
-        // recorded the submission, so the process is readable at once.
-        const recorded = await startProcess(
-          { client, config },
-          {
-            process: checkInProcess,
-            workflow: checkIn,
+          if (p.role === 'member') {
+            if (body.memberId && body.memberId !== p.memberId) throw DomainError.forbidden('a member checks in only for themselves');
+          } else {
+            authorize(p, 'check-in.submit', { orgPath: branch.path });
+          }
+          const problems = profileRuleProblems(body.profile, new Date());
+          if (problems.length > 0) throw DomainError.rule(problems[0]!.rule!, problems.map((x) => x.message).join('; '), problems);
+
+          const existing = wanted ? asked : byIdNumber;
+          if (wanted && !existing && body.memberId) throw DomainError.notFound('member not found');
+          if (byIdNumber && existing && byIdNumber.id !== existing.id) {
+            throw DomainError.conflict('this ID number belongs to another member record', 'R2');
+          }
+          // Whether this record may check in again, and how, is the member-status table's (domain/member-status.ts);
+          // the activity asks it again when it writes.
+          const admission = checkInAdmission(existing?.status, existing ? await checkInContext(db, existing) : {});
+          if (isRefusal(admission)) {
+            if (admission.kind === 'conflict') throw DomainError.conflict(admission.message, admission.rule);
+            const field = body.memberId ? 'body.memberId' : 'body.profile.idNumber';
+            throw DomainError.rule(admission.rule, admission.message, [{ field, message: `the member is ${existing!.status}`, rule: admission.rule }]);
+          }
+          if (admission === 'again') {
+            // R4: a former member (R10, R16) keeps the four locked fields.
+            const locked = lockedFieldProblems(body.profile, existing!);
+            if (locked.length > 0) throw DomainError.rule('R4', locked.map((x) => x.message).join('; '), locked);
+          }
+          if (body.profile.developmentNumber) {
+            const taken = await db
+              .selectFrom('members')
+              .select('id')
+              .where('development_number', '=', body.profile.developmentNumber)
+              .$if(!!existing, (q) => q.where('id', '!=', existing!.id))
+              .executeTakeFirst();
+            if (taken) {
+              throw DomainError.rule('R19', 'this development number is already used', [
+                { field: 'body.profile.developmentNumber', message: 'already used by another member', rule: 'R19' },
+              ]);
+            }
+          }
+          const memberId = existing?.id ?? wanted ?? randomUUID();
+          const input: CheckInInput = {
+            processId: randomUUID(),
             memberId,
-            input,
-            org: branch,
-            deadline: new Date(Date.now() + config.timing.checkIn.deadlineMs),
-            alreadyOpen: 'check-in: one is already open for this member',
-          },
-        );
-        return { statusCode: 201, response: { processId: recorded.processId, memberId, status: 'pending' as const, deadline: recorded.deadline } };
+            branchId: branch.id,
+            branchPath: branch.path,
+            parentOrgId: branch.parent_id,
+            submittedBy: p.actorId,
+            linkActorId: p.role === 'member' && !p.memberId ? p.actorId : null,
+            profile: body.profile,
+            timing: config.timing.checkIn,
+          };
+          // R2: at most one open check-in per member, enforced by the workflow ID. Answers once the workflow has
+          // recorded the submission, so the process is readable at once.
+          const recorded = await startProcess(
+            { client, config },
+            {
+              process: checkInProcess,
+              workflow: checkIn,
+              memberId,
+              input,
+              org: branch,
+              deadline: new Date(Date.now() + config.timing.checkIn.deadlineMs),
+              alreadyOpen: 'check-in: one is already open for this member',
+            },
+          );
+          return { statusCode: 201, response: { processId: recorded.processId, memberId, status: 'pending' as const, deadline: recorded.deadline } };
         });
         return reply.code(answer.statusCode).send(answer.response);
       },

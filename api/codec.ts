@@ -53,7 +53,13 @@ export function codecRoutes({ db, config }: AppDeps, keys: PayloadKeys): Fastify
         });
         app.post(
           `${prefix}/${op}`,
-          { schema: { summary: `Codec endpoint for the Temporal Web UI: ${op} payloads (province admins)`, body: Body, params: z.object({ token: z.string().optional() }) } },
+          {
+            schema: {
+              summary: `Codec endpoint for the Temporal Web UI: ${op} payloads (province admins)`,
+              body: Body,
+              params: z.object({ token: z.string().optional() }),
+            },
+          },
           async (req, reply) => {
             cors(req, reply);
             await admit(req, req.params.token);

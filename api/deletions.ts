@@ -40,54 +40,54 @@ function applyRoute(app: Api, { db, client, config }: AppDeps): void {
       const p = req.principal;
       const body = req.body;
       const answer = await answerOnce(db, p.actorId, req.headers['idempotency-key'], body, async () => {
-      const member = await db
-        .selectFrom('members')
-        .leftJoin('organizations as b', 'b.id', 'members.branch_id')
-        .select(['members.id', 'members.status', 'b.path as branch_path', 'b.special_kind'])
-        .where('members.id', '=', body.memberId)
-        .executeTakeFirst();
-      if (!member) notFound('member');
-      authorize(p, 'deletion.apply', { orgPath: member.branch_path ?? '', memberId: member.id });
-      if (member.status !== 'active' && member.status !== 'probation') {
-        throw DomainError.rule('R14', `only active members (or members on probation) can be deleted (this member is ${member.status})`, [
-          { field: 'body.memberId', message: `member is ${member.status}`, rule: 'R14' },
-        ]);
-      }
-      const ids = pathIds(member.branch_path!);
-      const orgs = await db.selectFrom('organizations').select(['id', 'path', 'parent_id', 'kind']).where('id', 'in', ids).execute();
-      const byId = new Map(orgs.map((o) => [o.id, { id: o.id, path: o.path, parentId: o.parent_id, kind: o.kind } satisfies OrgRef]));
-      const branch = byId.get(ids[ids.length - 1]!)!;
-      const province = byId.get(ids[0]!)!;
-      // R14: the city-level committee is the child of the province root above the branch; a branch right
-      // under the province has none, and the province verifies too.
-      const city = ids.length > 2 ? byId.get(ids[1]!)! : province;
-      const input: DeletionInput = {
-        processId: randomUUID(),
-        memberId: member.id,
-        category: body.category,
-        reason: body.reason,
-        ...(body.explanation ? { explanation: body.explanation } : {}),
-        appliedBy: p.actorId,
-        branch,
-        city,
-        province,
-        graduate: member.special_kind === 'graduate',
-        timing: config.timing.deletion,
-      };
-      // R14: at most one open deletion per member, enforced by the workflow ID. Answers once the workflow has
-      // recorded the application, so the process is readable at once.
-      const recorded = await startProcess(
-        { client, config },
-        {
-          process: deletionProcess,
-          workflow: deletion,
+        const member = await db
+          .selectFrom('members')
+          .leftJoin('organizations as b', 'b.id', 'members.branch_id')
+          .select(['members.id', 'members.status', 'b.path as branch_path', 'b.special_kind'])
+          .where('members.id', '=', body.memberId)
+          .executeTakeFirst();
+        if (!member) notFound('member');
+        authorize(p, 'deletion.apply', { orgPath: member.branch_path ?? '', memberId: member.id });
+        if (member.status !== 'active' && member.status !== 'probation') {
+          throw DomainError.rule('R14', `only active members (or members on probation) can be deleted (this member is ${member.status})`, [
+            { field: 'body.memberId', message: `member is ${member.status}`, rule: 'R14' },
+          ]);
+        }
+        const ids = pathIds(member.branch_path!);
+        const orgs = await db.selectFrom('organizations').select(['id', 'path', 'parent_id', 'kind']).where('id', 'in', ids).execute();
+        const byId = new Map(orgs.map((o) => [o.id, { id: o.id, path: o.path, parentId: o.parent_id, kind: o.kind } satisfies OrgRef]));
+        const branch = byId.get(ids[ids.length - 1]!)!;
+        const province = byId.get(ids[0]!)!;
+        // R14: the city-level committee is the child of the province root above the branch; a branch right
+        // under the province has none, and the province verifies too.
+        const city = ids.length > 2 ? byId.get(ids[1]!)! : province;
+        const input: DeletionInput = {
+          processId: randomUUID(),
           memberId: member.id,
-          input,
-          org: city,
-          deadline: new Date(Date.now() + config.timing.deletion.cityReview.deadlineMs),
-        },
-      );
-      return { statusCode: 201, response: { processId: recorded.processId, memberId: member.id, step: recorded.step, deadline: recorded.deadline } };
+          category: body.category,
+          reason: body.reason,
+          ...(body.explanation ? { explanation: body.explanation } : {}),
+          appliedBy: p.actorId,
+          branch,
+          city,
+          province,
+          graduate: member.special_kind === 'graduate',
+          timing: config.timing.deletion,
+        };
+        // R14: at most one open deletion per member, enforced by the workflow ID. Answers once the workflow has
+        // recorded the application, so the process is readable at once.
+        const recorded = await startProcess(
+          { client, config },
+          {
+            process: deletionProcess,
+            workflow: deletion,
+            memberId: member.id,
+            input,
+            org: city,
+            deadline: new Date(Date.now() + config.timing.deletion.cityReview.deadlineMs),
+          },
+        );
+        return { statusCode: 201, response: { processId: recorded.processId, memberId: member.id, step: recorded.step, deadline: recorded.deadline } };
       });
       return reply.code(answer.statusCode as 201).send(answer.response);
     },
@@ -156,7 +156,9 @@ function abuseRoute(app: Api, { db, config }: AppDeps): void {
             threshold: z.number(),
             minDeletions: z.number(),
             flags: z.array(z.object({ orgId: z.string(), windowStart: z.string(), flaggedAt: z.string(), deletions: z.number(), graduates: z.number() })),
-            current: z.array(z.object({ orgId: z.string(), name: z.string(), deletions: z.number(), graduates: z.number(), share: z.number(), above: z.boolean() })),
+            current: z.array(
+              z.object({ orgId: z.string(), name: z.string(), deletions: z.number(), graduates: z.number(), share: z.number(), above: z.boolean() }),
+            ),
           }),
           ...errorResponses,
         },
@@ -178,7 +180,12 @@ function abuseRoute(app: Api, { db, config }: AppDeps): void {
         db
           .selectFrom('organizations as o')
           .innerJoin('deletions as d', (j) => j.on(sql<boolean>`starts_with(d.branch_path, o.path)`))
-          .select((eb) => ['o.id', 'o.name', eb.fn.countAll<number>().as('deletions'), eb.fn.countAll<number>().filterWhere('d.graduate', '=', true).as('graduates')])
+          .select((eb) => [
+            'o.id',
+            'o.name',
+            eb.fn.countAll<number>().as('deletions'),
+            eb.fn.countAll<number>().filterWhere('d.graduate', '=', true).as('graduates'),
+          ])
           .where('o.path', 'like', prefix)
           .where('o.kind', '!=', 'branch')
           .where('d.branch_path', 'like', prefix)
@@ -193,12 +200,25 @@ function abuseRoute(app: Api, { db, config }: AppDeps): void {
         windowDays: Math.round(windowMs / 86_400_000),
         threshold,
         minDeletions,
-        flags: flags.map((f) => ({ orgId: f.org_id, windowStart: iso(f.window_start)!, flaggedAt: iso(f.flagged_at)!, deletions: f.deletions, graduates: f.graduates })),
+        flags: flags.map((f) => ({
+          orgId: f.org_id,
+          windowStart: iso(f.window_start)!,
+          flaggedAt: iso(f.flagged_at)!,
+          deletions: f.deletions,
+          graduates: f.graduates,
+        })),
         current: current.map((c) => {
           const deletions = Number(c.deletions);
           const graduates = Number(c.graduates);
           const share = graduates / deletions;
-          return { orgId: c.id, name: c.name, deletions, graduates, share: Math.round(share * 1000) / 1000, above: deletions >= minDeletions && share > threshold };
+          return {
+            orgId: c.id,
+            name: c.name,
+            deletions,
+            graduates,
+            share: Math.round(share * 1000) / 1000,
+            above: deletions >= minDeletions && share > threshold,
+          };
         }),
       };
     },

@@ -72,28 +72,51 @@ function uploadRoute(app: Api, { db }: AppDeps): void {
         summary: `R18: upload one material of the case (PDF or image, at most ${MAX_MATERIAL_BYTES / 1024 / 1024} MiB); stored with its SHA-256`,
         params: UuidParams,
         headers: z.object({ 'x-filename': singleLine(200) }),
-        response: { 201: z.object({ id: z.uuid(), sha256: z.string(), size: z.number() }), 200: z.object({ id: z.uuid(), sha256: z.string(), size: z.number() }), ...errorResponses },
+        response: {
+          201: z.object({ id: z.uuid(), sha256: z.string(), size: z.number() }),
+          200: z.object({ id: z.uuid(), sha256: z.string(), size: z.number() }),
+          ...errorResponses,
+        },
       },
     },
     async (req, reply) => {
       const { row, branchPath } = await caseOf(db, req.params.id);
       authorize(req.principal, 'discipline.decide', { orgPath: branchPath });
-      if (row.closed_at || !['verification', 'talk', 'meeting'].includes(row.step)) throw DomainError.conflict('materials are uploaded before the meeting decides', 'R18');
+      if (row.closed_at || !['verification', 'talk', 'meeting'].includes(row.step))
+        throw DomainError.conflict('materials are uploaded before the meeting decides', 'R18');
       const body = req.body as unknown;
       if (!Buffer.isBuffer(body) || body.length === 0) {
-        throw new DomainError({ kind: 'invalid', message: 'the body must be the file itself', fields: [{ field: 'body', message: `send the bytes with a content type among ${MATERIAL_TYPES.join(', ')}` }] });
+        throw new DomainError({
+          kind: 'invalid',
+          message: 'the body must be the file itself',
+          fields: [{ field: 'body', message: `send the bytes with a content type among ${MATERIAL_TYPES.join(', ')}` }],
+        });
       }
       const sha256 = createHash('sha256').update(body).digest('hex');
       const id = randomUUID();
       const inserted = await db
         .insertInto('discipline_materials')
-        .values({ id, process_id: row.id, filename: req.headers['x-filename'], content_type: req.headers['content-type'] ?? 'application/octet-stream', size: body.length, sha256, content: body, uploaded_by: req.principal.actorId })
+        .values({
+          id,
+          process_id: row.id,
+          filename: req.headers['x-filename'],
+          content_type: req.headers['content-type'] ?? 'application/octet-stream',
+          size: body.length,
+          sha256,
+          content: body,
+          uploaded_by: req.principal.actorId,
+        })
         .onConflict((oc) => oc.columns(['process_id', 'sha256']).doNothing())
         .returning('id')
         .executeTakeFirst();
       if (inserted) return reply.code(201).send({ id, sha256, size: body.length });
       // The same file again: the stored one.
-      const existing = await db.selectFrom('discipline_materials').select(['id', 'size']).where('process_id', '=', row.id).where('sha256', '=', sha256).executeTakeFirstOrThrow();
+      const existing = await db
+        .selectFrom('discipline_materials')
+        .select(['id', 'size'])
+        .where('process_id', '=', row.id)
+        .where('sha256', '=', sha256)
+        .executeTakeFirstOrThrow();
       return reply.code(200).send({ id: existing.id, sha256, size: existing.size });
     },
   );
@@ -107,7 +130,12 @@ function materialRoute(app: Api, { db }: AppDeps): void {
     async (req, reply) => {
       const { branchPath, row } = await caseOf(db, req.params.id);
       authorize(req.principal, 'process.read', { orgPath: branchPath, memberId: row.member_id });
-      const m = await db.selectFrom('discipline_materials').selectAll().where('id', '=', req.params.materialId).where('process_id', '=', row.id).executeTakeFirst();
+      const m = await db
+        .selectFrom('discipline_materials')
+        .selectAll()
+        .where('id', '=', req.params.materialId)
+        .where('process_id', '=', row.id)
+        .executeTakeFirst();
       if (!m) notFound('material');
       return reply.header('content-type', m.content_type).header('x-sha256', m.sha256).send(m.content);
     },
@@ -118,12 +146,21 @@ function materialRoute(app: Api, { db }: AppDeps): void {
 function talkRoute(app: Api, { db, client }: AppDeps): void {
   app.post(
     '/discipline/:id/talk',
-    { schema: { summary: 'R18 step 2: the talk with the member, recorded by the branch', params: UuidParams, body: TalkRecord, response: { 200: StepAnswer, ...errorResponses } } },
+    {
+      schema: {
+        summary: 'R18 step 2: the talk with the member, recorded by the branch',
+        params: UuidParams,
+        body: TalkRecord,
+        response: { 200: StepAnswer, ...errorResponses },
+      },
+    },
     async (req) => {
       const { row } = await caseOf(db, req.params.id);
       authorize(req.principal, 'discipline.decide', { orgPath: row.org_path });
       try {
-        const r = await client.workflow.getHandle(row.workflow_id).executeUpdate(talkUpdate, { args: [{ ...req.body, actorId: req.principal.actorId, actorRole: req.principal.role, step: row.step }] });
+        const r = await client.workflow
+          .getHandle(row.workflow_id)
+          .executeUpdate(talkUpdate, { args: [{ ...req.body, actorId: req.principal.actorId, actorRole: req.principal.role, step: row.step }] });
         return { processId: row.id, step: r.step };
       } catch (e) {
         throw toDomainError(e, 'disciplinary case');
@@ -147,9 +184,16 @@ function meetingRoute(app: Api, { db, client }: AppDeps): void {
     async (req) => {
       const { row } = await caseOf(db, req.params.id);
       authorize(req.principal, 'discipline.decide', { orgPath: row.org_path });
-      const materials = await db.selectFrom('discipline_materials').select(['id', 'sha256']).where('process_id', '=', row.id).where('id', 'in', req.body.materialIds).execute();
+      const materials = await db
+        .selectFrom('discipline_materials')
+        .select(['id', 'sha256'])
+        .where('process_id', '=', row.id)
+        .where('id', 'in', req.body.materialIds)
+        .execute();
       if (materials.length !== new Set(req.body.materialIds).size) {
-        throw DomainError.rule('R18', 'every material must be uploaded to this case first', [{ field: 'body.materialIds', message: 'unknown material for this case', rule: 'R18' }]);
+        throw DomainError.rule('R18', 'every material must be uploaded to this case first', [
+          { field: 'body.materialIds', message: 'unknown material for this case', rule: 'R18' },
+        ]);
       }
       try {
         const r = await client.workflow

@@ -68,7 +68,13 @@ async function recordPayment(db: Db, actorId: string, member: PayingMember, paym
       async (tx) => {
         const row = await tx
           .insertInto('dues_payments')
-          .values({ member_id: payment.memberId, month: monthStart(payment.month), amount_cents: payment.amountCents, recorded_by: actorId, batch_key: batchKey })
+          .values({
+            member_id: payment.memberId,
+            month: monthStart(payment.month),
+            amount_cents: payment.amountCents,
+            recorded_by: actorId,
+            batch_key: batchKey,
+          })
           .onConflict((oc) => oc.columns(['member_id', 'month']).doNothing())
           .returning('id')
           .executeTakeFirst();
@@ -160,7 +166,8 @@ function batchRoute(app: Api, { db, config }: AppDeps): void {
     },
     async (req) => {
       const p = req.principal;
-      if (!p.orgPath || !isAllowed(p, 'dues.record', { orgPath: p.orgPath })) throw DomainError.forbidden('dues are recorded by a branch or the committees above it');
+      if (!p.orgPath || !isAllowed(p, 'dues.record', { orgPath: p.orgPath }))
+        throw DomainError.forbidden('dues are recorded by a branch or the committees above it');
       let lines;
       try {
         lines = parseDuesBatch(req.body);
@@ -171,7 +178,10 @@ function batchRoute(app: Api, { db, config }: AppDeps): void {
       const badCells = csvCellProblems(req.body);
       lines = lines.map((l) => (badCells.has(l.line) ? { line: l.line, problems: badCells.get(l.line) } : l));
       const batch = req.headers['idempotency-key'];
-      const members = await payingMembers(db, lines.flatMap((l) => (l.payment ? [l.payment.memberId] : [])));
+      const members = await payingMembers(
+        db,
+        lines.flatMap((l) => (l.payment ? [l.payment.memberId] : [])),
+      );
       const firstLine = new Map<string, number>();
       const now = new Date();
 
@@ -207,7 +217,13 @@ function batchRoute(app: Api, { db, config }: AppDeps): void {
           if (k !== undefined) firstLine.set(k, l.line);
           todo.push(i);
         } else {
-          rows[i] = { line: l.line, memberId: l.payment!.memberId, month: l.payment!.month, status: 'already-paid', error: { status: 409, message: `the same member and month as line ${first}` } };
+          rows[i] = {
+            line: l.line,
+            memberId: l.payment!.memberId,
+            month: l.payment!.month,
+            status: 'already-paid',
+            error: { status: 409, message: `the same member and month as line ${first}` },
+          };
         }
       }
       // A few rows at a time: each is its own short transaction.

@@ -59,10 +59,8 @@ export function memberRoutes({ db }: AppDeps): FastifyPluginAsyncZod {
   };
 
   return async (app) => {
-    app.get(
-      '/members/:id',
-      { schema: { summary: 'A member record', params: UuidParams, response: { 200: MemberView, ...errorResponses } } },
-      async (req) => view(req.params.id, req.principal),
+    app.get('/members/:id', { schema: { summary: 'A member record', params: UuidParams, response: { 200: MemberView, ...errorResponses } } }, async (req) =>
+      view(req.params.id, req.principal),
     );
 
     app.patch(
@@ -109,7 +107,11 @@ export function memberRoutes({ db }: AppDeps): FastifyPluginAsyncZod {
               payload: { fields: changed },
             },
             async (tx) => {
-              await tx.updateTable('members').set({ details: JSON.stringify(details), updated_at: new Date() }).where('id', '=', m.id).execute();
+              await tx
+                .updateTable('members')
+                .set({ details: JSON.stringify(details), updated_at: new Date() })
+                .where('id', '=', m.id)
+                .execute();
             },
           );
         }

@@ -46,7 +46,16 @@ function apiMetrics(): ApiMetrics {
 
 const DECISION_ACTIONS = new Set<string>(DecisionAction.options);
 const KINDS = new Set<string>(ProcessKind.options);
-const OUTCOMES: Record<number, string> = { 200: 'applied', 400: 'invalid', 401: 'unauthenticated', 403: 'forbidden', 404: 'not-found', 409: 'conflict', 422: 'refused', 503: 'unavailable' };
+const OUTCOMES: Record<number, string> = {
+  200: 'applied',
+  400: 'invalid',
+  401: 'unauthenticated',
+  403: 'forbidden',
+  404: 'not-found',
+  409: 'conflict',
+  422: 'refused',
+  503: 'unavailable',
+};
 
 /** Counts one answered decision request; labels are bounded whatever the request carried. */
 export function countDecision(kind: string | undefined, action: unknown, status: number): void {
@@ -79,8 +88,18 @@ export function metricsRoutes(app: FastifyInstance, db: Db): void {
 async function readModelFigures(db: Db): Promise<string> {
   const registry = new Registry();
   const up = new Gauge({ name: 'tuanwu_read_model_up', help: 'Whether the read model answered this scrape', registers: [registry] });
-  const open = new Gauge({ name: 'tuanwu_open_processes', help: 'Open processes, by kind and current step', labelNames: ['kind', 'step'] as const, registers: [registry] });
-  const overdue = new Gauge({ name: 'tuanwu_overdue_processes', help: 'Open processes past their deadline, by kind', labelNames: ['kind'] as const, registers: [registry] });
+  const open = new Gauge({
+    name: 'tuanwu_open_processes',
+    help: 'Open processes, by kind and current step',
+    labelNames: ['kind', 'step'] as const,
+    registers: [registry],
+  });
+  const overdue = new Gauge({
+    name: 'tuanwu_overdue_processes',
+    help: 'Open processes past their deadline, by kind',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+  });
   const query = db
     .selectFrom('processes')
     .select(['kind', 'step', (eb) => eb.fn.countAll<number>().as('open'), sql<number>`count(*) filter (where overdue)`.as('overdue')])

@@ -38,7 +38,18 @@ export function opsRoutes({ db }: AppDeps): FastifyPluginAsyncZod {
         const rows = await db
           .selectFrom('workflow_problems as w')
           .leftJoin('processes as p', 'p.run_id', 'w.run_id')
-          .select(['w.run_id', 'w.kind', 'w.message', 'w.occurrences', 'w.first_seen', 'w.last_seen', 'p.id', 'p.kind as process_kind', 'p.workflow_id', 'p.org_id'])
+          .select([
+            'w.run_id',
+            'w.kind',
+            'w.message',
+            'w.occurrences',
+            'w.first_seen',
+            'w.last_seen',
+            'p.id',
+            'p.kind as process_kind',
+            'p.workflow_id',
+            'p.org_id',
+          ])
           .orderBy('w.last_seen', 'desc')
           .limit(500)
           .execute();

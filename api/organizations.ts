@@ -40,7 +40,8 @@ function importRoute(app: Api, { db, client }: AppDeps): void {
     '/organizations/import',
     {
       schema: {
-        summary: 'Import (or re-import) part of the organization tree; parents may come after children. A field a row leaves out keeps its value; only null clears it (R20)',
+        summary:
+          'Import (or re-import) part of the organization tree; parents may come after children. A field a row leaves out keeps its value; only null clears it (R20)',
         body: OrgImport,
         response: {
           200: z.object({ imported: z.number(), created: z.number(), updated: z.number(), unchanged: z.number() }),
@@ -79,7 +80,13 @@ function importRoute(app: Api, { db, client }: AppDeps): void {
           const changes = changesOf(o);
           const fresh = knownById.has(o.id)
             ? null
-            : await createOrganization(tx, { id: o.id, parentId: o.parentId, path: paths.get(o.id)!, kind: o.kind, name: o.name }, changes, req.principal.actorId, at);
+            : await createOrganization(
+                tx,
+                { id: o.id, parentId: o.parentId, path: paths.get(o.id)!, kind: o.kind, name: o.name },
+                changes,
+                req.principal.actorId,
+                at,
+              );
           if (fresh) {
             counts.created += 1;
             continue;
@@ -160,7 +167,12 @@ function readRoute(app: Api, { db }: AppDeps): void {
       authorize(req.principal, 'org.read', { orgPath: org.path });
       const [children, members, secretary] = await Promise.all([
         db.selectFrom('organizations').select(['id', 'name', 'kind']).where('parent_id', '=', org.id).orderBy('id').execute(),
-        db.selectFrom('members').select((eb) => eb.fn.countAll<number>().as('n')).where('branch_id', '=', org.id).where('status', '=', 'active').executeTakeFirstOrThrow(),
+        db
+          .selectFrom('members')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('branch_id', '=', org.id)
+          .where('status', '=', 'active')
+          .executeTakeFirstOrThrow(),
         db.selectFrom('actors').select('id').where('org_id', '=', org.id).where('role', '=', 'branch_secretary').executeTakeFirst(),
       ]);
       return {

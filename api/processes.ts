@@ -41,7 +41,14 @@ const DECISIONS: Record<ProcessKind, { actions: Partial<Record<DecisionAction, A
     prepare: stepAndRole,
   },
   discipline: {
-    actions: { approve: 'discipline.decide', return: 'discipline.decide', reject: 'discipline.decide', resolve: 'discipline.decide', expel: 'discipline.decide', extend: 'deadline.extend' },
+    actions: {
+      approve: 'discipline.decide',
+      return: 'discipline.decide',
+      reject: 'discipline.decide',
+      resolve: 'discipline.decide',
+      expel: 'discipline.decide',
+      extend: 'deadline.extend',
+    },
     prepare: prepareDisciplineDecision,
   },
 };
@@ -146,12 +153,15 @@ function listRoute(app: Api, { db }: AppDeps): void {
     '/processes',
     {
       schema: {
-        summary: "Processes in the caller's subtree (or a member's own), newest first; overdue=true answers \"what is stuck below me\"",
+        summary: 'Processes in the caller\'s subtree (or a member\'s own), newest first; overdue=true answers "what is stuck below me"',
         querystring: z.object({
           kind: ProcessKind.optional(),
           status: ProcessStatus.optional(),
           orgId: z.string().max(63).optional(),
-          overdue: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
+          overdue: z
+            .enum(['true', 'false'])
+            .transform((v) => v === 'true')
+            .optional(),
           limit: z.coerce.number().int().min(1).max(200).default(50),
           cursor: z.string().max(500).optional(),
         }),
@@ -243,7 +253,10 @@ function decideRoute(app: Api, { db, client }: AppDeps): void {
       const kind = ProcessKind.parse(row.kind);
       decisionKind.set(req, kind);
       const action = DECISIONS[kind].actions[req.body.action];
-      if (!action) throw DomainError.rule(kind === 'transfer' ? 'R9' : 'R1', `a ${kind} has no "${req.body.action}" decision`, [{ field: 'body.action', message: 'not available here' }]);
+      if (!action)
+        throw DomainError.rule(kind === 'transfer' ? 'R9' : 'R1', `a ${kind} has no "${req.body.action}" decision`, [
+          { field: 'body.action', message: 'not available here' },
+        ]);
       authorize(req.principal, action, { orgPath: row.org_path, memberId: row.member_id });
       if (row.closed_at) throw DomainError.conflict(`this ${kind} is already ${row.status}`);
       const { branchId: _branchId, ...decision } = req.body;
@@ -287,7 +300,15 @@ function notificationsRoute(app: Api, { db }: AppDeps): void {
         response: {
           200: z.object({
             items: z.array(
-              z.object({ id: z.string(), kind: z.string(), processId: z.string().nullable(), message: z.string(), createdAt: z.string(), recipientOrgId: z.string().nullable(), firstRead: z.boolean() }),
+              z.object({
+                id: z.string(),
+                kind: z.string(),
+                processId: z.string().nullable(),
+                message: z.string(),
+                createdAt: z.string(),
+                recipientOrgId: z.string().nullable(),
+                firstRead: z.boolean(),
+              }),
             ),
           }),
           ...errorResponses,
@@ -299,7 +320,9 @@ function notificationsRoute(app: Api, { db }: AppDeps): void {
       const rows = await db
         .selectFrom('notifications')
         .selectAll()
-        .where((eb) => eb.or([eb('recipient_actor_id', '=', p.role === 'system' ? null : p.actorId), eb('recipient_org_id', '=', p.role === 'member' ? null : p.orgId)]))
+        .where((eb) =>
+          eb.or([eb('recipient_actor_id', '=', p.role === 'system' ? null : p.actorId), eb('recipient_org_id', '=', p.role === 'member' ? null : p.orgId)]),
+        )
         .orderBy('id', 'desc')
         .limit(req.query.limit)
         .execute();
@@ -309,7 +332,15 @@ function notificationsRoute(app: Api, { db }: AppDeps): void {
         await db.updateTable('notifications').set({ delivered_at: new Date() }).where('id', 'in', undelivered).execute();
       }
       return {
-        items: rows.map((n) => ({ id: String(n.id), kind: n.kind, processId: n.process_id, message: n.message, createdAt: iso(n.created_at)!, recipientOrgId: n.recipient_org_id, firstRead: n.delivered_at === null })),
+        items: rows.map((n) => ({
+          id: String(n.id),
+          kind: n.kind,
+          processId: n.process_id,
+          message: n.message,
+          createdAt: iso(n.created_at)!,
+          recipientOrgId: n.recipient_org_id,
+          firstRead: n.delivered_at === null,
+        })),
       };
     },
   );

@@ -77,10 +77,24 @@ async function run(s: System, apiUrl: string) {
   for (let sc = 0; sc < SIZE.schools; sc++) {
     const city = sc % cities.length;
     const school = `${cities[city]!.county}-gs${sc}`;
-    orgs.push({ id: school, parentId: cities[city]!.county, name: `第${sc + 1}中学团委`, kind: 'committee', contactPhone: `${cities[city]!.phone}${String(sc).padStart(4, '0')}` });
+    orgs.push({
+      id: school,
+      parentId: cities[city]!.county,
+      name: `第${sc + 1}中学团委`,
+      kind: 'committee',
+      contactPhone: `${cities[city]!.phone}${String(sc).padStart(4, '0')}`,
+    });
     for (let b = 0; b < SIZE.branchesPerSchool; b++) {
       const id = `${school}-g26-${b}`;
-      orgs.push({ id, parentId: school, name: `2026届毕业生团支部${b + 1}`, kind: 'branch', specialKind: 'graduate', graduationDate: '2026-06-30', contactPhone: `${cities[city]!.phone}${String(sc * 10 + b).padStart(4, '0')}` });
+      orgs.push({
+        id,
+        parentId: school,
+        name: `2026届毕业生团支部${b + 1}`,
+        kind: 'branch',
+        specialKind: 'graduate',
+        graduationDate: '2026-06-30',
+        contactPhone: `${cities[city]!.phone}${String(sc * 10 + b).padStart(4, '0')}`,
+      });
       gradBranches.push({ id, city });
     }
   }
@@ -147,7 +161,19 @@ async function run(s: System, apiUrl: string) {
   figures.push({
     figure: `(a) first run: ${N} graduates started`,
     value: `${(a.elapsedMs / 1000).toFixed(1)} s, ${a.rowsPerSecond.toFixed(0)} rows/s; ${a.started} started; per chunk p50 ${(lat.p50 / 1000).toFixed(2)} s, p95 ${(lat.p95 / 1000).toFixed(2)} s`,
-    detail: { n: N, wallMs: a.elapsedMs, rowsPerSecond: a.rowsPerSecond, started: a.started, alreadyStarted: a.alreadyStarted, failed: a.failed, chunks: first.chunks.length, chunkRows: SIZE.chunk, concurrency: SIZE.concurrency, chunkLatencyMs: lat, retries },
+    detail: {
+      n: N,
+      wallMs: a.elapsedMs,
+      rowsPerSecond: a.rowsPerSecond,
+      started: a.started,
+      alreadyStarted: a.alreadyStarted,
+      failed: a.failed,
+      chunks: first.chunks.length,
+      chunkRows: SIZE.chunk,
+      concurrency: SIZE.concurrency,
+      chunkLatencyMs: lat,
+      retries,
+    },
   });
   log(`first run: ${a.started} started in ${a.elapsedMs} ms`);
 
@@ -166,9 +192,15 @@ async function run(s: System, apiUrl: string) {
   figures.push({
     figure: '(b) in PostgreSQL after the first run',
     value: `${processes} transfer processes, ${requested} 'transfer.requested' events, all recorded ${(recordedMs / 1000).toFixed(1)} s after the import began (${atAnswer.processes - before.processes} when the last row was answered)`,
-    detail: { processes, requested, recordedMs, atAnswer: { processes: atAnswer.processes - before.processes, requested: atAnswer.requested - before.requested } },
+    detail: {
+      processes,
+      requested,
+      recordedMs,
+      atAnswer: { processes: atAnswer.processes - before.processes, requested: atAnswer.requested - before.requested },
+    },
   });
-  if (processes !== N || requested !== N) throw new Error(`expected ${N} transfer processes and ${N} transfer.requested events, found ${processes} and ${requested}`);
+  if (processes !== N || requested !== N)
+    throw new Error(`expected ${N} transfer processes and ${N} transfer.requested events, found ${processes} and ${requested}`);
 
   // (c) The same file again: the resume path starts nothing.
   const second = await timedImport(file, apiUrl, token);
@@ -177,11 +209,22 @@ async function run(s: System, apiUrl: string) {
   figures.push({
     figure: '(c) second run of the same file (resume)',
     value: `${(c.elapsedMs / 1000).toFixed(1)} s, ${c.rowsPerSecond.toFixed(0)} rows/s; ${c.alreadyStarted} already started, ${c.started} started, ${c.failed} failed; per chunk p50 ${(lat2.p50 / 1000).toFixed(2)} s, p95 ${(lat2.p95 / 1000).toFixed(2)} s`,
-    detail: { wallMs: c.elapsedMs, rowsPerSecond: c.rowsPerSecond, started: c.started, alreadyStarted: c.alreadyStarted, failed: c.failed, chunkLatencyMs: lat2, sameBatch: c.batch === a.batch, sameProcesses: c.rows.every((r, i) => r.processId === a.rows[i]!.processId) },
+    detail: {
+      wallMs: c.elapsedMs,
+      rowsPerSecond: c.rowsPerSecond,
+      started: c.started,
+      alreadyStarted: c.alreadyStarted,
+      failed: c.failed,
+      chunkLatencyMs: lat2,
+      sameBatch: c.batch === a.batch,
+      sameProcesses: c.rows.every((r, i) => r.processId === a.rows[i]!.processId),
+    },
   });
-  if (c.alreadyStarted !== N || c.started !== 0) throw new Error(`second run: ${c.alreadyStarted}/${N} already started, ${c.started} started again, ${c.failed} failed`);
+  if (c.alreadyStarted !== N || c.started !== 0)
+    throw new Error(`second run: ${c.alreadyStarted}/${N} already started, ${c.started} started again, ${c.failed} failed`);
   const final = await count();
-  if (final.processes - before.processes !== N) throw new Error(`after the second run: ${final.processes - before.processes} transfer processes, expected ${N}`);
+  if (final.processes - before.processes !== N)
+    throw new Error(`after the second run: ${final.processes - before.processes} transfer processes, expected ${N}`);
 }
 
 async function timedImport(file: string, apiUrl: string, token: string): Promise<{ summary: ImportSummary; chunks: ChunkTiming[] }> {

@@ -93,9 +93,27 @@ interface BenchTree {
 /** A province of BENCH_ORGS organizations: 20 cities, 10 counties each, schools, and branches below them. */
 async function seedTree(s: System): Promise<BenchTree> {
   const t0 = Date.now();
-  const rows: { id: string; parent_id: string | null; path: string; depth: number; name: string; kind: 'committee' | 'branch'; special_kind: 'none'; contact_phone: string }[] = [];
+  const rows: {
+    id: string;
+    parent_id: string | null;
+    path: string;
+    depth: number;
+    name: string;
+    kind: 'committee' | 'branch';
+    special_kind: 'none';
+    contact_phone: string;
+  }[] = [];
   const add = (id: string, parent: (typeof rows)[number] | null, kind: 'committee' | 'branch') => {
-    const row = { id, parent_id: parent?.id ?? null, path: `${parent?.path ?? ''}${id}/`, depth: (parent?.depth ?? -1) + 1, name: id, kind, special_kind: 'none' as const, contact_phone: '020-12345678' };
+    const row = {
+      id,
+      parent_id: parent?.id ?? null,
+      path: `${parent?.path ?? ''}${id}/`,
+      depth: (parent?.depth ?? -1) + 1,
+      name: id,
+      kind,
+      special_kind: 'none' as const,
+      contact_phone: '020-12345678',
+    };
     rows.push(row);
     return row;
   };
@@ -113,12 +131,28 @@ async function seedTree(s: System): Promise<BenchTree> {
       }
     }
   }
-  for (let i = 0; i < rows.length; i += 5000) await s.db.insertInto('organizations').values(rows.slice(i, i + 5000)).execute();
-  const token = async (role: string, orgId: string) => (await call(s.app, 'POST', '/api/actors', ADMIN_TOKEN, { role, orgId, label: 'bench' })).body.token as string;
+  for (let i = 0; i < rows.length; i += 5000)
+    await s.db
+      .insertInto('organizations')
+      .values(rows.slice(i, i + 5000))
+      .execute();
+  const token = async (role: string, orgId: string) =>
+    (await call(s.app, 'POST', '/api/actors', ADMIN_TOKEN, { role, orgId, label: 'bench' })).body.token as string;
   const secBranch = branches[0]!.id;
-  const tokens = { city: await Promise.all(cities.map((c) => token('committee_admin', c.id))), county: await Promise.all(counties.slice(0, 20).map((c) => token('committee_admin', c.id))) };
+  const tokens = {
+    city: await Promise.all(cities.map((c) => token('committee_admin', c.id))),
+    county: await Promise.all(counties.slice(0, 20).map((c) => token('committee_admin', c.id))),
+  };
   log(`seeded ${rows.length} organizations (${branches.length} branches) in ${Date.now() - t0} ms`);
-  return { orgCount: rows.length, branches, cities: cities.map((c) => c.id), counties: counties.map((c) => c.id), sec: await token('branch_secretary', secBranch), secBranch, tokens };
+  return {
+    orgCount: rows.length,
+    branches,
+    cities: cities.map((c) => c.id),
+    counties: counties.map((c) => c.id),
+    sec: await token('branch_secretary', secBranch),
+    secBranch,
+    tokens,
+  };
 }
 
 /** 1. Check-ins started, approved and visible in the read model, against a bare workflow of the same shape. */
@@ -204,7 +238,11 @@ async function figure6(t: BenchTree) {
 
 /** 2. Bulk start from a roster: BENCH_BULK_N workflows started (with 2% marked overdue, for figure 3's visibility side). */
 async function figure2(t: BenchTree) {
-  const roster = Array.from({ length: SIZE.bulk }, (_, i) => ({ branch: t.branches[(i * 7919) % t.branches.length]!, profile: profile(), overdue: i % 50 === 0 }));
+  const roster = Array.from({ length: SIZE.bulk }, (_, i) => ({
+    branch: t.branches[(i * 7919) % t.branches.length]!,
+    profile: profile(),
+    overdue: i % 50 === 0,
+  }));
   const queue = `bulk-${randomUUID()}`; // no worker polls it: this measures what the server accepts
   const t0 = Date.now();
   await pool(roster, 100, async (r) => {
@@ -234,14 +272,22 @@ async function figure2(t: BenchTree) {
     });
   });
   const rate = (SIZE.bulk * 1000) / (Date.now() - t0);
-  results.push({ figure: '2. bulk start from a roster (starts/s)', value: `${rate.toFixed(0)}/s (${SIZE.bulk} in ${((Date.now() - t0) / 1000).toFixed(1)} s)`, target: '>= 200/s', met: rate >= 200, detail: { n: SIZE.bulk, concurrency: 100, note: 'check-in workflows; transfers reuse this path when they land' } });
+  results.push({
+    figure: '2. bulk start from a roster (starts/s)',
+    value: `${rate.toFixed(0)}/s (${SIZE.bulk} in ${((Date.now() - t0) / 1000).toFixed(1)} s)`,
+    target: '>= 200/s',
+    met: rate >= 200,
+    detail: { n: SIZE.bulk, concurrency: 100, note: 'check-in workflows; transfers reuse this path when they land' },
+  });
   log(`figure 2 done: ${rate.toFixed(0)} starts/s`);
 }
 
 /** 3. "Overdue in my subtree" on a read model of BENCH_PROCESSES rows, against Temporal visibility on the bulk set. */
 async function figure3(t: BenchTree) {
   const t0 = Date.now();
-  await sql`create temp table bench_branches as select (row_number() over ()) - 1 as n, id, path from organizations where id like 'bp-%' and kind = 'branch'`.execute(sys.db);
+  await sql`create temp table bench_branches as select (row_number() over ()) - 1 as n, id, path from organizations where id like 'bp-%' and kind = 'branch'`.execute(
+    sys.db,
+  );
   await sql`insert into processes (id, kind, workflow_id, member_id, org_id, org_path, status, step, step_since, deadline, overdue, started_at, closed_at, updated_at)
     select gen_random_uuid(), 'check-in', 'seed-' || g, null, b.id, b.path,
       case when r < 0.90 then 'approved' else 'pending' end,
@@ -268,7 +314,11 @@ async function figure3(t: BenchTree) {
   const orgs = [...t.cities, ...t.counties.slice(0, 20)];
   for (let i = 0; i < 100; i++) {
     const s = performance.now();
-    const page = await client.workflowService.listWorkflowExecutions({ namespace: 'default', pageSize: 50, query: `TuanwuOrgPath = '${orgs[i % orgs.length]}' AND TuanwuOverdue = true` });
+    const page = await client.workflowService.listWorkflowExecutions({
+      namespace: 'default',
+      pageSize: 50,
+      query: `TuanwuOrgPath = '${orgs[i % orgs.length]}' AND TuanwuOverdue = true`,
+    });
     vis.push(performance.now() - s);
     if (i === 0 && page.executions.length === 0) log('warning: visibility found nothing on its first query');
   }
@@ -305,7 +355,11 @@ async function figure5(t: BenchTree) {
   let failures = 0;
   const approve = async (id: string) => {
     const s = performance.now();
-    const res = await fetch(`${base}/api/processes/${id}/decisions`, { method: 'POST', headers: { authorization: `Bearer ${t.sec}`, 'content-type': 'application/json' }, body: '{"action":"approve"}' });
+    const res = await fetch(`${base}/api/processes/${id}/decisions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${t.sec}`, 'content-type': 'application/json' },
+      body: '{"action":"approve"}',
+    });
     await res.arrayBuffer();
     if (res.status !== 200) failures += 1;
     return performance.now() - s;
@@ -322,7 +376,7 @@ async function figure5(t: BenchTree) {
 
   const profile5 = cpuProfile({
     'temporal server': byPattern('temporal server start-dev'),
-    'postgres': byPattern('postgres'),
+    postgres: byPattern('postgres'),
     'API process (this)': () => [process.pid],
     'worker process': () => [worker.pid!],
   });
@@ -393,13 +447,28 @@ async function startOpen(t: BenchTree, queue: string, i: number, timing: CheckIn
   await client.workflow.start(checkIn, {
     workflowId: checkInWorkflowId(memberId),
     taskQueue: queue,
-    args: [{ processId: randomUUID(), memberId, branchId: branch.id, branchPath: branch.path, parentOrgId: branch.parent, submittedBy: 'bench', linkActorId: null, profile: profile(), timing }],
+    args: [
+      {
+        processId: randomUUID(),
+        memberId,
+        branchId: branch.id,
+        branchPath: branch.path,
+        parentOrgId: branch.parent,
+        submittedBy: 'bench',
+        linkActorId: null,
+        profile: profile(),
+        timing,
+      },
+    ],
   });
 }
 
 async function figure4(t: BenchTree) {
   const queue = `open-${randomUUID()}`;
-  const nodeArgs = [`--max-old-space-size=${SIZE.heapMb}`, ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])];
+  const nodeArgs = [
+    `--max-old-space-size=${SIZE.heapMb}`,
+    ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
+  ];
   const child = spawnWorker(queue, { TUANWU_MAX_CACHED_WORKFLOWS: String(SIZE.cache) }, nodeArgs);
   await polling(child);
   let rss = 0;
@@ -420,10 +489,19 @@ async function figure4(t: BenchTree) {
   await pool([...Array(SIZE.open - SAMPLE).keys()], 100, async (i) => startOpen(t, queue, i, far));
   log(`figure 4: ${SIZE.open - SAMPLE} open check-ins started in ${Date.now() - t0} ms`);
   // Settled: every one has recorded its submission and waits on its timers.
-  const settled = async () => (await sql<{ n: number }>`select count(*)::int as n from processes where workflow_id like 'check-in-%' and deadline - started_at = interval '1 hour'`.execute(sys.db)).rows[0]!.n;
+  const settled = async () =>
+    (
+      await sql<{
+        n: number;
+      }>`select count(*)::int as n from processes where workflow_id like 'check-in-%' and deadline - started_at = interval '1 hour'`.execute(sys.db)
+    ).rows[0]!.n;
   while ((await settled()) < SIZE.open - SAMPLE) await new Promise((r) => setTimeout(r, 1000));
   log(`figure 4: all settled after ${Date.now() - t0} ms; now the sample`);
-  const profile4 = cpuProfile({ 'temporal server': byPattern('temporal server start-dev'), postgres: byPattern('postgres'), 'worker process': () => [child.pid!] });
+  const profile4 = cpuProfile({
+    'temporal server': byPattern('temporal server start-dev'),
+    postgres: byPattern('postgres'),
+    'worker process': () => [child.pid!],
+  });
   const window0 = Date.now() + 15_000;
   await pool([...Array(SAMPLE).keys()], 20, async (i) => {
     const due = window0 + i * 50; // 20 a second
@@ -433,7 +511,13 @@ async function figure4(t: BenchTree) {
   let fired = 0;
   while (Date.now() < until) {
     await new Promise((r) => setTimeout(r, 2000));
-    fired = (await sql<{ n: number }>`select count(*)::int as n from events e join processes p on p.id = e.process_id where e.type = 'deadline.reminder' and p.org_path like 'bp/%' and p.workflow_id like 'check-in-%' and p.deadline - p.started_at = interval '1 hour'`.execute(sys.db)).rows[0]!.n;
+    fired = (
+      await sql<{
+        n: number;
+      }>`select count(*)::int as n from events e join processes p on p.id = e.process_id where e.type = 'deadline.reminder' and p.org_path like 'bp/%' and p.workflow_id like 'check-in-%' and p.deadline - p.started_at = interval '1 hour'`.execute(
+        sys.db,
+      )
+    ).rows[0]!.n;
     if (fired >= SAMPLE) break;
   }
   clearInterval(sampler);
@@ -441,8 +525,12 @@ async function figure4(t: BenchTree) {
   const expected = SAMPLE;
   // Lag: the reminder event committed, minus when its timer was due (started + deadline - offset).
   const lags = (
-    await sql<{ lag: number }>`select extract(epoch from (e.occurred_at - (p.deadline - ((e.payload->>'offsetMs')::bigint * interval '1 millisecond')))) * 1000 as lag
-      from events e join processes p on p.id = e.process_id where e.type = 'deadline.reminder' and p.deadline - p.started_at = interval '1 hour'`.execute(sys.db)
+    await sql<{
+      lag: number;
+    }>`select extract(epoch from (e.occurred_at - (p.deadline - ((e.payload->>'offsetMs')::bigint * interval '1 millisecond')))) * 1000 as lag
+      from events e join processes p on p.id = e.process_id where e.type = 'deadline.reminder' and p.deadline - p.started_at = interval '1 hour'`.execute(
+      sys.db,
+    )
   ).rows.map((r) => Number(r.lag));
   child.kill('SIGTERM');
   const st = summarize(lags);
@@ -451,14 +539,32 @@ async function figure4(t: BenchTree) {
     value: `worker RSS max ${(rss / 2 ** 20).toFixed(0)} MiB; timer lag p50 ${st.p50.toFixed(0)} ms, p99 ${st.p99.toFixed(0)} ms (${fired}/${expected} fired)`,
     target: 'RSS <= 1 GiB, p99 lag <= 1 s',
     met: rss <= 2 ** 30 && st.p99 <= 1000 && fired >= expected,
-    detail: { cpu, n: SIZE.open, sample: SAMPLE, cache: SIZE.cache, heapMb: SIZE.heapMb, rssBytes: rss, lag: st, note: 'lag = reminder event committed minus its scheduled time (timer + workflow task + activity + transaction)' },
+    detail: {
+      cpu,
+      n: SIZE.open,
+      sample: SAMPLE,
+      cache: SIZE.cache,
+      heapMb: SIZE.heapMb,
+      rssBytes: rss,
+      lag: st,
+      note: 'lag = reminder event committed minus its scheduled time (timer + workflow task + activity + transaction)',
+    },
   });
   log('figure 4 done');
 }
 
 function spawnWorker(taskQueue: string, env: Record<string, string> = {}, nodeArgs: string[] = []) {
   return spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'worker/main.ts'], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporal.address, TUANWU_TASK_QUEUE: taskQueue, TUANWU_WORKFLOW_BUNDLE: bundlePath, TUANWU_PAYLOAD_KEYS: TEST_PAYLOAD_KEYS, TUANWU_WORKER_METRICS_PORT: '0', ...env },
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      TEMPORAL_ADDRESS: temporal.address,
+      TUANWU_TASK_QUEUE: taskQueue,
+      TUANWU_WORKFLOW_BUNDLE: bundlePath,
+      TUANWU_PAYLOAD_KEYS: TEST_PAYLOAD_KEYS,
+      TUANWU_WORKER_METRICS_PORT: '0',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
 }
@@ -479,7 +585,12 @@ function report() {
   for (const r of rows) console.log(line(r));
   mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });
   const file = join(import.meta.dirname, 'results', `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  const payload = { at: new Date().toISOString(), machine: { cpus: (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency, node: process.version }, sizes: SIZE, results };
+  const payload = {
+    at: new Date().toISOString(),
+    machine: { cpus: (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency, node: process.version },
+    sizes: SIZE,
+    results,
+  };
   writeFileSync(file, `${JSON.stringify(payload, null, 2)}\n`);
   writeFileSync(join(import.meta.dirname, 'results', 'latest.json'), `${JSON.stringify(payload, null, 2)}\n`);
   console.log(`saved ${file}`);

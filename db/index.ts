@@ -26,7 +26,14 @@ export function createDb(databaseUrl: string, opts: { max?: number } = {}): Db {
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 
-const migrations: Record<string, Migration> = { '0001_init': m0001, '0002_workflow_problems': m0002, '0003_transfers': m0003, '0004_deletions_dues_discipline': m0004, '0005_open_processes': m0005, '0006_org_data': m0006 };
+const migrations: Record<string, Migration> = {
+  '0001_init': m0001,
+  '0002_workflow_problems': m0002,
+  '0003_transfers': m0003,
+  '0004_deletions_dues_discipline': m0004,
+  '0005_open_processes': m0005,
+  '0006_org_data': m0006,
+};
 
 /** Applies pending migrations; safe to call from several processes at once (kysely takes a lock). */
 export async function migrate(db: Db): Promise<void> {
@@ -40,11 +47,7 @@ export async function migrate(db: Db): Promise<void> {
  * The one way to change state: append a domain event under its idempotency key and, only if the event is
  * new, apply the read-model change in the same transaction. A retry finds the key and changes nothing.
  */
-export async function recordOnce(
-  db: Db,
-  event: NewEvent,
-  apply: (tx: Tx) => Promise<void> = async () => {},
-): Promise<{ applied: boolean }> {
+export async function recordOnce(db: Db, event: NewEvent, apply: (tx: Tx) => Promise<void> = async () => {}): Promise<{ applied: boolean }> {
   return db.transaction().execute(async (tx) => {
     const { payload, ...rest } = event;
     const row = await tx
@@ -65,7 +68,8 @@ export async function recordOnce(
  */
 export function isDatabaseUnavailable(e: unknown): boolean {
   const code = (e as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && (code.startsWith('08') || /^57P0[123]$/.test(code) || ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT'].includes(code))) return true;
+  if (typeof code === 'string' && (code.startsWith('08') || /^57P0[123]$/.test(code) || ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT'].includes(code)))
+    return true;
   const message = e instanceof Error ? e.message : '';
   return /^Connection terminated|not queryable|timeout exceeded when trying to connect/.test(message);
 }

@@ -92,14 +92,13 @@ export const POLICY: Record<Action, Grant[]> = {
     { role: 'committee_admin', relations: ['own', 'parent'] },
     { role: 'province_admin', relations: ['own', 'ancestor'] },
   ],
-  'org.update': [
-    { role: 'system' },
-    { role: 'committee_admin', relations: ['parent'] },
-    { role: 'province_admin', relations: ['own', 'ancestor'] },
-  ],
+  'org.update': [{ role: 'system' }, { role: 'committee_admin', relations: ['parent'] }, { role: 'province_admin', relations: ['own', 'ancestor'] }],
   'actor.create': [{ role: 'system' }, ...SUPERVISORS],
   // R1: the member checks in; a secretary may enter it on the member's behalf, into their own branch.
-  'check-in.submit': [{ role: 'member', self: true }, { role: 'branch_secretary', relations: ['own'] }],
+  'check-in.submit': [
+    { role: 'member', self: true },
+    { role: 'branch_secretary', relations: ['own'] },
+  ],
   // R1/R2: the branch decides.
   'check-in.approve': [{ role: 'branch_secretary', relations: ['own'] }],
   'check-in.return': [{ role: 'branch_secretary', relations: ['own'] }],
@@ -113,11 +112,17 @@ export const POLICY: Record<Action, Grant[]> = {
   'process.read': [{ role: 'member', self: true }, { role: 'branch_secretary', relations: ['own'] }, ...SUPERVISORS],
   'member.read': [{ role: 'member', self: true }, { role: 'branch_secretary', relations: ['own'] }, ...SUPERVISORS],
   // R5/R6: the member edits their own data; the secretary corrects it for their branch.
-  'member.update': [{ role: 'member', self: true }, { role: 'branch_secretary', relations: ['own'] }],
+  'member.update': [
+    { role: 'member', self: true },
+    { role: 'branch_secretary', relations: ['own'] },
+  ],
   'ops.read': [{ role: 'system' }, { role: 'province_admin' }],
   // R9: the member, the sending organization or the receiving organization starts a transfer: the receiving
   // branch's own secretary (who then approves the arrival), or an admin of the receiving committee or above it.
-  'transfer.start-from': [{ role: 'member', self: true }, { role: 'branch_secretary', relations: ['own'] }],
+  'transfer.start-from': [
+    { role: 'member', self: true },
+    { role: 'branch_secretary', relations: ['own'] },
+  ],
   'transfer.start-to': [
     { role: 'branch_secretary', relations: ['own'] },
     { role: 'committee_admin', relations: ['own', 'ancestor'] },

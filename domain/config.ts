@@ -46,7 +46,10 @@ const Env = z.object({
   HOST: z.string().default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   TUANWU_UI_ORIGINS: z.string().default('http://127.0.0.1:8233,http://localhost:8233'),
-  TUANWU_PROVINCE: z.string().regex(/^[a-z]{2,8}$/, 'TUANWU_PROVINCE: 2-8 lowercase letters').default('gd'),
+  TUANWU_PROVINCE: z
+    .string()
+    .regex(/^[a-z]{2,8}$/, 'TUANWU_PROVINCE: 2-8 lowercase letters')
+    .default('gd'),
   TUANWU_PEERS: z.string().optional(),
   TUANWU_GRADUATE_TARGETS: z.string().default(DEFAULT_GRADUATE_TARGETS),
   TUANWU_GRADUATE_BASE_DATE: z.string().default(DEFAULT_GRADUATE_BASE_DATE),
@@ -67,8 +70,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     apiHost: e.HOST,
     apiPort: e.PORT,
     adminToken: e.TUANWU_ADMIN_TOKEN,
-    uiOrigins: e.TUANWU_UI_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean),
-    timing: { checkIn: stepTimingFromEnv('TUANWU_CHECK_IN', DEFAULT_CHECK_IN_TIMING, env), transfer: transferTimingFromEnv(env), deletion: deletionTimingFromEnv(env), discipline: disciplineTimingFromEnv(env) },
+    uiOrigins: e.TUANWU_UI_ORIGINS.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+    timing: {
+      checkIn: stepTimingFromEnv('TUANWU_CHECK_IN', DEFAULT_CHECK_IN_TIMING, env),
+      transfer: transferTimingFromEnv(env),
+      deletion: deletionTimingFromEnv(env),
+      discipline: disciplineTimingFromEnv(env),
+    },
     abuse: abuseWatchFromEnv(env),
     dues: { checkEveryMs: parseDuration(e.TUANWU_DUES_CHECK_EVERY), remindAt: 5, removeAt: 6, maxAheadMonths: e.TUANWU_DUES_MAX_AHEAD_MONTHS },
     expulsionApproval: e.TUANWU_EXPULSION_APPROVAL,

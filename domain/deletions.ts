@@ -19,7 +19,11 @@ export const DeletionApplication = z
   })
   .superRefine((d, ctx) => {
     if (d.category === 'wrong-branch' && !d.explanation)
-      ctx.addIssue({ code: 'custom', path: ['explanation'], message: 'R16: a deletion of a check-in approved in the wrong branch needs a written explanation' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['explanation'],
+        message: 'R16: a deletion of a check-in approved in the wrong branch needs a written explanation',
+      });
   });
 export type DeletionApplication = z.infer<typeof DeletionApplication>;
 

@@ -36,8 +36,7 @@ export const MeetingDecision = z
   .superRefine((d, ctx) => {
     if (d.sanction === 'probation' && !d.probationMonths)
       ctx.addIssue({ code: 'custom', path: ['probationMonths'], message: 'R18: probation is 6 or 12 months' });
-    if (d.sanction !== 'probation' && d.probationMonths)
-      ctx.addIssue({ code: 'custom', path: ['probationMonths'], message: 'only probation has a length' });
+    if (d.sanction !== 'probation' && d.probationMonths) ctx.addIssue({ code: 'custom', path: ['probationMonths'], message: 'only probation has a length' });
   });
 export type MeetingDecision = z.infer<typeof MeetingDecision>;
 

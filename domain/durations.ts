@@ -54,7 +54,10 @@ export function stepTimingFromEnv(prefix: string, defaults: StepTiming, env: Nod
     deadlineMs: deadline ? parseDuration(deadline) : defaults.deadlineMs,
     reminderOffsetsMs:
       reminders !== undefined
-        ? reminders.split(',').filter((s) => s.trim() !== '').map(parseDuration)
+        ? reminders
+            .split(',')
+            .filter((s) => s.trim() !== '')
+            .map(parseDuration)
         : defaults.reminderOffsetsMs,
     escalationIntervalMs: interval ? parseDuration(interval) : defaults.escalationIntervalMs,
   };

@@ -119,7 +119,9 @@ export function parseRoster(text: string, firstLine = 1): { header: string[]; li
   const header = splitCsvLine(all[0] ?? '');
   const unknown = header.filter((h) => !(ROSTER_COLUMNS as readonly string[]).includes(h));
   if (!header.includes('idNumber') || unknown.length > 0) {
-    throw new Error(`the roster's header must name idNumber and only these columns: ${ROSTER_COLUMNS.join(', ')}${unknown.length ? ` (unknown: ${unknown.join(', ')})` : ''}`);
+    throw new Error(
+      `the roster's header must name idNumber and only these columns: ${ROSTER_COLUMNS.join(', ')}${unknown.length ? ` (unknown: ${unknown.join(', ')})` : ''}`,
+    );
   }
   const lines: ParsedRosterLine[] = [];
   for (let i = 1; i < all.length; i++) {

@@ -43,9 +43,7 @@ export function withIdCheckDigit(first17: string): string {
 /** Whole years between two dates (age on `at`). */
 export function ageOn(birth: Date, at: Date): number {
   let age = at.getUTCFullYear() - birth.getUTCFullYear();
-  const beforeBirthday =
-    at.getUTCMonth() < birth.getUTCMonth() ||
-    (at.getUTCMonth() === birth.getUTCMonth() && at.getUTCDate() < birth.getUTCDate());
+  const beforeBirthday = at.getUTCMonth() < birth.getUTCMonth() || (at.getUTCMonth() === birth.getUTCMonth() && at.getUTCDate() < birth.getUTCDate());
   if (beforeBirthday) age -= 1;
   return age;
 }

@@ -51,7 +51,11 @@ export const MEMBER_STATUS_TABLE: Record<MemberStatus, StatusRow> = {
   withdrawn: { checkIn: 'first', approval: 'first-membership' },
   // R9: an active member changes branch by a transfer; R16: one approved in the wrong branch is deleted first.
   active: {
-    checkIn: refuse('conflict', 'R9', 'already an active member: use a transfer to change branch (R9); a check-in approved in the wrong branch is undone by a deletion first (R16)'),
+    checkIn: refuse(
+      'conflict',
+      'R9',
+      'already an active member: use a transfer to change branch (R9); a check-in approved in the wrong branch is undone by a deletion first (R16)',
+    ),
     approval: 'none',
   },
   // R10: left for another province; coming back, the member checks in with the receiving branch here (directly,
@@ -66,7 +70,10 @@ export const MEMBER_STATUS_TABLE: Record<MemberStatus, StatusRow> = {
   expelled: { checkIn: refuse('rule', 'R18', 'the member was expelled (开除团籍): an expelled member cannot rejoin by a check-in'), approval: 'none' },
   // R18: removed from the roll (除名) by the branch meeting, approved above: membership ended; coming back is a
   // new admission (with a new development number, R19), not a check-in of the old record.
-  removed: { checkIn: refuse('rule', 'R18', 'the member was removed from the roll (除名): membership ended, it is not regained by a check-in'), approval: 'none' },
+  removed: {
+    checkIn: refuse('rule', 'R18', 'the member was removed from the roll (除名): membership ended, it is not regained by a check-in'),
+    approval: 'none',
+  },
 };
 
 /** R14: deletions after which the record must never become a member again. */

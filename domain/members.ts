@@ -92,7 +92,8 @@ export function lockedFieldProblems(
   for (const f of LOCKED_FIELDS) {
     const given = p[f];
     if (given === undefined || given === recorded[f]) continue;
-    const why = f === 'joinDate' ? 'the join date is changed only in the window the province opens, with review (R7)' : `${f} is locked since the first approval`;
+    const why =
+      f === 'joinDate' ? 'the join date is changed only in the window the province opens, with review (R7)' : `${f} is locked since the first approval`;
     problems.push({ field: `body.profile.${f}`, rule: 'R4', message: `${why}: a former member checks in again with the recorded value` });
   }
   return problems;

@@ -10,9 +10,7 @@ export const SpecialKind = z.enum(['none', 'floating', 'temporary_civil_servant'
 export type SpecialKind = z.infer<typeof SpecialKind>;
 
 /** Organization codes are short and PII-free; they are used in paths, workflow search attributes and logs. */
-export const OrgId = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,62}$/, 'letters, digits and "-", at most 63, starting with a letter or digit');
+export const OrgId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,62}$/, 'letters, digits and "-", at most 63, starting with a letter or digit');
 
 export const Phone = z.string().regex(/^(1\d{10}|0\d{2,3}-?\d{7,8})$/, 'a mobile number (11 digits) or a landline with area code');
 
@@ -105,8 +103,10 @@ export function orgDataProblems(kind: OrgKind, d: OrgData, at = ''): FieldProble
       rule: 'R20',
       message: `not a valid unified social credit code (GB 32100-2015: ${problem === 'format' ? '18 characters from 0-9 A-Y without I O S V Z' : 'check character does not match'})`,
     });
-  if (d.specialKind !== 'none' && kind !== 'branch') problems.push({ field: `${at}specialKind`, rule: 'R20', message: 'only a branch can be a special branch' });
-  if (d.graduationDate && d.specialKind !== 'graduate') problems.push({ field: `${at}graduationDate`, rule: 'R20', message: 'only graduate branches have a graduation date' });
+  if (d.specialKind !== 'none' && kind !== 'branch')
+    problems.push({ field: `${at}specialKind`, rule: 'R20', message: 'only a branch can be a special branch' });
+  if (d.graduationDate && d.specialKind !== 'graduate')
+    problems.push({ field: `${at}graduationDate`, rule: 'R20', message: 'only graduate branches have a graduation date' });
   return problems;
 }
 
@@ -125,10 +125,7 @@ export function pathIds(path: string): string[] {
  * Orders an import so that parents come before children, and reports ids whose parent is neither
  * in the import nor among `existing`. Cycles are reported as unknown parents.
  */
-export function orderForImport(
-  orgs: OrgInput[],
-  existing: ReadonlySet<string>,
-): { ordered: OrgInput[]; problems: { index: number; message: string }[] } {
+export function orderForImport(orgs: OrgInput[], existing: ReadonlySet<string>): { ordered: OrgInput[]; problems: { index: number; message: string }[] } {
   const byId = new Map<string, number>();
   const problems: { index: number; message: string }[] = [];
   orgs.forEach((o, i) => {

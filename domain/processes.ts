@@ -29,10 +29,8 @@ export const DecisionBody = z
     if (d.action === 'reject' && !d.reason) ctx.addIssue({ code: 'custom', path: ['reason'], message: 'R9: a rejection needs a reason' });
     if (d.action === 'place' && !d.branchId) ctx.addIssue({ code: 'custom', path: ['branchId'], message: 'R9: "place" needs the branch' });
     if (d.action !== 'place' && d.branchId) ctx.addIssue({ code: 'custom', path: ['branchId'], message: 'only "place" takes a branch' });
-    if (d.action === 'extend' && !d.until)
-      ctx.addIssue({ code: 'custom', path: ['until'], message: 'R3: "extend" needs the new deadline' });
-    if (d.action !== 'extend' && d.until)
-      ctx.addIssue({ code: 'custom', path: ['until'], message: 'only "extend" takes a deadline' });
+    if (d.action === 'extend' && !d.until) ctx.addIssue({ code: 'custom', path: ['until'], message: 'R3: "extend" needs the new deadline' });
+    if (d.action !== 'extend' && d.until) ctx.addIssue({ code: 'custom', path: ['until'], message: 'only "extend" takes a deadline' });
   });
 export type DecisionBody = z.infer<typeof DecisionBody>;
 

@@ -90,7 +90,9 @@ export function routeMember(f: RouteFacts): Route {
         case: 'no-job-floating',
         reason: `R11: with no job yet after ${unit}, the member goes to the floating-member branch ${f.floatingBranch.id} of the home township ${d.locationOrgId} for at most 6 months, one year at most.`,
       };
-    return noReceiver(`R11: with no job yet after ${unit}, the member would go to the floating-member branch of the home township ${d.locationOrgId}, but it has none.`);
+    return noReceiver(
+      `R11: with no job yet after ${unit}, the member would go to the floating-member branch of the home township ${d.locationOrgId}, but it has none.`,
+    );
   }
 
   const unitOrg = f.unitOrg ?? undefined; // an id not in the tree counts as "no league organization"

@@ -56,7 +56,13 @@ export function transferTimingFromEnv(env: NodeJS.ProcessEnv, base: TransferTimi
     const reminders = env[`${prefix}_REMINDERS`];
     out[step] = {
       deadlineMs: env[`${prefix}_DEADLINE`] ? parseDuration(env[`${prefix}_DEADLINE`]!) : d.deadlineMs,
-      reminderOffsetsMs: reminders !== undefined ? reminders.split(',').filter((s) => s.trim()).map(parseDuration) : d.reminderOffsetsMs,
+      reminderOffsetsMs:
+        reminders !== undefined
+          ? reminders
+              .split(',')
+              .filter((s) => s.trim())
+              .map(parseDuration)
+          : d.reminderOffsetsMs,
       escalationIntervalMs: env[`${prefix}_ESCALATION_INTERVAL`] ? parseDuration(env[`${prefix}_ESCALATION_INTERVAL`]!) : d.escalationIntervalMs,
       onTimeout: env[`${prefix}_ON_TIMEOUT`] ?? d.onTimeout,
     };

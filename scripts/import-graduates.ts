@@ -184,7 +184,10 @@ export async function importRoster(o: ImportOptions): Promise<ImportSummary> {
       } catch (e) {
         if (stop.signal.aborted) throw stop.signal.reason;
         // Connection refused or reset, a body cut short: sending again is safe, the batch key dedupes.
-        if (tries >= MAX_TRIES) throw new ImportError(`lines ${chunk.lines[0]}-${chunk.lines.at(-1)}: the API did not answer after ${tries} tries (${(e as Error).cause ?? (e as Error).message})`);
+        if (tries >= MAX_TRIES)
+          throw new ImportError(
+            `lines ${chunk.lines[0]}-${chunk.lines.at(-1)}: the API did not answer after ${tries} tries (${(e as Error).cause ?? (e as Error).message})`,
+          );
         await sleep(backoffMs(tries, null), undefined, { signal: stop.signal });
         continue;
       }
@@ -204,7 +207,9 @@ export async function importRoster(o: ImportOptions): Promise<ImportSummary> {
       // Every row answered, under its own line number: anything else would make the report lie.
       const expected = new Set(chunk.lines);
       if (got.length !== chunk.lines.length || got.some((r) => !expected.has(r.line))) {
-        throw new ImportError(`lines ${chunk.lines[0]}-${chunk.lines.at(-1)}: the API answered ${got.length} rows for ${chunk.lines.length}, or under other line numbers (does it take ?firstLine=?)`);
+        throw new ImportError(
+          `lines ${chunk.lines[0]}-${chunk.lines.at(-1)}: the API answered ${got.length} rows for ${chunk.lines.length}, or under other line numbers (does it take ?firstLine=?)`,
+        );
       }
       o.onChunk?.({ firstLine: chunk.firstLine, rows: chunk.lines.length, ms: performance.now() - s, tries });
       return got;
@@ -370,7 +375,10 @@ async function main(argv: string[]): Promise<number> {
     console.log(`batch ${summary.batch}: ${summary.total} rows in ${seconds} s (${summary.rowsPerSecond.toFixed(0)} rows/s)`);
     console.log(`  ${summary.started} started, ${summary.alreadyStarted} already started, ${summary.failed} failed`);
     const failed = summary.rows.filter((r) => r.status === 'failed');
-    for (const r of failed.slice(0, 20)) console.log(`  line ${r.line}${r.idNumber ? ` ${r.idNumber}` : ''}: ${r.error?.status ?? ''} ${r.error?.rule ? `${r.error.rule} ` : ''}${r.error?.message ?? ''}`);
+    for (const r of failed.slice(0, 20))
+      console.log(
+        `  line ${r.line}${r.idNumber ? ` ${r.idNumber}` : ''}: ${r.error?.status ?? ''} ${r.error?.rule ? `${r.error.rule} ` : ''}${r.error?.message ?? ''}`,
+      );
     if (failed.length > 20) console.log(`  … and ${failed.length - 20} more failed rows${v.report ? '' : ' (--report FILE lists every row)'}`);
     if (v.report) {
       await writeFile(v.report, reportCsv(summary.rows));

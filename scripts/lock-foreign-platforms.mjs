@@ -4,7 +4,8 @@
 // Run after `npm install` changes the lock: `node scripts/lock-foreign-platforms.mjs`.
 import { readFileSync, writeFileSync } from 'node:fs';
 
-const PLATFORM = /-(darwin|linux|win32|freebsd|android|sunos|aix|openbsd|netbsd)-(x64|arm64|arm|ia32|ppc64|s390x|riscv64|loong64|mips64el)(?:-(gnu|musl|msvc|gnueabihf|eabi))?$/;
+const PLATFORM =
+  /-(darwin|linux|win32|freebsd|android|sunos|aix|openbsd|netbsd)-(x64|arm64|arm|ia32|ppc64|s390x|riscv64|loong64|mips64el)(?:-(gnu|musl|msvc|gnueabihf|eabi))?$/;
 const lock = JSON.parse(readFileSync('package-lock.json', 'utf8'));
 const added = [];
 for (const [path, pkg] of Object.entries(lock.packages)) {
@@ -16,7 +17,13 @@ for (const [path, pkg] of Object.entries(lock.packages)) {
     if (!m) continue;
     const os = m[1];
     const cpu = m[3] === 'gnueabihf' ? 'arm' : m[2];
-    lock.packages[hoisted] = { version, cpu: [cpu], optional: true, os: [os], ...(m[3] && os === 'linux' ? { libc: [m[3] === 'musl' ? 'musl' : 'glibc'] } : {}) };
+    lock.packages[hoisted] = {
+      version,
+      cpu: [cpu],
+      optional: true,
+      os: [os],
+      ...(m[3] && os === 'linux' ? { libc: [m[3] === 'musl' ? 'musl' : 'glibc'] } : {}),
+    };
     added.push(`${name}@${version}`);
   }
 }

@@ -82,14 +82,27 @@ async function main() {
 
   const nativeConnection = await NativeConnection.connect({ address: config.temporalAddress });
   log('bundling workflows and starting the worker...');
-  const worker = await createWorker({ connection: nativeConnection, namespace: config.namespace, taskQueue: config.taskQueue, db, payloadKeys, province: config.province, peers: config.peers, client, config });
+  const worker = await createWorker({
+    connection: nativeConnection,
+    namespace: config.namespace,
+    taskQueue: config.taskQueue,
+    db,
+    payloadKeys,
+    province: config.province,
+    peers: config.peers,
+    client,
+    config,
+  });
   life.onStop('worker connection', () => nativeConnection.close());
   // One process: the worker's metrics server shows the same registry as the API's /metrics.
   await runWorker(worker, life);
   await ensureDuesSchedule(client, config);
 
   const demoFile = join(dataDir, 'demo-tokens.json');
-  const orgCount = await db.selectFrom('organizations').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const orgCount = await db
+    .selectFrom('organizations')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
   if (Number(orgCount.n) === 0) {
     const actors = await seedDemo(app, config.adminToken!);
     writeFileSync(demoFile, JSON.stringify(actors, null, 2), { mode: 0o600 });

@@ -3,7 +3,23 @@
 // services in one process on loopback ports, registers the namespace and Tuanwu's search attributes.
 //   DATABASE_URL=postgres://owner@host/db npm run temporal-cluster [-- --port 7233 --dir DIR --database temporal --visibility-database temporal_visibility]
 import { execFile, execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { accessSync, chmodSync, closeSync, constants, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  chmodSync,
+  closeSync,
+  constants,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
@@ -55,7 +71,9 @@ function goModCache(go: string | undefined): string | undefined {
   if (process.env.GOMODCACHE) return process.env.GOMODCACHE;
   if (go) {
     try {
-      const out = execFileSync(go, ['env', 'GOMODCACHE'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+      const out = execFileSync(go, ['env', 'GOMODCACHE'], { stdio: ['ignore', 'pipe', 'ignore'] })
+        .toString()
+        .trim();
       if (out) return out;
     } catch {
       /* fall through */
@@ -113,11 +131,16 @@ export function findClusterBinaries(opts: { build?: boolean; log?: (s: string) =
   if (!server || !sqlTool) {
     if (opts.build === false) throw new Error('Temporal server or sql tool not found ($TEMPORAL_SERVER, $TEMPORAL_SQL_TOOL, cache) and building is disabled');
     const packages = [`${MODULE}/cmd/server@${TEMPORAL_SERVER_VERSION}`, `${MODULE}/cmd/tools/sql@${TEMPORAL_SERVER_VERSION}`];
-    if (!go) throw new Error(`Temporal server not found: set TEMPORAL_SERVER and TEMPORAL_SQL_TOOL, or install Go so they can be built (go install ${packages.join(' ')}).`);
+    if (!go)
+      throw new Error(
+        `Temporal server not found: set TEMPORAL_SERVER and TEMPORAL_SQL_TOOL, or install Go so they can be built (go install ${packages.join(' ')}).`,
+      );
     mkdirSync(cacheDir(), { recursive: true });
     const gobin = mkdtempSync(join(cacheDir(), '.build-'));
     try {
-      log(`Building the Temporal server ${TEMPORAL_SERVER_VERSION} and its sql tool with Go (${TEMPORAL_SERVER_GO_TOOLCHAIN}) into ${cacheDir()} (once; several minutes)...`);
+      log(
+        `Building the Temporal server ${TEMPORAL_SERVER_VERSION} and its sql tool with Go (${TEMPORAL_SERVER_GO_TOOLCHAIN}) into ${cacheDir()} (once; several minutes)...`,
+      );
       const r = spawnSync(go, ['install', ...packages], {
         env: { ...process.env, GOTOOLCHAIN: TEMPORAL_SERVER_GO_TOOLCHAIN, GOBIN: gobin },
         stdio: ['ignore', 'inherit', 'inherit'],
@@ -197,9 +220,20 @@ async function freeLowPort(taken: Set<number>): Promise<number> {
 }
 
 async function allocatePorts(given: Partial<ClusterPorts> = {}): Promise<ClusterPorts> {
-  const names: (keyof ClusterPorts)[] = ['frontend', 'frontendHttp', 'frontendMembership', 'history', 'historyMembership', 'matching', 'matchingMembership', 'worker', 'workerMembership'];
+  const names: (keyof ClusterPorts)[] = [
+    'frontend',
+    'frontendHttp',
+    'frontendMembership',
+    'history',
+    'historyMembership',
+    'matching',
+    'matchingMembership',
+    'worker',
+    'workerMembership',
+  ];
   for (const n of names) {
-    if (n.endsWith('Membership') && (given[n] ?? 0) > 32_767) throw new Error(`${n} port ${given[n]}: membership ports must be below 32768 (PostgreSQL SMALLINT)`);
+    if (n.endsWith('Membership') && (given[n] ?? 0) > 32_767)
+      throw new Error(`${n} port ${given[n]}: membership ports must be below 32768 (PostgreSQL SMALLINT)`);
   }
   const taken = new Set(Object.values(given));
   const ports = { ...given } as ClusterPorts;
@@ -245,7 +279,12 @@ function parseDatabaseUrl(databaseUrl: string): PgTarget {
 }
 
 /** create-database, setup-schema -v 0.0, update-schema: each idempotent, so this also upgrades an older schema. */
-async function setupDatabases(bin: ClusterBinaries, target: PgTarget, databases: { temporal: string; visibility: string }, log: (s: string) => void): Promise<void> {
+async function setupDatabases(
+  bin: ClusterBinaries,
+  target: PgTarget,
+  databases: { temporal: string; visibility: string },
+  log: (s: string) => void,
+): Promise<void> {
   // The password travels in the environment, never on a command line.
   const env = { ...process.env, SQL_PASSWORD: target.password };
   const common = ['--plugin', SQL_PLUGIN, '--endpoint', target.host, '--port', String(target.port), '--user', target.user];
@@ -280,7 +319,9 @@ async function pruneDeadMembers(databaseUrl: string, database: string): Promise<
   const client = new pg.Client({ connectionString: url.toString() });
   await client.connect();
   try {
-    const { rows } = await client.query<{ host_id: Buffer; rpc_address: string; rpc_port: number }>('SELECT host_id, rpc_address, rpc_port FROM cluster_membership');
+    const { rows } = await client.query<{ host_id: Buffer; rpc_address: string; rpc_port: number }>(
+      'SELECT host_id, rpc_address, rpc_port FROM cluster_membership',
+    );
     const dead = [];
     for (const row of rows) {
       const alive = await new Promise<boolean>((done) => {
@@ -343,7 +384,11 @@ async function prepareNamespace(address: string, namespace: string, until: numbe
       }
     });
     await retry(`matching to know namespace ${namespace}`, () =>
-      ws.describeTaskQueue({ namespace, taskQueue: { name: 'tuanwu-cluster-probe' }, taskQueueType: proto.temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW }),
+      ws.describeTaskQueue({
+        namespace,
+        taskQueue: { name: 'tuanwu-cluster-probe' },
+        taskQueueType: proto.temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+      }),
     );
   } finally {
     await connection.close();

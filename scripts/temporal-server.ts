@@ -13,7 +13,13 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
-export async function startDevServer(opts: { port: number; uiPort?: number; dbFile?: string; codecEndpoint?: string; log?: (s: string) => void }): Promise<DevServer> {
+export async function startDevServer(opts: {
+  port: number;
+  uiPort?: number;
+  dbFile?: string;
+  codecEndpoint?: string;
+  log?: (s: string) => void;
+}): Promise<DevServer> {
   const cli = findTemporalCli({ log: opts.log });
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(opts.port), '--log-level', 'error'];
   if (opts.uiPort) args.push('--ui-port', String(opts.uiPort));
@@ -26,9 +32,7 @@ export async function startDevServer(opts: { port: number; uiPort?: number; dbFi
   child.stderr!.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);
   });
-  const exited = new Promise<never>((_, reject) =>
-    child.once('exit', (code) => reject(new Error(`temporal dev server exited (${code}): ${stderr}`))),
-  );
+  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`temporal dev server exited (${code}): ${stderr}`))));
   exited.catch(() => {});
   await Promise.race([waitForPort(opts.port, '127.0.0.1', 120_000), exited]);
   const address = `127.0.0.1:${opts.port}`;
@@ -70,8 +74,11 @@ export async function ensureSearchAttributes(address: string, namespace = 'defau
     for (let attempt = 0; ; attempt++) {
       try {
         const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
-        const wrong = SEARCH_ATTRIBUTE_DEFINITIONS.filter((d) => customAttributes?.[d.name] !== undefined && customAttributes[d.name] !== INDEXED_VALUE_TYPE[d.type]);
-        if (wrong.length > 0) throw new WrongSearchAttributes(wrong.map((d) => `${d.name} is ${IVT[customAttributes![d.name]!]}, expected ${d.type}`).join('; '));
+        const wrong = SEARCH_ATTRIBUTE_DEFINITIONS.filter(
+          (d) => customAttributes?.[d.name] !== undefined && customAttributes[d.name] !== INDEXED_VALUE_TYPE[d.type],
+        );
+        if (wrong.length > 0)
+          throw new WrongSearchAttributes(wrong.map((d) => `${d.name} is ${IVT[customAttributes![d.name]!]}, expected ${d.type}`).join('; '));
         const missing = SEARCH_ATTRIBUTE_DEFINITIONS.filter((d) => !customAttributes || !(d.name in customAttributes));
         if (missing.length === 0) return;
         await connection.operatorService.addSearchAttributes({

@@ -94,10 +94,14 @@ function build(target: string, log: (s: string) => void): void {
     writeFileSync(join(tmp, 'pom.xml'), POM);
     const dist = join(tmp, 'dist');
     log(`Fetching Temporal's test server ${TEMPORAL_TEST_SERVER_VERSION} with Maven into ${target} (once; about a minute)...`);
-    const r = spawnSync(mvn, ['-q', '-B', '-f', join(tmp, 'pom.xml'), `${DEPENDENCY_PLUGIN}:copy-dependencies`, `-DoutputDirectory=${join(dist, 'lib')}`, '-DincludeScope=runtime'], {
-      cwd: tmp,
-      stdio: ['ignore', 2, 2], // stdout is the answer of --find
-    });
+    const r = spawnSync(
+      mvn,
+      ['-q', '-B', '-f', join(tmp, 'pom.xml'), `${DEPENDENCY_PLUGIN}:copy-dependencies`, `-DoutputDirectory=${join(dist, 'lib')}`, '-DincludeScope=runtime'],
+      {
+        cwd: tmp,
+        stdio: ['ignore', 2, 2], // stdout is the answer of --find
+      },
+    );
     if (r.status !== 0) throw new Error(`fetching the Temporal test server failed (mvn exited ${r.status ?? r.signal})`);
     writeFileSync(join(dist, 'run'), RUN);
     chmodSync(join(dist, 'run'), 0o755);

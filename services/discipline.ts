@@ -103,7 +103,9 @@ async function duesPaidInFull(db: Db, memberId: string, now = new Date()): Promi
 /** For a decision on a case: the step the caller saw, the caller's role; "resolve" only once dues are paid in full. */
 export async function prepareDisciplineDecision(db: Db, row: ProcessRow, body: DecisionBody, p: Principal): Promise<Partial<DecisionCommand>> {
   if (body.action === 'resolve' && !(await duesPaidInFull(db, row.member_id!))) {
-    throw DomainError.rule('R18', 'the dues are not paid in full: the case cannot be closed as resolved', [{ field: 'body.action', message: 'unpaid months remain', rule: 'R18' }]);
+    throw DomainError.rule('R18', 'the dues are not paid in full: the case cannot be closed as resolved', [
+      { field: 'body.action', message: 'unpaid months remain', rule: 'R18' },
+    ]);
   }
   return { step: row.step, actorRole: p.role, ...(body.toStep ? { toStep: body.toStep } : {}) };
 }

@@ -82,13 +82,18 @@ export async function startProcess<W extends Workflow>({ client, config }: Start
   // One update ID for every attempt: the server answers a repeated one with the first one's outcome.
   const updateId = randomUUID();
   const attempt = (workflowIdConflictPolicy: 'FAIL' | 'USE_EXISTING') =>
-    client.workflow.executeUpdateWithStart(recordedUpdate, { updateId, startWorkflowOperation: new WithStartWorkflowOperation(workflow, { ...options, workflowIdConflictPolicy }) });
+    client.workflow.executeUpdateWithStart(recordedUpdate, {
+      updateId,
+      startWorkflowOperation: new WithStartWorkflowOperation(workflow, { ...options, workflowIdConflictPolicy }),
+    });
   try {
     return await attempt('FAIL');
   } catch (e) {
     const problem = refused(e);
     if (problem instanceof DomainError) throw problem;
-    return await recoverStart(attempt, (start.input as { processId?: string }).processId, problem, refused, () => refused(new WorkflowExecutionAlreadyStartedError('', workflowId, '')));
+    return await recoverStart(attempt, (start.input as { processId?: string }).processId, problem, refused, () =>
+      refused(new WorkflowExecutionAlreadyStartedError('', workflowId, '')),
+    );
   }
 }
 

@@ -59,7 +59,15 @@ async function launch({ db, client, config }: StartDeps, plan: Plan, key: string
       const k = await db.selectFrom('transfer_keys').select('process_id').where('key', '=', key).executeTakeFirstOrThrow();
       processId = k.process_id;
       const row = await db.selectFrom('processes').select(['step', 'deadline']).where('id', '=', processId).executeTakeFirst();
-      if (row) return { processId, memberId: plan.memberId, created: false, step: row.step, deadline: row.deadline === null ? null : new Date(row.deadline).toISOString(), route: plan.route };
+      if (row)
+        return {
+          processId,
+          memberId: plan.memberId,
+          created: false,
+          step: row.step,
+          deadline: row.deadline === null ? null : new Date(row.deadline).toISOString(),
+          route: plan.route,
+        };
     }
   }
   const input = plan.input(processId);
@@ -86,15 +94,25 @@ async function launch({ db, client, config }: StartDeps, plan: Plan, key: string
   } catch (e) {
     if (e instanceof ProcessAlreadyOpen) {
       // Ours, started by an attempt that was interrupted before it answered?
-      const open = await client.workflow.getHandle(e.workflowId).describe().catch(() => undefined);
-      if (open?.memo?.processId === processId) return { processId, memberId: plan.memberId, created: false, step: firstStep, deadline: deadline.toISOString(), route: plan.route };
+      const open = await client.workflow
+        .getHandle(e.workflowId)
+        .describe()
+        .catch(() => undefined);
+      if (open?.memo?.processId === processId)
+        return { processId, memberId: plan.memberId, created: false, step: firstStep, deadline: deadline.toISOString(), route: plan.route };
     }
     throw e;
   }
 }
 
 /** R9: plans a transfer of an active member of this province, checking who may start it and where it goes. */
-async function planTransfer({ db, config }: StartDeps, p: Principal, body: TransferStart, orgs: Orgs, opts: { senderAuthorized?: (fromPath: string) => boolean } = {}): Promise<Plan> {
+async function planTransfer(
+  { db, config }: StartDeps,
+  p: Principal,
+  body: TransferStart,
+  orgs: Orgs,
+  opts: { senderAuthorized?: (fromPath: string) => boolean } = {},
+): Promise<Plan> {
   const member = await db.selectFrom('members').select(['id', 'status', 'branch_id']).where('id', '=', body.memberId).executeTakeFirst();
   if (!member) throw DomainError.notFound('member not found');
   const from = await orgs.get(member.branch_id ?? undefined);
@@ -102,8 +120,12 @@ async function planTransfer({ db, config }: StartDeps, p: Principal, body: Trans
   const mayFrom = !!from && (opts.senderAuthorized?.(from.path) === true || isAllowed(p, 'transfer.start-from', { orgPath: from.path, memberId: member.id }));
   // Who may see the member at all learns why a transfer is refused; others learn nothing about the member.
   const maySee = mayFrom || (!!from && isAllowed(p, 'member.read', { orgPath: from.path, memberId: member.id }));
-  if (member.status === 'pending' && (maySee || p.role !== 'member')) throw DomainError.conflict("the member's check-in is still pending review; transfer after it is approved", 'R9');
-  if (member.status !== 'active' || !from) throw DomainError.rule('R9', `only active members can be transferred (this member is ${member.status})`, [{ field: 'body.memberId', message: `member is ${member.status}`, rule: 'R9' }]);
+  if (member.status === 'pending' && (maySee || p.role !== 'member'))
+    throw DomainError.conflict("the member's check-in is still pending review; transfer after it is approved", 'R9');
+  if (member.status !== 'active' || !from)
+    throw DomainError.rule('R9', `only active members can be transferred (this member is ${member.status})`, [
+      { field: 'body.memberId', message: `member is ${member.status}`, rule: 'R9' },
+    ]);
 
   let to: OrgRow | undefined;
   let awaitOrg: { id: string; parent: OrgRow } | undefined;
@@ -120,13 +142,18 @@ async function planTransfer({ db, config }: StartDeps, p: Principal, body: Trans
     else awaitOrg = { id: r.awaitOrgId, parent: (await orgs.get(r.parentOrgId))! };
   } else {
     const t = body.toProvince!;
-    if (t.province === config.province) throw DomainError.rule('R10', 'this is this province: use toOrgId', [{ field: 'body.toProvince.province', message: 'own province', rule: 'R10' }]);
-    if (!config.peers.has(t.province)) throw DomainError.rule('R10', `no system is configured for province ${t.province}`, [{ field: 'body.toProvince.province', message: 'unknown province', rule: 'R10' }]);
+    if (t.province === config.province)
+      throw DomainError.rule('R10', 'this is this province: use toOrgId', [{ field: 'body.toProvince.province', message: 'own province', rule: 'R10' }]);
+    if (!config.peers.has(t.province))
+      throw DomainError.rule('R10', `no system is configured for province ${t.province}`, [
+        { field: 'body.toProvince.province', message: 'unknown province', rule: 'R10' },
+      ]);
   }
   const receiving = to ?? awaitOrg?.parent;
   const mayTo = !!receiving && isAllowed(p, 'transfer.start-to', { orgPath: receiving.path });
   if (!mayFrom && !mayTo) throw DomainError.forbidden('a transfer is started by the member, the sending branch or an admin of the receiving organization');
-  if (to && to.id === from.id) throw DomainError.rule('R9', 'the member already belongs to this branch', [{ field: 'body.toOrgId', message: 'same branch', rule: 'R9' }]);
+  if (to && to.id === from.id)
+    throw DomainError.rule('R9', 'the member already belongs to this branch', [{ field: 'body.toOrgId', message: 'same branch', rule: 'R9' }]);
   if (to) await requireContactPhone(db, to, body.toOrgId ? 'body.toOrgId' : 'body.destination');
   const cohort = from.special_kind === 'graduate' && from.graduation_date ? Number(from.graduation_date.slice(0, 4)) : null;
   const timing = config.timing.transfer;
@@ -174,10 +201,12 @@ async function planInbound({ db, config }: StartDeps, province: string, m: PeerA
   }
   const branch = await db.selectFrom('organizations').select(ORG_COLUMNS).where('id', '=', m.toBranchId).executeTakeFirst();
   if (!branch) throw DomainError.notFound('no such receiving branch');
-  if (branch.kind !== 'branch') throw DomainError.rule('R10', 'members check in to a branch', [{ field: 'body.toBranchId', message: `${branch.id} is a ${branch.kind}`, rule: 'R10' }]);
+  if (branch.kind !== 'branch')
+    throw DomainError.rule('R10', 'members check in to a branch', [{ field: 'body.toBranchId', message: `${branch.id} is a ${branch.kind}`, rule: 'R10' }]);
   await requireContactPhone(db, branch, 'body.toBranchId');
   const existing = await db.selectFrom('members').select(['id', 'status']).where('id_number', '=', profile.data.idNumber).executeTakeFirst();
-  if (existing && (existing.status === 'active' || existing.status === 'pending')) throw DomainError.conflict('this person is already a member (or checking in) here', 'R10');
+  if (existing && (existing.status === 'active' || existing.status === 'pending'))
+    throw DomainError.conflict('this person is already a member (or checking in) here', 'R10');
   const memberId = existing?.id ?? randomUUID();
   return {
     memberId,
@@ -204,7 +233,8 @@ async function planInbound({ db, config }: StartDeps, province: string, m: PeerA
 export function transferStarter(deps: StartDeps) {
   return {
     launch: (plan: Plan, key: string | null, opts: { awaitRecorded?: boolean } = {}) => launch(deps, plan, key, opts),
-    plan: (p: Principal, body: TransferStart, orgs: Orgs, opts: { senderAuthorized?: (fromPath: string) => boolean } = {}) => planTransfer(deps, p, body, orgs, opts),
+    plan: (p: Principal, body: TransferStart, orgs: Orgs, opts: { senderAuthorized?: (fromPath: string) => boolean } = {}) =>
+      planTransfer(deps, p, body, orgs, opts),
     planInbound: (province: string, m: PeerAnnounce) => planInbound(deps, province, m),
     orgs: () => new Orgs(deps.db),
   };

@@ -31,7 +31,13 @@ export class Orgs {
   }
   /** The floating-member branch directly under a township / subdistrict committee. */
   floatingUnder(parentId: string): Promise<OrgRow | undefined> {
-    return this.db.selectFrom('organizations').select(ORG_COLUMNS).where('parent_id', '=', parentId).where('special_kind', '=', 'floating').orderBy('id').executeTakeFirst();
+    return this.db
+      .selectFrom('organizations')
+      .select(ORG_COLUMNS)
+      .where('parent_id', '=', parentId)
+      .where('special_kind', '=', 'floating')
+      .orderBy('id')
+      .executeTakeFirst();
   }
   /** The nearest temporary branch for new civil servants: under an agencies committee of the location or a level above. */
   async civilServantNear(location: OrgRow): Promise<OrgRow | undefined> {
@@ -65,7 +71,10 @@ export function ref(o: OrgRow): OrgRef {
 /** R11: resolves the destination's facts from the tree and applies the routing rule. */
 export async function routeFor(orgs: Orgs, d: Destination): Promise<Route> {
   const location = await orgs.get(d.locationOrgId);
-  if (!location) throw DomainError.rule('R11', 'no such township or subdistrict committee', [{ field: 'destination.locationOrgId', message: 'unknown organization', rule: 'R11' }]);
+  if (!location)
+    throw DomainError.rule('R11', 'no such township or subdistrict committee', [
+      { field: 'destination.locationOrgId', message: 'unknown organization', rule: 'R11' },
+    ]);
   const [unitOrg, destinationBranch, communityBranch, floatingBranch, civilServantBranch] = await Promise.all([
     d.unitOrgId ? orgs.get(d.unitOrgId) : undefined,
     d.destinationBranchId ? orgs.get(d.destinationBranchId) : undefined,
@@ -97,8 +106,12 @@ export async function prepareTransferDecision(db: Db, row: ProcessRow, body: Dec
   if (body.action !== 'place') return { step: row.step };
   const branch = await db.selectFrom('organizations').select(ORG_COLUMNS).where('id', '=', body.branchId!).executeTakeFirst();
   if (!branch) throw DomainError.rule('R9', 'no such branch', [{ field: 'body.branchId', message: 'unknown organization', rule: 'R9' }]);
-  if (branch.kind !== 'branch') throw DomainError.rule('R9', 'the member is placed into a branch', [{ field: 'body.branchId', message: `${branch.id} is a ${branch.kind}`, rule: 'R9' }]);
-  if (!branch.path.startsWith(row.org_path)) throw DomainError.rule('R9', `the branch must belong to ${row.org_id}`, [{ field: 'body.branchId', message: 'outside the receiving organization', rule: 'R9' }]);
+  if (branch.kind !== 'branch')
+    throw DomainError.rule('R9', 'the member is placed into a branch', [{ field: 'body.branchId', message: `${branch.id} is a ${branch.kind}`, rule: 'R9' }]);
+  if (!branch.path.startsWith(row.org_path))
+    throw DomainError.rule('R9', `the branch must belong to ${row.org_id}`, [
+      { field: 'body.branchId', message: 'outside the receiving organization', rule: 'R9' },
+    ]);
   await requireContactPhone(db, branch, 'body.branchId');
   return { step: row.step, branch: { id: branch.id, path: branch.path, parentId: branch.parent_id, kind: branch.kind } };
 }

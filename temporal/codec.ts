@@ -21,7 +21,10 @@ export function payloadKeysFromEnv(env: NodeJS.ProcessEnv = process.env): Payloa
   const spec = env.TUANWU_PAYLOAD_KEYS;
   if (!spec) throw new Error('TUANWU_PAYLOAD_KEYS is not set: the payload encryption key (id:base64 of 32 bytes)');
   const keys = new Map<string, Buffer>();
-  for (const part of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const i = part.indexOf(':');
     const id = part.slice(0, i);
     const key = Buffer.from(part.slice(i + 1), 'base64');

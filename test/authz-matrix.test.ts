@@ -42,7 +42,10 @@ const EXPECTED: Record<string, { rule: string; allowed: ActorKey[] }> = {
   withdraw: { rule: 'R2: only the member withdraws', allowed: ['member/self'] },
   extend: { rule: 'R3: a committee above extends', allowed: SUPERVISORS },
   'read process': { rule: 'R3: the member, the branch and every supervisor above', allowed: ['member/self', 'secretary/own', ...SUPERVISORS] },
-  'read member': { rule: 'access: the member, the branch and every supervisor above (committee admins supervise everything below them)', allowed: ['member/self', 'secretary/own', ...SUPERVISORS] },
+  'read member': {
+    rule: 'access: the member, the branch and every supervisor above (committee admins supervise everything below them)',
+    allowed: ['member/self', 'secretary/own', ...SUPERVISORS],
+  },
   'edit member': { rule: 'R6: the member, or the branch for them', allowed: ['member/self', 'secretary/own'] },
   // The child relation: a secretary of branch1 reading its parent committee (school1).
   'read parent org': { rule: 'R20: a committee is read by itself and those above', allowed: ['committee/parent', 'committee/ancestor', 'province/ancestor'] },
@@ -50,31 +53,50 @@ const EXPECTED: Record<string, { rule: string; allowed: ActorKey[] }> = {
 
 function token(actor: ActorKey, self: string): string {
   switch (actor) {
-    case 'member/self': return self;
-    case 'member/other': return otherMember;
-    case 'secretary/own': return tree.tokens.sec1;
-    case 'secretary/sibling': return tree.tokens.sec2;
-    case 'secretary/unrelated': return tree.tokens.sec3;
-    case 'committee/parent': return tree.tokens.school1;
-    case 'committee/ancestor': return tree.tokens.city1;
-    case 'committee/unrelated': return tree.tokens.county2;
-    case 'province/ancestor': return tree.tokens.province;
-    case 'bootstrap': return ADMIN_TOKEN;
+    case 'member/self':
+      return self;
+    case 'member/other':
+      return otherMember;
+    case 'secretary/own':
+      return tree.tokens.sec1;
+    case 'secretary/sibling':
+      return tree.tokens.sec2;
+    case 'secretary/unrelated':
+      return tree.tokens.sec3;
+    case 'committee/parent':
+      return tree.tokens.school1;
+    case 'committee/ancestor':
+      return tree.tokens.city1;
+    case 'committee/unrelated':
+      return tree.tokens.county2;
+    case 'province/ancestor':
+      return tree.tokens.province;
+    case 'bootstrap':
+      return ADMIN_TOKEN;
   }
 }
 
 async function act(action: string, tok: string, c: { processId: string; memberId: string }) {
   const decide = (body: object) => call(sys.app, 'POST', `/api/processes/${c.processId}/decisions`, tok, body);
   switch (action) {
-    case 'approve': return decide({ action: 'approve' });
-    case 'return': return decide({ action: 'return', reason: 'wrong class' });
-    case 'withdraw': return decide({ action: 'withdraw' });
-    case 'extend': return decide({ action: 'extend', reason: 'exams', until: new Date(Date.now() + 30 * 86_400_000).toISOString() });
-    case 'read process': return call(sys.app, 'GET', `/api/processes/${c.processId}`, tok);
-    case 'read member': return call(sys.app, 'GET', `/api/members/${c.memberId}`, tok);
-    case 'edit member': return call(sys.app, 'PATCH', `/api/members/${c.memberId}`, tok, { address: '深圳' });
-    case 'read parent org': return call(sys.app, 'GET', `/api/organizations/${tree.ids.school1}`, tok);
-    default: throw new Error(action);
+    case 'approve':
+      return decide({ action: 'approve' });
+    case 'return':
+      return decide({ action: 'return', reason: 'wrong class' });
+    case 'withdraw':
+      return decide({ action: 'withdraw' });
+    case 'extend':
+      return decide({ action: 'extend', reason: 'exams', until: new Date(Date.now() + 30 * 86_400_000).toISOString() });
+    case 'read process':
+      return call(sys.app, 'GET', `/api/processes/${c.processId}`, tok);
+    case 'read member':
+      return call(sys.app, 'GET', `/api/members/${c.memberId}`, tok);
+    case 'edit member':
+      return call(sys.app, 'PATCH', `/api/members/${c.memberId}`, tok, { address: '深圳' });
+    case 'read parent org':
+      return call(sys.app, 'GET', `/api/organizations/${tree.ids.school1}`, tok);
+    default:
+      throw new Error(action);
   }
 }
 
@@ -198,11 +220,16 @@ function orgEdit(action: string): { orgId: string; body: object } {
   phoneSeq += 1;
   const phone = `0755-6${String(phoneSeq).padStart(7, '0')}`;
   switch (action) {
-    case "edit a branch's contact phone": return { orgId: tree.ids.branch1, body: { contactPhone: phone } };
-    case "edit a branch's name": return { orgId: tree.ids.branch1, body: { name: `高一(1)班团支部 ${phoneSeq}` } };
-    case "edit the parent committee's contact phone": return { orgId: tree.ids.school1, body: { contactPhone: phone } };
-    case "edit the parent committee's name": return { orgId: tree.ids.school1, body: { name: `某中学团委 ${phoneSeq}` } };
-    default: throw new Error(action);
+    case "edit a branch's contact phone":
+      return { orgId: tree.ids.branch1, body: { contactPhone: phone } };
+    case "edit a branch's name":
+      return { orgId: tree.ids.branch1, body: { name: `高一(1)班团支部 ${phoneSeq}` } };
+    case "edit the parent committee's contact phone":
+      return { orgId: tree.ids.school1, body: { contactPhone: phone } };
+    case "edit the parent committee's name":
+      return { orgId: tree.ids.school1, body: { name: `某中学团委 ${phoneSeq}` } };
+    default:
+      throw new Error(action);
   }
 }
 
@@ -220,7 +247,8 @@ describe('authorization matrix: organization data', () => {
         const ok = expectAllowed ? r.status === 200 : r.status === 403 || r.status === 401;
         if (!ok) mismatches.push(`${actor}: expected ${expectAllowed ? 200 : 403}, got ${r.status} ${JSON.stringify(r.body).slice(0, 120)}`);
         const after = await updates();
-        if (after.length !== before.length + (expectAllowed ? 1 : 0)) mismatches.push(`${actor}: ${after.length - before.length} org.updated events for one ${expectAllowed ? 'allowed' : 'refused'} edit`);
+        if (after.length !== before.length + (expectAllowed ? 1 : 0))
+          mismatches.push(`${actor}: ${after.length - before.length} org.updated events for one ${expectAllowed ? 'allowed' : 'refused'} edit`);
       }
       expect(mismatches).toEqual([]);
     });

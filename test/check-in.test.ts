@@ -110,11 +110,17 @@ describe('check-in review: returns, withdrawals and conflicts', () => {
     const prof = profile();
     const first = await submit(tree.tokens.sec1, tree.ids.branch1, prof);
     expect(first.status).toBe(201);
-    const before = await sys.db.selectFrom('processes').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const before = await sys.db
+      .selectFrom('processes')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     const second = await submit(tree.tokens.sec2, tree.ids.branch2, prof);
     expect(second.status).toBe(409);
     expect(second.body.rule).toBe('R2');
-    const after = await sys.db.selectFrom('processes').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const after = await sys.db
+      .selectFrom('processes')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     expect(after.n).toBe(before.n);
     const member = await sys.db.selectFrom('members').select(['branch_id']).where('id', '=', first.body.memberId).executeTakeFirstOrThrow();
     expect(member.branch_id).toBe(tree.ids.branch1);
@@ -248,7 +254,13 @@ describe('member data after approval', () => {
 async function counts() {
   const orgs = Object.values(tree.ids);
   const n = async (t: 'members' | 'events' | 'processes', column: 'branch_id' | 'org_id') =>
-    (await sys.db.selectFrom(t).select((eb) => eb.fn.countAll<number>().as('n')).where(column, 'in', orgs).executeTakeFirstOrThrow()).n;
+    (
+      await sys.db
+        .selectFrom(t)
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where(column, 'in', orgs)
+        .executeTakeFirstOrThrow()
+    ).n;
   return { members: await n('members', 'branch_id'), events: await n('events', 'org_id'), processes: await n('processes', 'org_id') };
 }
 

@@ -72,7 +72,11 @@ describe('R10 across provinces', () => {
     const memberId = transferRow.member_id!;
 
     // The check-in review (R3) is a child of the transfer, decided by the receiving branch.
-    const checkIn = await eventually(async () => sys.db.selectFrom('processes').selectAll().where('member_id', '=', memberId).where('kind', '=', 'check-in').executeTakeFirst(), 15_000, 'the check-in');
+    const checkIn = await eventually(
+      async () => sys.db.selectFrom('processes').selectAll().where('member_id', '=', memberId).where('kind', '=', 'check-in').executeTakeFirst(),
+      15_000,
+      'the check-in',
+    );
     expect(checkIn.deadline!.getTime() - checkIn.started_at.getTime()).toBe(sys.config.timing.checkIn.deadlineMs);
     const parent = await sys.env.client.workflow.getHandle(`check-in-${memberId}`).describe();
     expect(parent.parentExecution?.workflowId).toBe(`transfer-${memberId}`);
@@ -93,7 +97,11 @@ describe('R10 across provinces', () => {
     const a = announcement();
     const processId = (await hn.send(PEER_PATHS.announce, a)).body.processId as string;
     const memberId = (await processOf(processId)).member_id!;
-    const checkIn = await eventually(async () => sys.db.selectFrom('processes').selectAll().where('member_id', '=', memberId).where('kind', '=', 'check-in').executeTakeFirst(), 15_000, 'the check-in');
+    const checkIn = await eventually(
+      async () => sys.db.selectFrom('processes').selectAll().where('member_id', '=', memberId).where('kind', '=', 'check-in').executeTakeFirst(),
+      15_000,
+      'the check-in',
+    );
     expect((await decide(checkIn.id, tree.tokens.sec1, { action: 'return', reason: 'not known in our branch' })).status).toBe(200);
     expect((await closed(processId)).status).toBe('rejected');
     const rejected = await hn.waitFor((r) => r.path === PEER_PATHS.rejected(a.transferId));
@@ -118,10 +126,14 @@ describe('R10 across provinces', () => {
       expect(refused.body).toMatchObject({ rule: 'R19', fields: expect.arrayContaining([expect.objectContaining({ field, rule: 'R19' })]) });
       // The sender's retry with the same key gets the same answer.
       expect((await hn.send(PEER_PATHS.announce, a, { idempotencyKey: key })).status).toBe(422);
-      expect(await sys.db.selectFrom('transfers').select('process_id').where('peer_province', '=', 'hn').where('peer_transfer_id', '=', a.transferId).execute()).toHaveLength(0);
+      expect(
+        await sys.db.selectFrom('transfers').select('process_id').where('peer_province', '=', 'hn').where('peer_transfer_id', '=', a.transferId).execute(),
+      ).toHaveLength(0);
       expect(await sys.db.selectFrom('transfer_keys').select('key').where('key', '=', `peer:hn:${a.transferId}`).execute()).toHaveLength(0);
       expect(await sys.db.selectFrom('members').select('id').where('id_number', '=', a.member.idNumber).execute()).toHaveLength(0);
-      expect(await sys.db.selectFrom('peer_messages').select('idempotency_key').where('province', '=', 'hn').where('idempotency_key', '=', key).execute()).toHaveLength(0);
+      expect(
+        await sys.db.selectFrom('peer_messages').select('idempotency_key').where('province', '=', 'hn').where('idempotency_key', '=', key).execute(),
+      ).toHaveLength(0);
     }
     // Nothing to call off: no "rejected" message follows a refused announcement.
     await new Promise((r) => setTimeout(r, 300));
@@ -132,7 +144,11 @@ describe('R10 across provinces', () => {
     const a = announcement();
     const processId = (await hn.send(PEER_PATHS.announce, a)).body.processId as string;
     const memberId = (await processOf(processId)).member_id!;
-    const checkIn = await eventually(async () => sys.db.selectFrom('processes').selectAll().where('member_id', '=', memberId).where('kind', '=', 'check-in').executeTakeFirst(), 15_000, 'the check-in');
+    const checkIn = await eventually(
+      async () => sys.db.selectFrom('processes').selectAll().where('member_id', '=', memberId).where('kind', '=', 'check-in').executeTakeFirst(),
+      15_000,
+      'the check-in',
+    );
     expect((await hn.send(PEER_PATHS.rejected(a.transferId), { transferId: a.transferId, reason: 'the member stays with us' })).status).toBe(202);
     expect((await closed(processId)).status).toBe('rejected');
     expect((await closed(checkIn.id)).status).toBe('withdrawn');
@@ -144,14 +160,19 @@ describe('R10 across provinces', () => {
   it('R10: the other province down for a while, then back: the messages are delivered and the transfer completes', async () => {
     const memberId = await activeMember(sys.app, tree.ids.branch2, tree.tokens.sec2);
     await hn.stop();
-    const id = (await call(sys.app, 'POST', '/api/transfers', tree.tokens.sec2, { memberId, toProvince: { province: 'hn', branchId: 'hn-cs-b9' } })).body.processId as string;
+    const id = (await call(sys.app, 'POST', '/api/transfers', tree.tokens.sec2, { memberId, toProvince: { province: 'hn', branchId: 'hn-cs-b9' } })).body
+      .processId as string;
     expect((await decide(id, tree.tokens.sec2, { action: 'approve' })).status).toBe(200);
     // While it is down, the calls fail and are retried (the workflow's activity is still pending).
-    await eventually(async () => {
-      const d = await sys.env.client.workflow.getHandle(`transfer-${memberId}`).describe();
-      const raw = d.raw.pendingActivities ?? [];
-      return raw.some((p) => (p.attempt ?? 0) >= 2);
-    }, 20_000, 'a retried call to the other province');
+    await eventually(
+      async () => {
+        const d = await sys.env.client.workflow.getHandle(`transfer-${memberId}`).describe();
+        const raw = d.raw.pendingActivities ?? [];
+        return raw.some((p) => (p.attempt ?? 0) >= 2);
+      },
+      20_000,
+      'a retried call to the other province',
+    );
     expect(hn.received.some((r) => r.body.transferId === id)).toBe(false);
     await hn.start();
     await hn.waitFor((r) => r.path === PEER_PATHS.announce && r.body.transferId === id, 60_000);
@@ -171,14 +192,23 @@ describe('R10 across provinces', () => {
     expect([first.status, again.status, newKey.status]).toEqual([202, 202, 202]);
     expect(again.body.processId).toBe(first.body.processId);
     expect(newKey.body.processId).toBe(first.body.processId);
-    const rows = await sys.db.selectFrom('transfers').select('process_id').where('peer_province', '=', 'hn').where('peer_transfer_id', '=', a.transferId).execute();
+    const rows = await sys.db
+      .selectFrom('transfers')
+      .select('process_id')
+      .where('peer_province', '=', 'hn')
+      .where('peer_transfer_id', '=', a.transferId)
+      .execute();
     expect(rows).toHaveLength(1);
 
     const memberId = (await processOf(first.body.processId)).member_id!;
-    const checkIns = await eventually(async () => {
-      const r = await sys.db.selectFrom('processes').selectAll().where('member_id', '=', memberId).where('kind', '=', 'check-in').execute();
-      return r.length > 0 ? r : undefined;
-    }, 15_000, 'the check-in');
+    const checkIns = await eventually(
+      async () => {
+        const r = await sys.db.selectFrom('processes').selectAll().where('member_id', '=', memberId).where('kind', '=', 'check-in').execute();
+        return r.length > 0 ? r : undefined;
+      },
+      15_000,
+      'the check-in',
+    );
     expect(checkIns).toHaveLength(1);
     const release = { transferId: a.transferId, releasedAt: new Date().toISOString() };
     const r1 = await hn.send(PEER_PATHS.releaseConfirmed(a.transferId), release, { idempotencyKey: 'rel-1' });
@@ -187,7 +217,12 @@ describe('R10 across provinces', () => {
     expect(r2.body.duplicate).toBe(true);
     await decide(checkIns[0]!.id, tree.tokens.sec2, { action: 'approve' });
     expect((await closed(first.body.processId)).status).toBe('approved');
-    const completed = await sys.db.selectFrom('events').select('type').where('process_id', '=', first.body.processId).where('type', '=', 'transfer.completed').execute();
+    const completed = await sys.db
+      .selectFrom('events')
+      .select('type')
+      .where('process_id', '=', first.body.processId)
+      .where('type', '=', 'transfer.completed')
+      .execute();
     expect(completed).toHaveLength(1);
     // After the end, a late copy under a new key changes nothing either.
     const late = await hn.send(PEER_PATHS.releaseConfirmed(a.transferId), release, { idempotencyKey: 'rel-2' });
@@ -197,16 +232,30 @@ describe('R10 across provinces', () => {
   });
 
   it("R10: outbound: waiting for the other province's arrival confirmation has a deadline, and escalates to the sending branch's parent", async () => {
-    const slow = await startSystem({ province: 'gd', peers: new Map([['hn', { url: hn.url, key: KEY }]]), transfer: { peer: { deadlineMs: 1500, reminderOffsetsMs: [700], escalationIntervalMs: 800, onTimeout: 'remind' } } });
+    const slow = await startSystem({
+      province: 'gd',
+      peers: new Map([['hn', { url: hn.url, key: KEY }]]),
+      transfer: { peer: { deadlineMs: 1500, reminderOffsetsMs: [700], escalationIntervalMs: 800, onTimeout: 'remind' } },
+    });
     try {
       const t = await seedTree(slow.app);
       const memberId = await activeMember(slow.app, t.ids.branch1, t.tokens.sec1);
-      const id = (await call(slow.app, 'POST', '/api/transfers', t.tokens.sec1, { memberId, toProvince: { province: 'hn', branchId: 'hn-b2' } })).body.processId as string;
+      const id = (await call(slow.app, 'POST', '/api/transfers', t.tokens.sec1, { memberId, toProvince: { province: 'hn', branchId: 'hn-b2' } })).body
+        .processId as string;
       expect((await call(slow.app, 'POST', `/api/processes/${id}/decisions`, t.tokens.sec1, { action: 'approve' })).status).toBe(200);
-      await eventually(async () => {
-        const rows = await slow.db.selectFrom('notifications').select('kind').where('process_id', '=', id).where('recipient_org_id', '=', t.ids.school1).execute();
-        return rows.some((r) => r.kind === 'escalation');
-      }, 20_000, 'an escalation of the peer-arrival step');
+      await eventually(
+        async () => {
+          const rows = await slow.db
+            .selectFrom('notifications')
+            .select('kind')
+            .where('process_id', '=', id)
+            .where('recipient_org_id', '=', t.ids.school1)
+            .execute();
+          return rows.some((r) => r.kind === 'escalation');
+        },
+        20_000,
+        'an escalation of the peer-arrival step',
+      );
       const row = await slow.db.selectFrom('processes').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
       expect(row).toMatchObject({ step: 'peer-arrival', overdue: true, status: 'pending' });
     } finally {
@@ -225,7 +274,11 @@ describe('R10 across provinces', () => {
     expect(await sys.db.selectFrom('members').select('id').where('id_number', '=', a.member.idNumber).execute()).toHaveLength(0);
     expect((await sys.db.selectFrom('peer_messages').select('idempotency_key').execute()).length).toBe(messagesBefore);
     // An unknown province and a missing signature are refused the same way.
-    const unsigned = await fetch(`${ourUrl}${PEER_PATHS.announce}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(a) });
+    const unsigned = await fetch(`${ourUrl}${PEER_PATHS.announce}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(a),
+    });
     expect(unsigned.status).toBe(401);
   });
 });

@@ -30,10 +30,14 @@ describe('R3 deadline', () => {
     expect(created.status).toBe(201);
     const id = created.body.processId as string;
 
-    const overdue = await eventually(async () => {
-      const types = (await eventsOf(id)).map((e) => e.type);
-      return types.filter((t) => t === 'deadline.escalated').length >= 2 ? types : undefined;
-    }, 20_000, 'two escalations');
+    const overdue = await eventually(
+      async () => {
+        const types = (await eventsOf(id)).map((e) => e.type);
+        return types.filter((t) => t === 'deadline.escalated').length >= 2 ? types : undefined;
+      },
+      20_000,
+      'two escalations',
+    );
     expect(overdue.slice(0, 4)).toEqual(['check-in.submitted', 'deadline.reminder', 'deadline.reminder', 'deadline.overdue']);
 
     const notes = await notificationsOf(id);
@@ -77,10 +81,14 @@ describe('R3 deadline', () => {
     expect(created.status).toBe(201);
     const id = created.body.processId as string;
 
-    const events = await eventually(async () => {
-      const rows = await eventsOf(id);
-      return rows.some((e) => e.type === 'deadline.escalated') ? rows : undefined;
-    }, 20_000, 'an escalation');
+    const events = await eventually(
+      async () => {
+        const rows = await eventsOf(id);
+        return rows.some((e) => e.type === 'deadline.escalated') ? rows : undefined;
+      },
+      20_000,
+      'an escalation',
+    );
     const escalations = events.filter((e) => e.type === 'deadline.overdue' || e.type === 'deadline.escalated');
     expect(escalations.length).toBeGreaterThanOrEqual(2);
     expect(escalations.map((e) => (e.payload as { escalatedTo?: unknown }).escalatedTo)).toEqual(escalations.map(() => tree.ids.school1));
@@ -122,11 +130,15 @@ describe('R3 deadline', () => {
     expect(direct.status).toBe(403);
     // The same question asked of Temporal visibility, through the PII-free search attributes.
     const query = `TuanwuOrgPath = '${tree.ids.city1}' AND TuanwuOverdue = true AND TuanwuStatus = 'pending'`;
-    const listed = await eventually(async () => {
-      const ids: string[] = [];
-      for await (const wf of sys.env.client.workflow.list({ query })) ids.push(wf.workflowId);
-      return ids.includes(`check-in-${created.body.memberId}`) ? ids : undefined;
-    }, 20_000, 'visibility');
+    const listed = await eventually(
+      async () => {
+        const ids: string[] = [];
+        for await (const wf of sys.env.client.workflow.list({ query })) ids.push(wf.workflowId);
+        return ids.includes(`check-in-${created.body.memberId}`) ? ids : undefined;
+      },
+      20_000,
+      'visibility',
+    );
     expect(listed.length).toBeGreaterThan(0);
     let unrelated = 0;
     for await (const _ of sys.env.client.workflow.list({ query: `TuanwuOrgPath = '${tree.ids.county2}' AND TuanwuOverdue = true` })) unrelated += 1;

@@ -22,8 +22,10 @@ const apply = (token: string, body: object, s: System = sys) => call(s.app, 'POS
 const decide = (id: string, token: string, body: object, s: System = sys) => call(s.app, 'POST', `/api/processes/${id}/decisions`, token, body);
 const processOf = (id: string, s: System = sys) => s.db.selectFrom('processes').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
 const memberOf = (id: string) => sys.db.selectFrom('members').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-const eventTypes = async (id: string, s: System = sys) => (await s.db.selectFrom('events').select('type').where('process_id', '=', id).orderBy('id').execute()).map((e) => e.type);
-const memberToken = async (memberId: string) => (await call(sys.app, 'POST', '/api/actors', ADMIN_TOKEN, { role: 'member', memberId, label: 'member' })).body.token as string;
+const eventTypes = async (id: string, s: System = sys) =>
+  (await s.db.selectFrom('events').select('type').where('process_id', '=', id).orderBy('id').execute()).map((e) => e.type);
+const memberToken = async (memberId: string) =>
+  (await call(sys.app, 'POST', '/api/actors', ADMIN_TOKEN, { role: 'member', memberId, label: 'member' })).body.token as string;
 
 /** Applied for by the branch and forwarded by the city: waiting at the province. */
 async function atProvince(t: Tree, branchId: string, secretary: string, cityAdmin: string, category = 'left'): Promise<{ id: string; memberId: string }> {
@@ -64,7 +66,12 @@ describe('R14 deletion', () => {
 
     expect((await decide(id, tree.tokens.city1, { action: 'approve' })).body).toMatchObject({ status: 'pending' });
     expect(await processOf(id)).toMatchObject({ step: 'province-review', org_id: tree.ids.province });
-    const task = await sys.db.selectFrom('notifications').select('kind').where('process_id', '=', id).where('recipient_org_id', '=', tree.ids.province).execute();
+    const task = await sys.db
+      .selectFrom('notifications')
+      .select('kind')
+      .where('process_id', '=', id)
+      .where('recipient_org_id', '=', tree.ids.province)
+      .execute();
     expect(task.map((n) => n.kind)).toContain('task');
 
     const approved = await decide(id, tree.tokens.province, { action: 'approve' });
@@ -74,7 +81,9 @@ describe('R14 deletion', () => {
     expect(row.status).toBe('deleted');
     expect(row.deleted_at).not.toBeNull();
     expect(await processOf(id)).toMatchObject({ status: 'approved', step: 'closed' });
-    expect((await sys.db.selectFrom('deletions').select(['status', 'decided_at']).where('process_id', '=', id).executeTakeFirstOrThrow()).status).toBe('approved');
+    expect((await sys.db.selectFrom('deletions').select(['status', 'decided_at']).where('process_id', '=', id).executeTakeFirstOrThrow()).status).toBe(
+      'approved',
+    );
 
     // The history stays readable to the levels above.
     const read = await call(sys.app, 'GET', `/api/members/${memberId}`, tree.tokens.city1);
@@ -88,7 +97,11 @@ describe('R14 deletion', () => {
     expect((await call(sys.app, 'GET', `/api/processes/${id}`, tree.tokens.county2)).status).toBe(403);
     // The member's actors hear the outcome.
     const inbox = await call(sys.app, 'GET', '/api/notifications', member);
-    expect(inbox.body.items.some((n: { processId: string; kind: string; message: string }) => n.processId === id && n.kind === 'decision' && /approved/.test(n.message))).toBe(true);
+    expect(
+      inbox.body.items.some(
+        (n: { processId: string; kind: string; message: string }) => n.processId === id && n.kind === 'decision' && /approved/.test(n.message),
+      ),
+    ).toBe(true);
     // Closed: no later decision, and a deleted member cannot be applied for again.
     expect((await decide(id, tree.tokens.sec1, { action: 'withdraw' })).status).toBe(409);
     const deleted = await apply(tree.tokens.sec1, { memberId, category: 'left', reason: 'again' });
@@ -132,16 +145,28 @@ describe('R14 deletion', () => {
     expect(noReason.body.fields[0].field).toBe('body.reason');
     expect((await decide(id, tree.tokens.city1, { action: 'return', reason: 'attach the branch meeting minutes' })).status).toBe(200);
     expect(await processOf(id)).toMatchObject({ step: 'branch-recheck', org_id: tree.ids.branch1, status: 'pending' });
-    const returned = await sys.db.selectFrom('events').select('payload').where('process_id', '=', id).where('type', '=', 'deletion.returned').executeTakeFirstOrThrow();
+    const returned = await sys.db
+      .selectFrom('events')
+      .select('payload')
+      .where('process_id', '=', id)
+      .where('type', '=', 'deletion.returned')
+      .executeTakeFirstOrThrow();
     expect(returned.payload).toMatchObject({ reason: 'attach the branch meeting minutes', step: 'city-review' });
-    const task = await sys.db.selectFrom('notifications').select('kind').where('process_id', '=', id).where('recipient_org_id', '=', tree.ids.branch1).execute();
+    const task = await sys.db
+      .selectFrom('notifications')
+      .select('kind')
+      .where('process_id', '=', id)
+      .where('recipient_org_id', '=', tree.ids.branch1)
+      .execute();
     expect(task.map((n) => n.kind)).toContain('task');
     // Now the branch's step: the city cannot act on it.
     expect((await decide(id, tree.tokens.city1, { action: 'approve' })).status).toBe(403);
 
     // A decision for a step the process has left is refused, not applied elsewhere.
     const handle = sys.env.client.workflow.getHandle(deletionWorkflowId(memberId));
-    const stale = await handle.executeUpdate(decideUpdate, { args: [{ action: 'approve', actorId: 'x', step: 'city-review', actorRole: 'committee_admin' }] }).catch((e: unknown) => e);
+    const stale = await handle
+      .executeUpdate(decideUpdate, { args: [{ action: 'approve', actorId: 'x', step: 'city-review', actorRole: 'committee_admin' }] })
+      .catch((e: unknown) => e);
     expect((stale as { cause?: { type?: string; message?: string } }).cause).toMatchObject({ type: 'conflict', message: expect.stringMatching(/moved on/) });
 
     expect((await decide(id, tree.tokens.sec1, { action: 'approve' })).status).toBe(200);
@@ -152,7 +177,14 @@ describe('R14 deletion', () => {
     expect(await processOf(id)).toMatchObject({ step: 'branch-recheck', org_id: tree.ids.branch1 });
     const withdrawn = await decide(id, tree.tokens.sec1, { action: 'withdraw' });
     expect(withdrawn.body.status).toBe('withdrawn');
-    expect(await eventTypes(id)).toEqual(['deletion.applied', 'deletion.returned', 'deletion.refiled', 'deletion.forwarded', 'deletion.returned', 'deletion.withdrawn']);
+    expect(await eventTypes(id)).toEqual([
+      'deletion.applied',
+      'deletion.returned',
+      'deletion.refiled',
+      'deletion.forwarded',
+      'deletion.returned',
+      'deletion.withdrawn',
+    ]);
     expect(await memberOf(memberId)).toMatchObject({ status: 'active', deleted_at: null });
     expect((await sys.db.selectFrom('deletions').select('status').where('process_id', '=', id).executeTakeFirstOrThrow()).status).toBe('withdrawn');
   });
@@ -169,7 +201,12 @@ describe('R14 deletion', () => {
     const explanation = 'The check-in was approved in 高一(1)班 by mistake; the member belongs to 高一(2)班 and checks in there.';
     const ok = await apply(tree.tokens.sec1, { memberId, category: 'wrong-branch', reason: 'approved in the wrong branch', explanation });
     expect(ok.status).toBe(201);
-    const applied = await sys.db.selectFrom('events').select('payload').where('process_id', '=', ok.body.processId).where('type', '=', 'deletion.applied').executeTakeFirstOrThrow();
+    const applied = await sys.db
+      .selectFrom('events')
+      .select('payload')
+      .where('process_id', '=', ok.body.processId)
+      .where('type', '=', 'deletion.applied')
+      .executeTakeFirstOrThrow();
     expect(applied.payload).toMatchObject({ category: 'wrong-branch', explanation });
     // The levels above read it.
     const read = await call(sys.app, 'GET', `/api/processes/${ok.body.processId}`, tree.tokens.city1);
@@ -220,7 +257,12 @@ describe('R15 bulk return', () => {
     expect((await processOf(c.id)).step).toBe('province-review');
     expect((await processOf(d.id)).step).toBe('province-review');
     expect((await processOf(e)).step).toBe('city-review');
-    const ev = await sys.db.selectFrom('events').select(['payload', 'actor_id']).where('process_id', '=', a.id).where('type', '=', 'deletion.returned').executeTakeFirstOrThrow();
+    const ev = await sys.db
+      .selectFrom('events')
+      .select(['payload', 'actor_id'])
+      .where('process_id', '=', a.id)
+      .where('type', '=', 'deletion.returned')
+      .executeTakeFirstOrThrow();
     expect(ev.payload).toMatchObject({ reason: body.reason, step: 'province-review' });
 
     const second = await call(sys.app, 'POST', '/api/deletions/bulk-return', t.tokens.province, body);
@@ -228,8 +270,14 @@ describe('R15 bulk return', () => {
     expect((await eventTypes(a.id)).filter((x) => x === 'deletion.returned')).toHaveLength(1);
 
     // The age filter: nothing has waited a day yet. Then all of city2.
-    expect((await call(sys.app, 'POST', '/api/deletions/bulk-return', t.tokens.province, { reason: 'old ones', olderThanDays: 1 })).body).toMatchObject({ matched: 0, returned: 0 });
-    expect((await call(sys.app, 'POST', '/api/deletions/bulk-return', t.tokens.province, { reason: 'city2', cityId: t.ids.city2 })).body).toMatchObject({ matched: 1, returned: 1 });
+    expect((await call(sys.app, 'POST', '/api/deletions/bulk-return', t.tokens.province, { reason: 'old ones', olderThanDays: 1 })).body).toMatchObject({
+      matched: 0,
+      returned: 0,
+    });
+    expect((await call(sys.app, 'POST', '/api/deletions/bulk-return', t.tokens.province, { reason: 'city2', cityId: t.ids.city2 })).body).toMatchObject({
+      matched: 1,
+      returned: 1,
+    });
     expect(await processOf(d.id)).toMatchObject({ step: 'branch-recheck', org_id: t.ids.branch3 });
     expect((await processOf(c.id)).step).toBe('province-review');
 
@@ -244,7 +292,15 @@ describe('R17 abuse watch', () => {
     const t = await seedTree(sys.app);
     const grad = `${t.ids.school1}-g26${randomBytes(2).toString('hex')}`;
     await importOrgs(sys.app, [
-      { id: grad, parentId: t.ids.school1, name: '2026届毕业生团支部', kind: 'branch', specialKind: 'graduate', graduationDate: '2026-06-30', contactPhone: '0755-22223333' },
+      {
+        id: grad,
+        parentId: t.ids.school1,
+        name: '2026届毕业生团支部',
+        kind: 'branch',
+        specialKind: 'graduate',
+        graduationDate: '2026-06-30',
+        contactPhone: '0755-22223333',
+      },
     ]);
     const gradSecretary = await actorToken(sys.app, 'branch_secretary', grad);
     const deleteGraduate = async () => {
@@ -272,7 +328,11 @@ describe('R17 abuse watch', () => {
     expect(await flagsOf(t.ids.city1)).toHaveLength(1);
     expect(await flagsOf(t.ids.province)).toHaveLength(0);
     // To the school's parent and to the province, with counts and no names.
-    const notes = await sys.db.selectFrom('notifications').select(['recipient_org_id', 'kind', 'message']).where('message', 'like', `R17:%(${t.ids.school1})%`).execute();
+    const notes = await sys.db
+      .selectFrom('notifications')
+      .select(['recipient_org_id', 'kind', 'message'])
+      .where('message', 'like', `R17:%(${t.ids.school1})%`)
+      .execute();
     expect(notes.map((n) => n.recipient_org_id).sort()).toEqual([t.ids.county1, t.ids.province].sort());
     expect(notes.every((n) => n.kind === 'escalation')).toBe(true);
     expect(notes[0]!.message).toMatch(/^R17: 2 of 2 deletions in .* in the last 90 days were graduates$/);

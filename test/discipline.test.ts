@@ -22,21 +22,38 @@ const processOf = (id: string) => sys.db.selectFrom('processes').selectAll().whe
 const memberOf = (id: string) => sys.db.selectFrom('members').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
 
 async function upload(id: string, token: string, content: Buffer, type = 'application/pdf') {
-  const r = await sys.app.inject({ method: 'POST', url: `/api/discipline/${id}/materials`, headers: { authorization: `Bearer ${token}`, 'content-type': type, 'x-filename': 'minutes.pdf' }, payload: content });
+  const r = await sys.app.inject({
+    method: 'POST',
+    url: `/api/discipline/${id}/materials`,
+    headers: { authorization: `Bearer ${token}`, 'content-type': type, 'x-filename': 'minutes.pdf' },
+    payload: content,
+  });
   return { status: r.statusCode, body: r.json() };
 }
 
 /** Opens a case in branch1 and takes it to the meeting's decision with `sanction`. */
 async function toApproval(sanction: string, extra: Record<string, unknown> = {}) {
   const memberId = await activeMember(sys.app, tree.ids.branch1, tree.tokens.sec1);
-  const opened = await call(sys.app, 'POST', '/api/discipline', tree.tokens.sec1, { memberId, grounds: 'misconduct', details: 'repeated absence from league life' });
+  const opened = await call(sys.app, 'POST', '/api/discipline', tree.tokens.sec1, {
+    memberId,
+    grounds: 'misconduct',
+    details: 'repeated absence from league life',
+  });
   expect(opened.status).toBe(201);
   const id = opened.body.processId as string;
   expect((await decide(id, tree.tokens.sec1, { action: 'approve' })).status).toBe(200);
-  expect((await call(sys.app, 'POST', `/api/discipline/${id}/talk`, tree.tokens.sec1, { heldOn: '2026-11-01', summary: 'talked with the member' })).status).toBe(200);
+  expect(
+    (await call(sys.app, 'POST', `/api/discipline/${id}/talk`, tree.tokens.sec1, { heldOn: '2026-11-01', summary: 'talked with the member' })).status,
+  ).toBe(200);
   const material = await upload(id, tree.tokens.sec1, Buffer.from(`minutes of the branch meeting ${id}`));
   expect(material.status).toBe(201);
-  const decided = await call(sys.app, 'POST', `/api/discipline/${id}/decision`, tree.tokens.sec1, { heldOn: '2026-11-05', sanction, materialIds: [material.body.id], summary: 'decided by the branch meeting', ...extra });
+  const decided = await call(sys.app, 'POST', `/api/discipline/${id}/decision`, tree.tokens.sec1, {
+    heldOn: '2026-11-05',
+    sanction,
+    materialIds: [material.body.id],
+    summary: 'decided by the branch meeting',
+    ...extra,
+  });
   expect(decided.status).toBe(200);
   return { id, memberId };
 }
@@ -55,7 +72,12 @@ describe('R18 disciplinary handling', () => {
     expect((await decide(id, tree.tokens.sec1, { action: 'approve' })).status).toBe(200);
 
     // The meeting cannot decide before the talk is recorded.
-    const early = await call(sys.app, 'POST', `/api/discipline/${id}/decision`, tree.tokens.sec1, { heldOn: '2026-11-05', sanction: 'warning', materialIds: ['00000000-0000-4000-8000-000000000000'], summary: 's' });
+    const early = await call(sys.app, 'POST', `/api/discipline/${id}/decision`, tree.tokens.sec1, {
+      heldOn: '2026-11-05',
+      sanction: 'warning',
+      materialIds: ['00000000-0000-4000-8000-000000000000'],
+      summary: 's',
+    });
     expect(early.status).toBe(422);
     expect((await call(sys.app, 'POST', `/api/discipline/${id}/talk`, tree.tokens.sec2, { heldOn: '2026-11-01', summary: 'x' })).status).toBe(403);
     expect((await call(sys.app, 'POST', `/api/discipline/${id}/talk`, tree.tokens.sec1, { heldOn: '2026-11-01', summary: 'talked' })).status).toBe(200);
@@ -65,10 +87,19 @@ describe('R18 disciplinary handling', () => {
     expect(material.status).toBe(201);
     expect(material.body.sha256).toBe(createHash('sha256').update(content).digest('hex'));
     expect((await upload(id, tree.tokens.sec1, content)).body.id).toBe(material.body.id);
-    const stored = await sys.app.inject({ method: 'GET', url: `/api/discipline/${id}/materials/${material.body.id}`, headers: { authorization: `Bearer ${tree.tokens.city1}` } });
+    const stored = await sys.app.inject({
+      method: 'GET',
+      url: `/api/discipline/${id}/materials/${material.body.id}`,
+      headers: { authorization: `Bearer ${tree.tokens.city1}` },
+    });
     expect(stored.rawPayload.equals(content)).toBe(true);
 
-    const decided = await call(sys.app, 'POST', `/api/discipline/${id}/decision`, tree.tokens.sec1, { heldOn: '2026-11-05', sanction: 'serious-warning', materialIds: [material.body.id], summary: 'decided' });
+    const decided = await call(sys.app, 'POST', `/api/discipline/${id}/decision`, tree.tokens.sec1, {
+      heldOn: '2026-11-05',
+      sanction: 'serious-warning',
+      materialIds: [material.body.id],
+      summary: 'decided',
+    });
     expect(decided.status).toBe(200);
     // Approval by the committee directly above (school1), not the branch, not the city.
     expect(await processOf(id)).toMatchObject({ step: 'approval', org_id: tree.ids.school1 });
@@ -81,10 +112,18 @@ describe('R18 disciplinary handling', () => {
     expect(await processOf(id)).toMatchObject({ status: 'approved', step: 'closed' });
     expect(await memberOf(memberId)).toMatchObject({ status: 'active', sanction: 'serious-warning' });
     const types = (await sys.db.selectFrom('events').select('type').where('process_id', '=', id).orderBy('id').execute()).map((e) => e.type);
-    expect(types).toEqual(['discipline.opened', 'discipline.verified', 'discipline.talk-recorded', 'discipline.decided', 'discipline.approved', 'discipline.spot-checked', 'discipline.sanction-applied']);
+    expect(types).toEqual([
+      'discipline.opened',
+      'discipline.verified',
+      'discipline.talk-recorded',
+      'discipline.decided',
+      'discipline.approved',
+      'discipline.spot-checked',
+      'discipline.sanction-applied',
+    ]);
   });
 
-  it('R18: a case closed by the spot check stays readable by the branch and the committee that approved it, and in the branch\'s list', async () => {
+  it("R18: a case closed by the spot check stays readable by the branch and the committee that approved it, and in the branch's list", async () => {
     const { id } = await toApproval('warning');
     expect((await decide(id, tree.tokens.school1, { action: 'approve' })).status).toBe(200);
     expect((await decide(id, tree.tokens.province, { action: 'approve' })).status).toBe(200);
@@ -110,13 +149,22 @@ describe('R18 disciplinary handling', () => {
     expect(await processOf(id)).toMatchObject({ step: 'meeting', org_id: tree.ids.branch1, status: 'pending' });
     expect((await memberOf(memberId)).sanction).toBeNull();
     const signed = await upload(id, tree.tokens.sec1, Buffer.from('signed minutes'));
-    expect((await call(sys.app, 'POST', `/api/discipline/${id}/decision`, tree.tokens.sec1, { heldOn: '2026-11-09', sanction: 'warning', materialIds: [signed.body.id], summary: 'again, signed' })).status).toBe(200);
+    expect(
+      (
+        await call(sys.app, 'POST', `/api/discipline/${id}/decision`, tree.tokens.sec1, {
+          heldOn: '2026-11-09',
+          sanction: 'warning',
+          materialIds: [signed.body.id],
+          summary: 'again, signed',
+        })
+      ).status,
+    ).toBe(200);
     expect((await decide(id, tree.tokens.school1, { action: 'approve' })).status).toBe(200);
     expect((await decide(id, tree.tokens.province, { action: 'approve' })).status).toBe(200);
     expect(await memberOf(memberId)).toMatchObject({ sanction: 'warning' });
   });
 
-  it('R18: probation is a timer; at its end the branch reviews and restores the member\'s rights, or expels', async () => {
+  it("R18: probation is a timer; at its end the branch reviews and restores the member's rights, or expels", async () => {
     const a = await toApproval('probation', { probationMonths: 6 });
     const b = await toApproval('probation', { probationMonths: 6 });
     for (const c of [a, b]) {
@@ -125,7 +173,11 @@ describe('R18 disciplinary handling', () => {
       expect(await memberOf(c.memberId)).toMatchObject({ status: 'probation', sanction: 'probation' });
     }
     expect((await processOf(a.id)).step).toBe('probation');
-    await eventually(async () => (await processOf(a.id)).step === 'probation-review' && (await processOf(b.id)).step === 'probation-review', 20_000, 'the end of probation');
+    await eventually(
+      async () => (await processOf(a.id)).step === 'probation-review' && (await processOf(b.id)).step === 'probation-review',
+      20_000,
+      'the end of probation',
+    );
     expect((await decide(a.id, tree.tokens.sec1, { action: 'approve' })).status).toBe(200);
     expect(await memberOf(a.memberId)).toMatchObject({ status: 'active', sanction: null });
     expect((await decide(b.id, tree.tokens.sec1, { action: 'expel', reason: 'no improvement' })).status).toBe(200);
@@ -143,7 +195,11 @@ describe('R18 disciplinary handling', () => {
 
   it('R18: dues paid in full before the decision let the branch close a removal case as resolved', async () => {
     const memberId = await activeMember(sys.app, tree.ids.branch1, tree.tokens.sec1);
-    await sys.db.updateTable('members').set({ locked_at: new Date(Date.now() - 200 * 86_400_000) }).where('id', '=', memberId).execute();
+    await sys.db
+      .updateTable('members')
+      .set({ locked_at: new Date(Date.now() - 200 * 86_400_000) })
+      .where('id', '=', memberId)
+      .execute();
     const opened = await call(sys.app, 'POST', '/api/discipline', tree.tokens.sec1, { memberId, grounds: 'unpaid-dues', details: '6 months unpaid' });
     const id = opened.body.processId as string;
     const unpaid = await decide(id, tree.tokens.sec1, { action: 'resolve' });

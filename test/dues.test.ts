@@ -24,9 +24,12 @@ afterAll(async () => {
   await sys?.stop();
 });
 
-const pay = (token: string, memberId: string, month: string, amountCents = 50) => call(sys.app, 'POST', '/api/dues/payments', token, { memberId, month, amountCents });
-const ledger = (memberId: string) => sys.db.selectFrom('dues_payments').select(['month', 'amount_cents', 'batch_key']).where('member_id', '=', memberId).orderBy('month').execute();
-const paidEvents = (memberId: string) => sys.db.selectFrom('events').select(['idempotency_key', 'payload']).where('member_id', '=', memberId).where('type', '=', 'dues.paid').execute();
+const pay = (token: string, memberId: string, month: string, amountCents = 50) =>
+  call(sys.app, 'POST', '/api/dues/payments', token, { memberId, month, amountCents });
+const ledger = (memberId: string) =>
+  sys.db.selectFrom('dues_payments').select(['month', 'amount_cents', 'batch_key']).where('member_id', '=', memberId).orderBy('month').execute();
+const paidEvents = (memberId: string) =>
+  sys.db.selectFrom('events').select(['idempotency_key', 'payload']).where('member_id', '=', memberId).where('type', '=', 'dues.paid').execute();
 const batch = (token: string, csv: string, key?: string) =>
   sys.app.inject({
     method: 'POST',
@@ -36,7 +39,11 @@ const batch = (token: string, csv: string, key?: string) =>
   });
 /** Makes a member look approved at `month` (a mid-month instant), as if activated then. */
 const activatedIn = (memberId: string, month: string) =>
-  sys.db.updateTable('members').set({ locked_at: `${monthStart(month).slice(0, 8)}15T12:00:00Z` }).where('id', '=', memberId).execute();
+  sys.db
+    .updateTable('members')
+    .set({ locked_at: `${monthStart(month).slice(0, 8)}15T12:00:00Z` })
+    .where('id', '=', memberId)
+    .execute();
 
 describe('R18 dues', () => {
   it('R18: the limit on paying ahead counts calendar months (UTC), across the end of a year; arrears reach back to the join month', () => {
@@ -55,7 +62,10 @@ describe('R18 dues', () => {
     // Arrears of any age, back to the month the member joined, and not before it.
     expect(paymentMonthProblem('2024-05', '2024-12-15T10:00:00Z', limits)).toBeUndefined();
     expect(paymentMonthProblem('2016-05', '2024-12-15T10:00:00Z', limits)).toBeUndefined();
-    expect(paymentMonthProblem('2016-04', '2024-12-15T10:00:00Z', limits)).toMatchObject({ rule: 'R18', message: expect.stringMatching(/before the member joined/) });
+    expect(paymentMonthProblem('2016-04', '2024-12-15T10:00:00Z', limits)).toMatchObject({
+      rule: 'R18',
+      message: expect.stringMatching(/before the member joined/),
+    });
     expect(DEFAULT_DUES_MAX_AHEAD_MONTHS).toBe(6);
     expect(loadConfig({}).dues.maxAheadMonths).toBe(6);
     expect(loadConfig({ TUANWU_DUES_MAX_AHEAD_MONTHS: '12' }).dues.maxAheadMonths).toBe(12);
@@ -106,7 +116,10 @@ describe('R18 dues', () => {
 
     // A month already in the ledger (written outside the API) is a conflict, and leaves no event behind.
     const outside = addMonths(thisMonth, -3);
-    await sys.db.insertInto('dues_payments').values({ member_id: m, month: monthStart(outside), amount_cents: 50, recorded_by: 'test' }).execute();
+    await sys.db
+      .insertInto('dues_payments')
+      .values({ member_id: m, month: monthStart(outside), amount_cents: 50, recorded_by: 'test' })
+      .execute();
     expect((await pay(tree.tokens.sec1, m, outside)).status).toBe(409);
     expect((await paidEvents(m)).some((e) => e.idempotency_key === `dues:${m}:${outside}`)).toBe(false);
   });
@@ -134,8 +147,14 @@ describe('R18 dues', () => {
     const resolved = await resolve();
     expect(resolved.status, JSON.stringify(resolved.body)).toBe(200);
     expect(resolved.body.status).toBe('resolved');
-    expect(await sys.db.selectFrom('processes').select(['status', 'step']).where('id', '=', id).executeTakeFirstOrThrow()).toEqual({ status: 'resolved', step: 'closed' });
-    expect(await sys.db.selectFrom('members').select(['status', 'sanction']).where('id', '=', m).executeTakeFirstOrThrow()).toEqual({ status: 'active', sanction: null });
+    expect(await sys.db.selectFrom('processes').select(['status', 'step']).where('id', '=', id).executeTakeFirstOrThrow()).toEqual({
+      status: 'resolved',
+      step: 'closed',
+    });
+    expect(await sys.db.selectFrom('members').select(['status', 'sanction']).where('id', '=', m).executeTakeFirstOrThrow()).toEqual({
+      status: 'active',
+      sanction: null,
+    });
   });
 
   it('dues: paying more than the configured months ahead is refused with 422 naming body.month', async () => {
@@ -144,11 +163,25 @@ describe('R18 dues', () => {
     const m = await activeMember(sys.app, tree.ids.branch2, tree.tokens.sec2);
     const refused = await pay(tree.tokens.sec2, m, addMonths(thisMonth, max + 1));
     expect(refused.status).toBe(422);
-    expect(refused.body).toMatchObject({ rule: 'R18', fields: [{ field: 'body.month', rule: 'R18', message: expect.stringMatching(new RegExp(`${max + 1} months ahead.*${max} months`)) }] });
+    expect(refused.body).toMatchObject({
+      rule: 'R18',
+      fields: [{ field: 'body.month', rule: 'R18', message: expect.stringMatching(new RegExp(`${max + 1} months ahead.*${max} months`)) }],
+    });
     expect(await ledger(m)).toEqual([]);
     // In a batch file the row fails the same way, naming its column; the month at the limit is recorded.
-    const file = await batch(tree.tokens.sec2, `memberId,month,amountCents\n${m},${addMonths(thisMonth, max + 1)},50\n${m},${addMonths(thisMonth, max)},50\n`, `batch-${randomUUID()}`);
-    expect(file.json()).toMatchObject({ recorded: 1, failed: 1, rows: [{ line: 2, status: 'failed', error: { status: 422, rule: 'R18', fields: [{ field: 'month' }] } }, { line: 3, status: 'recorded' }] });
+    const file = await batch(
+      tree.tokens.sec2,
+      `memberId,month,amountCents\n${m},${addMonths(thisMonth, max + 1)},50\n${m},${addMonths(thisMonth, max)},50\n`,
+      `batch-${randomUUID()}`,
+    );
+    expect(file.json()).toMatchObject({
+      recorded: 1,
+      failed: 1,
+      rows: [
+        { line: 2, status: 'failed', error: { status: 422, rule: 'R18', fields: [{ field: 'month' }] } },
+        { line: 3, status: 'recorded' },
+      ],
+    });
     expect((await ledger(m)).map((r) => r.month)).toEqual([monthStart(addMonths(thisMonth, max))]);
   });
 
@@ -189,7 +222,13 @@ describe('R18 dues', () => {
     expect(rows[4]!.error).toMatchObject({ rule: 'R18', fields: [{ field: 'month' }] });
     expect(rows[7]!.error!.fields!.map((f) => f.field).sort()).toEqual(['amountCents', 'memberId', 'month']);
 
-    const snapshot = async () => ({ l1: await ledger(m1), l2: await ledger(m2), e1: (await paidEvents(m1)).length, e2: (await paidEvents(m2)).length, other: await ledger(elsewhere) });
+    const snapshot = async () => ({
+      l1: await ledger(m1),
+      l2: await ledger(m2),
+      e1: (await paidEvents(m1)).length,
+      e2: (await paidEvents(m2)).length,
+      other: await ledger(elsewhere),
+    });
     const after = await snapshot();
     expect(after).toMatchObject({ e1: 2, e2: 1, other: [] });
     expect(after.l1).toEqual([
@@ -239,10 +278,12 @@ describe('R18 dues', () => {
     });
     const province = await stats(t.tokens.province, t.ids.province);
     expect(province.body.organization).toMatchObject({ members: 5, paid: 3, rate: 60 });
-    expect(province.body.children).toEqual([
-      { orgId: t.ids.city2, name: '广州团市委', kind: 'committee', members: 0, paid: 0, rate: null },
-      { orgId: t.ids.city1, name: '深圳团市委', kind: 'committee', members: 5, paid: 3, rate: 60 },
-    ].sort((a, b) => a.orgId.localeCompare(b.orgId)));
+    expect(province.body.children).toEqual(
+      [
+        { orgId: t.ids.city2, name: '广州团市委', kind: 'committee', members: 0, paid: 0, rate: null },
+        { orgId: t.ids.city1, name: '深圳团市委', kind: 'committee', members: 5, paid: 3, rate: 60 },
+      ].sort((a, b) => a.orgId.localeCompare(b.orgId)),
+    );
     // A branch's own numbers; and members approved this month are not counted for an earlier month.
     expect((await stats(t.tokens.sec1, t.ids.branch1)).body).toMatchObject({ organization: { members: 3, paid: 2 }, children: [] });
     expect((await stats(t.tokens.school1, t.ids.school1, addMonths(thisMonth, -1))).body.organization).toMatchObject({ members: 0, paid: 0, rate: null });
@@ -295,8 +336,16 @@ describe('R18 dues', () => {
     // b: activated 7 months ago, never paid: 6. b2: last paid 7 months ago: 6, with a case already open.
     await activatedIn(b, addMonths(thisMonth, -7));
     await activatedIn(b2, addMonths(thisMonth, -10));
-    await sys.db.insertInto('dues_payments').values({ member_id: b2, month: monthStart(addMonths(thisMonth, -7)), amount_cents: 50, recorded_by: 'test' }).execute();
-    const opened = await disciplineStarter({ db: sys.db, client, config: sys.config })({ memberId: b2, grounds: 'unpaid-dues', details: 'opened by the branch', startedBy: 'test' });
+    await sys.db
+      .insertInto('dues_payments')
+      .values({ member_id: b2, month: monthStart(addMonths(thisMonth, -7)), amount_cents: 50, recorded_by: 'test' })
+      .execute();
+    const opened = await disciplineStarter({ db: sys.db, client, config: sys.config })({
+      memberId: b2,
+      grounds: 'unpaid-dues',
+      details: 'opened by the branch',
+      startedBy: 'test',
+    });
     expect(opened).toMatchObject({ created: true });
     const b2Run = (await client.workflow.getHandle(disciplineWorkflowId(b2)).describe()).runId;
     // c: activated 7 months ago and paid last month: paid up. d: activated this month.
@@ -309,23 +358,28 @@ describe('R18 dues', () => {
     const schedule = client.schedule.getHandle(scheduleId);
     try {
       const reminders = (memberId: string) =>
-        sys.db.selectFrom('events').select(['idempotency_key', 'org_id', 'payload']).where('member_id', '=', memberId).where('type', '=', 'dues.reminder').execute();
+        sys.db
+          .selectFrom('events')
+          .select(['idempotency_key', 'org_id', 'payload'])
+          .where('member_id', '=', memberId)
+          .where('type', '=', 'dues.reminder')
+          .execute();
       for (const m of [a, a2]) {
-        const [event] = await eventually(async () => {
-          const r = await reminders(m);
-          return r.length > 0 && r;
-        }, 30_000, `the reminder for ${m}`);
+        const [event] = await eventually(
+          async () => {
+            const r = await reminders(m);
+            return r.length > 0 && r;
+          },
+          30_000,
+          `the reminder for ${m}`,
+        );
         expect(event).toMatchObject({ idempotency_key: `dues-reminder:${m}:${last}`, org_id: tree.ids.branch1, payload: { month: last, months: 5 } });
         const note = await sys.db.selectFrom('notifications').selectAll().where('idempotency_key', 'like', `dues-reminder:${m}:%`).executeTakeFirstOrThrow();
         expect(note).toMatchObject({ recipient_org_id: tree.ids.branch1, kind: 'reminder', process_id: null });
         expect(note.message).toMatch(/5 consecutive months of unpaid dues.*6 opens a removal case/);
         expect(note.message).not.toContain('张三');
       }
-      const bRun = await eventually(
-        async () => (await client.workflow.getHandle(disciplineWorkflowId(b)).describe()).runId,
-        30_000,
-        'the removal case of b',
-      );
+      const bRun = await eventually(async () => (await client.workflow.getHandle(disciplineWorkflowId(b)).describe()).runId, 30_000, 'the removal case of b');
       expect(disciplineWorkflowId(b)).toBe(`discipline-${b}`);
 
       const resultOf = async (n: number) => {
@@ -352,7 +406,12 @@ describe('R18 dues', () => {
       const found = { remind: new Set<string>(), remove: new Set<string>() };
       let after: string | null = null;
       do {
-        const page: Awaited<ReturnType<typeof activities.findUnpaidStreaks>> = await activities.findUnpaidStreaks({ asOf: new Date().toISOString(), after, limit: 1, orgPath: root.path });
+        const page: Awaited<ReturnType<typeof activities.findUnpaidStreaks>> = await activities.findUnpaidStreaks({
+          asOf: new Date().toISOString(),
+          after,
+          limit: 1,
+          orgPath: root.path,
+        });
         expect(page.month).toBe(last);
         for (const m of page.remind) found.remind.add(m.memberId);
         for (const m of page.remove) found.remove.add(m.memberId);
@@ -363,12 +422,18 @@ describe('R18 dues', () => {
 
       // A case handled during this streak (here dismissed by the branch) is not opened again by the next day's check.
       const bCase = await sys.db.selectFrom('processes').select('id').where('member_id', '=', b).where('kind', '=', 'discipline').executeTakeFirstOrThrow();
-      expect((await call(sys.app, 'POST', `/api/processes/${bCase.id}/decisions`, tree.tokens.sec1, { action: 'reject', reason: 'was abroad, exempt' })).status).toBe(200);
+      expect(
+        (await call(sys.app, 'POST', `/api/processes/${bCase.id}/decisions`, tree.tokens.sec1, { action: 'reject', reason: 'was abroad, exempt' })).status,
+      ).toBe(200);
       const after2 = await activities.findUnpaidStreaks({ asOf: new Date().toISOString(), orgPath: root.path });
       expect(after2.remove.map((m) => m.memberId).sort()).toEqual([b2]);
     } finally {
       await schedule.delete();
-      for (const m of [b, b2]) await client.workflow.getHandle(disciplineWorkflowId(m)).terminate('test over').catch(() => undefined);
+      for (const m of [b, b2])
+        await client.workflow
+          .getHandle(disciplineWorkflowId(m))
+          .terminate('test over')
+          .catch(() => undefined);
     }
   });
 });

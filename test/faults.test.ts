@@ -28,7 +28,13 @@ async function submitAll(sys: System, tree: Tree) {
 /** Waits until the last process is overdue (timers fired after the fault), then approves them all. */
 async function overdueThenApprove(sys: System, tree: Tree, created: { processId: string }[]) {
   await eventually(
-    async () => (await sys.db.selectFrom('events').select('id').where('process_id', '=', created.at(-1)!.processId).where('type', '=', 'deadline.overdue').executeTakeFirst()) !== undefined,
+    async () =>
+      (await sys.db
+        .selectFrom('events')
+        .select('id')
+        .where('process_id', '=', created.at(-1)!.processId)
+        .where('type', '=', 'deadline.overdue')
+        .executeTakeFirst()) !== undefined,
     60_000,
     'overdue after the restart',
   );

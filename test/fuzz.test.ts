@@ -52,7 +52,8 @@ function withControl(base: fc.Arbitrary<string>): fc.Arbitrary<string> {
 function encodePart(s: string): string {
   return s.replace(/[^]/gu, (ch) => {
     const c = ch.charCodeAt(0);
-    if (ch.length === 1 && c >= 0xd800 && c <= 0xdfff) return [0xe0 | (c >> 12), 0x80 | ((c >> 6) & 0x3f), 0x80 | (c & 0x3f)].map((b) => `%${b.toString(16).toUpperCase()}`).join('');
+    if (ch.length === 1 && c >= 0xd800 && c <= 0xdfff)
+      return [0xe0 | (c >> 12), 0x80 | ((c >> 6) & 0x3f), 0x80 | (c & 0x3f)].map((b) => `%${b.toString(16).toUpperCase()}`).join('');
     return encodeURIComponent(ch);
   });
 }
@@ -66,11 +67,22 @@ function stringArb(s: Schema, name: string): fc.Arbitrary<string> {
 function schemaStringArb(s: Schema, name: string): fc.Arbitrary<string> {
   if (name === 'idNumber') return fc.oneof(fc.constant(profile().idNumber), fc.string({ maxLength: 20 }));
   if (s.format === 'uuid') return fc.oneof(fc.uuid(), fc.string({ maxLength: 40 }));
-  if (s.format === 'date') return fc.oneof(fc.date({ min: new Date('1900-01-01'), max: new Date('2100-01-01'), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10)), fc.string({ maxLength: 12 }));
-  if (s.format === 'date-time') return fc.oneof(fc.date({ noInvalidDate: true, min: new Date('2000-01-01'), max: new Date('2100-01-01') }).map((d) => d.toISOString()), fc.string({ maxLength: 30 }));
+  if (s.format === 'date')
+    return fc.oneof(
+      fc.date({ min: new Date('1900-01-01'), max: new Date('2100-01-01'), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10)),
+      fc.string({ maxLength: 12 }),
+    );
+  if (s.format === 'date-time')
+    return fc.oneof(
+      fc.date({ noInvalidDate: true, min: new Date('2000-01-01'), max: new Date('2100-01-01') }).map((d) => d.toISOString()),
+      fc.string({ maxLength: 30 }),
+    );
   if (s.pattern) {
     try {
-      return fc.oneof(fc.stringMatching(new RegExp(s.pattern)).filter((x) => x.length <= (s.maxLength ?? 200)), fc.string({ maxLength: 30 }));
+      return fc.oneof(
+        fc.stringMatching(new RegExp(s.pattern)).filter((x) => x.length <= (s.maxLength ?? 200)),
+        fc.string({ maxLength: 30 }),
+      );
     } catch {
       /* a pattern fast-check cannot read */
     }
@@ -88,18 +100,29 @@ function arb(s: Schema | undefined, name = '', depth = 0): fc.Arbitrary<unknown>
   const type = Array.isArray(s.type) ? s.type.find((t) => t !== 'null') : s.type;
   let base: fc.Arbitrary<unknown>;
   switch (type) {
-    case 'string': base = stringArb(s, name); break;
-    case 'integer': base = fc.integer({ min: s.minimum ?? -5, max: Math.min(s.maximum ?? 500, 1e6) }); break;
-    case 'number': base = fc.double({ noNaN: true }); break;
-    case 'boolean': base = fc.boolean(); break;
-    case 'array': base = fc.array(arb(s.items, name, depth + 1), { maxLength: 3 }); break;
+    case 'string':
+      base = stringArb(s, name);
+      break;
+    case 'integer':
+      base = fc.integer({ min: s.minimum ?? -5, max: Math.min(s.maximum ?? 500, 1e6) });
+      break;
+    case 'number':
+      base = fc.double({ noNaN: true });
+      break;
+    case 'boolean':
+      base = fc.boolean();
+      break;
+    case 'array':
+      base = fc.array(arb(s.items, name, depth + 1), { maxLength: 3 });
+      break;
     case 'object': {
       const props = s.properties ?? {};
       const model = Object.fromEntries(Object.entries(props).map(([k, v]) => [k, arb(v, k, depth + 1)]));
       base = fc.record(model, { requiredKeys: (s.required ?? []).filter((k) => k in props) });
       break;
     }
-    default: base = fc.jsonValue({ maxDepth: 2 });
+    default:
+      base = fc.jsonValue({ maxDepth: 2 });
   }
   // One value in ten ignores the schema altogether.
   return fc.oneof({ weight: 9, arbitrary: base }, { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2 }) });
@@ -145,7 +168,9 @@ describe('API fuzzing', () => {
         op: fc.constant(op),
         token: fc.constantFrom(...tokens),
         path: fc.record(
-          Object.fromEntries(op.params.filter((p) => p.in === 'path').map((p) => [p.name, fc.oneof(fc.constantFrom(...ids), stringArb(p.schema ?? {}, p.name))])),
+          Object.fromEntries(
+            op.params.filter((p) => p.in === 'path').map((p) => [p.name, fc.oneof(fc.constantFrom(...ids), stringArb(p.schema ?? {}, p.name))]),
+          ),
         ),
         query: fc.record(Object.fromEntries(op.params.filter((p) => p.in === 'query').map((p) => [p.name, arb(p.schema, p.name)])), { requiredKeys: [] }),
         idem: fc.option(fc.string({ minLength: 1, maxLength: 10 })),
@@ -159,11 +184,17 @@ describe('API fuzzing', () => {
         const url =
           r.op.path.replace(/\{(\w+)\}/g, (_, n: string) => encodePart(String((r.path as Record<string, unknown>)[n] ?? 'x'))) +
           '?' +
-          Object.entries(r.query as Record<string, unknown>).map(([k, v]) => `${encodePart(k)}=${encodePart(typeof v === 'string' ? v : JSON.stringify(v))}`).join('&');
+          Object.entries(r.query as Record<string, unknown>)
+            .map(([k, v]) => `${encodePart(k)}=${encodePart(typeof v === 'string' ? v : JSON.stringify(v))}`)
+            .join('&');
         const res = await sys.app.inject({
           method: r.op.method as 'GET',
           url,
-          headers: { ...(r.token ? { authorization: `Bearer ${r.token}` } : {}), ...(r.idem ? { 'idempotency-key': r.idem } : {}), ...(r.body !== undefined ? { 'content-type': 'application/json' } : {}) },
+          headers: {
+            ...(r.token ? { authorization: `Bearer ${r.token}` } : {}),
+            ...(r.idem ? { 'idempotency-key': r.idem } : {}),
+            ...(r.body !== undefined ? { 'content-type': 'application/json' } : {}),
+          },
           ...(r.body !== undefined ? { payload: JSON.stringify(r.body) } : {}),
         });
         const key = `${r.op.method} ${r.op.path} ${res.statusCode}`;
@@ -172,7 +203,13 @@ describe('API fuzzing', () => {
       }),
       { numRuns: Number(process.env.TUANWU_FUZZ_RUNS ?? 1000), seed: Number(process.env.TUANWU_FUZZ_SEED ?? Date.now() % 2 ** 31) },
     );
-    if (process.env.TUANWU_FUZZ_REPORT) console.log([...seen].sort().map(([k, n]) => `${k}: ${n}`).join("\n"));
+    if (process.env.TUANWU_FUZZ_REPORT)
+      console.log(
+        [...seen]
+          .sort()
+          .map(([k, n]) => `${k}: ${n}`)
+          .join('\n'),
+      );
     // Some requests passed validation and were accepted, so the fuzzer reached past the schemas.
     expect([...seen.keys()].some((k) => / 20[01]$/.test(k))).toBe(true);
 
@@ -180,7 +217,9 @@ describe('API fuzzing', () => {
     const members = await sys.db.selectFrom('members').select(['id_number', 'join_date', 'development_number']).execute();
     for (const m of members) {
       expect(idNumberProblem(m.id_number)).toBeUndefined();
-      expect(profileRuleProblems({ idNumber: m.id_number, joinDate: m.join_date, developmentNumber: m.development_number ?? undefined }, new Date())).toEqual([]);
+      expect(profileRuleProblems({ idNumber: m.id_number, joinDate: m.join_date, developmentNumber: m.development_number ?? undefined }, new Date())).toEqual(
+        [],
+      );
     }
     const orgs = await sys.db.selectFrom('organizations').select(['credit_code', 'path', 'parent_id', 'kind']).execute();
     for (const o of orgs) if (o.credit_code) expect(creditCodeProblem(o.credit_code)).toBeUndefined();

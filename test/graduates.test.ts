@@ -25,9 +25,25 @@ beforeAll(async () => {
   school2 = `${tree.ids.county2}-sch${s}`;
   grad2 = `${school2}-g26`;
   await importOrgs(sys.app, [
-    { id: grad1, parentId: tree.ids.school1, name: '2026届毕业生团支部', kind: 'branch', specialKind: 'graduate', graduationDate: '2026-06-30', contactPhone: '0755-11112222' },
+    {
+      id: grad1,
+      parentId: tree.ids.school1,
+      name: '2026届毕业生团支部',
+      kind: 'branch',
+      specialKind: 'graduate',
+      graduationDate: '2026-06-30',
+      contactPhone: '0755-11112222',
+    },
     { id: school2, parentId: tree.ids.county2, name: '另一中学团委', kind: 'committee', contactPhone: '020-11112222' },
-    { id: grad2, parentId: school2, name: '2026届毕业生团支部', kind: 'branch', specialKind: 'graduate', graduationDate: '2026-07-01', contactPhone: '020-11113333' },
+    {
+      id: grad2,
+      parentId: school2,
+      name: '2026届毕业生团支部',
+      kind: 'branch',
+      specialKind: 'graduate',
+      graduationDate: '2026-07-01',
+      contactPhone: '020-11113333',
+    },
   ]);
   school2Admin = await actorToken(sys.app, 'committee_admin', school2);
   await sys.app.listen({ port: 0, host: '127.0.0.1' });
@@ -44,13 +60,26 @@ async function graduates(branch: string, n: number, since = '2026-03-15T12:00:00
     const id = idNumber('20000301');
     out.push({ memberId: await activeMember(sys.app, branch, secretary, { idNumber: id }), idNumber: id });
   }
-  await sys.db.updateTable('members').set({ locked_at: since }).where('id', 'in', out.map((g) => g.memberId)).execute();
+  await sys.db
+    .updateTable('members')
+    .set({ locked_at: since })
+    .where(
+      'id',
+      'in',
+      out.map((g) => g.memberId),
+    )
+    .execute();
   return out;
 }
 
 const importRoster = (token: string, csv: string, key: string) =>
   sys.app
-    .inject({ method: 'POST', url: '/api/transfers/graduates/import', headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv', 'idempotency-key': key }, payload: csv })
+    .inject({
+      method: 'POST',
+      url: '/api/transfers/graduates/import',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv', 'idempotency-key': key },
+      payload: csv,
+    })
     .then((r) => ({ status: r.statusCode, body: r.json() }));
 
 describe('R12 graduates', () => {
@@ -80,18 +109,24 @@ describe('R12 graduates', () => {
 
     const again = await importRoster(tree.tokens.school1, csv, 'roster-2026-a');
     expect(again.body).toMatchObject({ started: 0, alreadyStarted: 3, failed: 2 });
-    expect(again.body.rows.slice(0, 3).map((r: { processId: string }) => r.processId)).toEqual(first.body.rows.slice(0, 3).map((r: { processId: string }) => r.processId));
+    expect(again.body.rows.slice(0, 3).map((r: { processId: string }) => r.processId)).toEqual(
+      first.body.rows.slice(0, 3).map((r: { processId: string }) => r.processId),
+    );
     for (const g of gs) {
       // A row answers once Temporal accepted the start; the worker records it in the read model right after.
-      const rows = await eventually(async () => {
-        const r = await sys.db.selectFrom('transfers').select(['graduate_cohort', 'from_branch_id']).where('member_id', '=', g.memberId).execute();
-        return r.length > 0 && r;
-      }, 15_000, 'the recorded transfer');
+      const rows = await eventually(
+        async () => {
+          const r = await sys.db.selectFrom('transfers').select(['graduate_cohort', 'from_branch_id']).where('member_id', '=', g.memberId).execute();
+          return r.length > 0 && r;
+        },
+        15_000,
+        'the recorded transfer',
+      );
       expect(rows).toEqual([{ graduate_cohort: 2026, from_branch_id: grad1 }]);
     }
   });
 
-  it('R12: a roster row is refused for graduates outside the sender\'s organization, and for a bad header', async () => {
+  it("R12: a roster row is refused for graduates outside the sender's organization, and for a bad header", async () => {
     const [g] = await graduates(grad1, 1);
     const r = await importRoster(school2Admin, `idNumber,toOrgId\n${g!.idNumber},${tree.ids.branch3}\n`, 'roster-x');
     expect(r.body.rows[0]).toMatchObject({ status: 'failed', error: { status: 403 } });
@@ -113,15 +148,26 @@ describe('R12 graduates', () => {
     const stop = new AbortController();
     const seen: Progress[] = [];
     await expect(
-      importRosterCli({ file, apiUrl, token: tree.tokens.school1, chunkSize: 2, concurrency: 1, signal: stop.signal, onProgress: (p) => (seen.push(p), p.done >= 2 && stop.abort(new Error('interrupted'))) }),
+      importRosterCli({
+        file,
+        apiUrl,
+        token: tree.tokens.school1,
+        chunkSize: 2,
+        concurrency: 1,
+        signal: stop.signal,
+        onProgress: (p) => (seen.push(p), p.done >= 2 && stop.abort(new Error('interrupted'))),
+      }),
     ).rejects.toThrow();
     expect(seen.at(-1)).toMatchObject({ done: 2, total: 6, started: 2 });
 
     // The same command again, as a user would run it: a progress line per chunk, a report, exit code 0.
     const report = join(dir, 'report.csv');
     const run = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile('npx', ['tsx', 'scripts/import-graduates.ts', file, '--api', apiUrl, '--chunk', '2', '--report', report], { env: { ...process.env, TUANWU_TOKEN: tree.tokens.school1 }, cwd: join(import.meta.dirname, '..') }, (err, stdout, stderr) =>
-        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      execFile(
+        'npx',
+        ['tsx', 'scripts/import-graduates.ts', file, '--api', apiUrl, '--chunk', '2', '--report', report],
+        { env: { ...process.env, TUANWU_TOKEN: tree.tokens.school1 }, cwd: join(import.meta.dirname, '..') },
+        (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
       );
     });
     expect(run.code, run.stderr).toBe(0);
@@ -131,7 +177,11 @@ describe('R12 graduates', () => {
     expect(lines.filter((l) => l.includes(',started,'))).toHaveLength(4);
     expect(readFileSync(report, 'utf8')).not.toContain(gs[0]!.idNumber);
     for (const g of gs) {
-      await eventually(async () => (await sys.db.selectFrom('transfers').select('process_id').where('member_id', '=', g.memberId).execute()).length > 0, 15_000, 'the recorded transfer');
+      await eventually(
+        async () => (await sys.db.selectFrom('transfers').select('process_id').where('member_id', '=', g.memberId).execute()).length > 0,
+        15_000,
+        'the recorded transfer',
+      );
       expect(await sys.db.selectFrom('transfers').select('process_id').where('member_id', '=', g.memberId).execute()).toHaveLength(1);
     }
   });
@@ -184,7 +234,15 @@ describe('R12 graduates', () => {
     const branch = `${school}-g25`;
     await importOrgs(sys.app, [
       { id: school, parentId: tree.ids.county1, name: '第三中学团委', kind: 'committee', contactPhone: '0755-22223333' },
-      { id: branch, parentId: school, name: '2025届毕业生团支部', kind: 'branch', specialKind: 'graduate', graduationDate: '2025-06-30', contactPhone: '0755-22224444' },
+      {
+        id: branch,
+        parentId: school,
+        name: '2025届毕业生团支部',
+        kind: 'branch',
+        specialKind: 'graduate',
+        graduationDate: '2025-06-30',
+        contactPhone: '0755-22224444',
+      },
     ]);
     const gs = await graduates(branch, 4, '2025-04-15T12:00:00Z');
     const secretary = await actorToken(sys.app, 'branch_secretary', branch);
@@ -215,7 +273,9 @@ describe('R12 graduates', () => {
     expect(after.schools).toMatchObject([{ orgId: school, graduates: 4, transferred: 1, share: 25 }]);
     expect(after.base).toEqual({ date: '2025-06-01', fixed: true });
     expect(before.schools[0].deleted).toBe(0);
-    expect(after.schools).toEqual([{ orgId: school, name: '第三中学团委', cityId: tree.ids.city1, graduates: 4, transferred: 1, deleted: 1, share: 25, behind: true }]);
+    expect(after.schools).toEqual([
+      { orgId: school, name: '第三中学团委', cityId: tree.ids.city1, graduates: 4, transferred: 1, deleted: 1, share: 25, behind: true },
+    ]);
     expect(after.cities).toEqual([{ orgId: tree.ids.city1, name: '深圳团市委', graduates: 4, transferred: 1, deleted: 1, share: 25, behind: true }]);
     expect(after.total).toEqual({ graduates: 4, transferred: 1, deleted: 1, share: 25 });
 

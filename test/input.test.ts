@@ -25,7 +25,11 @@ afterAll(async () => {
 
 const U0000 = 'control character U+0000 is not allowed';
 
-function expectRefused(r: { status: number; body: { error?: string; message?: string; fields?: { field: string; message: string }[] } }, field: string, message: string) {
+function expectRefused(
+  r: { status: number; body: { error?: string; message?: string; fields?: { field: string; message: string }[] } },
+  field: string,
+  message: string,
+) {
   expect(r.status, JSON.stringify(r.body)).toBe(400);
   expect(r.body.error).toBe('invalid');
   expect(r.body.fields).toContainEqual({ field, message });
@@ -53,16 +57,28 @@ describe('input', () => {
     // The three 500s found by outside testing.
     expectRefused(await call(sys.app, 'GET', `/api/processes?orgId=${tree.ids.branch1}%00`, tree.tokens.province), 'querystring.orgId', U0000);
     expectRefused(await call(sys.app, 'GET', '/api/organizations/a%00b', tree.tokens.sec1), 'params.id', U0000);
-    expectRefused(await call(sys.app, 'POST', '/api/deletions/bulk-return', tree.tokens.province, { reason: 'wrong city', cityId: '\u0000' }), 'body.cityId', U0000);
+    expectRefused(
+      await call(sys.app, 'POST', '/api/deletions/bulk-return', tree.tokens.province, { reason: 'wrong city', cityId: '\u0000' }),
+      'body.cityId',
+      U0000,
+    );
     // A query parameter no schema declares, the codec route's path, a declared header.
-    expectRefused(await call(sys.app, 'GET', `/api/organizations/${tree.ids.branch1}?x=%01`, tree.tokens.sec1), 'querystring.x', 'control character U+0001 is not allowed');
+    expectRefused(
+      await call(sys.app, 'GET', `/api/organizations/${tree.ids.branch1}?x=%01`, tree.tokens.sec1),
+      'querystring.x',
+      'control character U+0001 is not allowed',
+    );
     expectRefused(await call(sys.app, 'POST', '/codec/t/abc%00/decode', undefined, { payloads: [] }), 'params.token', U0000);
 
     // A check-in with a NUL in the name: 400, no member.
     const prof = profile({ name: '张\u0000三' });
     expectRefused(await call(sys.app, 'POST', '/api/check-ins', tree.tokens.sec1, { branchId: tree.ids.branch1, profile: prof }), 'body.profile.name', U0000);
     // A name is one line; a lone surrogate is refused anywhere in a body (as JSON escapes).
-    expectRefused(await call(sys.app, 'POST', '/api/check-ins', tree.tokens.sec1, { branchId: tree.ids.branch1, profile: { ...prof, name: '张\n三' } }), 'body.profile.name', 'control character U+000A is not allowed (a single line, without tabs)');
+    expectRefused(
+      await call(sys.app, 'POST', '/api/check-ins', tree.tokens.sec1, { branchId: tree.ids.branch1, profile: { ...prof, name: '张\n三' } }),
+      'body.profile.name',
+      'control character U+000A is not allowed (a single line, without tabs)',
+    );
     const surrogate = await sys.app.inject({
       method: 'POST',
       url: '/api/check-ins',
@@ -71,7 +87,14 @@ describe('input', () => {
     });
     expectRefused({ status: surrogate.statusCode, body: surrogate.json() }, 'body.profile.address', 'lone surrogate U+D800 is not allowed');
     expectRefused(
-      await call(sys.app, 'POST', '/api/check-ins', tree.tokens.sec1, { branchId: tree.ids.branch1, profile: { ...prof, name: '张三' } }, { 'idempotency-key': 'k\u0085' }),
+      await call(
+        sys.app,
+        'POST',
+        '/api/check-ins',
+        tree.tokens.sec1,
+        { branchId: tree.ids.branch1, profile: { ...prof, name: '张三' } },
+        { 'idempotency-key': 'k\u0085' },
+      ),
       'headers.idempotency-key',
       'control character U+0085 is not allowed',
     );
@@ -79,26 +102,55 @@ describe('input', () => {
 
     // Free text keeps its line breaks and tabs; U+0085 (NEL, a C1 control) is refused there too.
     const memberId = await activeMember(sys.app, tree.ids.branch1, tree.tokens.sec1);
-    expectRefused(await call(sys.app, 'POST', '/api/deletions', tree.tokens.sec1, { memberId, category: 'left', reason: 'moved\u0085away' }), 'body.reason', 'control character U+0085 is not allowed');
+    expectRefused(
+      await call(sys.app, 'POST', '/api/deletions', tree.tokens.sec1, { memberId, category: 'left', reason: 'moved\u0085away' }),
+      'body.reason',
+      'control character U+0085 is not allowed',
+    );
     expect(await sys.db.selectFrom('processes').select('id').where('member_id', '=', memberId).where('kind', '=', 'deletion').execute()).toEqual([]);
     const applied = await call(sys.app, 'POST', '/api/deletions', tree.tokens.sec1, { memberId, category: 'left', reason: 'moved away\n\tfor good\r\nsigned' });
     expect(applied.status, JSON.stringify(applied.body)).toBe(201);
-    const event = await sys.db.selectFrom('events').select('payload').where('process_id', '=', applied.body.processId).where('type', '=', 'deletion.applied').executeTakeFirstOrThrow();
+    const event = await sys.db
+      .selectFrom('events')
+      .select('payload')
+      .where('process_id', '=', applied.body.processId)
+      .where('type', '=', 'deletion.applied')
+      .executeTakeFirstOrThrow();
     expect((event.payload as { reason: string }).reason).toBe('moved away\n\tfor good\r\nsigned');
 
     // The peer routes: the signature is checked first (401), then the body (400).
-    const announce = { transferId: randomUUID(), fromProvince: 'hn', toBranchId: tree.ids.branch1, member: { name: '李\u0000四', idNumber: idNumber(), joinDate: '2016-05-04' } };
+    const announce = {
+      transferId: randomUUID(),
+      fromProvince: 'hn',
+      toBranchId: tree.ids.branch1,
+      member: { name: '李\u0000四', idNumber: idNumber(), joinDate: '2016-05-04' },
+    };
     const path = '/peer/v1/transfers/announce';
     const unsigned = await sys.app.inject({ method: 'POST', url: path, headers: { 'content-type': 'application/json' }, payload: JSON.stringify(announce) });
     expect(unsigned.statusCode).toBe(401);
     const body = JSON.stringify(announce);
-    const signed = await sys.app.inject({ method: 'POST', url: path, headers: signedHeaders('hn', PEER_KEY, { method: 'POST', path, idempotencyKey: randomUUID(), body }), payload: body });
+    const signed = await sys.app.inject({
+      method: 'POST',
+      url: path,
+      headers: signedHeaders('hn', PEER_KEY, { method: 'POST', path, idempotencyKey: randomUUID(), body }),
+      payload: body,
+    });
     expectRefused({ status: signed.statusCode, body: signed.json() }, 'body.member.name', U0000);
   });
 
-  it("input: a roster or dues CSV cell with a control character fails that row only, naming the line and the column", async () => {
+  it('input: a roster or dues CSV cell with a control character fails that row only, naming the line and the column', async () => {
     const grad = `${tree.ids.school1}-g${randomUUID().slice(0, 6)}`;
-    await importOrgs(sys.app, [{ id: grad, parentId: tree.ids.school1, name: '毕业生团支部', kind: 'branch', specialKind: 'graduate', graduationDate: '2026-06-30', contactPhone: '0755-11112222' }]);
+    await importOrgs(sys.app, [
+      {
+        id: grad,
+        parentId: tree.ids.school1,
+        name: '毕业生团支部',
+        kind: 'branch',
+        specialKind: 'graduate',
+        graduationDate: '2026-06-30',
+        contactPhone: '0755-11112222',
+      },
+    ]);
     const secretary = await actorToken(sys.app, 'branch_secretary', grad);
     const ids = [idNumber('20000301'), idNumber('20000302'), idNumber('20000303')];
     const members: string[] = [];
@@ -113,7 +165,12 @@ describe('input', () => {
       { line: 4, status: 'failed', error: { status: 400, fields: [{ field: 'toOrgId', message: 'control character U+0085 is not allowed' }] } },
     ]);
     // Line numbers of the whole file when the CLI sends a part (firstLine).
-    const part = await csvPost('/api/transfers/graduates/import?firstLine=10', tree.tokens.school1, ['idNumber,toOrgId', `${ids[1]},a\tb`].join('\n'), `roster-${randomUUID()}`);
+    const part = await csvPost(
+      '/api/transfers/graduates/import?firstLine=10',
+      tree.tokens.school1,
+      ['idNumber,toOrgId', `${ids[1]},a\tb`].join('\n'),
+      `roster-${randomUUID()}`,
+    );
     expect(part.body.rows).toMatchObject([{ line: 11, status: 'failed', error: { fields: [{ field: 'toOrgId' }] } }]);
     for (const m of members.slice(1)) {
       expect(await sys.db.selectFrom('processes').select('id').where('member_id', '=', m).where('kind', '=', 'transfer').execute()).toEqual([]);
@@ -178,7 +235,10 @@ describe('input', () => {
       attempts.push((JSON.parse(Buffer.from(plain!.data!).toString()) as { attempt?: number }).attempt);
     }
     expect(attempts.length).toBeGreaterThan(0);
-    expect(attempts.every((a) => a === 1), JSON.stringify(attempts)).toBe(true);
+    expect(
+      attempts.every((a) => a === 1),
+      JSON.stringify(attempts),
+    ).toBe(true);
     expect(await sys.db.selectFrom('members').select('id').where('id', '=', memberId).execute()).toEqual([]);
     expect(await sys.db.selectFrom('processes').select('id').where('id', '=', processId).execute()).toEqual([]);
   });

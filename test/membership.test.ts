@@ -16,10 +16,12 @@ afterAll(async () => {
   await sys?.stop();
 });
 
-const checkIn = (token: string, branchId: string, prof: object, extra: object = {}) => call(sys.app, 'POST', '/api/check-ins', token, { branchId, profile: prof, ...extra });
+const checkIn = (token: string, branchId: string, prof: object, extra: object = {}) =>
+  call(sys.app, 'POST', '/api/check-ins', token, { branchId, profile: prof, ...extra });
 const decide = (id: string, token: string, body: object) => call(sys.app, 'POST', `/api/processes/${id}/decisions`, token, body);
 const memberRow = (id: string) => sys.db.selectFrom('members').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-const memberToken = async (memberId: string) => (await call(sys.app, 'POST', '/api/actors', ADMIN_TOKEN, { role: 'member', memberId, label: 'member' })).body.token as string;
+const memberToken = async (memberId: string) =>
+  (await call(sys.app, 'POST', '/api/actors', ADMIN_TOKEN, { role: 'member', memberId, label: 'member' })).body.token as string;
 const explanation = 'The check-in was approved in 高一(1)班 by mistake; the member belongs to 高一(2)班 and checks in there.';
 
 /** Everything written about a member: its processes and events, and the record itself. */
@@ -177,9 +179,16 @@ describe('a new check-in by member status', () => {
       const prof = profile();
       const memberId = await activeMember(sys.app, tree.ids.branch1, tree.tokens.sec1, prof);
       // As the disciplinary case's decision leaves it (discipline.test.ts covers the case itself).
-      await sys.db.updateTable('members').set({ status: status as 'active', sanction }).where('id', '=', memberId).execute();
+      await sys.db
+        .updateTable('members')
+        .set({ status: status as 'active', sanction })
+        .where('id', '=', memberId)
+        .execute();
       const before = await footprint(memberId);
-      for (const [token, branchId] of [[tree.tokens.sec2, tree.ids.branch2], [tree.tokens.sec1, tree.ids.branch1]] as const) {
+      for (const [token, branchId] of [
+        [tree.tokens.sec2, tree.ids.branch2],
+        [tree.tokens.sec1, tree.ids.branch1],
+      ] as const) {
         const r = await checkIn(token, branchId, prof);
         expect(r.status, JSON.stringify(r.body)).toBe(http);
         expect(r.body.rule).toBe(rule);

@@ -40,7 +40,8 @@ function parse(text: string): { samples: Sample[]; families: string[] } {
     const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)/.exec(line);
     if (!m) continue;
     const labels: Record<string, string> = {};
-    for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]!] = l[2]!.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
+    for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g))
+      labels[l[1]!] = l[2]!.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
     samples.push({ name: m[1]!, labels, value: Number(m[3]) });
   }
   return { samples, families };
@@ -48,9 +49,7 @@ function parse(text: string): { samples: Sample[]; families: string[] } {
 
 /** The sum of a metric's samples whose labels include `match`. */
 function total(samples: Sample[], name: string, match: Record<string, string> = {}): number {
-  return samples
-    .filter((s) => s.name === name && Object.entries(match).every(([k, v]) => s.labels[k] === v))
-    .reduce((sum, s) => sum + s.value, 0);
+  return samples.filter((s) => s.name === name && Object.entries(match).every(([k, v]) => s.labels[k] === v)).reduce((sum, s) => sum + s.value, 0);
 }
 
 async function scrapeApi() {
@@ -103,7 +102,9 @@ describe('metrics', () => {
     const [approved, returned, late] = created as [(typeof created)[0], (typeof created)[0], (typeof created)[0]];
     expect((await call(sys.app, 'POST', '/api/check-ins', tree.tokens.sec1, { branchId: tree.ids.branch1 })).status).toBe(400);
     expect((await call(sys.app, 'POST', `/api/processes/${approved.processId}/decisions`, tree.tokens.sec1, { action: 'approve' })).status).toBe(200);
-    expect((await call(sys.app, 'POST', `/api/processes/${returned.processId}/decisions`, tree.tokens.sec1, { action: 'return', reason: 'wrong join date' })).status).toBe(200);
+    expect(
+      (await call(sys.app, 'POST', `/api/processes/${returned.processId}/decisions`, tree.tokens.sec1, { action: 'return', reason: 'wrong join date' })).status,
+    ).toBe(200);
     // A second decision on a decided check-in is refused (409): counted as a conflict, not as applied.
     expect((await call(sys.app, 'POST', `/api/processes/${approved.processId}/decisions`, tree.tokens.sec1, { action: 'approve' })).status).toBe(409);
 
@@ -112,18 +113,22 @@ describe('metrics', () => {
 
     // While it is open and overdue: the gauges match the read model (checked between two reads of it, as
     // other test files may be changing the same database).
-    await eventually(async () => {
-      const before = await openCheckIns();
-      const { samples } = await scrapeApi();
-      const after = await openCheckIns();
-      if (before.open !== after.open || before.overdue !== after.overdue) return undefined;
-      expect(total(samples, 'tuanwu_read_model_up')).toBe(1);
-      expect(total(samples, 'tuanwu_open_processes', { kind: 'check-in' })).toBe(after.open);
-      expect(total(samples, 'tuanwu_open_processes', { kind: 'check-in', step: 'branch-review' })).toBeGreaterThanOrEqual(1);
-      expect(total(samples, 'tuanwu_overdue_processes', { kind: 'check-in' })).toBe(after.overdue);
-      expect(after.overdue).toBeGreaterThanOrEqual(1);
-      return true;
-    }, 20_000, 'a stable read model');
+    await eventually(
+      async () => {
+        const before = await openCheckIns();
+        const { samples } = await scrapeApi();
+        const after = await openCheckIns();
+        if (before.open !== after.open || before.overdue !== after.overdue) return undefined;
+        expect(total(samples, 'tuanwu_read_model_up')).toBe(1);
+        expect(total(samples, 'tuanwu_open_processes', { kind: 'check-in' })).toBe(after.open);
+        expect(total(samples, 'tuanwu_open_processes', { kind: 'check-in', step: 'branch-review' })).toBeGreaterThanOrEqual(1);
+        expect(total(samples, 'tuanwu_overdue_processes', { kind: 'check-in' })).toBe(after.overdue);
+        expect(after.overdue).toBeGreaterThanOrEqual(1);
+        return true;
+      },
+      20_000,
+      'a stable read model',
+    );
 
     // Deciding it stops its escalations; then every reminder and escalation recorded was counted exactly once.
     expect((await call(sys.app, 'POST', `/api/processes/${late.processId}/decisions`, tree.tokens.sec1, { action: 'approve' })).status).toBe(200);
@@ -169,7 +174,9 @@ describe('metrics', () => {
     expect(names).toContain('temporal_worker_task_slots_available');
     expect(names).toContain('temporal_workflow_completed');
     expect(names).toContain('process_cpu_user_seconds_total');
-    expect(worker.families.filter((f) => f.startsWith('tuanwu_'))).toEqual(expect.arrayContaining(['tuanwu_reminders_total', 'tuanwu_escalations_total', 'tuanwu_peer_requests_total']));
+    expect(worker.families.filter((f) => f.startsWith('tuanwu_'))).toEqual(
+      expect.arrayContaining(['tuanwu_reminders_total', 'tuanwu_escalations_total', 'tuanwu_peer_requests_total']),
+    );
     expect(worker.families.length).toBe(new Set(worker.families).size);
   });
 
@@ -197,7 +204,9 @@ describe('metrics', () => {
   });
 
   it('availability: while Temporal is unreachable, /readyz names it and a check-in answers 503, never 500; nothing persisted', async () => {
-    const connection = await Connection.connect({ address: '127.0.0.1:1', connectTimeout: 500 }).catch(() => Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 500 }));
+    const connection = await Connection.connect({ address: '127.0.0.1:1', connectTimeout: 500 }).catch(() =>
+      Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 500 }),
+    );
     const client = new Client({ connection, dataConverter: sys.env.client.options.dataConverter });
     const app = await buildApp({ db: sys.db, client, config: sys.config });
     try {

@@ -29,7 +29,11 @@ describe('nondeterminism', () => {
     const broken = await Worker.create({
       connection: sys.env.nativeConnection,
       taskQueue: sys.config.taskQueue,
-      workflowBundle: await bundleWorkflowCode({ workflowsPath: join(import.meta.dirname, 'fixtures', 'check-in-changed.ts'), failureConverterPath, logger: { info() {}, warn() {}, error() {}, debug() {}, trace() {}, log() {} } }),
+      workflowBundle: await bundleWorkflowCode({
+        workflowsPath: join(import.meta.dirname, 'fixtures', 'check-in-changed.ts'),
+        failureConverterPath,
+        logger: { info() {}, warn() {}, error() {}, debug() {}, trace() {}, log() {} },
+      }),
       activities: createActivities({ db: sys.db }),
       dataConverter: createDataConverter(payloadKeys),
       maxCachedWorkflows: 0,
@@ -37,10 +41,14 @@ describe('nondeterminism', () => {
     const running = broken.run();
     const decision = call(sys.app, 'POST', `/api/processes/${created.body.processId}/decisions`, tree.tokens.sec1, { action: 'approve' });
 
-    const problem = await eventually(async () => {
-      const r = await call(sys.app, 'GET', '/api/ops/workflow-problems', ADMIN_TOKEN);
-      return r.body.items.find((i: { processId: string }) => i.processId === created.body.processId);
-    }, 60_000, 'a recorded nondeterminism problem');
+    const problem = await eventually(
+      async () => {
+        const r = await call(sys.app, 'GET', '/api/ops/workflow-problems', ADMIN_TOKEN);
+        return r.body.items.find((i: { processId: string }) => i.processId === created.body.processId);
+      },
+      60_000,
+      'a recorded nondeterminism problem',
+    );
     expect(problem).toMatchObject({ kind: 'nondeterminism', processKind: 'check-in', orgId: tree.ids.branch1 });
     expect(problem.message).toMatch(/Nondeterminism/);
     expect((await call(sys.app, 'GET', '/api/ops/workflow-problems', tree.tokens.city1)).status).toBe(403);

@@ -19,13 +19,27 @@ afterAll(async () => {
 
 const orgRow = (id: string) => sys.db.selectFrom('organizations').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
 const orgEvents = async (id: string) =>
-  (await sys.db.selectFrom('events').select(['type', 'actor_id', 'payload']).where('org_id', '=', id).where('type', '=', 'org.updated').orderBy('id').execute()) as {
+  (await sys.db
+    .selectFrom('events')
+    .select(['type', 'actor_id', 'payload'])
+    .where('org_id', '=', id)
+    .where('type', '=', 'org.updated')
+    .orderBy('id')
+    .execute()) as {
     type: string;
     actor_id: string | null;
     payload: { changes: Record<string, { old: unknown; new: unknown }> };
   }[];
 const actorIdOf = async (role: string, orgId: string) =>
-  (await sys.db.selectFrom('actors').select('id').where('role', '=', role as 'province_admin').where('org_id', '=', orgId).orderBy('created_at').executeTakeFirstOrThrow()).id;
+  (
+    await sys.db
+      .selectFrom('actors')
+      .select('id')
+      .where('role', '=', role as 'province_admin')
+      .where('org_id', '=', orgId)
+      .orderBy('created_at')
+      .executeTakeFirstOrThrow()
+  ).id;
 const importAs = (token: string, organizations: Record<string, unknown>[]) => call(sys.app, 'POST', '/api/organizations/import', token, { organizations });
 const patch = (token: string, id: string, body: object) => call(sys.app, 'PATCH', `/api/organizations/${id}`, token, body);
 
@@ -35,8 +49,20 @@ describe('R20 organization data', () => {
     const grad = `${tree.ids.school1}-g${s}`;
     const other = `${tree.ids.school1}-o${s}`;
     const credit = withCreditCheckChar('12440300MB2C61234');
-    const full = { id: grad, parentId: tree.ids.school1, name: '2026届毕业生团支部', kind: 'branch', specialKind: 'graduate', graduationDate: '2026-06-30', contactPhone: '0755-22223333', creditCode: credit };
-    const first = await importAs(tree.tokens.province, [full, { id: other, parentId: tree.ids.school1, name: '另一团支部', kind: 'branch', contactPhone: '0755-22224444' }]);
+    const full = {
+      id: grad,
+      parentId: tree.ids.school1,
+      name: '2026届毕业生团支部',
+      kind: 'branch',
+      specialKind: 'graduate',
+      graduationDate: '2026-06-30',
+      contactPhone: '0755-22223333',
+      creditCode: credit,
+    };
+    const first = await importAs(tree.tokens.province, [
+      full,
+      { id: other, parentId: tree.ids.school1, name: '另一团支部', kind: 'branch', contactPhone: '0755-22224444' },
+    ]);
     expect(first.status).toBe(200);
     expect(first.body).toMatchObject({ imported: 2, created: 2, updated: 0, unchanged: 0 });
 
@@ -54,16 +80,23 @@ describe('R20 organization data', () => {
     const provinceActor = await actorIdOf('province_admin', tree.ids.province);
     let events = await orgEvents(grad);
     expect(events).toHaveLength(1);
-    expect(events[0]).toMatchObject({ actor_id: provinceActor, payload: { changes: { name: { old: '2026届毕业生团支部', new: '2026届毕业生团支部（一）' } } } });
+    expect(events[0]).toMatchObject({
+      actor_id: provinceActor,
+      payload: { changes: { name: { old: '2026届毕业生团支部', new: '2026届毕业生团支部（一）' } } },
+    });
     expect(Object.keys(events[0]!.payload.changes)).toEqual(['name']);
 
     // The same rows again change nothing and record nothing.
-    const same = await importAs(tree.tokens.province, [{ id: grad, parentId: tree.ids.school1, name: '2026届毕业生团支部（一）', kind: 'branch', contactPhone: '0755-22223333' }]);
+    const same = await importAs(tree.tokens.province, [
+      { id: grad, parentId: tree.ids.school1, name: '2026届毕业生团支部（一）', kind: 'branch', contactPhone: '0755-22223333' },
+    ]);
     expect(same.body).toMatchObject({ imported: 1, created: 0, updated: 0, unchanged: 1 });
     expect(await orgEvents(grad)).toHaveLength(1);
 
     // Only an explicit null clears a field; the event carries the old and the new value.
-    const cleared = await importAs(tree.tokens.province, [{ id: grad, parentId: tree.ids.school1, name: '2026届毕业生团支部（一）', kind: 'branch', creditCode: null }]);
+    const cleared = await importAs(tree.tokens.province, [
+      { id: grad, parentId: tree.ids.school1, name: '2026届毕业生团支部（一）', kind: 'branch', creditCode: null },
+    ]);
     expect(cleared.status).toBe(200);
     expect(cleared.body).toMatchObject({ updated: 1, unchanged: 0 });
     expect(await orgRow(grad)).toMatchObject({ credit_code: null, contact_phone: '0755-22223333', special_kind: 'graduate', graduation_date: '2026-06-30' });
@@ -83,7 +116,7 @@ describe('R20 organization data', () => {
     expect(await orgRow(other)).toMatchObject({ contact_phone: '0755-22224444' });
   });
 
-  it('R20: the branch enters its own contact phone and the R13 problem is resolved; the parent committee edits the branch\'s name; an unrelated admin gets 403; a bad credit code gets 422 naming the field', async () => {
+  it("R20: the branch enters its own contact phone and the R13 problem is resolved; the parent committee edits the branch's name; an unrelated admin gets 403; a bad credit code gets 422 naming the field", async () => {
     const noPhone = `${tree.ids.school1}-np${randomBytes(2).toString('hex')}`;
     expect((await importAs(tree.tokens.province, [{ id: noPhone, parentId: tree.ids.school1, name: '无电话团支部', kind: 'branch' }])).status).toBe(200);
     const secretary = await actorToken(sys.app, 'branch_secretary', noPhone);
@@ -91,7 +124,8 @@ describe('R20 organization data', () => {
     const refused = await call(sys.app, 'POST', '/api/transfers', tree.tokens.sec1, { memberId, toOrgId: noPhone });
     expect(refused.status).toBe(422);
     expect(refused.body.rule).toBe('R13');
-    const problemsOf = async (token: string) => (await call(sys.app, 'GET', '/api/data-problems', token)).body.items.map((p: { orgId: string }) => p.orgId) as string[];
+    const problemsOf = async (token: string) =>
+      (await call(sys.app, 'GET', '/api/data-problems', token)).body.items.map((p: { orgId: string }) => p.orgId) as string[];
     expect(await problemsOf(tree.tokens.school1)).toContain(noPhone);
 
     // The branch enters its own contact data, but not its name (its direct superior's edit).

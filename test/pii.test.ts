@@ -91,7 +91,17 @@ describe('PII in Temporal histories', () => {
 describe('codec endpoint for the Web UI', () => {
   it('PII: a province admin decodes payloads; a secretary gets 403; no token 401; the UI origin passes CORS', async () => {
     const [encoded] = await new EncryptionCodec(payloadKeys).encode([{ metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from('"张三"') }]);
-    const body = { payloads: [{ metadata: { encoding: Buffer.from(encoded!.metadata!.encoding!).toString('base64'), 'encryption-key-id': Buffer.from(encoded!.metadata!['encryption-key-id']!).toString('base64') }, data: Buffer.from(encoded!.data!).toString('base64') }] };
+    const body = {
+      payloads: [
+        {
+          metadata: {
+            encoding: Buffer.from(encoded!.metadata!.encoding!).toString('base64'),
+            'encryption-key-id': Buffer.from(encoded!.metadata!['encryption-key-id']!).toString('base64'),
+          },
+          data: Buffer.from(encoded!.data!).toString('base64'),
+        },
+      ],
+    };
     const ok = await call(sys.app, 'POST', '/codec/decode', tree.tokens.province, body);
     expect(ok.status).toBe(200);
     expect(Buffer.from(ok.body.payloads[0].data, 'base64').toString()).toBe('"张三"');
@@ -109,7 +119,12 @@ describe('codec endpoint for the Web UI', () => {
 describe('logs', () => {
   it('PII: request logs show a masked ID number, never the full one', async () => {
     const lines: string[] = [];
-    const stream = new Writable({ write(chunk, _enc, cb) { lines.push(chunk.toString()); cb(); } });
+    const stream = new Writable({
+      write(chunk, _enc, cb) {
+        lines.push(chunk.toString());
+        cb();
+      },
+    });
     const app = await buildApp({ db: sys.db, client: sys.env.client, config: sys.config }, { logger: true, logStream: stream });
     const id = profile().idNumber;
     const r = await app.inject({ method: 'GET', url: `/api/members/${id}?idNumber=${id}`, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });

@@ -95,7 +95,19 @@ try {
     await sys.env.client.workflow.start(checkIn, {
       workflowId: checkInWorkflowId(memberId),
       taskQueue: sys.config.taskQueue,
-      args: [{ processId: randomUUID(), memberId, branchId: branch.id, branchPath: branch.path, parentOrgId: branch.parent_id, submittedBy: 'recorder', linkActorId: null, profile: { ...profile(), idNumber: row.id_number }, timing: sys.config.timing.checkIn }],
+      args: [
+        {
+          processId: randomUUID(),
+          memberId,
+          branchId: branch.id,
+          branchPath: branch.path,
+          parentOrgId: branch.parent_id,
+          submittedBy: 'recorder',
+          linkActorId: null,
+          profile: { ...profile(), idNumber: row.id_number },
+          timing: sys.config.timing.checkIn,
+        },
+      ],
     });
     await save('check-in-rejected-conflict', memberId);
   }
@@ -139,7 +151,10 @@ try {
     const uni = 'rec-uni';
     await importOrgs(sys.app, [{ id: uni, parentId: tree.ids.city2, name: 'university', kind: 'committee', contactPhone: '020-87654321' }]);
     const m4 = await activeMember(sys.app, tree.ids.branch1, tree.tokens.sec1);
-    const t4 = await startTransfer(tree.tokens.sec1, { memberId: m4, destination: { situation: 'study', unitName: 'U', unitOrgId: uni, destinationBranchId: `${uni}-fresh`, locationOrgId: tree.ids.county2 } });
+    const t4 = await startTransfer(tree.tokens.sec1, {
+      memberId: m4,
+      destination: { situation: 'study', unitName: 'U', unitOrgId: uni, destinationBranchId: `${uni}-fresh`, locationOrgId: tree.ids.county2 },
+    });
     await decide(t4, tree.tokens.sec1, { action: 'approve' });
     await importOrgs(sys.app, [{ id: `${uni}-fresh`, parentId: uni, name: 'freshmen', kind: 'branch', contactPhone: '020-87650000' }]);
     await new Promise((r) => setTimeout(r, 1500));
@@ -155,7 +170,12 @@ try {
 
     const p6 = profile();
     const transferId = randomUUID();
-    const announced = await hn.send(PEER_PATHS.announce, { transferId, fromProvince: 'hn', toBranchId: tree.ids.branch1, member: { name: p6.name, idNumber: p6.idNumber, joinDate: p6.joinDate } });
+    const announced = await hn.send(PEER_PATHS.announce, {
+      transferId,
+      fromProvince: 'hn',
+      toBranchId: tree.ids.branch1,
+      member: { name: p6.name, idNumber: p6.idNumber, joinDate: p6.joinDate },
+    });
     const m6 = (await sys.db.selectFrom('processes').select('member_id').where('id', '=', announced.body.processId).executeTakeFirstOrThrow()).member_id!;
     await new Promise((r) => setTimeout(r, 500));
     const checkInRow = await sys.db.selectFrom('processes').select('id').where('member_id', '=', m6).where('kind', '=', 'check-in').executeTakeFirstOrThrow();
@@ -180,16 +200,37 @@ try {
     const toDecision = async (id: string, sanction: string, extra: object = {}) => {
       await decide(id, tree.tokens.sec1, { action: 'approve' });
       await call(sys.app, 'POST', `/api/discipline/${id}/talk`, tree.tokens.sec1, { heldOn: '2026-11-01', summary: 'talked' });
-      const m = await sys.app.inject({ method: 'POST', url: `/api/discipline/${id}/materials`, headers: { authorization: `Bearer ${tree.tokens.sec1}`, 'content-type': 'application/pdf', 'x-filename': 'm.pdf' }, payload: Buffer.from(`minutes ${id}`) });
-      await call(sys.app, 'POST', `/api/discipline/${id}/decision`, tree.tokens.sec1, { heldOn: '2026-11-05', sanction, materialIds: [m.json().id], summary: 'decided', ...extra });
+      const m = await sys.app.inject({
+        method: 'POST',
+        url: `/api/discipline/${id}/materials`,
+        headers: { authorization: `Bearer ${tree.tokens.sec1}`, 'content-type': 'application/pdf', 'x-filename': 'm.pdf' },
+        payload: Buffer.from(`minutes ${id}`),
+      });
+      await call(sys.app, 'POST', `/api/discipline/${id}/decision`, tree.tokens.sec1, {
+        heldOn: '2026-11-05',
+        sanction,
+        materialIds: [m.json().id],
+        summary: 'decided',
+        ...extra,
+      });
     };
     const d1 = await activeMember(sys.app, tree.ids.branch1, tree.tokens.sec1);
     const c1 = await openCase(d1, 'misconduct');
     await toDecision(c1, 'warning');
     await decide(c1, tree.tokens.school1, { action: 'approve' });
     await decide(c1, tree.tokens.province, { action: 'return', reason: 'unsigned', toStep: 'meeting' });
-    const m1b = await sys.app.inject({ method: 'POST', url: `/api/discipline/${c1}/materials`, headers: { authorization: `Bearer ${tree.tokens.sec1}`, 'content-type': 'application/pdf', 'x-filename': 'm2.pdf' }, payload: Buffer.from('signed minutes') });
-    await call(sys.app, 'POST', `/api/discipline/${c1}/decision`, tree.tokens.sec1, { heldOn: '2026-11-06', sanction: 'warning', materialIds: [m1b.json().id], summary: 'signed' });
+    const m1b = await sys.app.inject({
+      method: 'POST',
+      url: `/api/discipline/${c1}/materials`,
+      headers: { authorization: `Bearer ${tree.tokens.sec1}`, 'content-type': 'application/pdf', 'x-filename': 'm2.pdf' },
+      payload: Buffer.from('signed minutes'),
+    });
+    await call(sys.app, 'POST', `/api/discipline/${c1}/decision`, tree.tokens.sec1, {
+      heldOn: '2026-11-06',
+      sanction: 'warning',
+      materialIds: [m1b.json().id],
+      summary: 'signed',
+    });
     await decide(c1, tree.tokens.school1, { action: 'approve' });
     await decide(c1, tree.tokens.province, { action: 'approve' });
     await saveCase('discipline-spot-check-returned-warning', d1);
@@ -199,7 +240,12 @@ try {
     await toDecision(c2, 'probation', { probationMonths: 6 });
     await decide(c2, tree.tokens.school1, { action: 'approve' });
     await decide(c2, tree.tokens.province, { action: 'approve' });
-    for (let i = 0; i < 100 && (await sys.db.selectFrom('processes').select('step').where('id', '=', c2).executeTakeFirstOrThrow()).step !== 'probation-review'; i++) await new Promise((r) => setTimeout(r, 100));
+    for (
+      let i = 0;
+      i < 100 && (await sys.db.selectFrom('processes').select('step').where('id', '=', c2).executeTakeFirstOrThrow()).step !== 'probation-review';
+      i++
+    )
+      await new Promise((r) => setTimeout(r, 100));
     await decide(c2, tree.tokens.sec1, { action: 'approve' });
     await saveCase('discipline-probation-restored', d2);
 
@@ -207,7 +253,15 @@ try {
     const c3 = await openCase(d3, 'unpaid-dues');
     const now = new Date();
     for (let i = 1; i <= 6; i++) {
-      await sys.db.insertInto('dues_payments').values({ member_id: d3, month: new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - i, 1)).toISOString().slice(0, 10), amount_cents: 20, recorded_by: 'recorder' }).execute();
+      await sys.db
+        .insertInto('dues_payments')
+        .values({
+          member_id: d3,
+          month: new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - i, 1)).toISOString().slice(0, 10),
+          amount_cents: 20,
+          recorded_by: 'recorder',
+        })
+        .execute();
     }
     await decide(c3, tree.tokens.sec1, { action: 'resolve' });
     await saveCase('discipline-resolved', d3);

@@ -50,7 +50,11 @@ const ROWS: Row[] = [
   },
   {
     name: 'R11: a new civil servant in an agency without a league organization goes to the temporary branch',
-    facts: { destination: dest({ situation: 'work', unitName: 'County Water Bureau', newCivilServant: true }), civilServantBranch: CIVIL, communityBranch: COMMUNITY },
+    facts: {
+      destination: dest({ situation: 'work', unitName: 'County Water Bureau', newCivilServant: true }),
+      civilServantBranch: CIVIL,
+      communityBranch: COMMUNITY,
+    },
     expect: { outcome: 'org', case: 'civil-servant-temporary-branch', orgId: 'county-temp-cs' },
   },
   {
@@ -103,7 +107,13 @@ const ROWS: Row[] = [
   {
     name: 'R11: a unit organization id not in the tree counts as no league organization',
     facts: {
-      destination: dest({ situation: 'study', unitName: 'Harbour University', unitOrgId: 'ghost-c', destinationBranchId: 'fresh-2026-01', communityBranchId: 'village-b' }),
+      destination: dest({
+        situation: 'study',
+        unitName: 'Harbour University',
+        unitOrgId: 'ghost-c',
+        destinationBranchId: 'fresh-2026-01',
+        communityBranchId: 'village-b',
+      }),
       unitOrg: null,
       destinationBranch: null,
       communityBranch: COMMUNITY,
@@ -127,7 +137,11 @@ const ROWS: Row[] = [
   },
   {
     name: 'R11: a community organization that is not a branch cannot receive, so the floating-member branch does',
-    facts: { destination: dest({ situation: 'work', communityBranchId: 'village-c' }), communityBranch: org('village-c', 'town-1', 'committee'), floatingBranch: FLOATING },
+    facts: {
+      destination: dest({ situation: 'work', communityBranchId: 'village-c' }),
+      communityBranch: org('village-c', 'town-1', 'committee'),
+      floatingBranch: FLOATING,
+    },
     expect: { outcome: 'org', case: 'floating-branch', orgId: 'town-1-floating' },
   },
   {

@@ -35,38 +35,50 @@ describe('scale-out', () => {
 
       const accepted: string[] = [];
       let restarted: Promise<void> | undefined;
-      await mapLimit(Array.from({ length: N }, (_, i) => i), 16, async (i) => {
-        const r = await call(apps[i % 2]!, 'POST', '/api/check-ins', tree.tokens.sec1, { branchId: tree.ids.branch1, profile: profile() });
-        // On a failure, the API's own log says why (its error line carries the cause).
-        expect(r.status, `${JSON.stringify(r.body)}\n${apis[i % 2]!.output().slice(-4000)}`).toBe(201);
-        accepted.push(r.body.processId as string);
-        // A third of the way in, the first worker stops (SIGTERM) and a new one takes its place.
-        if (accepted.length === Math.floor(N / 3)) {
-          restarted = (async () => {
-            expect(await workers[0]!.stop('SIGTERM')).toBe(0);
-            workers[0] = await worker();
-          })();
-        }
-      });
+      await mapLimit(
+        Array.from({ length: N }, (_, i) => i),
+        16,
+        async (i) => {
+          const r = await call(apps[i % 2]!, 'POST', '/api/check-ins', tree.tokens.sec1, { branchId: tree.ids.branch1, profile: profile() });
+          // On a failure, the API's own log says why (its error line carries the cause).
+          expect(r.status, `${JSON.stringify(r.body)}\n${apis[i % 2]!.output().slice(-4000)}`).toBe(201);
+          accepted.push(r.body.processId as string);
+          // A third of the way in, the first worker stops (SIGTERM) and a new one takes its place.
+          if (accepted.length === Math.floor(N / 3)) {
+            restarted = (async () => {
+              expect(await workers[0]!.stop('SIGTERM')).toBe(0);
+              workers[0] = await worker();
+            })();
+          }
+        },
+      );
       await restarted;
       expect(new Set(accepted).size).toBe(N);
 
-      await mapLimit(accepted.map((id, i) => ({ id, i })), 16, async ({ id, i }) => {
-        const r = await call(apps[i % 2]!, 'POST', `/api/processes/${id}/decisions`, tree.tokens.sec1, { action: 'approve' });
-        expect(r.status, JSON.stringify(r.body)).toBe(200);
-      });
+      await mapLimit(
+        accepted.map((id, i) => ({ id, i })),
+        16,
+        async ({ id, i }) => {
+          const r = await call(apps[i % 2]!, 'POST', `/api/processes/${id}/decisions`, tree.tokens.sec1, { action: 'approve' });
+          expect(r.status, JSON.stringify(r.body)).toBe(200);
+        },
+      );
 
-      const counts = await eventually(async () => {
-        const rows = await db
-          .selectFrom('events')
-          .select(['type', (eb) => eb.fn.countAll<number>().as('n'), (eb) => eb.fn.count<number>('process_id').distinct().as('processes')])
-          .where('process_id', 'in', accepted)
-          .where('type', 'in', ['check-in.submitted', 'check-in.approved'])
-          .groupBy('type')
-          .execute();
-        const approved = rows.find((r) => r.type === 'check-in.approved');
-        return approved && Number(approved.n) === N ? rows : undefined;
-      }, 120_000, 'every approval recorded');
+      const counts = await eventually(
+        async () => {
+          const rows = await db
+            .selectFrom('events')
+            .select(['type', (eb) => eb.fn.countAll<number>().as('n'), (eb) => eb.fn.count<number>('process_id').distinct().as('processes')])
+            .where('process_id', 'in', accepted)
+            .where('type', 'in', ['check-in.submitted', 'check-in.approved'])
+            .groupBy('type')
+            .execute();
+          const approved = rows.find((r) => r.type === 'check-in.approved');
+          return approved && Number(approved.n) === N ? rows : undefined;
+        },
+        120_000,
+        'every approval recorded',
+      );
       for (const r of counts) expect({ type: r.type, n: Number(r.n), processes: Number(r.processes) }).toEqual({ type: r.type, n: N, processes: N });
       const open = await db.selectFrom('processes').select('id').where('id', 'in', accepted).where('status', '!=', 'approved').execute();
       expect(open).toEqual([]);
@@ -75,7 +87,10 @@ describe('scale-out', () => {
     } finally {
       for (const p of [...apis, ...workers]) await p.stop('SIGKILL');
       const connection = await Connection.connect({ address: inject('temporalAddress') });
-      await new Client({ connection }).schedule.getHandle(`dues-check:${taskQueue}`).delete().catch(() => {});
+      await new Client({ connection }).schedule
+        .getHandle(`dues-check:${taskQueue}`)
+        .delete()
+        .catch(() => {});
       await connection.close();
       await db.destroy();
     }

@@ -257,7 +257,8 @@ export async function expectApprovedAndConsistent(sys: System, created: { proces
     const state = (await handle.query('state')) as { remindersSent: number; escalations: number };
     const events = await sys.db.selectFrom('events').select('type').where('process_id', '=', c.processId).execute();
     const count = (t: string) => events.filter((e) => e.type === t).length;
-    const expect = (what: string, got: unknown, want: unknown) => got !== want && problems.push(`${c.processId}: ${what} ${String(got)}, expected ${String(want)}`);
+    const expect = (what: string, got: unknown, want: unknown) =>
+      got !== want && problems.push(`${c.processId}: ${what} ${String(got)}, expected ${String(want)}`);
     expect('submitted events', count('check-in.submitted'), 1);
     expect('approved events', count('check-in.approved'), 1);
     expect('reminder events', count('deadline.reminder'), state.remindersSent);

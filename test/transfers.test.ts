@@ -19,12 +19,17 @@ afterAll(async () => {
 const decide = (id: string, token: string, body: object) => call(sys.app, 'POST', `/api/processes/${id}/decisions`, token, body);
 const processOf = (id: string) => sys.db.selectFrom('processes').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
 const memberOf = (id: string) => sys.db.selectFrom('members').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-const eventTypes = async (id: string) => (await sys.db.selectFrom('events').select('type').where('process_id', '=', id).orderBy('id').execute()).map((e) => e.type);
+const eventTypes = async (id: string) =>
+  (await sys.db.selectFrom('events').select('type').where('process_id', '=', id).orderBy('id').execute()).map((e) => e.type);
 
 describe('R9 transfers within the province', () => {
   it('R9: the sending branch releases, the receiving branch accepts, and the member belongs to the new branch', async () => {
     const memberId = await activeMember(sys.app, tree.ids.branch1, tree.tokens.sec1);
-    const started = await call(sys.app, 'POST', '/api/transfers', tree.tokens.sec1, { memberId, toOrgId: tree.ids.branch3, reason: 'moved to Guangzhou for work' });
+    const started = await call(sys.app, 'POST', '/api/transfers', tree.tokens.sec1, {
+      memberId,
+      toOrgId: tree.ids.branch3,
+      reason: 'moved to Guangzhou for work',
+    });
     expect(started.status).toBe(201);
     expect(started.body).toMatchObject({ memberId, step: 'release' });
     const id = started.body.processId as string;
@@ -47,12 +52,16 @@ describe('R9 transfers within the province', () => {
     const detail = await call(sys.app, 'GET', `/api/processes/${id}`, tree.tokens.province);
     expect(detail.body).toMatchObject({ status: 'approved', step: 'closed' });
     const timeline = detail.body.timeline as { type: string; actorId: string | null }[];
-    expect(timeline.map((e) => e.type).filter((t) => t.startsWith('transfer.'))).toEqual(['transfer.requested', 'transfer.release-approved', 'transfer.completed']);
+    expect(timeline.map((e) => e.type).filter((t) => t.startsWith('transfer.'))).toEqual([
+      'transfer.requested',
+      'transfer.release-approved',
+      'transfer.completed',
+    ]);
     const result = await sys.env.client.workflow.getHandle(`transfer-${memberId}`).result();
     expect(result).toEqual({ processId: id, status: 'approved' });
   });
 
-  it('R9: the receiving branch\'s secretary starts a transfer into their own branch, and approves its arrival', async () => {
+  it("R9: the receiving branch's secretary starts a transfer into their own branch, and approves its arrival", async () => {
     const memberId = await activeMember(sys.app, tree.ids.branch1, tree.tokens.sec1);
     const started = await call(sys.app, 'POST', '/api/transfers', tree.tokens.sec3, { memberId, toOrgId: tree.ids.branch3 });
     expect(started.status).toBe(201);
@@ -64,7 +73,12 @@ describe('R9 transfers within the province', () => {
     expect(done.status).toBe(200);
     expect(done.body.status).toBe('approved');
     expect(await memberOf(memberId)).toMatchObject({ branch_id: tree.ids.branch3, status: 'active' });
-    const requested = await sys.db.selectFrom('events').select(['type', 'actor_id']).where('process_id', '=', id).where('type', '=', 'transfer.requested').executeTakeFirstOrThrow();
+    const requested = await sys.db
+      .selectFrom('events')
+      .select(['type', 'actor_id'])
+      .where('process_id', '=', id)
+      .where('type', '=', 'transfer.requested')
+      .executeTakeFirstOrThrow();
     expect(requested.actor_id).not.toBeNull();
   });
 
@@ -106,7 +120,12 @@ describe('R9 transfers within the province', () => {
     expect(await memberOf(memberId)).toMatchObject({ branch_id: tree.ids.branch1, status: 'active' });
     const row = await processOf(id);
     expect(row).toMatchObject({ status: 'rejected', step: 'closed' });
-    const event = await sys.db.selectFrom('events').select('payload').where('process_id', '=', id).where('type', '=', 'transfer.rejected').executeTakeFirstOrThrow();
+    const event = await sys.db
+      .selectFrom('events')
+      .select('payload')
+      .where('process_id', '=', id)
+      .where('type', '=', 'transfer.rejected')
+      .executeTakeFirstOrThrow();
     expect(event.payload).toMatchObject({ reason: 'no such person in our class', step: 'arrival' });
     // Closed: a later decision is a conflict. A new transfer may start.
     expect((await decide(id, tree.tokens.sec2, { action: 'approve' })).status).toBe(409);
@@ -129,7 +148,11 @@ describe('R9 transfers within the province', () => {
     const returned = await call(sys.app, 'POST', '/api/transfers', tree.tokens.sec1, { memberId: pending.body.memberId, toOrgId: tree.ids.branch2 });
     expect(returned.status).toBe(422);
     expect(returned.body.rule).toBe('R9');
-    const count = await sys.db.selectFrom('transfers').select((eb) => eb.fn.countAll<number>().as('n')).where('member_id', '=', pending.body.memberId).executeTakeFirstOrThrow();
+    const count = await sys.db
+      .selectFrom('transfers')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('member_id', '=', pending.body.memberId)
+      .executeTakeFirstOrThrow();
     expect(Number(count.n)).toBe(0);
   });
 
@@ -171,7 +194,12 @@ describe('R9 transfers within the province', () => {
     const mine = problems.body.items.find((p: { orgId: string }) => p.orgId === noPhone);
     expect(mine).toMatchObject({ rule: 'R13', kind: 'missing-contact-phone', occurrences: 2 });
     expect((await call(sys.app, 'GET', '/api/data-problems', tree.tokens.county2)).body.items.map((p: { orgId: string }) => p.orgId)).not.toContain(noPhone);
-    const notes = await sys.db.selectFrom('notifications').select(['recipient_org_id', 'kind']).where('kind', '=', 'data-problem').where('message', 'like', `%${noPhone}%`).execute();
+    const notes = await sys.db
+      .selectFrom('notifications')
+      .select(['recipient_org_id', 'kind'])
+      .where('kind', '=', 'data-problem')
+      .where('message', 'like', `%${noPhone}%`)
+      .execute();
     expect(notes.map((n) => n.recipient_org_id).sort()).toEqual([tree.ids.county1, noPhone].sort());
 
     // A phone entered resolves the problem, and the transfer goes through.
@@ -226,7 +254,11 @@ describe('R11/R12 routing', () => {
 
     // Created without a phone: R13 reports it and the transfer keeps waiting.
     await importOrgs(sys.app, [{ id: fresh, parentId: uni, name: '2026级新生团支部', kind: 'branch' }]);
-    await eventually(async () => (await call(sys.app, 'GET', '/api/data-problems', tree.tokens.province)).body.items?.some((p: { orgId: string }) => p.orgId === fresh), 15_000, 'the R13 data problem');
+    await eventually(
+      async () => (await call(sys.app, 'GET', '/api/data-problems', tree.tokens.province)).body.items?.some((p: { orgId: string }) => p.orgId === fresh),
+      15_000,
+      'the R13 data problem',
+    );
     expect((await processOf(id)).step).toBe('awaiting-branch');
     // With its phone entered, the branch wakes the transfer: it moves on to the arrival at the new branch.
     await importOrgs(sys.app, [{ id: fresh, parentId: uni, name: '2026级新生团支部', kind: 'branch', contactPhone: '020-87650000' }]);

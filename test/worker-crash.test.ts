@@ -60,49 +60,53 @@ afterAll(async () => {
 });
 
 describe('worker crash', () => {
-  it(`durability: ${N} check-ins in flight while the worker is SIGKILLed at random and restarted: all complete, every event exactly once`, { timeout: 600_000 }, async () => {
-    let worker = startWorkerProcess();
-    await polling(worker);
-    const tStart = Date.now();
-    const branches = [tree.ids.branch1, tree.ids.branch2];
-    const created = await inBatches([...Array(N).keys()], 25, async (i) => {
-      const token = i % 2 === 0 ? tree.tokens.sec1 : tree.tokens.sec2;
-      const r = await call(sys.app, 'POST', '/api/check-ins', token, { branchId: branches[i % 2], profile: profile() });
-      expect(r.status).toBe(201);
-      return { ...(r.body as { processId: string; memberId: string }), token };
-    });
-    console.log(`fault: ${N} check-ins submitted in ${Date.now() - tStart} ms`);
+  it(
+    `durability: ${N} check-ins in flight while the worker is SIGKILLed at random and restarted: all complete, every event exactly once`,
+    { timeout: 600_000 },
+    async () => {
+      let worker = startWorkerProcess();
+      await polling(worker);
+      const tStart = Date.now();
+      const branches = [tree.ids.branch1, tree.ids.branch2];
+      const created = await inBatches([...Array(N).keys()], 25, async (i) => {
+        const token = i % 2 === 0 ? tree.tokens.sec1 : tree.tokens.sec2;
+        const r = await call(sys.app, 'POST', '/api/check-ins', token, { branchId: branches[i % 2], profile: profile() });
+        expect(r.status).toBe(201);
+        return { ...(r.body as { processId: string; memberId: string }), token };
+      });
+      console.log(`fault: ${N} check-ins submitted in ${Date.now() - tStart} ms`);
 
-    const t0 = Date.now();
-    // A killer: four SIGKILLs at random moments, each followed by a restart, while work is in flight.
-    let kills = 0;
-    const killer = (async () => {
-      for (let i = 0; i < 4; i++) {
-        await new Promise((r) => setTimeout(r, 2000 + Math.random() * 3000));
-        await kill(worker);
-        kills += 1;
-        worker = startWorkerProcess();
-        await polling(worker);
-      }
-    })();
-    // Reminders, overdue and escalations happen under the kills; approvals are sent while kills go on.
-    await new Promise((r) => setTimeout(r, 6000));
-    // As a client does: a 503 ("no worker confirmed it in time; send it again") is sent again. The first try
-    // may still have applied meanwhile: the retry then finds the check-in approved (409), never approved twice.
-    let unavailable = 0;
-    const decisions = await inBatches(created, 25, async (c) => {
-      for (let attempt = 1; ; attempt++) {
-        const r = await call(sys.app, 'POST', `/api/processes/${c.processId}/decisions`, c.token, { action: 'approve' });
-        if (r.status !== 503 || attempt === 5) return { status: r.status, retried: attempt > 1 };
-        unavailable += 1;
-        await new Promise((resolve) => setTimeout(resolve, 2000));
-      }
-    });
-    await killer;
-    console.log(`fault: ${N} check-ins, ${kills} SIGKILLs, approvals answered after ${Date.now() - t0} ms (${unavailable} answers 503, sent again)`);
-    expect(kills).toBe(4);
-    expect(decisions.filter((d) => !(d.status === 200 || (d.status === 409 && d.retried)))).toEqual([]);
+      const t0 = Date.now();
+      // A killer: four SIGKILLs at random moments, each followed by a restart, while work is in flight.
+      let kills = 0;
+      const killer = (async () => {
+        for (let i = 0; i < 4; i++) {
+          await new Promise((r) => setTimeout(r, 2000 + Math.random() * 3000));
+          await kill(worker);
+          kills += 1;
+          worker = startWorkerProcess();
+          await polling(worker);
+        }
+      })();
+      // Reminders, overdue and escalations happen under the kills; approvals are sent while kills go on.
+      await new Promise((r) => setTimeout(r, 6000));
+      // As a client does: a 503 ("no worker confirmed it in time; send it again") is sent again. The first try
+      // may still have applied meanwhile: the retry then finds the check-in approved (409), never approved twice.
+      let unavailable = 0;
+      const decisions = await inBatches(created, 25, async (c) => {
+        for (let attempt = 1; ; attempt++) {
+          const r = await call(sys.app, 'POST', `/api/processes/${c.processId}/decisions`, c.token, { action: 'approve' });
+          if (r.status !== 503 || attempt === 5) return { status: r.status, retried: attempt > 1 };
+          unavailable += 1;
+          await new Promise((resolve) => setTimeout(resolve, 2000));
+        }
+      });
+      await killer;
+      console.log(`fault: ${N} check-ins, ${kills} SIGKILLs, approvals answered after ${Date.now() - t0} ms (${unavailable} answers 503, sent again)`);
+      expect(kills).toBe(4);
+      expect(decisions.filter((d) => !(d.status === 200 || (d.status === 409 && d.retried)))).toEqual([]);
 
-    expect(await expectApprovedAndConsistent(sys, created)).toEqual([]);
-  });
+      expect(await expectApprovedAndConsistent(sys, created)).toEqual([]);
+    },
+  );
 });

@@ -62,7 +62,10 @@ export function dataErrorsNonRetryable<T extends object>(activities: T): T {
         } catch (e) {
           const code = sqlState(e);
           if (code?.startsWith('22')) {
-            throw ApplicationFailure.nonRetryable(`${name}: the database refused the data as invalid (SQLSTATE ${code}); the input must be corrected`, 'InvalidData');
+            throw ApplicationFailure.nonRetryable(
+              `${name}: the database refused the data as invalid (SQLSTATE ${code}); the input must be corrected`,
+              'InvalidData',
+            );
           }
           throw e;
         }

@@ -32,11 +32,21 @@ class WorkerLogger implements Logger {
     }
     this.inner.log(level, redactIdNumbers(message), meta);
   }
-  trace(m: string, meta?: LogMetadata) { this.log('TRACE', m, meta); }
-  debug(m: string, meta?: LogMetadata) { this.log('DEBUG', m, meta); }
-  info(m: string, meta?: LogMetadata) { this.log('INFO', m, meta); }
-  warn(m: string, meta?: LogMetadata) { this.log('WARN', m, meta); }
-  error(m: string, meta?: LogMetadata) { this.log('ERROR', m, meta); }
+  trace(m: string, meta?: LogMetadata) {
+    this.log('TRACE', m, meta);
+  }
+  debug(m: string, meta?: LogMetadata) {
+    this.log('DEBUG', m, meta);
+  }
+  info(m: string, meta?: LogMetadata) {
+    this.log('INFO', m, meta);
+  }
+  warn(m: string, meta?: LogMetadata) {
+    this.log('WARN', m, meta);
+  }
+  error(m: string, meta?: LogMetadata) {
+    this.log('ERROR', m, meta);
+  }
 }
 
 const PINO_LEVEL = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const;
@@ -50,11 +60,21 @@ class JsonLogger implements Logger {
   log(level: LogLevel, message: string, meta?: LogMetadata): void {
     this.#pino[PINO_LEVEL[level]]({ ...meta }, message);
   }
-  trace(m: string, meta?: LogMetadata) { this.log('TRACE', m, meta); }
-  debug(m: string, meta?: LogMetadata) { this.log('DEBUG', m, meta); }
-  info(m: string, meta?: LogMetadata) { this.log('INFO', m, meta); }
-  warn(m: string, meta?: LogMetadata) { this.log('WARN', m, meta); }
-  error(m: string, meta?: LogMetadata) { this.log('ERROR', m, meta); }
+  trace(m: string, meta?: LogMetadata) {
+    this.log('TRACE', m, meta);
+  }
+  debug(m: string, meta?: LogMetadata) {
+    this.log('DEBUG', m, meta);
+  }
+  info(m: string, meta?: LogMetadata) {
+    this.log('INFO', m, meta);
+  }
+  warn(m: string, meta?: LogMetadata) {
+    this.log('WARN', m, meta);
+  }
+  error(m: string, meta?: LogMetadata) {
+    this.log('ERROR', m, meta);
+  }
 }
 
 /** `TUANWU_LOG_FORMAT`: `json` (default, production) or `pretty` (readable lines in a terminal). */

@@ -80,7 +80,9 @@ export async function checkIn(input: CheckInInput): Promise<{ processId: string;
     const reason = 'the transfer it belonged to was called off';
     await CancellationScope.nonCancellable(async () => {
       // Before the patch, a cancelled check-in kept its search attributes as they were.
-      const patch = patched('cancelled-check-in-closes') ? p.close('withdrawn') : ((p.status = 'withdrawn'), { status: 'withdrawn', step: 'closed', closed: true });
+      const patch = patched('cancelled-check-in-closes')
+        ? p.close('withdrawn')
+        : ((p.status = 'withdrawn'), { status: 'withdrawn', step: 'closed', closed: true });
       await decided({ actorId: 'system:cancelled', reason }, patch);
     });
   }

@@ -97,12 +97,7 @@ export function extensionProblem(cmd: DecisionCommand, watch: DeadlineWatch): vo
 }
 
 /** R3/R9: a committee above moves a waiting step's deadline; the extension is an event like any other. */
-export async function extendDeadline(
-  watch: DeadlineWatch,
-  cmd: DecisionCommand,
-  c: StepContext & { key: string },
-  ready: () => Promise<void>,
-): Promise<void> {
+export async function extendDeadline(watch: DeadlineWatch, cmd: DecisionCommand, c: StepContext & { key: string }, ready: () => Promise<void>): Promise<void> {
   const previous = watch.deadline;
   watch.extend(Date.parse(cmd.until!));
   const round = watch.round;
@@ -199,7 +194,12 @@ function escalationNotices(c: StepContext, what: string) {
 }
 
 function formatMs(ms: number): string {
-  const units: [number, string][] = [[86_400_000, 'd'], [3_600_000, 'h'], [60_000, 'm'], [1000, 's']];
+  const units: [number, string][] = [
+    [86_400_000, 'd'],
+    [3_600_000, 'h'],
+    [60_000, 'm'],
+    [1000, 's'],
+  ];
   for (const [size, unit] of units) if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
   return `${ms}ms`;
 }

@@ -67,7 +67,14 @@ export async function deletion(input: DeletionInput): Promise<{ processId: strin
   const { processId, memberId } = input;
   const p = new Process(deletionProcess, input, { processId, memberId, legacyAppend: () => local.recordDeletionEvent });
 
-  async function record(type: string, cmd: DecisionCommand, orgId: string, patch: ReturnType<typeof p.enter>, payload: Record<string, unknown>, notifyOrg?: OrgRef) {
+  async function record(
+    type: string,
+    cmd: DecisionCommand,
+    orgId: string,
+    patch: ReturnType<typeof p.enter>,
+    payload: Record<string, unknown>,
+    notifyOrg?: OrgRef,
+  ) {
     const closing = !p.pending;
     await p.record(type, {
       orgId,

@@ -23,7 +23,9 @@ export const disciplineRecordedUpdate = defineUpdate<Recorded>('discipline-recor
 /** Step 2: the talk with the member, recorded by the branch. */
 export const talkUpdate = defineUpdate<{ step: DisciplineStep }, [TalkRecord & Actor]>('record-talk');
 /** Step 3: the branch meeting's decision, with the materials already uploaded (id and content hash). */
-export const meetingUpdate = defineUpdate<{ step: DisciplineStep }, [MeetingDecision & Actor & { materials: { id: string; sha256: string }[] }]>('meeting-decision');
+export const meetingUpdate = defineUpdate<{ step: DisciplineStep }, [MeetingDecision & Actor & { materials: { id: string; sha256: string }[] }]>(
+  'meeting-decision',
+);
 
 /** What a case knows while it runs: its input, and the branch meeting's decision once taken. */
 export interface DisciplineContext {
@@ -136,11 +138,23 @@ async function applySanction(p: Case, c: DisciplineContext, actorId: string): Pr
   const member = { status: SANCTION_STATUS[sanction], sanction: sanction === 'none' ? null : sanction };
   if (sanction === 'probation') {
     const patch = p.enter('probation');
-    await p.record('discipline.sanction-applied', { actorId, payload: { sanction, probationMonths: meeting.probationMonths }, patch, member, notifyMember: `A sanction applies to you: probation for ${meeting.probationMonths} months.` });
+    await p.record('discipline.sanction-applied', {
+      actorId,
+      payload: { sanction, probationMonths: meeting.probationMonths },
+      patch,
+      member,
+      notifyMember: `A sanction applies to you: probation for ${meeting.probationMonths} months.`,
+    });
     return;
   }
   const patch = p.close('approved');
-  await p.record('discipline.sanction-applied', { actorId, payload: { sanction }, patch, member, notifyMember: sanction === 'none' ? 'Your case was closed with no action.' : `A sanction applies to you: ${sanction}.` });
+  await p.record('discipline.sanction-applied', {
+    actorId,
+    payload: { sanction },
+    patch,
+    member,
+    notifyMember: sanction === 'none' ? 'Your case was closed with no action.' : `A sanction applies to you: ${sanction}.`,
+  });
 }
 
 /** A decision the declaration admitted, at the step the case is at. */
@@ -151,7 +165,13 @@ async function decide(p: Case, c: DisciplineContext, cmd: DecisionCommand): Prom
   const actorId = cmd.actorId;
   if (cmd.action === 'reject') {
     const patch = p.close('rejected');
-    return p.record('discipline.dismissed', { orgId, actorId, payload: { reason: cmd.reason, step: at }, patch, notifyMember: 'The case about you was dismissed.' });
+    return p.record('discipline.dismissed', {
+      orgId,
+      actorId,
+      payload: { reason: cmd.reason, step: at },
+      patch,
+      notifyMember: 'The case about you was dismissed.',
+    });
   }
   if (cmd.action === 'resolve') {
     // R18: dues paid in full before the decision close a removal case (the API checked the ledger).
@@ -166,7 +186,13 @@ async function decide(p: Case, c: DisciplineContext, cmd: DecisionCommand): Prom
   }
   if (at === 'approval') {
     c.meeting = undefined;
-    return p.record('discipline.returned', { orgId, actorId, payload: { reason: cmd.reason, to: 'meeting' }, patch: p.enter('meeting'), notify: p.task(input.branch) });
+    return p.record('discipline.returned', {
+      orgId,
+      actorId,
+      payload: { reason: cmd.reason, to: 'meeting' },
+      patch: p.enter('meeting'),
+      notify: p.task(input.branch),
+    });
   }
   if (at === 'spot-check' && cmd.action === 'approve') {
     await p.record('discipline.spot-checked', { orgId, actorId, payload: {} });
@@ -181,11 +207,25 @@ async function decide(p: Case, c: DisciplineContext, cmd: DecisionCommand): Prom
   }
   if (at === 'probation-review' && cmd.action === 'approve') {
     const patch = p.close('approved');
-    return p.record('discipline.rights-restored', { orgId, actorId, payload: {}, patch, member: { status: 'active', sanction: null }, notifyMember: 'Your probation ended: your rights are restored.' });
+    return p.record('discipline.rights-restored', {
+      orgId,
+      actorId,
+      payload: {},
+      patch,
+      member: { status: 'active', sanction: null },
+      notifyMember: 'Your probation ended: your rights are restored.',
+    });
   }
   if (at === 'probation-review') {
     const patch = p.close('approved');
-    return p.record('discipline.expelled', { orgId, actorId, payload: { reason: cmd.reason }, patch, member: { status: 'expelled', sanction: 'expulsion' }, notifyMember: 'After probation, you were expelled.' });
+    return p.record('discipline.expelled', {
+      orgId,
+      actorId,
+      payload: { reason: cmd.reason },
+      patch,
+      member: { status: 'expelled', sanction: 'expulsion' },
+      notifyMember: 'After probation, you were expelled.',
+    });
   }
 }
 
@@ -204,7 +244,8 @@ export async function discipline(input: DisciplineInput): Promise<{ processId: s
     decide: (cmd) => decide(p, c, cmd),
     validate: (cmd) => {
       if (cmd.action === 'resolve' && input.grounds !== 'unpaid-dues') refuse('rule', 'only a removal case for unpaid dues is resolved by paying', 'R18');
-      if (cmd.action === 'return' && p.step === 'spot-check' && !cmd.toStep) refuse('rule', 'a spot check returns the case to the missing step (toStep)', 'R18');
+      if (cmd.action === 'return' && p.step === 'spot-check' && !cmd.toStep)
+        refuse('rule', 'a spot check returns the case to the missing step (toStep)', 'R18');
     },
   });
   const branchRoles = disciplineProcess.steps.talk.decisions.extend!.roles!;
@@ -251,7 +292,9 @@ export async function discipline(input: DisciplineInput): Promise<{ processId: s
       type: 'discipline.opened',
       actorId: input.startedBy,
       payload: { grounds: input.grounds, details: input.details, spotCheck: input.spotCheck },
-      notify: [{ recipientOrgId: input.branch.id, kind: 'task', message: `${disciplineProcess.steps.verification.label}: a case was opened (${input.grounds})` }],
+      notify: [
+        { recipientOrgId: input.branch.id, kind: 'task', message: `${disciplineProcess.steps.verification.label}: a case was opened (${input.grounds})` },
+      ],
     }),
   );
 

@@ -52,7 +52,14 @@ export class ProcessSteps<S extends string> {
 
   context(): StepContext & { keyPrefix: string } {
     const { processId, memberId, label } = this.o;
-    return { processId, memberId, orgId: this.acting.id, parentOrgId: this.acting.parentId, stepLabel: label[this.step], keyPrefix: `${processId}:${this.step}:${this.#visits}` };
+    return {
+      processId,
+      memberId,
+      orgId: this.acting.id,
+      parentOrgId: this.acting.parentId,
+      stepLabel: label[this.step],
+      keyPrefix: `${processId}:${this.step}:${this.#visits}`,
+    };
   }
 
   #newWatch(step: S): DeadlineWatch {
@@ -83,11 +90,7 @@ export class ProcessSteps<S extends string> {
   close(outcome: ProcessStatus): ProcessPatch {
     this.status = outcome;
     const backTo = this.o.home?.();
-    upsertSearchAttributes([
-      ...(backTo ? orgSearchAttributes(backTo) : []),
-      { key: SA.status, value: outcome },
-      { key: SA.overdue, value: false },
-    ]);
+    upsertSearchAttributes([...(backTo ? orgSearchAttributes(backTo) : []), { key: SA.status, value: outcome }, { key: SA.overdue, value: false }]);
     return { status: outcome, step: 'closed', closed: true, ...(backTo ? { org: { id: backTo.id, path: backTo.path } } : {}) };
   }
 

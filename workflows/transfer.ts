@@ -153,7 +153,12 @@ class TransferRun {
   async complete(branch: OrgRef | null, actorId: string | undefined, type: string): Promise<void> {
     if (branch) this.c.to = branch;
     const patch = this.p.close('approved');
-    await this.record(type, { actorId, patch, complete: branch ?? undefined, payload: branch ? { branchId: branch.id } : { province: this.input.peer?.province } });
+    await this.record(type, {
+      actorId,
+      patch,
+      complete: branch ?? undefined,
+      payload: branch ? { branchId: branch.id } : { province: this.input.peer?.province },
+    });
   }
 
   async decide(cmd: DecisionCommand): Promise<void> {
@@ -170,7 +175,13 @@ class TransferRun {
       const next: TransferStep = input.direction === 'outbound' ? 'peer-arrival' : to ? 'arrival' : 'awaiting-branch';
       const patch = this.enter(next);
       if (input.direction === 'outbound') this.outbox.push({ type: 'release-confirmed' });
-      return this.record('transfer.release-approved', { orgId, actorId: cmd.actorId, reason: cmd.reason, patch, notifyOrg: next === 'arrival' ? to! : undefined });
+      return this.record('transfer.release-approved', {
+        orgId,
+        actorId: cmd.actorId,
+        reason: cmd.reason,
+        patch,
+        notifyOrg: next === 'arrival' ? to! : undefined,
+      });
     }
     if (at === 'arrival') {
       if (to!.kind === 'branch') return this.complete(to, cmd.actorId, 'transfer.completed');
@@ -214,7 +225,8 @@ class TransferRun {
       if (input.direction !== 'internal') this.outbox.push({ type: 'rejected', reason: `the step "${step}" lapsed at its deadline` });
       return this.record('transfer.lapsed', { actorId: 'system:timeout', reason: `no decision by the deadline of "${step}" (R9)`, patch, payload: { step } });
     }
-    if (this.timedOut === 'approve') return this.decide({ action: 'approve', actorId: 'system:timeout', reason: `approved automatically at the deadline of "${step}" (R9)` });
+    if (this.timedOut === 'approve')
+      return this.decide({ action: 'approve', actorId: 'system:timeout', reason: `approved automatically at the deadline of "${step}" (R9)` });
     if (step === 'awaiting-branch') return this.branchCreated();
     if (step === 'peer-arrival') return this.complete(null, this.peerActor, 'transfer.completed');
     if (step === 'peer-release') {
@@ -242,7 +254,15 @@ class TransferRun {
       if (outbox.length === 0) return;
       const m = outbox[0]!;
       try {
-        await peerCalls.sendToPeer({ province: input.peer!.province, transferId: input.peer!.transferId, memberId: input.memberId, message: m.type, reason: m.reason, toBranchId: input.peer!.branchId, branchId: m.branchId });
+        await peerCalls.sendToPeer({
+          province: input.peer!.province,
+          transferId: input.peer!.transferId,
+          memberId: input.memberId,
+          message: m.type,
+          reason: m.reason,
+          toBranchId: input.peer!.branchId,
+          branchId: m.branchId,
+        });
       } catch (e) {
         const failure = applicationFailureIn(e);
         if (failure?.type !== 'PeerRefused') throw e;
@@ -271,7 +291,19 @@ class TransferRun {
     const child = scope.run(async () => {
       const handle = await startChild(checkIn, {
         workflowId: checkInProcess.workflowId(input.memberId),
-        args: [{ processId: checkInProcessId, memberId: input.memberId, branchId: branch.id, branchPath: branch.path, parentOrgId: branch.parentId, submittedBy: this.peerActor, linkActorId: null, profile: input.profile!, timing: input.checkInTiming }],
+        args: [
+          {
+            processId: checkInProcessId,
+            memberId: input.memberId,
+            branchId: branch.id,
+            branchPath: branch.path,
+            parentOrgId: branch.parentId,
+            submittedBy: this.peerActor,
+            linkActorId: null,
+            profile: input.profile!,
+            timing: input.checkInTiming,
+          },
+        ],
         parentClosePolicy: 'REQUEST_CANCEL',
         typedSearchAttributes: startAttributes('check-in', branch, new Date(Date.now() + input.checkInTiming.deadlineMs)),
       });

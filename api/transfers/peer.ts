@@ -62,7 +62,8 @@ async function once<T extends object>(db: Db, req: FastifyRequest, handle: () =>
   const hash = requestHash(req.body);
   const seen = await db.selectFrom('peer_messages').selectAll().where('province', '=', province).where('idempotency_key', '=', key).executeTakeFirst();
   if (seen) {
-    if (seen.request_hash !== hash) throw DomainError.rule('R10', 'this idempotency key was used with another body', [{ field: 'headers.idempotency-key', message: 'reused' }]);
+    if (seen.request_hash !== hash)
+      throw DomainError.rule('R10', 'this idempotency key was used with another body', [{ field: 'headers.idempotency-key', message: 'reused' }]);
     const body = seen.response as T;
     return { status: seen.status_code, body: 'accepted' in body ? { ...body, duplicate: true } : body };
   }
@@ -82,14 +83,28 @@ function announceRoute(app: Api, { db }: AppDeps, starter: TransferStarter): voi
   app.post(
     '/transfers/announce',
     {
-      schema: { summary: 'R10: another province announces a member moving here; the receiving branch reviews a check-in', body: PeerAnnounce, response: { 202: PeerAnnounceAccepted, ...peerErrors } },
+      schema: {
+        summary: 'R10: another province announces a member moving here; the receiving branch reviews a check-in',
+        body: PeerAnnounce,
+        response: { 202: PeerAnnounceAccepted, ...peerErrors },
+      },
     },
     async (req, reply) => {
       const province = req.peerProvince!;
-      if (req.body.fromProvince !== province) throw new DomainError({ kind: 'invalid', message: 'fromProvince must be the signing province', fields: [{ field: 'body.fromProvince', message: 'does not match the signature' }] });
+      if (req.body.fromProvince !== province)
+        throw new DomainError({
+          kind: 'invalid',
+          message: 'fromProvince must be the signing province',
+          fields: [{ field: 'body.fromProvince', message: 'does not match the signature' }],
+        });
       const r = await once(db, req, async () => {
         // The same transfer announced again (even under a new key) names the same process.
-        const known = await db.selectFrom('transfers').select('process_id').where('peer_province', '=', province).where('peer_transfer_id', '=', req.body.transferId).executeTakeFirst();
+        const known = await db
+          .selectFrom('transfers')
+          .select('process_id')
+          .where('peer_province', '=', province)
+          .where('peer_transfer_id', '=', req.body.transferId)
+          .executeTakeFirst();
         if (known) return { status: 202, body: { transferId: req.body.transferId, processId: known.process_id } };
         const plan = await starter.planInbound(province, req.body);
         const started = await starter.launch(plan, `peer:${province}:${req.body.transferId}`);
@@ -101,7 +116,12 @@ function announceRoute(app: Api, { db }: AppDeps, starter: TransferStarter): voi
 }
 
 /** R10: the other province's confirmation or rejection of a transfer between us. */
-function messageRoute(app: Api, { db, client }: AppDeps, type: 'release-confirmed' | 'arrival-confirmed' | 'rejected', schema: typeof PeerReleaseConfirmed | typeof PeerArrivalConfirmed | typeof PeerRejected): void {
+function messageRoute(
+  app: Api,
+  { db, client }: AppDeps,
+  type: 'release-confirmed' | 'arrival-confirmed' | 'rejected',
+  schema: typeof PeerReleaseConfirmed | typeof PeerArrivalConfirmed | typeof PeerRejected,
+): void {
   app.post(
     `/transfers/:transferId/${type}`,
     {
@@ -115,7 +135,12 @@ function messageRoute(app: Api, { db, client }: AppDeps, type: 'release-confirme
     async (req, reply) => {
       const province = req.peerProvince!;
       const body = req.body as { transferId: string; reason?: string; branchId?: string };
-      if (body.transferId !== req.params.transferId) throw new DomainError({ kind: 'invalid', message: 'transferId differs from the path', fields: [{ field: 'body.transferId', message: 'must match the path' }] });
+      if (body.transferId !== req.params.transferId)
+        throw new DomainError({
+          kind: 'invalid',
+          message: 'transferId differs from the path',
+          fields: [{ field: 'body.transferId', message: 'must match the path' }],
+        });
       const r = await once(db, req, async () => {
         const t = await db
           .selectFrom('transfers')
@@ -127,7 +152,9 @@ function messageRoute(app: Api, { db, client }: AppDeps, type: 'release-confirme
         if (!t) throw DomainError.notFound('no transfer with this id between our provinces');
         if (t.closed_at) throw DomainError.conflict(`this transfer is already ${t.status}`, 'R10');
         try {
-          await client.workflow.getHandle(t.workflow_id).signal(peerSignal, { type, ...(body.reason ? { reason: body.reason } : {}), ...(body.branchId ? { branchId: body.branchId } : {}) });
+          await client.workflow
+            .getHandle(t.workflow_id)
+            .signal(peerSignal, { type, ...(body.reason ? { reason: body.reason } : {}), ...(body.branchId ? { branchId: body.branchId } : {}) });
         } catch (e) {
           if (e instanceof WorkflowNotFoundError) throw DomainError.conflict('this transfer is already closed', 'R10');
           throw e;

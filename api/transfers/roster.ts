@@ -16,7 +16,14 @@ const RowResult = z.object({
   status: z.enum(['started', 'already-started', 'failed']),
   processId: z.string().optional(),
   route: z.string().optional(),
-  error: z.object({ status: z.number(), message: z.string(), rule: z.string().optional(), fields: z.array(z.object({ field: z.string(), message: z.string(), rule: z.string().optional() })).optional() }).optional(),
+  error: z
+    .object({
+      status: z.number(),
+      message: z.string(),
+      rule: z.string().optional(),
+      fields: z.array(z.object({ field: z.string(), message: z.string(), rule: z.string().optional() })).optional(),
+    })
+    .optional(),
 });
 
 function asProblem(e: unknown): { status: number; message: string; rule?: string; fields?: FieldProblem[] } {
@@ -50,7 +57,8 @@ export function rosterRoutes(app: Api, deps: AppDeps): void {
     },
     async (req) => {
       const p = req.principal;
-      if (!p.orgPath || !isAllowed(p, 'transfer.import', { orgPath: p.orgPath })) throw DomainError.forbidden('a roster is filed by the admins of a school or a committee above');
+      if (!p.orgPath || !isAllowed(p, 'transfer.import', { orgPath: p.orgPath }))
+        throw DomainError.forbidden('a roster is filed by the admins of a school or a committee above');
       let parsed;
       try {
         // The CLI sends a big file in parts; firstLine keeps the line numbers of the whole file.
@@ -67,7 +75,11 @@ export function rosterRoutes(app: Api, deps: AppDeps): void {
         ? await db
             .selectFrom('members')
             .select(['id', 'id_number'])
-            .where('id_number', 'in', valid.map((l) => l.row!.idNumber))
+            .where(
+              'id_number',
+              'in',
+              valid.map((l) => l.row!.idNumber),
+            )
             .execute()
         : [];
       const byIdNumber = new Map(members.map((m) => [m.id_number, m.id]));
@@ -85,7 +97,13 @@ export function rosterRoutes(app: Api, deps: AppDeps): void {
           };
           const plan = await starter.plan(p, { memberId, toOrgId: l.row.toOrgId, destination: l.row.destination }, orgs, { senderAuthorized });
           const r = await starter.launch(plan, `roster:${p.actorId}:${batch}:${memberId}`, { awaitRecorded: false });
-          return { line: l.line, idNumber: masked, status: r.created ? 'started' : 'already-started', processId: r.processId, ...(r.route ? { route: r.route.case } : {}) };
+          return {
+            line: l.line,
+            idNumber: masked,
+            status: r.created ? 'started' : 'already-started',
+            processId: r.processId,
+            ...(r.route ? { route: r.route.case } : {}),
+          };
         } catch (e) {
           return { line: l.line, idNumber: masked, status: 'failed', error: asProblem(e) };
         }

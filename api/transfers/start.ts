@@ -77,7 +77,9 @@ function startRoute(app: Api, starter: TransferStarter): void {
       const plan = await starter.plan(p, req.body, starter.orgs());
       const key = req.headers['idempotency-key'];
       const r = await starter.launch(plan, key ? `request:${p.actorId}:${key}:${requestHash(req.body)}` : null);
-      return reply.code(r.created ? 201 : 200).send({ processId: r.processId, memberId: r.memberId, step: r.step, deadline: r.deadline, ...(r.route ? { route: r.route } : {}) });
+      return reply
+        .code(r.created ? 201 : 200)
+        .send({ processId: r.processId, memberId: r.memberId, step: r.step, deadline: r.deadline, ...(r.route ? { route: r.route } : {}) });
     },
   );
 }

@@ -18,7 +18,15 @@ const GraduateStatistics = z.object({
   target: z.object({ date: z.string(), share: z.number() }).nullable(),
   total: z.object({ graduates: z.number(), transferred: z.number(), deleted: z.number(), share: z.number() }),
   cities: z.array(
-    z.object({ orgId: z.string(), name: z.string(), graduates: z.number(), transferred: z.number(), deleted: z.number(), share: z.number(), behind: z.boolean() }),
+    z.object({
+      orgId: z.string(),
+      name: z.string(),
+      graduates: z.number(),
+      transferred: z.number(),
+      deleted: z.number(),
+      share: z.number(),
+      behind: z.boolean(),
+    }),
   ),
   schools: z.array(
     z.object({
@@ -122,14 +130,26 @@ async function graduateStatistics(
   { cohort, asOf, base }: { cohort: number; asOf: string; base: ReturnType<typeof graduateBaseAt> },
 ): Promise<z.infer<typeof GraduateStatistics>> {
   const ids = [...new Set(rows.flatMap((r) => [r.school_id ?? '', r.city_id]))].filter(Boolean);
-  const names = new Map((ids.length ? await db.selectFrom('organizations').select(['id', 'name']).where('id', 'in', ids).execute() : []).map((o) => [o.id, o.name]));
+  const names = new Map(
+    (ids.length ? await db.selectFrom('organizations').select(['id', 'name']).where('id', 'in', ids).execute() : []).map((o) => [o.id, o.name]),
+  );
   const target = targetInForce(config.graduateTargets, cohort, asOf);
   const share = (done: number, all: number) => (all === 0 ? 0 : Math.round((1000 * done) / all) / 10);
   const behind = (done: number, all: number) => target !== null && share(done, all) < target.share;
   type Counts = { graduates: number; transferred: number; deleted: number };
-  const add = (a: Counts, b: Counts): Counts => ({ graduates: a.graduates + b.graduates, transferred: a.transferred + b.transferred, deleted: a.deleted + b.deleted });
+  const add = (a: Counts, b: Counts): Counts => ({
+    graduates: a.graduates + b.graduates,
+    transferred: a.transferred + b.transferred,
+    deleted: a.deleted + b.deleted,
+  });
   const zero: Counts = { graduates: 0, transferred: 0, deleted: 0 };
-  const schools = rows.map((r) => ({ id: r.school_id ?? '', cityId: r.city_id, graduates: Number(r.graduates), transferred: Number(r.transferred), deleted: Number(r.deleted) }));
+  const schools = rows.map((r) => ({
+    id: r.school_id ?? '',
+    cityId: r.city_id,
+    graduates: Number(r.graduates),
+    transferred: Number(r.transferred),
+    deleted: Number(r.deleted),
+  }));
   const cities = new Map<string, Counts>();
   for (const r of schools) cities.set(r.cityId, add(cities.get(r.cityId) ?? zero, r));
   const total = [...cities.values()].reduce(add, zero);
@@ -195,11 +215,21 @@ function dataProblemsRoute(app: Api, { db }: AppDeps): void {
     '/data-problems',
     {
       schema: {
-        summary: 'R13/R21: open data problems of organizations in the caller\'s subtree (e.g. a receiving branch without a contact phone)',
+        summary: "R13/R21: open data problems of organizations in the caller's subtree (e.g. a receiving branch without a contact phone)",
         querystring: z.object({ orgId: OrgId.optional() }),
         response: {
           200: z.object({
-            items: z.array(z.object({ orgId: z.string(), rule: z.string(), kind: z.string(), message: z.string(), occurrences: z.number(), firstSeen: z.string(), lastSeen: z.string() })),
+            items: z.array(
+              z.object({
+                orgId: z.string(),
+                rule: z.string(),
+                kind: z.string(),
+                message: z.string(),
+                occurrences: z.number(),
+                firstSeen: z.string(),
+                lastSeen: z.string(),
+              }),
+            ),
           }),
           ...errorResponses,
         },
@@ -212,9 +242,24 @@ function dataProblemsRoute(app: Api, { db }: AppDeps): void {
       const org = await db.selectFrom('organizations').select('path').where('id', '=', orgId).executeTakeFirst();
       if (!org) notFound('organization');
       authorize(p, 'org.read', { orgPath: org.path });
-      const rows = await db.selectFrom('data_problems').selectAll().where('org_path', 'like', likePrefix(org.path)).where('resolved_at', 'is', null).orderBy('id').limit(1000).execute();
+      const rows = await db
+        .selectFrom('data_problems')
+        .selectAll()
+        .where('org_path', 'like', likePrefix(org.path))
+        .where('resolved_at', 'is', null)
+        .orderBy('id')
+        .limit(1000)
+        .execute();
       return {
-        items: rows.map((r) => ({ orgId: r.org_id, rule: r.rule, kind: r.kind, message: r.message, occurrences: r.occurrences, firstSeen: iso(r.first_seen)!, lastSeen: iso(r.last_seen)! })),
+        items: rows.map((r) => ({
+          orgId: r.org_id,
+          rule: r.rule,
+          kind: r.kind,
+          message: r.message,
+          occurrences: r.occurrences,
+          firstSeen: iso(r.first_seen)!,
+          lastSeen: iso(r.last_seen)!,
+        })),
       };
     },
   );

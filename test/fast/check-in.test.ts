@@ -49,7 +49,11 @@ describe('check-in (R1-R3): the step table', () => {
   test("R1-R2: one step, the branch's review: it approves, returns with a reason, or the member withdraws; the outcome closes the check-in", async () => {
     const cases = [
       { cmd: { action: 'approve' as const, ...SECRETARY }, outcome: 'approved', payload: {} },
-      { cmd: { action: 'return' as const, ...SECRETARY, reason: 'the join date is wrong' }, outcome: 'returned', payload: { reason: 'the join date is wrong' } },
+      {
+        cmd: { action: 'return' as const, ...SECRETARY, reason: 'the join date is wrong' },
+        outcome: 'returned',
+        payload: { reason: 'the join date is wrong' },
+      },
       { cmd: { action: 'withdraw' as const, actorId: 'actor-member', actorRole: 'member' }, outcome: 'withdrawn', payload: {} },
     ];
     for (const { cmd, outcome, payload } of cases) {
@@ -73,11 +77,21 @@ describe('check-in (R1-R3): the step table', () => {
 
   test('R2: the review refuses what it does not take (R2), a return without a reason and a decision for another step (conflict); refused decisions write nothing', async () => {
     const { h, pid, startedAt } = await submitted();
-    expect(await refusal(decide(h, { action: 'reject', ...SECRETARY, reason: 'no' }))).toMatchObject({ kind: 'rule', rule: 'R2', message: '"reject" is not possible at the step "branch-review"' });
-    expect(await refusal(decide(h, { action: 'place', ...SECRETARY, branch: { id: 'org-b2', path: '/org-b2', parentId: null, kind: 'branch' } }))).toMatchObject({ kind: 'rule', rule: 'R2' });
+    expect(await refusal(decide(h, { action: 'reject', ...SECRETARY, reason: 'no' }))).toMatchObject({
+      kind: 'rule',
+      rule: 'R2',
+      message: '"reject" is not possible at the step "branch-review"',
+    });
+    expect(
+      await refusal(decide(h, { action: 'place', ...SECRETARY, branch: { id: 'org-b2', path: '/org-b2', parentId: null, kind: 'branch' } })),
+    ).toMatchObject({ kind: 'rule', rule: 'R2' });
     expect(await refusal(decide(h, { action: 'return', ...SECRETARY }))).toMatchObject({ kind: 'rule', rule: 'R2', message: '"return" needs a reason' });
     expect(await refusal(decide(h, { action: 'approve', ...SECRETARY, step: 'arrival' }))).toMatchObject({ kind: 'conflict', rule: 'R2' });
-    expect(await refusal(decide(h, { action: 'extend', actorId: 'actor-city', until: dayAt(startedAt, 5), reason: 'exams' }))).toMatchObject({ kind: 'rule', rule: 'R3', message: 'an extension must move the deadline later' });
+    expect(await refusal(decide(h, { action: 'extend', actorId: 'actor-city', until: dayAt(startedAt, 5), reason: 'exams' }))).toMatchObject({
+      kind: 'rule',
+      rule: 'R3',
+      message: 'an extension must move the deadline later',
+    });
     expect(writesOf(t, h)).toEqual(['recordCheckInSubmitted']);
     expect(await stateOf(h)).toMatchObject({ step: 'branch-review', status: 'pending' });
     await decide(h, { action: 'approve', ...SECRETARY });
@@ -97,9 +111,18 @@ describe('check-in (R1-R3): the step table', () => {
     ]);
     expect(first[0]!.notify).toEqual([{ recipientOrgId: BRANCH.id, kind: 'reminder', message: 'Check-in review: due in 3d' }]);
     expect(first.slice(2).map((e) => e.notify?.map((n) => [n.recipientOrgId, n.kind]))).toEqual([
-      [[BRANCH.id, 'escalation'], [SCHOOL.id, 'escalation']],
-      [[BRANCH.id, 'escalation'], [SCHOOL.id, 'escalation']],
-      [[BRANCH.id, 'escalation'], [SCHOOL.id, 'escalation']],
+      [
+        [BRANCH.id, 'escalation'],
+        [SCHOOL.id, 'escalation'],
+      ],
+      [
+        [BRANCH.id, 'escalation'],
+        [SCHOOL.id, 'escalation'],
+      ],
+      [
+        [BRANCH.id, 'escalation'],
+        [SCHOOL.id, 'escalation'],
+      ],
     ]);
     expect(await stateOf(h)).toMatchObject({ overdue: true, remindersSent: 2, escalations: 3 });
 
@@ -108,12 +131,21 @@ describe('check-in (R1-R3): the step table', () => {
     expect(await decide(h, { action: 'extend', actorId: 'actor-school', until, reason: 'exam week' })).toEqual({ status: 'pending', deadline: until });
     expect(await stateOf(h)).toMatchObject({ overdue: false, deadline: until });
     await sleepDays(8); // day 20.5
-    expect(deadlineEvents(t, h, startedAt).slice(first.length).map((e) => [e.key, e.day])).toEqual([
+    expect(
+      deadlineEvents(t, h, startedAt)
+        .slice(first.length)
+        .map((e) => [e.key, e.day]),
+    ).toEqual([
       [`${pid}:branch-review:0:reminder:1:0`, 17],
       [`${pid}:branch-review:0:reminder:1:1`, 19],
       [`${pid}:branch-review:0:overdue:1`, 20],
     ]);
-    expect(eventsOf(t, h).find((e) => e.type === 'deadline.extended')).toMatchObject({ key: `${pid}:branch-review:0:extended:1`, orgId: BRANCH.id, actorId: 'actor-school', patch: { deadline: until, overdue: false } });
+    expect(eventsOf(t, h).find((e) => e.type === 'deadline.extended')).toMatchObject({
+      key: `${pid}:branch-review:0:extended:1`,
+      orgId: BRANCH.id,
+      actorId: 'actor-school',
+      patch: { deadline: until, overdue: false },
+    });
 
     // Deciding ends the watch: nothing more is written, however long it stays open.
     await decide(h, { action: 'approve', ...SECRETARY });

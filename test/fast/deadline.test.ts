@@ -73,7 +73,12 @@ describe('DeadlineWatch (R3, R9)', () => {
   test('R3: an extension starts the reminders over for the new deadline and clears overdue; escalation resumes only at the new deadline', async () => {
     const { h, startedAt } = await started();
     await sleepDays(11.5);
-    expect(notes(h, startedAt).map((n) => [n.hook, n.day])).toEqual([['reminder', 7], ['reminder', 9], ['overdue', 10], ['escalate', 11]]);
+    expect(notes(h, startedAt).map((n) => [n.hook, n.day])).toEqual([
+      ['reminder', 7],
+      ['reminder', 9],
+      ['overdue', 10],
+      ['escalate', 11],
+    ]);
     expect(await h.query(watchQuery)).toMatchObject({ overdue: true, escalations: 2 });
 
     const view = await h.executeUpdate(extendUpdate, { args: [20 * DAY] });
@@ -120,7 +125,13 @@ describe('DeadlineWatch (R3, R9)', () => {
     await sleepDays(12.5);
     await h.executeUpdate(finishUpdate);
     await sleepDays(30);
-    expect(notes(h, startedAt).map((n) => [n.hook, n.day])).toEqual([['reminder', 7], ['reminder', 9], ['overdue', 10], ['escalate', 11], ['escalate', 12]]);
+    expect(notes(h, startedAt).map((n) => [n.hook, n.day])).toEqual([
+      ['reminder', 7],
+      ['reminder', 9],
+      ['overdue', 10],
+      ['escalate', 11],
+      ['escalate', 12],
+    ]);
     expect(await h.query(watchQuery)).toMatchObject({ running: false, overdue: true, escalations: 3 });
     await close(h);
   });

@@ -89,7 +89,11 @@ describe('deletion (R14-R15): the step table', () => {
       ['closed', BRANCH.id, undefined],
     ]);
     expect(events[1]!.payload).toEqual({ reason: 'the reason is incomplete', step: 'province-review' });
-    expect(events[4]).toMatchObject({ key: `${pid}:5:deletion.approved`, patch: { status: 'approved', closed: true }, notifyMember: expect.stringMatching(/approved/) });
+    expect(events[4]).toMatchObject({
+      key: `${pid}:5:deletion.approved`,
+      patch: { status: 'approved', closed: true },
+      notifyMember: expect.stringMatching(/approved/),
+    });
     // R17: an approved deletion is weighed against the graduates' share; new runs append through the one event append.
     expect(t.callsOf(h.workflowId, 'watchDeletionAbuse').map((c) => c.input)).toEqual([{ processId: pid, branchPath: BRANCH.path }]);
     expect(t.callsOf(h.workflowId, 'recordDeletionEvent')).toEqual([]);
@@ -122,7 +126,11 @@ describe('deletion (R14-R15): the step table', () => {
     const before = written();
 
     // The city's verification: the city admin forwards or returns; it neither rejects nor withdraws.
-    expect(await refusal(decide(h, { action: 'reject', ...CITY_ADMIN, reason: 'no' }))).toMatchObject({ kind: 'rule', rule: 'R14', message: '"reject" is not possible at the step "city-review"' });
+    expect(await refusal(decide(h, { action: 'reject', ...CITY_ADMIN, reason: 'no' }))).toMatchObject({
+      kind: 'rule',
+      rule: 'R14',
+      message: '"reject" is not possible at the step "city-review"',
+    });
     expect(await refusal(decide(h, { action: 'withdraw', ...SECRETARY }))).toMatchObject({ kind: 'rule', rule: 'R14' });
     expect(await refusal(decide(h, { action: 'approve', ...PROVINCE_ADMIN }))).toMatchObject({ kind: 'forbidden', rule: 'R14' });
     expect(await refusal(decide(h, { action: 'approve', ...SECRETARY }))).toMatchObject({ kind: 'forbidden', rule: 'R14' });
@@ -132,7 +140,11 @@ describe('deletion (R14-R15): the step table', () => {
     // The province's decision: only a province admin approves, rejects (with a reason) or returns (with a reason).
     await decide(h, { action: 'approve', ...CITY_ADMIN, step: 'city-review' });
     const forwarded = written();
-    expect(await refusal(decide(h, { action: 'approve', ...CITY_ADMIN }))).toMatchObject({ kind: 'forbidden', rule: 'R14', message: 'the step "province-review" is decided by province_admin' });
+    expect(await refusal(decide(h, { action: 'approve', ...CITY_ADMIN }))).toMatchObject({
+      kind: 'forbidden',
+      rule: 'R14',
+      message: 'the step "province-review" is decided by province_admin',
+    });
     expect(await refusal(decide(h, { action: 'reject', ...PROVINCE_ADMIN }))).toMatchObject({ kind: 'rule', rule: 'R14', message: '"reject" needs a reason' });
     expect(await refusal(decide(h, { action: 'return', ...PROVINCE_ADMIN }))).toMatchObject({ kind: 'rule', rule: 'R15' });
     expect(await refusal(decide(h, { action: 'withdraw', ...PROVINCE_ADMIN }))).toMatchObject({ kind: 'rule', rule: 'R14' });
@@ -146,7 +158,10 @@ describe('deletion (R14-R15): the step table', () => {
     expect(await refusal(decide(h, { action: 'approve', ...CITY_ADMIN }))).toMatchObject({ kind: 'forbidden', rule: 'R15' });
     expect(await refusal(decide(h, { action: 'withdraw', ...PROVINCE_ADMIN }))).toMatchObject({ kind: 'forbidden', rule: 'R15' });
     expect(await refusal(decide(h, { action: 'reject', ...SECRETARY, reason: 'no' }))).toMatchObject({ kind: 'rule', rule: 'R14' });
-    expect(await refusal(decide(h, { action: 'return', ...PROVINCE_ADMIN, reason: 'again', step: 'province-review' }))).toMatchObject({ kind: 'conflict', rule: 'R14' });
+    expect(await refusal(decide(h, { action: 'return', ...PROVINCE_ADMIN, reason: 'again', step: 'province-review' }))).toMatchObject({
+      kind: 'conflict',
+      rule: 'R14',
+    });
     expect(written()).toBe(returned);
 
     await decide(h, { action: 'withdraw', ...SECRETARY });
@@ -157,7 +172,14 @@ describe('deletion (R14-R15): the step table', () => {
   test("R14: a waiting step is reminded and escalated to the acting organization's parent", async () => {
     const { h, pid, startedAt } = await applied();
     await sleepDays(12.5);
-    expect(writesOf(t, h)).toEqual(['recordDeletionApplied', 'deadline.reminder', 'deadline.reminder', 'deadline.overdue', 'deadline.escalated', 'deadline.escalated']);
+    expect(writesOf(t, h)).toEqual([
+      'recordDeletionApplied',
+      'deadline.reminder',
+      'deadline.reminder',
+      'deadline.overdue',
+      'deadline.escalated',
+      'deadline.escalated',
+    ]);
     const first = deadlineEvents(t, h, startedAt);
     expect(first.map((e) => [e.key, e.orgId, e.day])).toEqual([
       [`${pid}:city-review:0:reminder:0:0`, CITY.id, 7],
@@ -169,7 +191,14 @@ describe('deletion (R14-R15): the step table', () => {
     const notices = first.flatMap((e) => e.notify ?? []);
     // Reminders go to the city, the acting organization; escalations to the city and to its parent, the province.
     expect(notices.filter((n) => n.kind === 'reminder').map((n) => n.recipientOrgId)).toEqual([CITY.id, CITY.id]);
-    expect(notices.filter((n) => n.kind === 'escalation').map((n) => n.recipientOrgId)).toEqual([CITY.id, PROVINCE.id, CITY.id, PROVINCE.id, CITY.id, PROVINCE.id]);
+    expect(notices.filter((n) => n.kind === 'escalation').map((n) => n.recipientOrgId)).toEqual([
+      CITY.id,
+      PROVINCE.id,
+      CITY.id,
+      PROVINCE.id,
+      CITY.id,
+      PROVINCE.id,
+    ]);
     expect(first.slice(2).map((e) => e.payload?.escalatedTo)).toEqual([PROVINCE.id, PROVINCE.id, PROVINCE.id]);
     expect(first[2]!.patch).toEqual({ overdue: true });
     expect(await stateOf(h)).toMatchObject({ step: 'city-review', overdue: true, remindersSent: 2, escalations: 3 });
@@ -178,14 +207,23 @@ describe('deletion (R14-R15): the step table', () => {
     const until = dayAt(startedAt, 20);
     expect(await decide(h, { action: 'extend', ...PROVINCE_ADMIN, until, reason: 'yearly count' })).toEqual({ status: 'pending', deadline: until });
     expect(await stateOf(h)).toMatchObject({ step: 'city-review', overdue: false });
-    expect(eventsOf(t, h).at(-1)).toMatchObject({ key: `${pid}:city-review:0:extended:1`, type: 'deadline.extended', orgId: CITY.id, patch: { deadline: until, overdue: false } });
+    expect(eventsOf(t, h).at(-1)).toMatchObject({
+      key: `${pid}:city-review:0:extended:1`,
+      type: 'deadline.extended',
+      orgId: CITY.id,
+      patch: { deadline: until, overdue: false },
+    });
 
     // Returned and filed again: the city's step starts over with a deadline, reminders and escalation of its own
     // (day 22.5); the extended deadline of its first visit (day 20) is gone with that visit.
     await decide(h, { action: 'return', ...CITY_ADMIN, reason: 'add the reason in full' });
     await decide(h, { action: 'approve', ...SECRETARY });
     await sleepDays(10.25); // day 22.75
-    expect(deadlineEvents(t, h, startedAt).slice(first.length).map((e) => [e.key, e.orgId, e.day])).toEqual([
+    expect(
+      deadlineEvents(t, h, startedAt)
+        .slice(first.length)
+        .map((e) => [e.key, e.orgId, e.day]),
+    ).toEqual([
       [`${pid}:city-review:2:reminder:0:0`, CITY.id, 19.5],
       [`${pid}:city-review:2:reminder:0:1`, CITY.id, 21.5],
       [`${pid}:city-review:2:overdue:0`, CITY.id, 22.5],

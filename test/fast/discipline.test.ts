@@ -47,7 +47,15 @@ async function opened(o: Partial<DisciplineInput> = {}): Promise<{ h: Handle; pi
     expulsionApprover: CITY,
     province: PROVINCE,
     spotCheck: false,
-    timing: { verification: TEN_DAYS, talk: TEN_DAYS, meeting: TEN_DAYS, approval: TEN_DAYS, spotCheck: TEN_DAYS, probationReview: TEN_DAYS, probationMonthMs: MONTH },
+    timing: {
+      verification: TEN_DAYS,
+      talk: TEN_DAYS,
+      meeting: TEN_DAYS,
+      approval: TEN_DAYS,
+      spotCheck: TEN_DAYS,
+      probationReview: TEN_DAYS,
+      probationMonthMs: MONTH,
+    },
     ...o,
   };
   const { h, recorded, startedAt } = await startProcess(t, discipline, input, TEN_DAYS.deadlineMs);
@@ -55,12 +63,23 @@ async function opened(o: Partial<DisciplineInput> = {}): Promise<{ h: Handle; pi
   return { h, pid: input.processId, input, deadline: recorded.deadline, startedAt };
 }
 
-const talk = (h: Handle, actor = SECRETARY, step?: string) => h.executeUpdate(talkUpdate, { args: [{ heldOn: '2026-11-01', summary: 'talked with the member', ...actor, step }] });
+const talk = (h: Handle, actor = SECRETARY, step?: string) =>
+  h.executeUpdate(talkUpdate, { args: [{ heldOn: '2026-11-01', summary: 'talked with the member', ...actor, step }] });
 
 const MATERIALS = [{ id: 'material-1', sha256: 'a'.repeat(64) }];
 const meeting = (h: Handle, sanction: Sanction, o: { probationMonths?: 6 | 12; materials?: typeof MATERIALS; actor?: typeof SECRETARY } = {}) =>
   h.executeUpdate(meetingUpdate, {
-    args: [{ heldOn: '2026-11-05', sanction, probationMonths: o.probationMonths, materialIds: ['material-1'], summary: 'decided by the branch meeting', materials: o.materials ?? MATERIALS, ...(o.actor ?? SECRETARY) }],
+    args: [
+      {
+        heldOn: '2026-11-05',
+        sanction,
+        probationMonths: o.probationMonths,
+        materialIds: ['material-1'],
+        summary: 'decided by the branch meeting',
+        materials: o.materials ?? MATERIALS,
+        ...(o.actor ?? SECRETARY),
+      },
+    ],
   });
 
 /** Verified, the talk recorded, the meeting decided `sanction`: waiting for approval. */
@@ -120,17 +139,30 @@ describe('disciplinary case (R18): the step table', () => {
       ['closed', BRANCH.id, undefined],
     ]);
     expect(events[2]!.payload).toEqual({ heldOn: '2026-11-05', sanction: 'warning', probationMonths: undefined, materials: MATERIALS });
-    expect(events[5]).toMatchObject({ memberId: input.memberId, member: { status: 'active', sanction: 'warning' }, payload: { sanction: 'warning' }, patch: { status: 'approved', closed: true } });
+    expect(events[5]).toMatchObject({
+      memberId: input.memberId,
+      member: { status: 'active', sanction: 'warning' },
+      payload: { sanction: 'warning' },
+      patch: { status: 'approved', closed: true },
+    });
   });
 
   test('R18: without a spot check the approval applies the sanction; an expulsion is approved at the configured level, not directly above', async () => {
     const { h, pid } = await opened({ spotCheck: false });
     await toApproval(h, 'expulsion');
     expect(await stateOf(h)).toMatchObject({ step: 'approval' });
-    expect(eventsOf(t, h).at(-1)).toMatchObject({ type: 'discipline.decided', patch: { org: { id: CITY.id } }, notify: [{ recipientOrgId: CITY.id, kind: 'task' }] });
+    expect(eventsOf(t, h).at(-1)).toMatchObject({
+      type: 'discipline.decided',
+      patch: { org: { id: CITY.id } },
+      notify: [{ recipientOrgId: CITY.id, kind: 'task' }],
+    });
     expect(await stepAfter(h, { action: 'approve', ...CITY_ADMIN })).toBe('closed');
     expect(await h.result()).toEqual({ processId: pid, status: 'approved', sanction: 'expulsion' });
-    expect(eventsOf(t, h).slice(3).map((e) => [e.type, e.orgId, e.outcome, e.member])).toEqual([
+    expect(
+      eventsOf(t, h)
+        .slice(3)
+        .map((e) => [e.type, e.orgId, e.outcome, e.member]),
+    ).toEqual([
       ['discipline.approved', CITY.id, undefined, undefined],
       ['discipline.sanction-applied', CITY.id, 'approved', { status: 'expelled', sanction: 'expulsion' }],
     ]);
@@ -143,14 +175,25 @@ describe('disciplinary case (R18): the step table', () => {
     const { deadline } = await decide(restored.h, { action: 'approve', ...SCHOOL_ADMIN });
     expect(dayOf(deadline, restored.startedAt)).toBe(180);
     expect(await stateOf(restored.h)).toMatchObject({ step: 'probation', status: 'pending' });
-    expect(eventsOf(t, restored.h).slice(3).map((e) => [e.type, e.orgId, e.outcome, e.member, e.patch?.step])).toEqual([
+    expect(
+      eventsOf(t, restored.h)
+        .slice(3)
+        .map((e) => [e.type, e.orgId, e.outcome, e.member, e.patch?.step]),
+    ).toEqual([
       ['discipline.approved', SCHOOL.id, undefined, undefined, undefined],
       // Written once the case has moved on to the probation: under the branch, where the case now waits.
       ['discipline.sanction-applied', BRANCH.id, undefined, { status: 'probation', sanction: 'probation' }, 'probation'],
     ]);
     // Nothing is decided during probation, not even an extension.
-    expect(await refusal(decide(restored.h, { action: 'approve', ...SECRETARY }))).toMatchObject({ kind: 'rule', rule: 'R18', message: '"approve" is not possible at the step "probation"' });
-    expect(await refusal(decide(restored.h, { action: 'extend', ...SECRETARY, until: dayAt(restored.startedAt, 200), reason: 'x' }))).toMatchObject({ kind: 'rule', rule: 'R18' });
+    expect(await refusal(decide(restored.h, { action: 'approve', ...SECRETARY }))).toMatchObject({
+      kind: 'rule',
+      rule: 'R18',
+      message: '"approve" is not possible at the step "probation"',
+    });
+    expect(await refusal(decide(restored.h, { action: 'extend', ...SECRETARY, until: dayAt(restored.startedAt, 200), reason: 'x' }))).toMatchObject({
+      kind: 'rule',
+      rule: 'R18',
+    });
     const written = writesOf(t, restored.h).length;
     await sleepDays(179.5);
     expect(await stateOf(restored.h)).toMatchObject({ step: 'probation' });
@@ -158,11 +201,21 @@ describe('disciplinary case (R18): the step table', () => {
     expect(writesOf(t, restored.h)).toHaveLength(written);
     await sleepDays(1); // day 180.5
     expect(await stateOf(restored.h)).toMatchObject({ step: 'probation-review', status: 'pending' });
-    expect(eventsOf(t, restored.h).at(-1)).toMatchObject({ type: 'discipline.probation-ended', orgId: BRANCH.id, patch: { step: 'probation-review', org: { id: BRANCH.id } }, notify: [{ recipientOrgId: BRANCH.id, kind: 'task' }] });
+    expect(eventsOf(t, restored.h).at(-1)).toMatchObject({
+      type: 'discipline.probation-ended',
+      orgId: BRANCH.id,
+      patch: { step: 'probation-review', org: { id: BRANCH.id } },
+      notify: [{ recipientOrgId: BRANCH.id, kind: 'task' }],
+    });
     expect(eventsOf(t, restored.h).at(-1)!.outcome).toBeUndefined();
     expect(await stepAfter(restored.h, { action: 'approve', ...SECRETARY, step: 'probation-review' })).toBe('closed');
     expect(await restored.h.result()).toMatchObject({ status: 'approved', sanction: 'probation' });
-    expect(eventsOf(t, restored.h).at(-1)).toMatchObject({ type: 'discipline.rights-restored', orgId: BRANCH.id, outcome: 'approved', member: { status: 'active', sanction: null } });
+    expect(eventsOf(t, restored.h).at(-1)).toMatchObject({
+      type: 'discipline.rights-restored',
+      orgId: BRANCH.id,
+      outcome: 'approved',
+      member: { status: 'active', sanction: null },
+    });
 
     const expelled = await opened();
     await toApproval(expelled.h, 'probation', 12);
@@ -171,36 +224,74 @@ describe('disciplinary case (R18): the step table', () => {
     expect(await stateOf(expelled.h)).toMatchObject({ step: 'probation' });
     await sleepDays(1); // 12 months (360 days) and half a day
     expect(await stateOf(expelled.h)).toMatchObject({ step: 'probation-review' });
-    expect(await refusal(decide(expelled.h, { action: 'expel', ...SECRETARY }))).toMatchObject({ kind: 'rule', rule: 'R18', message: '"expel" needs a reason' });
+    expect(await refusal(decide(expelled.h, { action: 'expel', ...SECRETARY }))).toMatchObject({
+      kind: 'rule',
+      rule: 'R18',
+      message: '"expel" needs a reason',
+    });
     expect(await refusal(decide(expelled.h, { action: 'expel', ...SCHOOL_ADMIN, reason: 'no change' }))).toMatchObject({ kind: 'forbidden', rule: 'R18' });
     await decide(expelled.h, { action: 'expel', ...SECRETARY, reason: 'no change in behaviour' });
-    expect(eventsOf(t, expelled.h).at(-1)).toMatchObject({ type: 'discipline.expelled', orgId: BRANCH.id, kind: 'discipline', outcome: 'approved', member: { status: 'expelled', sanction: 'expulsion' }, payload: { reason: 'no change in behaviour' } });
+    expect(eventsOf(t, expelled.h).at(-1)).toMatchObject({
+      type: 'discipline.expelled',
+      orgId: BRANCH.id,
+      kind: 'discipline',
+      outcome: 'approved',
+      member: { status: 'expelled', sanction: 'expulsion' },
+      payload: { reason: 'no change in behaviour' },
+    });
   });
 
   test('R18: a resolve is refused unless the grounds are unpaid dues; a removal case for unpaid dues is resolved by the branch where the steps take it', async () => {
     const misconduct = await opened({ grounds: 'misconduct' });
-    expect(await refusal(decide(misconduct.h, { action: 'resolve', ...SECRETARY }))).toMatchObject({ kind: 'rule', rule: 'R18', message: 'only a removal case for unpaid dues is resolved by paying' });
+    expect(await refusal(decide(misconduct.h, { action: 'resolve', ...SECRETARY }))).toMatchObject({
+      kind: 'rule',
+      rule: 'R18',
+      message: 'only a removal case for unpaid dues is resolved by paying',
+    });
     expect(writesOf(t, misconduct.h)).toEqual(['openProcess']);
 
     const dues = await opened({ grounds: 'unpaid-dues' });
     await toApproval(dues.h, 'removal-from-roll');
     // Not at the approval above: it takes no resolve; returned to the branch meeting, the branch resolves it.
-    expect(await refusal(decide(dues.h, { action: 'resolve', ...SCHOOL_ADMIN }))).toMatchObject({ kind: 'rule', rule: 'R18', message: '"resolve" is not possible at the step "approval"' });
+    expect(await refusal(decide(dues.h, { action: 'resolve', ...SCHOOL_ADMIN }))).toMatchObject({
+      kind: 'rule',
+      rule: 'R18',
+      message: '"resolve" is not possible at the step "approval"',
+    });
     expect(await stepAfter(dues.h, { action: 'return', ...SCHOOL_ADMIN, reason: 'the dues were paid meanwhile' })).toBe('meeting');
-    expect(eventsOf(t, dues.h).at(-1)).toMatchObject({ type: 'discipline.returned', orgId: SCHOOL.id, payload: { to: 'meeting' }, patch: { step: 'meeting', org: { id: BRANCH.id } } });
+    expect(eventsOf(t, dues.h).at(-1)).toMatchObject({
+      type: 'discipline.returned',
+      orgId: SCHOOL.id,
+      payload: { to: 'meeting' },
+      patch: { step: 'meeting', org: { id: BRANCH.id } },
+    });
     expect(await refusal(decide(dues.h, { action: 'resolve', ...SCHOOL_ADMIN }))).toMatchObject({ kind: 'forbidden', rule: 'R18' });
     expect(await stepAfter(dues.h, { action: 'resolve', ...SECRETARY })).toBe('closed');
     expect(await dues.h.result()).toEqual({ processId: dues.pid, status: 'resolved', sanction: null });
-    expect(eventsOf(t, dues.h).at(-1)).toMatchObject({ type: 'discipline.resolved', orgId: BRANCH.id, kind: 'discipline', outcome: 'resolved', payload: { reason: 'dues paid in full', step: 'meeting' } });
+    expect(eventsOf(t, dues.h).at(-1)).toMatchObject({
+      type: 'discipline.resolved',
+      orgId: BRANCH.id,
+      kind: 'discipline',
+      outcome: 'resolved',
+      payload: { reason: 'dues paid in full', step: 'meeting' },
+    });
   });
 
-  test("R18: each step refuses what it does not take, the wrong role (forbidden), a missing reason or materials, and a step moved on from (conflict); refused decisions write nothing; the spot check returns the case to the missing step", async () => {
+  test('R18: each step refuses what it does not take, the wrong role (forbidden), a missing reason or materials, and a step moved on from (conflict); refused decisions write nothing; the spot check returns the case to the missing step', async () => {
     const { h, pid } = await opened({ spotCheck: true });
     const written = () => writesOf(t, h).length;
     let before = written();
     // Verification, by the branch.
-    expect(await refusal(decide(h, { action: 'return', ...SECRETARY, reason: 'x' }))).toMatchObject({ kind: 'rule', rule: 'R18', message: '"return" is not possible at the step "verification"' });
-    expect(await refusal(decide(h, { action: 'approve', ...SCHOOL_ADMIN }))).toMatchObject({ kind: 'forbidden', rule: 'R18', message: 'the step "verification" is decided by branch_secretary' });
+    expect(await refusal(decide(h, { action: 'return', ...SECRETARY, reason: 'x' }))).toMatchObject({
+      kind: 'rule',
+      rule: 'R18',
+      message: '"return" is not possible at the step "verification"',
+    });
+    expect(await refusal(decide(h, { action: 'approve', ...SCHOOL_ADMIN }))).toMatchObject({
+      kind: 'forbidden',
+      rule: 'R18',
+      message: 'the step "verification" is decided by branch_secretary',
+    });
     expect(await refusal(decide(h, { action: 'reject', ...SECRETARY }))).toMatchObject({ kind: 'rule', rule: 'R18', message: '"reject" needs a reason' });
     expect(await refusal(talk(h))).toMatchObject({ kind: 'rule', rule: 'R18', message: 'not possible at the step "verification"' });
     expect(written()).toBe(before);
@@ -208,7 +299,11 @@ describe('disciplinary case (R18): the step table', () => {
     // The talk, recorded by the branch.
     await decide(h, { action: 'approve', ...SECRETARY });
     before = written();
-    expect(await refusal(decide(h, { action: 'approve', ...SECRETARY }))).toMatchObject({ kind: 'rule', rule: 'R18', message: '"approve" is not possible at the step "talk"' });
+    expect(await refusal(decide(h, { action: 'approve', ...SECRETARY }))).toMatchObject({
+      kind: 'rule',
+      rule: 'R18',
+      message: '"approve" is not possible at the step "talk"',
+    });
     expect(await refusal(meeting(h, 'warning'))).toMatchObject({ kind: 'rule', rule: 'R18', message: 'not possible at the step "talk"' });
     expect(await refusal(talk(h, SCHOOL_ADMIN))).toMatchObject({ kind: 'forbidden', rule: 'R18' });
     expect(await refusal(talk(h, SECRETARY, 'verification'))).toMatchObject({ kind: 'conflict', rule: 'R18' });
@@ -217,7 +312,11 @@ describe('disciplinary case (R18): the step table', () => {
     // The meeting's decision, by the branch, with its materials.
     await talk(h);
     before = written();
-    expect(await refusal(meeting(h, 'warning', { materials: [] }))).toMatchObject({ kind: 'rule', rule: 'R18', message: 'the decision needs its materials uploaded' });
+    expect(await refusal(meeting(h, 'warning', { materials: [] }))).toMatchObject({
+      kind: 'rule',
+      rule: 'R18',
+      message: 'the decision needs its materials uploaded',
+    });
     expect(await refusal(meeting(h, 'warning', { actor: SCHOOL_ADMIN }))).toMatchObject({ kind: 'forbidden', rule: 'R18' });
     expect(await refusal(talk(h))).toMatchObject({ kind: 'rule', rule: 'R18', message: 'not possible at the step "meeting"' });
     expect(await refusal(decide(h, { action: 'approve', ...SECRETARY }))).toMatchObject({ kind: 'rule', rule: 'R18' });
@@ -226,7 +325,11 @@ describe('disciplinary case (R18): the step table', () => {
     // Approval, by the committee above.
     await meeting(h, 'serious-warning');
     before = written();
-    expect(await refusal(decide(h, { action: 'approve', ...SECRETARY }))).toMatchObject({ kind: 'forbidden', rule: 'R18', message: 'the step "approval" is decided by committee_admin or province_admin' });
+    expect(await refusal(decide(h, { action: 'approve', ...SECRETARY }))).toMatchObject({
+      kind: 'forbidden',
+      rule: 'R18',
+      message: 'the step "approval" is decided by committee_admin or province_admin',
+    });
     expect(await refusal(decide(h, { action: 'return', ...SCHOOL_ADMIN }))).toMatchObject({ kind: 'rule', rule: 'R18', message: '"return" needs a reason' });
     expect(await refusal(decide(h, { action: 'reject', ...SCHOOL_ADMIN, reason: 'x' }))).toMatchObject({ kind: 'rule', rule: 'R18' });
     expect(await refusal(decide(h, { action: 'approve', ...SCHOOL_ADMIN, step: 'meeting' }))).toMatchObject({ kind: 'conflict', rule: 'R18' });
@@ -235,11 +338,25 @@ describe('disciplinary case (R18): the step table', () => {
     // The spot check, by the province: a return names the missing step.
     await decide(h, { action: 'approve', ...SCHOOL_ADMIN });
     before = written();
-    expect(await refusal(decide(h, { action: 'approve', ...SCHOOL_ADMIN }))).toMatchObject({ kind: 'forbidden', rule: 'R18', message: 'the step "spot-check" is decided by province_admin' });
-    expect(await refusal(decide(h, { action: 'return', ...PROVINCE_ADMIN, reason: 'the talk is not documented' }))).toMatchObject({ kind: 'rule', rule: 'R18', message: 'a spot check returns the case to the missing step (toStep)' });
+    expect(await refusal(decide(h, { action: 'approve', ...SCHOOL_ADMIN }))).toMatchObject({
+      kind: 'forbidden',
+      rule: 'R18',
+      message: 'the step "spot-check" is decided by province_admin',
+    });
+    expect(await refusal(decide(h, { action: 'return', ...PROVINCE_ADMIN, reason: 'the talk is not documented' }))).toMatchObject({
+      kind: 'rule',
+      rule: 'R18',
+      message: 'a spot check returns the case to the missing step (toStep)',
+    });
     expect(written()).toBe(before);
     expect(await stepAfter(h, { action: 'return', ...PROVINCE_ADMIN, reason: 'the talk is not documented', toStep: 'talk' })).toBe('talk');
-    expect(eventsOf(t, h).at(-1)).toMatchObject({ type: 'discipline.returned', orgId: PROVINCE.id, payload: { reason: 'the talk is not documented', to: 'talk' }, patch: { step: 'talk', org: { id: BRANCH.id } }, notify: [{ recipientOrgId: BRANCH.id, kind: 'task' }] });
+    expect(eventsOf(t, h).at(-1)).toMatchObject({
+      type: 'discipline.returned',
+      orgId: PROVINCE.id,
+      payload: { reason: 'the talk is not documented', to: 'talk' },
+      patch: { step: 'talk', org: { id: BRANCH.id } },
+      notify: [{ recipientOrgId: BRANCH.id, kind: 'task' }],
+    });
 
     // What came after the missing step is redone: the talk, the meeting, the approval, the spot check.
     await talk(h);
@@ -276,7 +393,14 @@ describe('disciplinary case (R18): the step table', () => {
     const notices = events.flatMap((e) => e.notify ?? []);
     expect(notices.filter((n) => n.kind === 'reminder').map((n) => n.recipientOrgId)).toEqual([BRANCH.id, BRANCH.id]);
     // Escalated to the branch's parent (the school committee) at the deadline and every day after.
-    expect(notices.filter((n) => n.kind === 'escalation').map((n) => n.recipientOrgId)).toEqual([BRANCH.id, SCHOOL.id, BRANCH.id, SCHOOL.id, BRANCH.id, SCHOOL.id]);
+    expect(notices.filter((n) => n.kind === 'escalation').map((n) => n.recipientOrgId)).toEqual([
+      BRANCH.id,
+      SCHOOL.id,
+      BRANCH.id,
+      SCHOOL.id,
+      BRANCH.id,
+      SCHOOL.id,
+    ]);
     expect(events[2]!.patch).toEqual({ overdue: true });
     expect(await stateOf(h)).toMatchObject({ step: 'verification', overdue: true });
 
@@ -285,13 +409,18 @@ describe('disciplinary case (R18): the step table', () => {
     expect(eventsOf(t, h).at(-1)).toMatchObject({ type: 'discipline.verified', patch: { step: 'talk', overdue: false } });
   });
 
-  test("R18: each step visit has its own deadline: the branch extends the verification (a committee above may not), and the talk then starts its own 10 days", async () => {
+  test('R18: each step visit has its own deadline: the branch extends the verification (a committee above may not), and the talk then starts its own 10 days', async () => {
     const { h, pid, startedAt } = await opened();
     await sleepDays(1);
     const until = dayAt(startedAt, 15);
     expect(await refusal(decide(h, { action: 'extend', ...SCHOOL_ADMIN, until, reason: 'exams' }))).toMatchObject({ kind: 'forbidden', rule: 'R18' });
     expect(await decide(h, { action: 'extend', ...SECRETARY, until, reason: 'the member is abroad' })).toEqual({ status: 'pending', deadline: until });
-    expect(eventsOf(t, h).at(-1)).toMatchObject({ key: `${pid}:verification:0:extended:1`, orgId: BRANCH.id, actorId: SECRETARY.actorId, patch: { deadline: until } });
+    expect(eventsOf(t, h).at(-1)).toMatchObject({
+      key: `${pid}:verification:0:extended:1`,
+      orgId: BRANCH.id,
+      actorId: SECRETARY.actorId,
+      patch: { deadline: until },
+    });
     await sleepDays(1);
     const { deadline } = await decide(h, { action: 'approve', ...SECRETARY }); // day 2: the talk is due on day 12
     expect(dayOf(deadline, startedAt)).toBe(12);

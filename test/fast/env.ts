@@ -80,7 +80,13 @@ export function fastEnv(opts: FastEnvOptions): FastEnv {
       name,
       async (input: unknown) => {
         const info = activityInfo();
-        calls.push({ activity: name, input, workflowId: info.workflowExecution?.workflowId ?? '', scheduledAt: info.scheduledTimestampMs, local: info.isLocal });
+        calls.push({
+          activity: name,
+          input,
+          workflowId: info.workflowExecution?.workflowId ?? '',
+          scheduledAt: info.scheduledTimestampMs,
+          local: info.isLocal,
+        });
         return opts.respond?.[name]?.(input);
       },
     ]),
@@ -131,6 +137,9 @@ export function fastEnv(opts: FastEnvOptions): FastEnv {
     taskQueue,
     calls,
     callsOf: (workflowId, activity) => calls.filter((c) => c.workflowId === workflowId && (activity === undefined || c.activity === activity)),
-    start: (workflow, o) => started().client.workflow.start(workflow, { ...o, taskQueue, workflowId: o.workflowId ?? `fast-${randomUUID()}` } as WorkflowStartOptions<typeof workflow>),
+    start: (workflow, o) =>
+      started().client.workflow.start(workflow, { ...o, taskQueue, workflowId: o.workflowId ?? `fast-${randomUUID()}` } as WorkflowStartOptions<
+        typeof workflow
+      >),
   };
 }

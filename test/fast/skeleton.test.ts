@@ -18,7 +18,8 @@ const t = fastEnv({
   activities: ['openTestProcess', 'recordProcessEvent'],
   respond: {
     openTestProcess: (input) => {
-      if ((input as OpenInput).refuse) throw ApplicationFailure.create({ type: 'conflict', message: 'the member already has an open test process', nonRetryable: true });
+      if ((input as OpenInput).refuse)
+        throw ApplicationFailure.create({ type: 'conflict', message: 'the member already has an open test process', nonRetryable: true });
     },
   },
 });
@@ -82,7 +83,10 @@ describe('the process skeleton', () => {
   test("the declaration's validator: an action the step does not take, the wrong role, a missing reason and a stale step are refused with their rules", async () => {
     const { h, recorded } = await started();
     await recorded;
-    expect(await refusal(decide(h, { action: 'reject', reason: 'no' }))).toMatchObject({ type: 'rule', message: '"reject" is not possible at the step "filing"' });
+    expect(await refusal(decide(h, { action: 'reject', reason: 'no' }))).toMatchObject({
+      type: 'rule',
+      message: '"reject" is not possible at the step "filing"',
+    });
     const role = await refusal(decide(h, { action: 'approve', actorRole: 'gb_admin' }));
     expect(role.type).toBe('forbidden');
     expect(role.details).toEqual([expect.objectContaining({ rule: 'T1' })]);
@@ -117,7 +121,12 @@ describe('the process skeleton', () => {
       [`${pid}:4:test.approved`, 'test.approved', 'deletion', 'approved'],
     ]);
     const returned = events(h)[1]!;
-    expect(returned).toMatchObject({ processId: pid, memberId: expect.stringMatching(/^member-/), payload: { from: 'review' }, patch: { step: 'filing', org: { id: BRANCH.id } } });
+    expect(returned).toMatchObject({
+      processId: pid,
+      memberId: expect.stringMatching(/^member-/),
+      payload: { from: 'review' },
+      patch: { step: 'filing', org: { id: BRANCH.id } },
+    });
   });
 
   test('R3 on the skeleton: each step visit runs under its own deadline watch, an extension moves only the current one, and closing hands the process back home', async () => {

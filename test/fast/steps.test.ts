@@ -85,7 +85,12 @@ describe('ProcessSteps (R3)', () => {
       [`${pid}:filing:2:overdue:0`, 11.5],
     ]);
     const overdue = events(h, startedAt)[2]!.e;
-    expect(overdue).toMatchObject({ type: 'deadline.overdue', orgId: BRANCH.id, payload: { round: 0, escalation: 1, escalatedTo: GENERAL_BRANCH.id }, patch: { overdue: true } });
+    expect(overdue).toMatchObject({
+      type: 'deadline.overdue',
+      orgId: BRANCH.id,
+      payload: { round: 0, escalation: 1, escalatedTo: GENERAL_BRANCH.id },
+      patch: { overdue: true },
+    });
     expect(overdue.notify?.map((x) => x.recipientOrgId)).toEqual([BRANCH.id, GENERAL_BRANCH.id]);
     expect((await h.describe()).typedSearchAttributes.get(SA.overdue)).toBe(true);
     await decide(h, { action: 'withdraw' });
@@ -162,7 +167,12 @@ describe('ProcessSteps (R3)', () => {
     const state = await h.result();
     expect(state).toMatchObject({ status: 'approved', step: 'closed', overdue: false });
     sa = (await h.describe()).typedSearchAttributes;
-    expect([sa.get(SA.org), sa.get(SA.orgPath), sa.get(SA.status), sa.get(SA.overdue)]).toEqual([BRANCH.id, ['org-city', 'org-gb', 'org-branch'], 'approved', false]);
+    expect([sa.get(SA.org), sa.get(SA.orgPath), sa.get(SA.status), sa.get(SA.overdue)]).toEqual([
+      BRANCH.id,
+      ['org-city', 'org-gb', 'org-branch'],
+      'approved',
+      false,
+    ]);
     const { patches } = await h.query(stepsQuery);
     expect(patches).toEqual([
       { step: 'review', org: { id: GENERAL_BRANCH.id, path: GENERAL_BRANCH.path }, deadline: expect.any(String), overdue: false },

@@ -100,7 +100,12 @@ describe('transfer (R9-R13): the step table', () => {
       notify: [{ recipientOrgId: BRANCH3.id, kind: 'task' }],
       detail: { toOrgId: BRANCH3.id, direction: 'internal' },
     });
-    expect(events[1]).toMatchObject({ memberId: input.memberId, payload: { branchId: BRANCH3.id }, patch: { status: 'approved', closed: true }, detail: { completeAt: BRANCH3 } });
+    expect(events[1]).toMatchObject({
+      memberId: input.memberId,
+      payload: { branchId: BRANCH3.id },
+      patch: { status: 'approved', closed: true },
+      detail: { completeAt: BRANCH3 },
+    });
     // Within the province nothing goes to a peer; new runs append through the one event append.
     expect(writesOf(t, h)).toEqual(['recordTransferRequested', 'transfer.release-approved', 'transfer.completed']);
   });
@@ -109,13 +114,30 @@ describe('transfer (R9-R13): the step table', () => {
     const { h, pid } = await requested({ from: BRANCH3, to: SCHOOL });
     expect(await stepAfter(h, { action: 'approve', actorId: 'actor-sec3' })).toBe('arrival');
     expect(await stepAfter(h, { action: 'approve', actorId: 'actor-school' })).toBe('placement');
-    expect(eventsOf(t, h).at(-1)).toMatchObject({ type: 'transfer.arrival-approved', orgId: SCHOOL.id, patch: { step: 'placement', org: { id: SCHOOL.id } }, notify: [{ recipientOrgId: SCHOOL.id, kind: 'task' }] });
+    expect(eventsOf(t, h).at(-1)).toMatchObject({
+      type: 'transfer.arrival-approved',
+      orgId: SCHOOL.id,
+      patch: { step: 'placement', org: { id: SCHOOL.id } },
+      notify: [{ recipientOrgId: SCHOOL.id, kind: 'task' }],
+    });
 
     const written = writesOf(t, h).length;
-    expect(await refusal(decide(h, { action: 'place', actorId: 'actor-school', branch: BRANCH3 }))).toMatchObject({ kind: 'rule', rule: 'R9', message: `the branch must belong to ${SCHOOL.id}` });
-    expect(await refusal(decide(h, { action: 'place', actorId: 'actor-school', branch: SCHOOL }))).toMatchObject({ kind: 'rule', rule: 'R9', message: 'the member is placed into a branch' });
+    expect(await refusal(decide(h, { action: 'place', actorId: 'actor-school', branch: BRANCH3 }))).toMatchObject({
+      kind: 'rule',
+      rule: 'R9',
+      message: `the branch must belong to ${SCHOOL.id}`,
+    });
+    expect(await refusal(decide(h, { action: 'place', actorId: 'actor-school', branch: SCHOOL }))).toMatchObject({
+      kind: 'rule',
+      rule: 'R9',
+      message: 'the member is placed into a branch',
+    });
     expect(await refusal(decide(h, { action: 'place', actorId: 'actor-school' }))).toMatchObject({ kind: 'rule', rule: 'R9' });
-    expect(await refusal(decide(h, { action: 'approve', actorId: 'actor-school' }))).toMatchObject({ kind: 'rule', rule: 'R9', message: '"approve" is not possible at the step "placement"' });
+    expect(await refusal(decide(h, { action: 'approve', actorId: 'actor-school' }))).toMatchObject({
+      kind: 'rule',
+      rule: 'R9',
+      message: '"approve" is not possible at the step "placement"',
+    });
     expect(writesOf(t, h)).toHaveLength(written);
 
     expect(await stepAfter(h, { action: 'place', actorId: 'actor-school', branch: BRANCH2, step: 'placement' })).toBe('closed');
@@ -130,14 +152,26 @@ describe('transfer (R9-R13): the step table', () => {
 
   test('R9: each step refuses what it does not take (R9) and a rejection without a reason; a step moved on from is a conflict; a rejection or withdrawal ends it with its reason', async () => {
     const { h, pid } = await requested({ to: BRANCH2 });
-    expect(await refusal(decide(h, { action: 'place', actorId: 'actor-sec1', branch: BRANCH2 }))).toMatchObject({ kind: 'rule', rule: 'R9', message: '"place" is not possible at the step "release"' });
+    expect(await refusal(decide(h, { action: 'place', actorId: 'actor-sec1', branch: BRANCH2 }))).toMatchObject({
+      kind: 'rule',
+      rule: 'R9',
+      message: '"place" is not possible at the step "release"',
+    });
     expect(await refusal(decide(h, { action: 'return', actorId: 'actor-sec1', reason: 'no' }))).toMatchObject({ kind: 'rule', rule: 'R9' });
-    expect(await refusal(decide(h, { action: 'reject', actorId: 'actor-sec1' }))).toMatchObject({ kind: 'rule', rule: 'R9', message: '"reject" needs a reason' });
+    expect(await refusal(decide(h, { action: 'reject', actorId: 'actor-sec1' }))).toMatchObject({
+      kind: 'rule',
+      rule: 'R9',
+      message: '"reject" needs a reason',
+    });
     expect(await refusal(decide(h, { action: 'approve', actorId: 'actor-sec2', step: 'arrival' }))).toMatchObject({ kind: 'conflict', rule: 'R9' });
     expect(writesOf(t, h)).toEqual(['recordTransferRequested']);
 
     await decide(h, { action: 'approve', actorId: 'actor-sec1' });
-    expect(await refusal(decide(h, { action: 'approve', actorId: 'actor-sec1', step: 'release' }))).toMatchObject({ kind: 'conflict', rule: 'R9', message: 'this transfer has moved on to the step "arrival"; reload it' });
+    expect(await refusal(decide(h, { action: 'approve', actorId: 'actor-sec1', step: 'release' }))).toMatchObject({
+      kind: 'conflict',
+      rule: 'R9',
+      message: 'this transfer has moved on to the step "arrival"; reload it',
+    });
     expect(await refusal(decide(h, { action: 'place', actorId: 'actor-sec2', branch: BRANCH2 }))).toMatchObject({ kind: 'rule', rule: 'R9' });
     expect(await stepAfter(h, { action: 'reject', actorId: 'actor-sec2', reason: 'no such person in our class' })).toBe('closed');
     expect(await h.result()).toEqual({ processId: pid, status: 'rejected' });
@@ -158,7 +192,14 @@ describe('transfer (R9-R13): the step table', () => {
   test("R9: the sending side has a deadline too: reminded, then escalated to the branch's parent while overdue", async () => {
     const { h, pid, startedAt } = await requested();
     await sleepDays(12.5);
-    expect(writesOf(t, h)).toEqual(['recordTransferRequested', 'deadline.reminder', 'deadline.reminder', 'deadline.overdue', 'deadline.escalated', 'deadline.escalated']);
+    expect(writesOf(t, h)).toEqual([
+      'recordTransferRequested',
+      'deadline.reminder',
+      'deadline.reminder',
+      'deadline.overdue',
+      'deadline.escalated',
+      'deadline.escalated',
+    ]);
     const release = deadlineEvents(t, h, startedAt);
     expect(release.map((e) => [e.key, e.orgId, e.day])).toEqual([
       [`${pid}:release:0:reminder:0:0`, BRANCH1.id, 7],
@@ -220,9 +261,21 @@ describe('transfer (R9-R13): the step table', () => {
 
     expect(writesOf(t, h)).toEqual(['recordTransferRequested', 'transfer.release-approved', 'transfer.lapsed']);
     const [released, lapsed] = eventsOf(t, h);
-    expect(released).toMatchObject({ orgId: BRANCH1.id, actorId: 'system:timeout', payload: { reason: 'approved automatically at the deadline of "release" (R9)' }, patch: { step: 'arrival' } });
+    expect(released).toMatchObject({
+      orgId: BRANCH1.id,
+      actorId: 'system:timeout',
+      payload: { reason: 'approved automatically at the deadline of "release" (R9)' },
+      patch: { step: 'arrival' },
+    });
     expect(released!.outcome).toBeUndefined();
-    expect(lapsed).toMatchObject({ orgId: BRANCH2.id, actorId: 'system:timeout', kind: 'transfer', outcome: 'lapsed', payload: { step: 'arrival' }, patch: { status: 'lapsed', closed: true } });
+    expect(lapsed).toMatchObject({
+      orgId: BRANCH2.id,
+      actorId: 'system:timeout',
+      kind: 'transfer',
+      outcome: 'lapsed',
+      payload: { step: 'arrival' },
+      patch: { status: 'lapsed', closed: true },
+    });
     // No escalation: the timeout decided instead. The member stays where they were: nothing places them.
     expect(lapsed!.detail?.completeAt).toBeUndefined();
   });
@@ -231,14 +284,25 @@ describe('transfer (R9-R13): the step table', () => {
     const { h, pid } = await requested({ to: null, awaitOrg: { id: NEW_BRANCH_ID, parent: SCHOOL } });
     expect(await stepAfter(h, { action: 'approve', actorId: 'actor-sec1' })).toBe('awaiting-branch');
     expect(eventsOf(t, h).at(-1)).toMatchObject({ type: 'transfer.release-approved', patch: { step: 'awaiting-branch', org: { id: SCHOOL.id } } });
-    expect(await refusal(decide(h, { action: 'approve', actorId: 'actor-school' }))).toMatchObject({ kind: 'rule', rule: 'R9', message: '"approve" is not possible at the step "awaiting-branch"' });
+    expect(await refusal(decide(h, { action: 'approve', actorId: 'actor-school' }))).toMatchObject({
+      kind: 'rule',
+      rule: 'R9',
+      message: '"approve" is not possible at the step "awaiting-branch"',
+    });
 
     await h.signal(orgChangedSignal, { orgId: 'org-unrelated' });
     await h.signal(orgChangedSignal, { orgId: NEW_BRANCH_ID });
     expect(await eventually(async () => ((await stateOf(h)).step === 'arrival' ? true : undefined), 'the arrival')).toBe(true);
     expect(t.callsOf(h.workflowId, 'resolveOrg').map((c) => (c.input as { orgId: string }).orgId)).toEqual([NEW_BRANCH_ID]);
     // Written once the transfer has moved on: under the new branch, which is told to decide the arrival.
-    expect(eventsOf(t, h).at(-1)).toMatchObject({ key: `${pid}:2:transfer.branch-created`, orgId: NEW_BRANCH_ID, notify: [{ recipientOrgId: NEW_BRANCH_ID, kind: 'task' }], payload: { branchId: NEW_BRANCH_ID }, patch: { step: 'arrival', org: { id: NEW_BRANCH_ID } }, detail: { toOrgId: NEW_BRANCH_ID } });
+    expect(eventsOf(t, h).at(-1)).toMatchObject({
+      key: `${pid}:2:transfer.branch-created`,
+      orgId: NEW_BRANCH_ID,
+      notify: [{ recipientOrgId: NEW_BRANCH_ID, kind: 'task' }],
+      payload: { branchId: NEW_BRANCH_ID },
+      patch: { step: 'arrival', org: { id: NEW_BRANCH_ID } },
+      detail: { toOrgId: NEW_BRANCH_ID },
+    });
     await decide(h, { action: 'approve', actorId: 'actor-new-sec' });
     expect(await h.result()).toMatchObject({ status: 'approved' });
     expect(eventsOf(t, h).at(-1)).toMatchObject({ type: 'transfer.completed', orgId: NEW_BRANCH_ID, outcome: 'approved', detail: { completeAt: NEW_BRANCH } });
@@ -263,7 +327,11 @@ describe('transfer (R9-R13): the step table', () => {
     await decide(child, { action: 'approve', actorId: 'actor-sec3' });
     expect(await child.result()).toMatchObject({ status: 'approved' });
     expect(await eventually(async () => ((await h.query(stateQuery)).step === 'peer-release' ? true : undefined), 'the wait for the release')).toBe(true);
-    expect(await refusal(decide(h, { action: 'approve', actorId: 'actor-sec3' }))).toMatchObject({ kind: 'rule', rule: 'R9', message: '"approve" is not possible at the step "peer-release"' });
+    expect(await refusal(decide(h, { action: 'approve', actorId: 'actor-sec3' }))).toMatchObject({
+      kind: 'rule',
+      rule: 'R9',
+      message: '"approve" is not possible at the step "peer-release"',
+    });
 
     await h.signal(peerSignal, { type: 'release-confirmed' });
     expect(await h.result()).toEqual({ processId: pid, status: 'approved' });

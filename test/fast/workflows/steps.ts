@@ -20,7 +20,11 @@ export const BRANCH: OrgRef = { id: 'org-branch', path: '/org-city/org-gb/org-br
 
 export const STEP_TABLE: Record<TestStep, { label: string; acting: OrgRef; timing: StepTiming }> = {
   filing: { label: 'Test: filing by the branch', acting: BRANCH, timing: { deadlineMs: 5 * DAY, reminderOffsetsMs: [1 * DAY], escalationIntervalMs: 1 * DAY } },
-  review: { label: 'Test: review by the general branch', acting: GENERAL_BRANCH, timing: { deadlineMs: 10 * DAY, reminderOffsetsMs: [3 * DAY, 1 * DAY], escalationIntervalMs: 1 * DAY } },
+  review: {
+    label: 'Test: review by the general branch',
+    acting: GENERAL_BRANCH,
+    timing: { deadlineMs: 10 * DAY, reminderOffsetsMs: [3 * DAY, 1 * DAY], escalationIntervalMs: 1 * DAY },
+  },
 };
 
 export const TEST_RULE = 'R-test';
