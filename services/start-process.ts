@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError, type Client, type WorkflowStartOptions } from '@temporalio/client';
 import type { Workflow } from '@temporalio/common';
 import type { Config } from '../domain/config';
-import { DomainError } from '../domain/errors';
+import { DomainError, causes } from '../domain/errors';
 import { recordedUpdate, startAttributes, type ProcessDefinition, type Recorded, type StartDeclaration } from '../workflows/definition';
 import { toDomainError } from './temporal-errors';
 
@@ -90,11 +90,18 @@ export async function startProcess<W extends Workflow>({ client, config }: Start
     return await attempt('FAIL');
   } catch (e) {
     const problem = refused(e);
-    if (problem instanceof DomainError) throw problem;
+    // Refused, or Temporal not reached at all (nothing started: the API answers 503 and the caller sends again).
+    if (problem instanceof DomainError || unreachable(e)) throw problem;
     return await recoverStart(attempt, (start.input as { processId?: string }).processId, problem, refused, () =>
       refused(new WorkflowExecutionAlreadyStartedError('', workflowId, '')),
     );
   }
+}
+
+/** gRPC UNAVAILABLE or DEADLINE_EXCEEDED anywhere in the cause chain: Temporal was not reached, or not in time. */
+function unreachable(e: unknown): boolean {
+  for (const c of causes(e, 5)) if (c.code === 14 || c.code === 4) return true;
+  return false;
 }
 
 /**

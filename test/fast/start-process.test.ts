@@ -53,4 +53,14 @@ describe('startProcess', () => {
     await expect(startProcess({ client, config: { taskQueue: 'q' } }, start)).rejects.toBeInstanceOf(ProcessAlreadyOpen);
     expect(calls).toHaveLength(1);
   });
+
+  it('availability: Temporal not reached at all is answered at once (the API gives 503), never asked again', async () => {
+    const { client, calls } = scriptedClient([
+      () => {
+        throw new ServiceError('Update-With-Start failed', { cause: Object.assign(new Error('14 UNAVAILABLE: connect ECONNREFUSED'), { code: 14 }) });
+      },
+    ]);
+    await expect(startProcess({ client, config: { taskQueue: 'q' } }, start)).rejects.toBeInstanceOf(ServiceError);
+    expect(calls).toHaveLength(1);
+  });
 });
