@@ -26,6 +26,7 @@ export default defineConfig({
         test: {
           name: 'fast',
           include: ['test/fast/**/*.test.ts'],
+          globalSetup: ['test/fast/global-setup.ts'],
         },
       },
     ],

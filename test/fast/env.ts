@@ -10,7 +10,7 @@
 // jumps while no workflow task or activity is outstanding, so when `env.sleep` returns, everything due before its end
 // has run: the recorded calls can be read straight away. Let a sleep end between two due times, not on one.
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { activityInfo } from '@temporalio/activity';
 import type { Client, WorkflowHandle, WorkflowStartOptions } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -35,7 +35,7 @@ export interface ActivityCall {
 }
 
 export interface FastEnvOptions {
-  /** The module of workflows under test (usually a test workflow in test/fast/workflows/). */
+  /** The module of workflows under test, when no run bundle is provided (every one is in test/fast/workflows/index.ts). */
   workflowsPath: string;
   /** Names of the activities to stub: each records its call and returns `respond[name]`'s answer, or undefined. */
   activities: readonly string[];
@@ -94,6 +94,7 @@ export function fastEnv(opts: FastEnvOptions): FastEnv {
 
   beforeAll(async () => {
     quietRuntime();
+    const bundled = inject('fastWorkflowBundle');
     // A free port chosen by core for this file's server: files running in parallel never share one.
     env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: findTemporalTestServer() } } });
     // The workflows upsert Tuanwu's search attributes (workflows/steps.ts); the test server knows only those registered.
@@ -105,7 +106,8 @@ export function fastEnv(opts: FastEnvOptions): FastEnv {
       connection: env.nativeConnection,
       namespace: env.namespace ?? 'default',
       taskQueue,
-      workflowsPath: opts.workflowsPath,
+      // The run's one bundle (test/fast/global-setup.ts: every workflow of test/fast/workflows/index.ts), else this module.
+      ...(bundled ? { workflowBundle: { codePath: bundled } } : { workflowsPath: opts.workflowsPath }),
       activities,
     });
     running = worker.run();
