@@ -10,7 +10,7 @@ import { OrgId, pathIds } from '../domain/orgs';
 import { DuesPayment, Month, addMonths, monthOf, monthStart, parseDuesBatch, paymentMonthProblem } from '../domain/dues';
 import { mapLimit } from '../domain/concurrency';
 import { likePrefix, recordOnce, type Db } from '../db';
-import { errorResponses, notFound } from './schemas';
+import { errorResponses, notFound, statisticsOrg } from './schemas';
 import { csvCellProblems } from './validation';
 
 interface PayingMember {
@@ -251,12 +251,7 @@ function rateRoute(app: Api, { db }: AppDeps): void {
       },
     },
     async (req) => {
-      const p = req.principal;
-      const orgId = req.query.orgId ?? p.orgId;
-      if (!orgId) throw DomainError.forbidden('statistics are for the admins of an organization');
-      const org = await db.selectFrom('organizations').select(['id', 'path']).where('id', '=', orgId).executeTakeFirst();
-      if (!org) notFound('organization');
-      authorize(p, 'dues.read', { orgPath: org.path });
+      const org = await statisticsOrg(db, req.principal, req.query.orgId, 'dues.read');
       const month = req.query.month ?? monthOf(new Date());
       // The child of `org` a member's branch lies under is this segment of the branch's path ('' for org itself).
       const childSegment = pathIds(org.path).length + 1;

@@ -1,6 +1,8 @@
 // Response shapes and small helpers shared by the routes.
 import { z } from 'zod';
 import { DomainError } from '../domain/errors';
+import { authorize, type Action, type Principal } from '../domain/authz';
+import type { Db } from '../db';
 
 export const ProblemResponse = z.object({
   error: z.string(),
@@ -29,4 +31,17 @@ export function iso(d: Date | string | null): string | null {
 
 export function notFound(what: string): never {
   throw DomainError.notFound(`${what} not found`);
+}
+
+/**
+ * The organization a statistics request is about (the one asked for, else the caller's own), checked against
+ * the action: 403 without one, 404 when unknown.
+ */
+export async function statisticsOrg(db: Db, p: Principal, orgId: string | undefined, action: Action): Promise<{ id: string; path: string }> {
+  const id = orgId ?? p.orgId;
+  if (!id) throw DomainError.forbidden('statistics are for the admins of an organization');
+  const org = await db.selectFrom('organizations').select(['id', 'path']).where('id', '=', id).executeTakeFirst();
+  if (!org) notFound('organization');
+  authorize(p, action, { orgPath: org.path });
+  return org;
 }

@@ -21,17 +21,9 @@ export function problemOf(message: string, meta?: LogMetadata): Problem | undefi
   return { runId: String(meta?.runId ?? 'unknown'), message: detail.slice(0, 1000) };
 }
 
-class WorkerLogger implements Logger {
-  constructor(private readonly inner: Logger) {}
-  log(level: LogLevel, message: string, meta?: LogMetadata): void {
-    const problem = problemOf(message, meta);
-    if (problem) {
-      this.inner.log('ERROR', `NONDETERMINISM: workflow run ${problem.runId} cannot replay: ${problem.message}`, { runId: problem.runId });
-      for (const l of listeners) l(problem);
-      return;
-    }
-    this.inner.log(level, redactIdNumbers(message), meta);
-  }
+/** A Logger's level methods, written once: each goes to `log`. */
+abstract class LevelLogger implements Logger {
+  abstract log(level: LogLevel, message: string, meta?: LogMetadata): void;
   trace(m: string, meta?: LogMetadata) {
     this.log('TRACE', m, meta);
   }
@@ -49,31 +41,32 @@ class WorkerLogger implements Logger {
   }
 }
 
+class WorkerLogger extends LevelLogger {
+  constructor(private readonly inner: Logger) {
+    super();
+  }
+  log(level: LogLevel, message: string, meta?: LogMetadata): void {
+    const problem = problemOf(message, meta);
+    if (problem) {
+      this.inner.log('ERROR', `NONDETERMINISM: workflow run ${problem.runId} cannot replay: ${problem.message}`, { runId: problem.runId });
+      for (const l of listeners) l(problem);
+      return;
+    }
+    this.inner.log(level, redactIdNumbers(message), meta);
+  }
+}
+
 const PINO_LEVEL = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const;
 
 /** The SDK's log calls as JSON lines; the whole line is redacted (metadata too, e.g. a failure's text). */
-class JsonLogger implements Logger {
+class JsonLogger extends LevelLogger {
   readonly #pino: PinoLogger;
   constructor(level: LogLevel) {
+    super();
     this.#pino = pino({ level: PINO_LEVEL[level], base: { component: 'worker' }, hooks: { streamWrite: (line: string) => redactIdNumbers(line) } });
   }
   log(level: LogLevel, message: string, meta?: LogMetadata): void {
     this.#pino[PINO_LEVEL[level]]({ ...meta }, message);
-  }
-  trace(m: string, meta?: LogMetadata) {
-    this.log('TRACE', m, meta);
-  }
-  debug(m: string, meta?: LogMetadata) {
-    this.log('DEBUG', m, meta);
-  }
-  info(m: string, meta?: LogMetadata) {
-    this.log('INFO', m, meta);
-  }
-  warn(m: string, meta?: LogMetadata) {
-    this.log('WARN', m, meta);
-  }
-  error(m: string, meta?: LogMetadata) {
-    this.log('ERROR', m, meta);
   }
 }
 

@@ -8,7 +8,7 @@ import { DomainError } from '../../domain/errors';
 import { graduateBaseAt, targetInForce } from '../../domain/graduates';
 import { OrgId } from '../../domain/orgs';
 import type { Api, AppDeps } from '../deps';
-import { errorResponses, iso, notFound } from '../schemas';
+import { errorResponses, iso, notFound, statisticsOrg } from '../schemas';
 
 const GraduateStatistics = z.object({
   cohort: z.number(),
@@ -194,12 +194,7 @@ function graduateStatisticsRoute(app: Api, { db, config }: AppDeps): void {
       },
     },
     async (req) => {
-      const p = req.principal;
-      const orgId = req.query.orgId ?? p.orgId;
-      if (!orgId) throw DomainError.forbidden('statistics are for the admins of an organization');
-      const org = await db.selectFrom('organizations').select(['id', 'path']).where('id', '=', orgId).executeTakeFirst();
-      if (!org) notFound('organization');
-      authorize(p, 'stats.read', { orgPath: org.path });
+      const org = await statisticsOrg(db, req.principal, req.query.orgId, 'stats.read');
       const { cohort } = req.query;
       const asOf = req.query.asOf ?? new Date().toISOString().slice(0, 10);
       const base = graduateBaseAt(cohort, config.graduateBaseDate, new Date());
