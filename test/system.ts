@@ -2,6 +2,7 @@
 // and PostgreSQL. Free of vitest, so scripts (the history recorder) use it too.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
+import proto from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { installWorkerRuntime } from '../worker/runtime';
@@ -244,15 +245,47 @@ export async function eventually<T>(check: () => Promise<T | undefined | false>,
   }
 }
 
+type Handle = ReturnType<TestWorkflowEnvironment['client']['workflow']['getHandle']>;
+
+/**
+ * The workflow's result, or, if it has not closed within `timeoutMs`, a description of where it stands
+ * (status, pending activities with their attempts and last failure, the last events of its history), so a
+ * stuck process fails the test with its cause instead of a bare test timeout.
+ */
+export async function resultWithin<R>(handle: Handle, timeoutMs: number): Promise<R | string> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), timeoutMs)));
+  const outcome = await Promise.race([handle.result() as Promise<R>, late]).finally(() => clearTimeout(timer));
+  if (outcome !== 'late') return outcome;
+  const desc = await handle.describe();
+  const pending = (desc.raw.pendingActivities ?? []).map(
+    (a) => `${a.activityType?.name ?? '?'} attempt ${a.attempt ?? 0} (${a.lastFailure?.message ?? 'no failure'})`,
+  );
+  const events = ((await handle.fetchHistory()).events ?? []).slice(-12).map((e) => {
+    const failure = e.workflowTaskFailedEventAttributes?.failure ?? e.activityTaskFailedEventAttributes?.failure;
+    return `${String(e.eventId)} ${proto.temporal.api.enums.v1.EventType[e.eventType ?? 0]}${failure ? ` (${failure.message ?? ''})` : ''}`;
+  });
+  return `not closed after ${timeoutMs} ms: ${desc.status.name}, ${desc.historyLength} events; pending: [${pending.join('; ')}]; last events: [${events.join(', ')}]`;
+}
+
 /**
  * After any fault: each process completed approved, its event log matches the workflow's own counts
  * (nothing lost, nothing written twice), and the read model and member record agree with the log.
  */
-export async function expectApprovedAndConsistent(sys: System, created: { processId: string; memberId: string }[]): Promise<string[]> {
+export async function expectApprovedAndConsistent(
+  sys: System,
+  created: { processId: string; memberId: string }[],
+  resultTimeoutMs = 120_000,
+): Promise<string[]> {
   const problems: string[] = [];
+  const until = Date.now() + resultTimeoutMs; // one budget for all: a stuck process costs it once, not per process
   for (const c of created) {
     const handle = sys.env.client.workflow.getHandle(checkInWorkflowId(c.memberId));
-    const result = (await handle.result()) as { processId: string; status: string };
+    const result = await resultWithin<{ processId: string; status: string }>(handle, Math.max(1_000, until - Date.now()));
+    if (typeof result === 'string') {
+      problems.push(`${c.processId}: ${result}`);
+      continue;
+    }
     if (result.status !== 'approved' || result.processId !== c.processId) problems.push(`${c.processId}: result ${JSON.stringify(result)}`);
     const state = (await handle.query('state')) as { remindersSent: number; escalations: number };
     const events = await sys.db.selectFrom('events').select('type').where('process_id', '=', c.processId).execute();

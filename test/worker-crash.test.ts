@@ -26,8 +26,17 @@ function startWorkerProcess(): ChildProcess {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   children.push(child);
+  // The worker logs JSON lines on stdout; its warnings and errors are kept, to show if a process is stuck.
+  let rest = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    const lines = (rest + d.toString()).split('\n');
+    rest = lines.pop() ?? '';
+    for (const line of lines) if (/"level":(4|5|6)0/.test(line)) workerWarnings.push(line.slice(0, 600));
+    workerWarnings.splice(0, Math.max(0, workerWarnings.length - 40));
+  });
   return child;
 }
+const workerWarnings: string[] = [];
 
 async function polling(child: ChildProcess): Promise<void> {
   await new Promise<void>((resolve, reject) => {
@@ -106,7 +115,9 @@ describe('worker crash', () => {
       expect(kills).toBe(4);
       expect(decisions.filter((d) => !(d.status === 200 || (d.status === 409 && d.retried)))).toEqual([]);
 
-      expect(await expectApprovedAndConsistent(sys, created)).toEqual([]);
+      const problems = await expectApprovedAndConsistent(sys, created);
+      if (problems.length > 0) console.log(`the workers' last warnings and errors:\n${workerWarnings.join('\n')}`);
+      expect(problems).toEqual([]);
     },
   );
 });

@@ -2,7 +2,7 @@
 // decision with its materials, approval by the committee above, the province's spot check; then the
 // sanction applies. Probation is a timer followed by a review. Declared steps on the process skeleton
 // (workflows/process.ts); what is particular is below: the talk and the meeting, the sanction, probation.
-import { condition, defineUpdate, patched, proxyLocalActivities, setHandler } from '@temporalio/workflow';
+import { condition, defineUpdate, patched, proxyLocalActivities } from '@temporalio/workflow';
 import type { ProcessActivities } from '../activities/processes';
 import type { DecisionCommand, ProcessStatus } from '../domain/processes';
 import type { DisciplineInput, DisciplineStep, MeetingDecision, Sanction, TalkRecord } from '../domain/discipline';
@@ -23,9 +23,8 @@ export const disciplineRecordedUpdate = defineUpdate<Recorded>('discipline-recor
 /** Step 2: the talk with the member, recorded by the branch. */
 export const talkUpdate = defineUpdate<{ step: DisciplineStep }, [TalkRecord & Actor]>('record-talk');
 /** Step 3: the branch meeting's decision, with the materials already uploaded (id and content hash). */
-export const meetingUpdate = defineUpdate<{ step: DisciplineStep }, [MeetingDecision & Actor & { materials: { id: string; sha256: string }[] }]>(
-  'meeting-decision',
-);
+export type MeetingRecord = MeetingDecision & Actor & { materials: { id: string; sha256: string }[] };
+export const meetingUpdate = defineUpdate<{ step: DisciplineStep }, [MeetingRecord]>('meeting-decision');
 
 /** What a case knows while it runs: its input, and the branch meeting's decision once taken. */
 export interface DisciplineContext {
@@ -250,20 +249,20 @@ export async function discipline(input: DisciplineInput): Promise<{ processId: s
   });
   const branchRoles = disciplineProcess.steps.talk.decisions.extend!.roles!;
 
-  setHandler(
+  p.update(
     talkUpdate,
-    async (t) => {
+    async (t: TalkRecord & Actor) => {
       const orgId = p.acting.id;
       c.talk = { heldOn: t.heldOn, summary: t.summary };
       await p.record('discipline.talk-recorded', { orgId, actorId: t.actorId, payload: { heldOn: t.heldOn }, patch: p.enter('meeting') });
       return { step: p.step };
     },
-    { validator: (t) => p.refuseUnlessActor(t, ['talk'], branchRoles) },
+    (t: TalkRecord & Actor) => p.refuseUnlessActor(t, ['talk'], branchRoles),
   );
 
-  setHandler(
+  p.update(
     meetingUpdate,
-    async (m) => {
+    async (m: MeetingRecord) => {
       const orgId = p.acting.id;
       c.meeting = m;
       const patch = p.enter('approval');
@@ -271,12 +270,10 @@ export async function discipline(input: DisciplineInput): Promise<{ processId: s
       await p.record('discipline.decided', { orgId, actorId: m.actorId, payload, patch, notify: p.task(p.acting) });
       return { step: p.step };
     },
-    {
-      validator: (m) => {
-        p.refuseUnlessActor(m, ['meeting'], branchRoles);
-        if (!c.talk) refuse('rule', 'the talk with the member must be recorded first', 'R18');
-        if (!Array.isArray(m.materials) || m.materials.length === 0) refuse('rule', 'the decision needs its materials uploaded', 'R18');
-      },
+    (m: MeetingRecord) => {
+      p.refuseUnlessActor(m, ['meeting'], branchRoles);
+      if (!c.talk) refuse('rule', 'the talk with the member must be recorded first', 'R18');
+      if (!Array.isArray(m.materials) || m.materials.length === 0) refuse('rule', 'the decision needs its materials uploaded', 'R18');
     },
   );
 

@@ -2,7 +2,8 @@
 // does the rest: the one "recorded" update, the first write with its refusal, the one event append with its
 // keys, a deadline watch per step visit, decisions through the one `decide` update and its validator, the
 // extension of a deadline, and closing. A workflow file keeps only what is particular to its process.
-import { allHandlersFinished, condition, defineUpdate, patched, proxyLocalActivities, setHandler, type ApplicationFailure } from '@temporalio/workflow';
+import { allHandlersFinished, condition, defineUpdate, patched, proxyLocalActivities, setHandler, sleep, type ApplicationFailure } from '@temporalio/workflow';
+import type { UpdateDefinition } from '@temporalio/common';
 import type { ProcessActivities, ProcessEventInput, ProcessPatch } from '../activities/processes';
 import type { DecisionCommand } from '../domain/processes';
 import type { OrgRef } from '../domain/orgs';
@@ -40,6 +41,10 @@ export class Process<S extends string, C> extends ProcessSteps<S> {
   #recorded = false;
   #refusal: ApplicationFailure | undefined;
   #sequence = 0;
+  /** Resolves once the update being handled is recorded as accepted (see `update`); unset before the patch. */
+  #accepted: Promise<void> | undefined;
+  /** Updates being handled under the patch whose writes are not done yet. */
+  #writing = 0;
 
   constructor(
     readonly definition: ProcessDefinition<S, C>,
@@ -73,10 +78,48 @@ export class Process<S extends string, C> extends ProcessSteps<S> {
     if (this.#refusal) throw this.#refusal;
   };
 
+  /**
+   * Writes wait for the first write and for the acceptance of the update that asked for them. Before the patch
+   * this is `ready()` itself: a promise more would reorder the commands of runs recorded before it.
+   */
+  readonly #writable = (): Promise<void> => {
+    const accepted = this.#accepted;
+    return accepted ? this.ready().then(() => accepted) : this.ready();
+  };
+
+  /**
+   * An update that changes the process: its validator, then its handler. The handler's synchronous part
+   * (the state change) runs at once, so a second update in the same moment fails validation; its writes wait
+   * until the server has recorded the update as accepted.
+   *
+   * Patch `update-accepted-first`: a 1 ms timer ends the workflow task before the first write. Without it, a
+   * local activity's write ran inside the task that accepts the update; a worker lost before that task
+   * completed left the write in the database while the update was never recorded (the workflow still
+   * pending, the read model closed, a retry refused as "already approved").
+   */
+  update<R, A extends unknown[]>(def: UpdateDefinition<R, A>, handler: (...args: A) => Promise<R>, validator: (...args: A) => void): void {
+    const accepting = (...args: A): Promise<R> => {
+      if (!patched('update-accepted-first')) return handler(...args);
+      this.#accepted = sleep(1);
+      this.#writing += 1;
+      return handler(...args).finally(() => (this.#writing -= 1));
+    };
+    setHandler(def, accepting, { validator });
+  }
+
+  /**
+   * Under the patch, the process moves on (its next step, what it does once closed) only once the updates being
+   * handled have written: their events land in order, and nothing acts on a decision not yet written. Before the
+   * patch nothing is awaited here, so runs recorded before it keep their order of commands.
+   */
+  #settled(): Promise<void> | undefined {
+    return this.#accepted && this.#writing > 0 ? condition(() => this.#writing === 0) : undefined;
+  }
+
   /** The state query, the `decide` update with the declaration's validator, and the one "recorded" update. */
   handle(h: DecisionHandlers): this {
     setHandler(stateQuery, () => this.state());
-    setHandler(decideUpdate, this.decisionHandler(h.decide, this.ready), { validator: (cmd) => this.validate(cmd, h.validate) });
+    this.update(decideUpdate, this.decisionHandler(h.decide, this.#writable), (cmd) => this.validate(cmd, h.validate));
     const answer = async (): Promise<Recorded> => {
       await this.ready();
       return { processId: this.processId, step: this.step, deadline: new Date(this.watch.deadline).toISOString() };
@@ -144,7 +187,7 @@ export class Process<S extends string, C> extends ProcessSteps<S> {
     this.#sequence += 1;
     const key = `${this.processId}:${this.#sequence}:${type}`;
     const orgId = e.orgId ?? this.acting.id;
-    await this.ready();
+    await this.#writable();
     const outcome = this.pending ? undefined : this.status;
     await this.append()({ ...e, key, processId: this.processId, memberId: this.options.memberId, type, orgId, kind: this.definition.kind, outcome });
   }
@@ -167,7 +210,10 @@ export class Process<S extends string, C> extends ProcessSteps<S> {
    * itself instead (a timer, a child process).
    */
   async run(o: { wake?: (step: S) => boolean; woken?: (step: S) => Promise<void>; at?: Partial<Record<S, () => Promise<void>>> } = {}): Promise<void> {
-    while (this.pending) {
+    for (;;) {
+      const settled = this.#settled();
+      if (settled) await settled;
+      if (!this.pending) break;
       const step = this.step;
       const own = o.at?.[step];
       if (own) {

@@ -6,14 +6,28 @@ import { describe, expect, test } from 'vitest';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { Workflow } from '@temporalio/common';
 import type { SubmittedInput } from '../../activities/check-in';
+import type { ProcessEventInput } from '../../activities/processes';
+import { decideUpdate } from '../../workflows/common';
 import type { CheckInInput } from '../../domain/check-in';
 import { checkIn } from '../../workflows/check-in';
 import { DAY, fastEnv } from './env';
 import { dayAt, deadlineEvents, decide, eventsOf, refusal, startProcess, stateOf, writesOf } from './processes';
 
+/** For each event a decision wrote (by key): the update IDs the server had recorded as accepted when the write ran. */
+const acceptedAtWrite = new Map<string, string[]>();
+
 const t = fastEnv({
   workflowsPath: fileURLToPath(new URL('../../workflows/index.ts', import.meta.url)),
   activities: ['recordCheckInSubmitted', 'recordProcessEvent', 'recordCheckInDecision'],
+  respond: {
+    recordProcessEvent: async (input, call) => {
+      const e = input as ProcessEventInput;
+      if (e.actorId === undefined || e.actorId === null) return; // a timer's event, not a decision's
+      const { events } = await t.client.workflow.getHandle(call.workflowId).fetchHistory();
+      const accepted = (events ?? []).flatMap((ev) => ev.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.meta?.updateId ?? []);
+      acceptedAtWrite.set(e.key, accepted);
+    },
+  },
 });
 
 const SCHOOL = { id: 'org-sch', path: '/org-gd/org-sz/org-sch' };
@@ -96,6 +110,22 @@ describe('check-in (R1-R3): the step table', () => {
     expect(await stateOf(h)).toMatchObject({ step: 'branch-review', status: 'pending' });
     await decide(h, { action: 'approve', ...SECRETARY });
     expect(eventsOf(t, h).map((e) => e.key)).toEqual([`${pid}:1:check-in.approved`]);
+  });
+
+  test('R2/R3: a decision is recorded as accepted before its write runs, so a worker lost in between leaves no write of a decision that never happened', async () => {
+    const { h, pid, startedAt } = await submitted();
+    const extension = await h.executeUpdate(decideUpdate, {
+      args: [{ action: 'extend', actorId: 'actor-city', actorRole: 'committee_admin', until: dayAt(startedAt, 15), reason: 'exams' }],
+      updateId: `extend-${pid}`,
+    });
+    expect(extension).toMatchObject({ status: 'pending' });
+    expect(await h.executeUpdate(decideUpdate, { args: [{ action: 'approve', ...SECRETARY }], updateId: `approve-${pid}` })).toMatchObject({
+      status: 'approved',
+    });
+    const keys = eventsOf(t, h).map((e) => e.key);
+    expect(keys).toEqual([expect.stringMatching(/:extended:/), `${pid}:1:check-in.approved`]);
+    expect(acceptedAtWrite.get(keys[0]!)).toContain(`extend-${pid}`);
+    expect(acceptedAtWrite.get(keys[1]!)).toContain(`approve-${pid}`);
   });
 
   test("R3: the review is reminded 3 days and 1 day before its 10-day deadline, overdue at it and escalated to the branch's parent daily; an extension starts it over", async () => {

@@ -97,6 +97,9 @@ describe('deletion (R14-R15): the step table', () => {
     // R17: an approved deletion is weighed against the graduates' share; new runs append through the one event append.
     expect(t.callsOf(h.workflowId, 'watchDeletionAbuse').map((c) => c.input)).toEqual([{ processId: pid, branchPath: BRANCH.path }]);
     expect(t.callsOf(h.workflowId, 'recordDeletionEvent')).toEqual([]);
+    // ...once the approval is written: the watch counts it (it ran before it when the decision's write waited for
+    // its acceptance to be recorded while the workflow already went on).
+    expect(writesOf(t, h).slice(-2)).toEqual(['deletion.approved', 'watchDeletionAbuse']);
   });
 
   test('R14/R15: the province rejects with a reason, and the branch withdraws an application returned to it; neither is weighed by R17', async () => {

@@ -37,9 +37,9 @@ export interface ActivityCall {
 export interface FastEnvOptions {
   /** The module of workflows under test, when no run bundle is provided (every one is in test/fast/workflows/index.ts). */
   workflowsPath: string;
-  /** Names of the activities to stub: each records its call and returns `respond[name]`'s answer, or undefined. */
+  /** Names of the activities to stub: each records its call and returns `respond[name]`'s answer (it may be a promise), or undefined. */
   activities: readonly string[];
-  respond?: Record<string, (input: unknown) => unknown>;
+  respond?: Record<string, (input: unknown, call: ActivityCall) => unknown>;
 }
 
 export interface FastEnv {
@@ -80,14 +80,15 @@ export function fastEnv(opts: FastEnvOptions): FastEnv {
       name,
       async (input: unknown) => {
         const info = activityInfo();
-        calls.push({
+        const call: ActivityCall = {
           activity: name,
           input,
           workflowId: info.workflowExecution?.workflowId ?? '',
           scheduledAt: info.scheduledTimestampMs,
           local: info.isLocal,
-        });
-        return opts.respond?.[name]?.(input);
+        };
+        calls.push(call);
+        return opts.respond?.[name]?.(input, call);
       },
     ]),
   );
