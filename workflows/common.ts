@@ -97,7 +97,14 @@ export function extensionProblem(cmd: DecisionCommand, watch: DeadlineWatch): vo
 }
 
 /** R3/R9: a committee above moves a waiting step's deadline; the extension is an event like any other. */
-export async function extendDeadline(watch: DeadlineWatch, cmd: DecisionCommand, c: StepContext & { key: string }, ready: () => Promise<void>): Promise<void> {
+export async function extendDeadline(
+  watch: DeadlineWatch,
+  cmd: DecisionCommand,
+  c: StepContext & { key: string },
+  ready: () => Promise<void>,
+  /** The update handler's first write (workflows/process.ts, patch update-accepted-first): a regular activity. */
+  withUpdate = false,
+): Promise<void> {
   const previous = watch.deadline;
   watch.extend(Date.parse(cmd.until!));
   const round = watch.round;
@@ -106,7 +113,7 @@ export async function extendDeadline(watch: DeadlineWatch, cmd: DecisionCommand,
     { key: SA.overdue, value: watch.overdue },
   ]);
   await ready();
-  await recorder(processRemote, processLocal).recordProcessEvent({
+  await (withUpdate ? processRemote : recorder(processRemote, processLocal)).recordProcessEvent({
     key: `${c.key}:extended:${round}`,
     processId: c.processId,
     memberId: c.memberId,

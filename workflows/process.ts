@@ -2,16 +2,35 @@
 // does the rest: the one "recorded" update, the first write with its refusal, the one event append with its
 // keys, a deadline watch per step visit, decisions through the one `decide` update and its validator, the
 // extension of a deadline, and closing. A workflow file keeps only what is particular to its process.
-import { allHandlersFinished, condition, defineUpdate, patched, proxyLocalActivities, setHandler, sleep, type ApplicationFailure } from '@temporalio/workflow';
+import {
+  allHandlersFinished,
+  condition,
+  defineUpdate,
+  patched,
+  proxyActivities,
+  proxyLocalActivities,
+  setHandler,
+  type ApplicationFailure,
+} from '@temporalio/workflow';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { ProcessActivities, ProcessEventInput, ProcessPatch } from '../activities/processes';
 import type { DecisionCommand } from '../domain/processes';
 import type { OrgRef } from '../domain/orgs';
 import { ProcessSteps } from './steps';
-import { LOCAL_ACTIVITY_OPTIONS, applicationFailureIn, decideUpdate, decisionShapeProblem, extensionProblem, refuse, stateQuery } from './common';
+import {
+  ACTIVITY_OPTIONS,
+  LOCAL_ACTIVITY_OPTIONS,
+  applicationFailureIn,
+  decideUpdate,
+  decisionShapeProblem,
+  extensionProblem,
+  refuse,
+  stateQuery,
+} from './common';
 import { recordedUpdate, type ProcessDefinition, type Recorded } from './definition';
 
 const local = proxyLocalActivities<ProcessActivities>(LOCAL_ACTIVITY_OPTIONS);
+const remote = proxyActivities<ProcessActivities>(ACTIVITY_OPTIONS);
 
 /** An event as a workflow gives it; the skeleton adds the key, the process, the member, the kind and the outcome. */
 export type ProcessEvent = Omit<ProcessEventInput, 'key' | 'processId' | 'memberId' | 'type' | 'orgId' | 'kind' | 'outcome'> & { orgId?: string };
@@ -41,10 +60,12 @@ export class Process<S extends string, C> extends ProcessSteps<S> {
   #recorded = false;
   #refusal: ApplicationFailure | undefined;
   #sequence = 0;
-  /** Resolves once the update being handled is recorded as accepted (see `update`); unset before the patch. */
-  #accepted: Promise<void> | undefined;
+  /** Set once an update was handled under the patch `update-accepted-first` (see `update`). */
+  #patched = false;
   /** Updates being handled under the patch whose writes are not done yet. */
   #writing = 0;
+  /** True only while an update handler runs its synchronous part under the patch. */
+  #inHandler = false;
 
   constructor(
     readonly definition: ProcessDefinition<S, C>,
@@ -79,32 +100,34 @@ export class Process<S extends string, C> extends ProcessSteps<S> {
   };
 
   /**
-   * Writes wait for the first write and for the acceptance of the update that asked for them. Before the patch
-   * this is `ready()` itself: a promise more would reorder the commands of runs recorded before it.
-   */
-  readonly #writable = (): Promise<void> => {
-    const accepted = this.#accepted;
-    return accepted ? this.ready().then(() => accepted) : this.ready();
-  };
-
-  /**
    * An update that changes the process: its validator, then its handler. The handler's synchronous part
-   * (the state change) runs at once, so a second update in the same moment fails validation; its writes wait
-   * until the server has recorded the update as accepted.
+   * (the state change) runs at once, so a second update in the same moment fails validation.
    *
-   * Patch `update-accepted-first`: a 1 ms timer ends the workflow task before the first write. Without it, a
-   * local activity's write ran inside the task that accepts the update; a worker lost before that task
-   * completed left the write in the database while the update was never recorded (the workflow still
-   * pending, the read model closed, a retry refused as "already approved").
+   * Patch `update-accepted-first`: the write a handler asks for synchronously (its first) is a regular
+   * activity, scheduled in the same workflow task completion that records the update as accepted. Before it,
+   * that write was a local activity run inside the task accepting the update: a worker lost before the task
+   * completed left the write in the database while Temporal never recorded the update (the read model
+   * approved, the workflow still pending, a retry refused as "already approved"). The writes a handler makes
+   * after its first (and every timer's) stay local: the update is durable by then.
    */
   update<R, A extends unknown[]>(def: UpdateDefinition<R, A>, handler: (...args: A) => Promise<R>, validator: (...args: A) => void): void {
     const accepting = (...args: A): Promise<R> => {
       if (!patched('update-accepted-first')) return handler(...args);
-      this.#accepted = sleep(1);
+      this.#patched = true;
       this.#writing += 1;
-      return handler(...args).finally(() => (this.#writing -= 1));
+      this.#inHandler = true;
+      try {
+        return handler(...args).finally(() => (this.#writing -= 1));
+      } finally {
+        this.#inHandler = false;
+      }
     };
     setHandler(def, accepting, { validator });
+  }
+
+  /** Whether a write asked for now is an update handler's first, made durable with the update (see `update`). */
+  protected override writesWithUpdate(): boolean {
+    return this.#inHandler;
   }
 
   /**
@@ -113,13 +136,13 @@ export class Process<S extends string, C> extends ProcessSteps<S> {
    * patch nothing is awaited here, so runs recorded before it keep their order of commands.
    */
   #settled(): Promise<void> | undefined {
-    return this.#accepted && this.#writing > 0 ? condition(() => this.#writing === 0) : undefined;
+    return this.#patched && this.#writing > 0 ? condition(() => this.#writing === 0) : undefined;
   }
 
   /** The state query, the `decide` update with the declaration's validator, and the one "recorded" update. */
   handle(h: DecisionHandlers): this {
     setHandler(stateQuery, () => this.state());
-    this.update(decideUpdate, this.decisionHandler(h.decide, this.#writable), (cmd) => this.validate(cmd, h.validate));
+    this.update(decideUpdate, this.decisionHandler(h.decide, this.ready), (cmd) => this.validate(cmd, h.validate));
     const answer = async (): Promise<Recorded> => {
       await this.ready();
       return { processId: this.processId, step: this.step, deadline: new Date(this.watch.deadline).toISOString() };
@@ -187,9 +210,11 @@ export class Process<S extends string, C> extends ProcessSteps<S> {
     this.#sequence += 1;
     const key = `${this.processId}:${this.#sequence}:${type}`;
     const orgId = e.orgId ?? this.acting.id;
-    await this.#writable();
+    const withUpdate = this.writesWithUpdate();
+    await this.ready();
     const outcome = this.pending ? undefined : this.status;
-    await this.append()({ ...e, key, processId: this.processId, memberId: this.options.memberId, type, orgId, kind: this.definition.kind, outcome });
+    const append = withUpdate ? remote.recordProcessEvent : this.append();
+    await append({ ...e, key, processId: this.processId, memberId: this.options.memberId, type, orgId, kind: this.definition.kind, outcome });
   }
 
   /** New runs append through `recordProcessEvent`; runs recorded before the skeleton keep their append's name. */

@@ -126,6 +126,11 @@ export class ProcessSteps<S extends string> {
   /** R3/R9: an admin above moves the current step's deadline. */
   extend(cmd: DecisionCommand, ready: () => Promise<void>): Promise<void> {
     const c = this.context();
-    return extendDeadline(this.watch, cmd, { ...c, key: c.keyPrefix }, ready);
+    return extendDeadline(this.watch, cmd, { ...c, key: c.keyPrefix }, ready, this.writesWithUpdate());
+  }
+
+  /** Whether a write asked for now is an update handler's first, to be made durable with the update (workflows/process.ts). */
+  protected writesWithUpdate(): boolean {
+    return false;
   }
 }

@@ -48,11 +48,11 @@ export const writesOf = (t: FastEnv, h: WorkflowHandle<Workflow>): string[] =>
 /** Days from `startedAt` to `at`, to the hour (the test server's clock also runs on in real time between time skips). */
 export const dayOf = (at: number | string, startedAt: number): number => Math.round(((typeof at === 'string' ? Date.parse(at) : at) - startedAt) / HOUR) / 24;
 
-/** The day (since `startedAt`) a remote activity call was scheduled on; deadline hooks are remote, decisions local. */
+/** The deadline watch's own events (reminders, overdue, escalations; not an extension, which is a decision), each with the day (since `startedAt`) it was scheduled on. */
 export function deadlineEvents(t: FastEnv, h: WorkflowHandle<Workflow>, startedAt: number): (ProcessEventInput & { day: number })[] {
   return t
     .callsOf(h.workflowId, 'recordProcessEvent')
-    .filter((c) => (c.input as ProcessEventInput).type.startsWith('deadline.') && !c.local)
+    .filter((c) => (c.input as ProcessEventInput).type.startsWith('deadline.') && (c.input as ProcessEventInput).type !== 'deadline.extended')
     .map((c) => ({ ...(c.input as ProcessEventInput), day: dayOf(c.scheduledAt, startedAt) }));
 }
 
