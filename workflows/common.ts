@@ -62,6 +62,14 @@ export const ACTIVITY_OPTIONS: ActivityOptions = {
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: ['InvariantViolation'] },
 };
 
+/**
+ * An update handler's first write (workflows/process.ts, patch update-accepted-first): a regular activity, so the
+ * update is recorded as accepted before the write runs. A worker lost while running it delays the decision until
+ * this timeout, so it is the 10 s a lost workflow task took when the write was local, not the 30 s above; a slow
+ * attempt that is retried writes nothing twice (the append is keyed).
+ */
+export const UPDATE_WRITE_OPTIONS: ActivityOptions = { ...ACTIVITY_OPTIONS, startToCloseTimeout: '10 seconds' };
+
 /** Local activities for the writes a caller waits on: they run inside the workflow task, saving round trips. */
 export const LOCAL_ACTIVITY_OPTIONS: LocalActivityOptions = {
   startToCloseTimeout: '30 seconds',
@@ -80,6 +88,7 @@ export function recorder<A extends object>(remote: A, local: A): A {
 const { recordProcessEvent } = proxyActivities<ProcessActivities>(ACTIVITY_OPTIONS);
 const processRemote = proxyActivities<ProcessActivities>(ACTIVITY_OPTIONS);
 const processLocal = proxyLocalActivities<ProcessActivities>(LOCAL_ACTIVITY_OPTIONS);
+const processWithUpdate = proxyActivities<ProcessActivities>(UPDATE_WRITE_OPTIONS);
 
 /** The organization that must act, and its ancestors, as search attributes ("what is stuck below me"). */
 export function orgSearchAttributes(org: { id: string; path: string }) {
@@ -113,7 +122,7 @@ export async function extendDeadline(
     { key: SA.overdue, value: watch.overdue },
   ]);
   await ready();
-  await (withUpdate ? processRemote : recorder(processRemote, processLocal)).recordProcessEvent({
+  await (withUpdate ? processWithUpdate : recorder(processRemote, processLocal)).recordProcessEvent({
     key: `${c.key}:extended:${round}`,
     processId: c.processId,
     memberId: c.memberId,

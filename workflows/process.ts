@@ -18,7 +18,7 @@ import type { DecisionCommand } from '../domain/processes';
 import type { OrgRef } from '../domain/orgs';
 import { ProcessSteps } from './steps';
 import {
-  ACTIVITY_OPTIONS,
+  UPDATE_WRITE_OPTIONS,
   LOCAL_ACTIVITY_OPTIONS,
   applicationFailureIn,
   decideUpdate,
@@ -30,7 +30,7 @@ import {
 import { recordedUpdate, type ProcessDefinition, type Recorded } from './definition';
 
 const local = proxyLocalActivities<ProcessActivities>(LOCAL_ACTIVITY_OPTIONS);
-const remote = proxyActivities<ProcessActivities>(ACTIVITY_OPTIONS);
+const withUpdate = proxyActivities<ProcessActivities>(UPDATE_WRITE_OPTIONS);
 
 /** An event as a workflow gives it; the skeleton adds the key, the process, the member, the kind and the outcome. */
 export type ProcessEvent = Omit<ProcessEventInput, 'key' | 'processId' | 'memberId' | 'type' | 'orgId' | 'kind' | 'outcome'> & { orgId?: string };
@@ -210,10 +210,10 @@ export class Process<S extends string, C> extends ProcessSteps<S> {
     this.#sequence += 1;
     const key = `${this.processId}:${this.#sequence}:${type}`;
     const orgId = e.orgId ?? this.acting.id;
-    const withUpdate = this.writesWithUpdate();
+    const durable = this.writesWithUpdate();
     await this.ready();
     const outcome = this.pending ? undefined : this.status;
-    const append = withUpdate ? remote.recordProcessEvent : this.append();
+    const append = durable ? withUpdate.recordProcessEvent : this.append();
     await append({ ...e, key, processId: this.processId, memberId: this.options.memberId, type, orgId, kind: this.definition.kind, outcome });
   }
 
