@@ -30,6 +30,9 @@ import { duesRoutes } from './dues';
 import { deletionRoutes } from './deletions';
 import { disciplineRoutes } from './discipline';
 import { metricsRoutes } from './metrics';
+import { consoleApiRoutes, consoleRoutes } from './console';
+import { statsRoutes } from './stats';
+import { reportRoutes } from './reports';
 import { refuseControlCharacters } from './validation';
 
 /** Temporal is down, unreachable or busy for a moment, anywhere in the cause chain. */
@@ -63,7 +66,7 @@ async function answers(check: () => Promise<unknown>, ms: number): Promise<boole
 
 export async function buildApp(
   deps: AppDeps,
-  opts: { logger?: boolean; logStream?: NodeJS.WritableStream; logFormat?: 'json' | 'pretty' } = {},
+  opts: { logger?: boolean; logStream?: NodeJS.WritableStream; logFormat?: 'json' | 'pretty'; consoleDir?: string } = {},
 ): Promise<FastifyInstance> {
   // JSON lines (production, the default), or readable lines in a terminal: TUANWU_LOG_FORMAT=pretty.
   const pretty = (opts.logFormat ?? process.env.TUANWU_LOG_FORMAT) === 'pretty';
@@ -106,9 +109,12 @@ export async function buildApp(
       return reply.code(400).send(problemBody({ kind: 'invalid', message: `invalid ${where}`, fields }));
     }
     if (err instanceof DomainError) return reply.code(HTTP_STATUS[err.problem.kind]).send(problemBody(err.problem));
+    // Fastify's own refusals (a body too large, an unsupported content type, a JSON body that does not parse).
     const status = (err as { statusCode?: number }).statusCode;
     if (status && status >= 400 && status < 500) {
-      return reply.code(status).send({ error: 'invalid', message: (err as Error).message });
+      const message = (err as Error).message;
+      const field = (err as { code?: string }).code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'headers.content-type' : 'body';
+      return reply.code(status).send(problemBody({ kind: 'invalid', message, fields: [{ field, message }] }, status));
     }
     if (isTemporalUnavailable(err)) {
       reply.log.warn('Temporal unavailable');
@@ -125,7 +131,7 @@ export async function buildApp(
         .send(problemBody({ kind: 'unavailable', message: 'the database is unavailable for a moment; send the request again' }));
     }
     reply.log.error({ err }, 'unhandled error');
-    return reply.code(500).send({ error: 'internal', message: 'internal error' });
+    return reply.code(500).send({ status: 500, kind: 'internal', error: 'internal', message: 'internal error' });
   });
 
   // Liveness: the process answers; no I/O (a database outage must not get the API restarted).
@@ -159,11 +165,16 @@ export async function buildApp(
       await api.register(duesRoutes(deps));
       await api.register(deletionRoutes(deps));
       await api.register(disciplineRoutes(deps));
+      await api.register(consoleApiRoutes(deps));
+      await api.register(statsRoutes(deps));
+      await api.register(reportRoutes(deps));
     },
     { prefix: '/api' },
   );
   // The other provinces' systems (R10): signed requests, no bearer token.
   await app.register(peerTransferRoutes(deps), { prefix: '/peer/v1' });
+  // The web console's static files (no bearer token: the page asks for one and sends it to /api).
+  await app.register(consoleRoutes(opts.consoleDir), { prefix: '/console' });
 
   return app;
 }

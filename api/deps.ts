@@ -5,7 +5,7 @@ import type { Client } from '@temporalio/client';
 import type { Db } from '../db';
 import type { Config } from '../domain/config';
 import type { Principal } from '../domain/authz';
-import type { Problem } from '../domain/errors';
+import { HTTP_STATUS, type Problem } from '../domain/errors';
 import type { PayloadKeys } from '../temporal/codec';
 
 export interface AppDeps {
@@ -25,6 +25,17 @@ declare module 'fastify' {
   }
 }
 
-export function problemBody(p: Problem) {
-  return { error: p.kind, message: p.message, ...(p.rule ? { rule: p.rule } : {}), ...(p.fields ? { fields: p.fields } : {}) };
+/**
+ * The body of an error answer: its HTTP status and kind (what the console reads), `error` (the same kind, as
+ * clients before the console read it), the message, and the rule and fields when known.
+ */
+export function problemBody(p: Problem, status: number = HTTP_STATUS[p.kind]) {
+  return {
+    status,
+    kind: p.kind,
+    error: p.kind,
+    message: p.message,
+    ...(p.rule ? { rule: p.rule } : {}),
+    ...(p.fields ? { fields: p.fields } : {}),
+  };
 }

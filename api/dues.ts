@@ -7,10 +7,11 @@ import type { Config } from '../domain/config';
 import { authorize, isAllowed, type Principal } from '../domain/authz';
 import { DomainError, HTTP_STATUS, type FieldProblem } from '../domain/errors';
 import { OrgId, pathIds } from '../domain/orgs';
-import { DuesPayment, Month, addMonths, monthOf, monthStart, parseDuesBatch, paymentMonthProblem } from '../domain/dues';
+import { DUES_BATCH_COLUMNS, DuesPayment, Month, addMonths, monthOf, monthStart, paymentMonthProblem, type ParsedDuesLine } from '../domain/dues';
+import { readTable, type Table } from '../domain/tables';
 import { mapLimit } from '../domain/concurrency';
 import { likePrefix, recordOnce, type Db } from '../db';
-import { errorResponses, notFound, statisticsOrg } from './schemas';
+import { UPLOAD_TYPES, UploadedFile, acceptUploads, errorResponses, notFound, statisticsOrg } from './schemas';
 import { csvCellProblems } from './validation';
 
 interface PayingMember {
@@ -148,16 +149,38 @@ function paymentRoute(app: Api, { db, config }: AppDeps): void {
   );
 }
 
-/** POST /dues/payments/batch (R18): a CSV file of payments, a report per line. */
+/** Payments in one batch file, at most. */
+export const MAX_DUES_BATCH_ROWS = 50_000;
+
+/** A batch read from a table (CSV or .xlsx): the header `memberId,month,amountCents`, then one payment a row. */
+function duesLines(table: Table): ParsedDuesLine[] {
+  if (table.header.join(',') !== DUES_BATCH_COLUMNS.join(',')) {
+    throw new DomainError({
+      kind: 'invalid',
+      message: `the header line must be exactly: ${DUES_BATCH_COLUMNS.join(',')}`,
+      fields: [{ field: 'body', message: 'bad header line' }],
+    });
+  }
+  return table.rows.map(({ line, cells }) => {
+    const [memberId = '', month = '', amount = ''] = cells;
+    const parsed = DuesPayment.safeParse({ memberId, month, amountCents: /^\d+$/.test(amount) ? Number(amount) : amount });
+    return parsed.success
+      ? { line, payment: parsed.data }
+      : { line, problems: parsed.error.issues.map((x) => ({ field: x.path.join('.'), message: x.message })) };
+  });
+}
+
+/** POST /dues/payments/batch (R18): a file of payments (CSV or .xlsx), a report per line. */
 function batchRoute(app: Api, { db, config }: AppDeps): void {
   app.post(
     '/dues/payments/batch',
     {
       schema: {
         summary:
-          'R18: record dues from a CSV file (header memberId,month,amountCents); a report per line. Sending the same file again with the same Idempotency-Key records nothing twice',
+          'R18: record dues from a file (CSV in UTF-8 or GB18030/GBK, or .xlsx: its first sheet; header memberId,month,amountCents); a report per line. Sending the same file again with the same Idempotency-Key records nothing twice',
+        consumes: UPLOAD_TYPES,
         headers: z.object({ 'idempotency-key': z.string().min(1).max(200) }),
-        body: z.string().max(16 * 1024 * 1024),
+        body: UploadedFile,
         response: {
           200: z.object({ batch: z.string(), recorded: z.number(), alreadyPaid: z.number(), failed: z.number(), rows: z.array(RowResult) }),
           ...errorResponses,
@@ -168,15 +191,10 @@ function batchRoute(app: Api, { db, config }: AppDeps): void {
       const p = req.principal;
       if (!p.orgPath || !isAllowed(p, 'dues.record', { orgPath: p.orgPath }))
         throw DomainError.forbidden('dues are recorded by a branch or the committees above it');
-      let lines;
-      try {
-        lines = parseDuesBatch(req.body);
-      } catch (e) {
-        throw new DomainError({ kind: 'invalid', message: (e as Error).message, fields: [{ field: 'body', message: 'bad header line' }] });
-      }
+      const table = await readTable(req.body, { contentType: req.headers['content-type'], maxRows: MAX_DUES_BATCH_ROWS });
       // A cell with a control character fails its row (naming the column), like any invalid row.
-      const badCells = csvCellProblems(req.body);
-      lines = lines.map((l) => (badCells.has(l.line) ? { line: l.line, problems: badCells.get(l.line) } : l));
+      const badCells = csvCellProblems(table);
+      const lines = duesLines(table).map((l) => (badCells.has(l.line) ? { line: l.line, problems: badCells.get(l.line) } : l));
       const batch = req.headers['idempotency-key'];
       const members = await payingMembers(
         db,
@@ -289,10 +307,8 @@ function rateRoute(app: Api, { db }: AppDeps): void {
 
 export function duesRoutes(deps: AppDeps): FastifyPluginAsyncZod {
   return async (app) => {
-    // Parsers are scoped per plugin: the transfers plugin's text/csv parser does not reach this one.
-    if (!app.hasContentTypeParser('text/csv')) {
-      app.addContentTypeParser('text/csv', { parseAs: 'string', bodyLimit: 16 * 1024 * 1024 }, (_req, body, done) => done(null, body));
-    }
+    // Parsers are scoped per plugin: the transfers plugin's do not reach this one.
+    acceptUploads(app, 16 * 1024 * 1024);
 
     paymentRoute(app, deps);
     batchRoute(app, deps);

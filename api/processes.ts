@@ -4,9 +4,9 @@ import { z } from 'zod';
 import { WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Api, AppDeps } from './deps';
-import { authorize, isAllowed, type Action, type Principal } from '../domain/authz';
+import { authorize, isAllowed, type Principal } from '../domain/authz';
 import { DomainError, causes } from '../domain/errors';
-import { DecisionBody, ProcessKind, ProcessStatus, type DecisionAction, type DecisionCommand } from '../domain/processes';
+import { DecisionBody, ProcessKind, ProcessStatus, type DecisionCommand } from '../domain/processes';
 import { decideUpdate } from '../workflows/common';
 import { prepareTransferDecision } from '../services/transfers';
 import { prepareDisciplineDecision } from '../services/discipline';
@@ -16,41 +16,21 @@ import type { ProcessRow } from '../db/schema';
 import { errorResponses, iso, notFound, UuidParams } from './schemas';
 import { toDomainError } from '../services/temporal-errors';
 import { countDecision } from './metrics';
+import { ALL_STEPS, DECISION_AUTHZ, STEPS, availableActions, stepLabel } from './process-steps';
 
 /** The kind of process each decision request concerned, for the decisions counter. */
 const decisionKind = new WeakMap<object, string>();
 
-/**
- * Per kind of process: which authorization each decision needs (absent: the kind has no such decision), and
- * what the API resolves for the workflow before sending it (the step the caller saw, a branch to place into).
- */
+/** What the API resolves for the workflow before sending a decision (the step the caller saw, a branch to place into). */
 type Prepare = (db: Db, row: ProcessRow, body: DecisionBody, p: Principal) => Promise<Partial<DecisionCommand>>;
 /** The step the caller saw and the caller's role, for workflows whose steps each belong to one role. */
 const stepAndRole: Prepare = async (_db, row, _body, p) => ({ step: row.step, actorRole: p.role });
 
-const DECISIONS: Record<ProcessKind, { actions: Partial<Record<DecisionAction, Action>>; prepare?: Prepare }> = {
-  'check-in': {
-    actions: { approve: 'check-in.approve', return: 'check-in.return', withdraw: 'check-in.withdraw', extend: 'deadline.extend' },
-  },
-  transfer: {
-    actions: { approve: 'transfer.approve', reject: 'transfer.reject', place: 'transfer.place', withdraw: 'transfer.withdraw', extend: 'deadline.extend' },
-    prepare: prepareTransferDecision,
-  },
-  deletion: {
-    actions: { approve: 'deletion.decide', return: 'deletion.decide', reject: 'deletion.decide', withdraw: 'deletion.decide', extend: 'deadline.extend' },
-    prepare: stepAndRole,
-  },
-  discipline: {
-    actions: {
-      approve: 'discipline.decide',
-      return: 'discipline.decide',
-      reject: 'discipline.decide',
-      resolve: 'discipline.decide',
-      expel: 'discipline.decide',
-      extend: 'deadline.extend',
-    },
-    prepare: prepareDisciplineDecision,
-  },
+/** Per kind of process; which authorization each decision needs is DECISION_AUTHZ (api/process-steps.ts). */
+const PREPARE: Partial<Record<ProcessKind, Prepare>> = {
+  transfer: prepareTransferDecision,
+  deletion: stepAndRole,
+  discipline: prepareDisciplineDecision,
 };
 
 const ProcessSummary = z.object({
@@ -147,56 +127,103 @@ async function listScope(db: Db, p: Principal, orgId: string | undefined): Promi
   return { path: org.path };
 }
 
-/** GET /processes: the processes in the caller's subtree (or a member's own), newest first. */
+/**
+ * To do (`acting=mine`): the open processes the caller's own organization must decide now (a member: their own
+ * open processes). Only the caller's organization: an `orgId` naming another is a mistake, refused.
+ */
+function actingScope(p: Principal, orgId: string | undefined): { orgId?: string; memberId?: string } {
+  if (p.role === 'member') return { memberId: p.memberId ?? '00000000-0000-0000-0000-000000000000' };
+  if (p.role === 'system' || !p.orgId) throw DomainError.forbidden('only members, secretaries and admins have processes to do');
+  if (orgId !== undefined && orgId !== p.orgId)
+    throw new DomainError({
+      kind: 'invalid',
+      message: "acting=mine lists what the caller's own organization must decide",
+      fields: [{ field: 'querystring.orgId', message: 'leave it out with acting=mine, or name your own organization' }],
+    });
+  return { orgId: p.orgId };
+}
+
+const ListQuery = z.object({
+  kind: ProcessKind.optional(),
+  status: ProcessStatus.optional(),
+  orgId: z.string().max(63).optional(),
+  overdue: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional(),
+  acting: z.enum(['mine']).optional(),
+  // The steps of every kind, listed in the OpenAPI spec; the kind's own are checked with `kind`.
+  step: z.enum(ALL_STEPS as [string, ...string[]]).optional(),
+  minDaysAtStep: z.coerce.number().int().min(0).max(3660).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(500).optional(),
+});
+type ListQuery = z.infer<typeof ListQuery>;
+
+const ProcessListItem = ProcessSummary.extend({ orgName: z.string().nullable(), stepLabel: z.string(), actions: z.array(z.string()) });
+
+/** One page of processes, newest first, filtered as the query says, within the scope. */
+async function listPage(db: Db, scope: { path?: string; orgId?: string; memberId?: string; open?: boolean }, q: ListQuery) {
+  const cursor = q.cursor ? decodeCursor(q.cursor) : undefined;
+  const atStepSince = q.minDaysAtStep !== undefined ? new Date(Date.now() - q.minDaysAtStep * 86_400_000) : undefined;
+  return db
+    .selectFrom('processes')
+    .leftJoin('members', 'members.id', 'processes.member_id')
+    .leftJoin('organizations', 'organizations.id', 'processes.org_id')
+    .selectAll('processes')
+    .select(['members.name as member_name', 'organizations.name as org_name'])
+    .$if(!!scope.path, (b) => b.where('processes.org_path', 'like', likePrefix(scope.path!)))
+    .$if(!!scope.orgId, (b) => b.where('processes.org_id', '=', scope.orgId!))
+    .$if(!!scope.memberId, (b) => b.where('processes.member_id', '=', scope.memberId!))
+    .$if(!!scope.open, (b) => b.where('processes.closed_at', 'is', null))
+    .$if(!!q.kind, (b) => b.where('processes.kind', '=', q.kind!))
+    .$if(!!q.status, (b) => b.where('processes.status', '=', q.status!))
+    .$if(!!q.step, (b) => b.where('processes.step', '=', q.step!))
+    .$if(!!atStepSince, (b) => b.where('processes.step_since', '<=', atStepSince!))
+    .$if(q.overdue === true, (b) => b.where('processes.overdue', '=', true).where('processes.closed_at', 'is', null))
+    .$if(q.overdue === false, (b) => b.where('processes.overdue', '=', false))
+    .$if(!!cursor, (b) =>
+      b.where((eb) =>
+        eb.or([
+          eb('processes.started_at', '<', new Date(cursor![0])),
+          eb.and([eb('processes.started_at', '=', new Date(cursor![0])), eb('processes.id', '<', cursor![1])]),
+        ]),
+      ),
+    )
+    .orderBy('processes.started_at', 'desc')
+    .orderBy('processes.id', 'desc')
+    .limit(q.limit + 1)
+    .execute();
+}
+
+/** GET /processes: the processes in the caller's subtree (or a member's own), newest first; or the caller's To do. */
 function listRoute(app: Api, { db }: AppDeps): void {
   app.get(
     '/processes',
     {
       schema: {
-        summary: 'Processes in the caller\'s subtree (or a member\'s own), newest first; overdue=true answers "what is stuck below me"',
-        querystring: z.object({
-          kind: ProcessKind.optional(),
-          status: ProcessStatus.optional(),
-          orgId: z.string().max(63).optional(),
-          overdue: z
-            .enum(['true', 'false'])
-            .transform((v) => v === 'true')
-            .optional(),
-          limit: z.coerce.number().int().min(1).max(200).default(50),
-          cursor: z.string().max(500).optional(),
-        }),
-        response: { 200: z.object({ items: z.array(ProcessSummary), nextCursor: z.string().nullable() }), ...errorResponses },
+        summary:
+          'Processes in the caller\'s subtree (or a member\'s own), newest first; overdue=true answers "what is stuck below me", acting=mine "what must my organization decide now"; each with the decisions the caller may take',
+        querystring: ListQuery,
+        response: { 200: z.object({ items: z.array(ProcessListItem), nextCursor: z.string().nullable() }), ...errorResponses },
       },
     },
     async (req) => {
       const q = req.query;
-      const scope = await listScope(db, req.principal, q.orgId);
-      const cursor = q.cursor ? decodeCursor(q.cursor) : undefined;
-      const rows = await db
-        .selectFrom('processes')
-        .leftJoin('members', 'members.id', 'processes.member_id')
-        .selectAll('processes')
-        .select('members.name as member_name')
-        .$if(!!scope.path, (b) => b.where('processes.org_path', 'like', likePrefix(scope.path!)))
-        .$if(!!scope.memberId, (b) => b.where('processes.member_id', '=', scope.memberId!))
-        .$if(!!q.kind, (b) => b.where('processes.kind', '=', q.kind!))
-        .$if(!!q.status, (b) => b.where('processes.status', '=', q.status!))
-        .$if(q.overdue === true, (b) => b.where('processes.overdue', '=', true).where('processes.closed_at', 'is', null))
-        .$if(q.overdue === false, (b) => b.where('processes.overdue', '=', false))
-        .$if(!!cursor, (b) =>
-          b.where((eb) =>
-            eb.or([
-              eb('processes.started_at', '<', new Date(cursor![0])),
-              eb.and([eb('processes.started_at', '=', new Date(cursor![0])), eb('processes.id', '<', cursor![1])]),
-            ]),
-          ),
-        )
-        .orderBy('processes.started_at', 'desc')
-        .orderBy('processes.id', 'desc')
-        .limit(q.limit + 1)
-        .execute();
+      const p = req.principal;
+      if (q.step && q.kind && !Object.hasOwn(STEPS[q.kind], q.step))
+        throw new DomainError({
+          kind: 'invalid',
+          message: `a ${q.kind} has no step "${q.step}"`,
+          fields: [{ field: 'querystring.step', message: `not a step of a ${q.kind}` }],
+        });
+      const scope = q.acting === 'mine' ? { ...actingScope(p, q.orgId), open: true } : await listScope(db, p, q.orgId);
+      const rows = await listPage(db, scope, q);
       const page = rows.slice(0, q.limit);
-      return { items: page.map(summary), nextCursor: rows.length > q.limit ? encodeCursor(page[page.length - 1]!) : null };
+      return {
+        items: page.map((r) => ({ ...summary(r), orgName: r.org_name, stepLabel: stepLabel(r.kind, r.step), actions: availableActions(p, r) })),
+        nextCursor: rows.length > q.limit ? encodeCursor(page[page.length - 1]!) : null,
+      };
     },
   );
 }
@@ -209,20 +236,21 @@ function readRoute(app: Api, { db }: AppDeps): void {
       schema: {
         summary: 'A process: its state and the timeline of its events',
         params: UuidParams,
-        response: { 200: ProcessSummary.extend({ timeline: z.array(TimelineEvent) }), ...errorResponses },
+        response: { 200: ProcessListItem.extend({ timeline: z.array(TimelineEvent) }), ...errorResponses },
       },
     },
     async (req) => {
       const row = await loadProcess(db, req.params.id);
       await authorizeRead(db, req.principal, row);
-      const events = await db
-        .selectFrom('events')
-        .select(['type', 'actor_id', 'org_id', 'occurred_at', 'payload'])
-        .where('process_id', '=', row.id)
-        .orderBy('id')
-        .execute();
+      const [events, org] = await Promise.all([
+        db.selectFrom('events').select(['type', 'actor_id', 'org_id', 'occurred_at', 'payload']).where('process_id', '=', row.id).orderBy('id').execute(),
+        db.selectFrom('organizations').select('name').where('id', '=', row.org_id).executeTakeFirst(),
+      ]);
       return {
         ...summary(row),
+        orgName: org?.name ?? null,
+        stepLabel: stepLabel(row.kind, row.step),
+        actions: availableActions(req.principal, row),
         timeline: events.map((e) => ({
           type: e.type,
           actorId: e.actor_id,
@@ -252,7 +280,7 @@ function decideRoute(app: Api, { db, client }: AppDeps): void {
       const row = await loadProcess(db, req.params.id);
       const kind = ProcessKind.parse(row.kind);
       decisionKind.set(req, kind);
-      const action = DECISIONS[kind].actions[req.body.action];
+      const action = DECISION_AUTHZ[kind][req.body.action];
       if (!action)
         throw DomainError.rule(kind === 'transfer' ? 'R9' : 'R1', `a ${kind} has no "${req.body.action}" decision`, [
           { field: 'body.action', message: 'not available here' },
@@ -260,7 +288,7 @@ function decideRoute(app: Api, { db, client }: AppDeps): void {
       authorize(req.principal, action, { orgPath: row.org_path, memberId: row.member_id });
       if (row.closed_at) throw DomainError.conflict(`this ${kind} is already ${row.status}`);
       const { branchId: _branchId, ...decision } = req.body;
-      const extra = (await DECISIONS[kind].prepare?.(db, row, req.body, req.principal)) ?? {};
+      const extra = (await PREPARE[kind]?.(db, row, req.body, req.principal)) ?? {};
       const cmd: DecisionCommand = { ...decision, ...extra, actorId: req.principal.actorId };
       const handle = client.workflow.getHandle(row.workflow_id, row.run_id ?? undefined);
       // One update id per request: if no worker admits it in time (e.g. all restarting), sending it again

@@ -3,8 +3,12 @@ import { z } from 'zod';
 import { DomainError } from '../domain/errors';
 import { authorize, type Action, type Principal } from '../domain/authz';
 import type { Db } from '../db';
+import { MS_EXCEL_TYPE, XLSX_TYPE } from '../domain/tables';
+import type { Api } from './deps';
 
 export const ProblemResponse = z.object({
+  status: z.number().int().optional(),
+  kind: z.string().optional(),
   error: z.string(),
   message: z.string(),
   rule: z.string().optional(),
@@ -44,4 +48,20 @@ export async function statisticsOrg(db: Db, p: Principal, orgId: string | undefi
   if (!org) notFound('organization');
   authorize(p, action, { orgPath: org.path });
   return org;
+}
+
+/** The types a file is uploaded as: CSV, or an .xlsx workbook (and what Windows browsers call either). */
+export const UPLOAD_TYPES = ['text/csv', XLSX_TYPE, MS_EXCEL_TYPE];
+
+/** An uploaded file, as the parsers `acceptUploads` registers hand it over; read by domain/tables.ts. */
+export const UploadedFile = z.custom<Buffer>((v) => Buffer.isBuffer(v), 'a file: CSV (text/csv) or an .xlsx workbook');
+
+/**
+ * Takes uploads as bytes in a plugin (parsers are scoped per plugin): the route decodes and reads them
+ * (domain/tables.ts: CSV in UTF-8 or GB18030/GBK, or .xlsx), so the bytes decide, not only the declared type.
+ */
+export function acceptUploads(app: Api, bodyLimit: number): void {
+  for (const type of UPLOAD_TYPES) {
+    if (!app.hasContentTypeParser(type)) app.addContentTypeParser(type, { parseAs: 'buffer', bodyLimit }, (_req, body, done) => done(null, body));
+  }
 }

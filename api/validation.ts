@@ -4,7 +4,6 @@
 import type { FastifyRequest } from 'fastify';
 import { DomainError, type FieldProblem } from '../domain/errors';
 import { textProblem, type TextKind } from '../domain/text';
-import { splitCsvLine } from '../domain/graduates';
 
 /** A refusal lists at most this many fields. */
 const MAX_FIELDS = 20;
@@ -38,37 +37,37 @@ function declaredHeaders(req: FastifyRequest): string[] {
 /**
  * The root hook (preHandler: after authentication, a peer's signature and the schemas, before every handler):
  * query and path parameters and declared headers allow no control character at all, bodies allow \t \n \r
- * (single-line body fields are `singleLine` in their schemas). A CSV body is checked cell by cell by its route
- * (`csvCellProblems`), so that one bad row fails that row only.
+ * (single-line body fields are `singleLine` in their schemas). An uploaded file (a Buffer) is checked cell by
+ * cell by its route once read (`csvCellProblems`), so that one bad row fails that row only.
  */
 export async function refuseControlCharacters(req: FastifyRequest): Promise<void> {
   const problems: FieldProblem[] = [];
   collect(req.params, 'params', 'single-line', problems);
   collect(req.query, 'querystring', 'single-line', problems);
   for (const h of declaredHeaders(req)) collect(req.headers[h], `headers.${h}`, 'single-line', problems);
-  const csv = typeof req.body === 'string' && /^text\/csv\b/i.test(req.headers['content-type'] ?? '');
-  if (!csv) collect(req.body, 'body', 'free-text', problems);
+  // An uploaded file (CSV, .xlsx) is a Buffer: not walked here, its cells are checked once read (csvCellProblems).
+  collect(req.body, 'body', 'free-text', problems);
   if (problems.length === 0) return;
   const first = problems[0]!;
   throw new DomainError({ kind: 'invalid', message: `invalid ${first.field.split('.')[0]}: ${first.message}`, fields: problems });
 }
 
 /**
- * The CSV cells (as the parsers read them: split, trimmed) that hold a control character, by file line (the
- * header is line `firstLine`, as in parseRoster and parseDuesBatch), each naming its column.
+ * The cells of an uploaded table (CSV or .xlsx, as domain/tables.ts read them: trimmed) that hold a control
+ * character, by line, each naming its column: such a row fails alone, like any invalid row.
  */
-export function csvCellProblems(text: string, firstLine = 1): Map<number, FieldProblem[]> {
-  const lines = text.split(/\r?\n/);
-  const header = splitCsvLine((lines[0] ?? '').replace(/^\uFEFF/, ''));
+export function csvCellProblems(table: {
+  header: readonly string[];
+  rows: readonly { line: number; cells: readonly string[] }[];
+}): Map<number, FieldProblem[]> {
   const out = new Map<number, FieldProblem[]>();
-  for (let i = 1; i < lines.length; i++) {
-    if (textProblem(lines[i]!) === undefined) continue;
+  for (const row of table.rows) {
     const problems: FieldProblem[] = [];
-    splitCsvLine(lines[i]!).forEach((cell, j) => {
+    row.cells.forEach((cell, j) => {
       const problem = textProblem(cell);
-      if (problem) problems.push({ field: header[j] || `column ${j + 1}`, message: problem });
+      if (problem) problems.push({ field: table.header[j] || `column ${j + 1}`, message: problem });
     });
-    if (problems.length > 0) out.set(firstLine + i, problems);
+    if (problems.length > 0) out.set(row.line, problems);
   }
   return out;
 }

@@ -1,5 +1,6 @@
 // R12: graduates transfer to where they go next; the share transferred is watched against dated targets.
 import { z } from 'zod';
+import { parse } from 'csv-parse/sync';
 import { Destination } from './routing';
 import { IdNumber } from './members';
 
@@ -83,78 +84,70 @@ export const ROSTER_COLUMNS = [
   'newCivilServant',
 ] as const;
 
-/** Splits one CSV line (RFC 4180 quoting). */
+/**
+ * One CSV line's cells, trimmed (RFC 4180 quoting, read by csv-parse). For parseDuesBatch (domain/dues.ts); the
+ * API and the CLI read whole files through domain/tables.ts, whose records may span lines.
+ */
 export function splitCsvLine(line: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i]!;
-    if (quoted) {
-      if (c === '"' && line[i + 1] === '"') {
-        cur += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else cur += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      out.push(cur);
-      cur = '';
-    } else cur += c;
+  const cells = (text: string) => (parse(text, { relax_quotes: true, relax_column_count: true }) as string[][])[0] ?? [''];
+  try {
+    return cells(line).map((s) => s.trim());
+  } catch {
+    // A quote opened and never closed: the rest of the line is its cell.
+    return cells(`${line}"`).map((s) => s.trim());
   }
-  out.push(cur);
-  return out.map((s) => s.trim());
 }
 
 export interface ParsedRosterLine {
-  /** 1-based line in the file (the header is line 1). */
+  /** The row's line in the file (the header is usually line 1), or its row number in the sheet. */
   line: number;
   row?: RosterRow;
   problems?: { field: string; message: string; rule?: string }[];
 }
 
-/** Parses a roster CSV: a header line naming columns from ROSTER_COLUMNS, then one graduate a line. */
-export function parseRoster(text: string, firstLine = 1): { header: string[]; lines: ParsedRosterLine[] } {
-  const all = text.split(/\r?\n/);
-  const header = splitCsvLine(all[0] ?? '');
+/** Why a header cannot be a roster's, or undefined: it names idNumber and only ROSTER_COLUMNS. */
+export function rosterHeaderProblem(header: readonly string[]): string | undefined {
   const unknown = header.filter((h) => !(ROSTER_COLUMNS as readonly string[]).includes(h));
-  if (!header.includes('idNumber') || unknown.length > 0) {
-    throw new Error(
-      `the roster's header must name idNumber and only these columns: ${ROSTER_COLUMNS.join(', ')}${unknown.length ? ` (unknown: ${unknown.join(', ')})` : ''}`,
-    );
-  }
-  const lines: ParsedRosterLine[] = [];
-  for (let i = 1; i < all.length; i++) {
-    if (all[i]!.trim() === '') continue;
-    const cells = splitCsvLine(all[i]!);
-    const v: Record<string, string> = {};
-    header.forEach((h, j) => {
-      if (cells[j] !== undefined && cells[j] !== '') v[h] = cells[j]!;
-    });
-    const hasDestination = ['situation', 'unitName', 'locationOrgId'].some((k) => v[k] !== undefined);
-    const candidate = {
-      idNumber: v.idNumber ?? '',
-      toOrgId: v.toOrgId,
-      destination: hasDestination
-        ? {
-            situation: v.situation,
-            unitName: v.unitName,
-            unitOrgId: v.unitOrgId,
-            unitMembers: v.unitMembers !== undefined ? Number(v.unitMembers) : undefined,
-            destinationBranchId: v.destinationBranchId,
-            locationOrgId: v.locationOrgId,
-            communityBranchId: v.communityBranchId,
-            newCivilServant: v.newCivilServant === undefined ? undefined : /^(1|true|yes|y)$/i.test(v.newCivilServant),
-          }
-        : undefined,
-    };
-    const parsed = RosterRow.safeParse(candidate);
-    const line = firstLine + i;
-    if (!parsed.success) {
-      lines.push({ line, problems: parsed.error.issues.map((x) => ({ field: x.path.join('.'), message: x.message })) });
-    } else if (!parsed.data.toOrgId === !parsed.data.destination) {
-      lines.push({ line, problems: [{ field: 'toOrgId', message: 'give either toOrgId or the destination columns', rule: 'R11' }] });
-    } else lines.push({ line, row: parsed.data });
-  }
-  return { header, lines };
+  if (header.includes('idNumber') && unknown.length === 0) return undefined;
+  return `the roster's header must name idNumber and only these columns: ${ROSTER_COLUMNS.join(', ')}${unknown.length ? ` (unknown: ${unknown.join(', ')})` : ''}`;
+}
+
+/** One roster row from its cells, named by the header: the graduate, or what is wrong with the row. */
+function rosterLine(header: readonly string[], line: number, cells: readonly string[]): ParsedRosterLine {
+  const v: Record<string, string> = {};
+  header.forEach((h, j) => {
+    if (cells[j] !== undefined && cells[j] !== '') v[h] = cells[j]!;
+  });
+  const hasDestination = ['situation', 'unitName', 'locationOrgId'].some((k) => v[k] !== undefined);
+  const candidate = {
+    idNumber: v.idNumber ?? '',
+    toOrgId: v.toOrgId,
+    destination: hasDestination
+      ? {
+          situation: v.situation,
+          unitName: v.unitName,
+          unitOrgId: v.unitOrgId,
+          unitMembers: v.unitMembers !== undefined ? Number(v.unitMembers) : undefined,
+          destinationBranchId: v.destinationBranchId,
+          locationOrgId: v.locationOrgId,
+          communityBranchId: v.communityBranchId,
+          newCivilServant: v.newCivilServant === undefined ? undefined : /^(1|true|yes|y)$/i.test(v.newCivilServant),
+        }
+      : undefined,
+  };
+  const parsed = RosterRow.safeParse(candidate);
+  if (!parsed.success) return { line, problems: parsed.error.issues.map((x) => ({ field: x.path.join('.'), message: x.message })) };
+  if (!parsed.data.toOrgId === !parsed.data.destination)
+    return { line, problems: [{ field: 'toOrgId', message: 'give either toOrgId or the destination columns', rule: 'R11' }] };
+  return { line, row: parsed.data };
+}
+
+/**
+ * A roster read from a table (domain/tables.ts: CSV or .xlsx): a header naming columns from ROSTER_COLUMNS, then
+ * one graduate a row, each with its line. Throws when the header is not a roster's.
+ */
+export function parseRoster(table: { header: string[]; rows: { line: number; cells: string[] }[] }): { header: string[]; lines: ParsedRosterLine[] } {
+  const problem = rosterHeaderProblem(table.header);
+  if (problem) throw new Error(problem);
+  return { header: table.header, lines: table.rows.map((r) => rosterLine(table.header, r.line, r.cells)) };
 }

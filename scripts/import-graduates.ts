@@ -1,12 +1,16 @@
-// `npm run import-graduates -- roster.csv`: starts the graduates' transfers (R12) from a roster file, sent to the
-// API in chunks with a progress bar. Running the same file again resumes: the batch key is the file's hash.
+// `npm run import-graduates -- roster.csv`: starts the graduates' transfers (R12) from a roster file (CSV in UTF-8 or
+// GB18030/GBK, or an .xlsx workbook's first sheet, read by domain/tables.ts as the API reads an upload), sent to the
+// API in chunks of UTF-8 CSV with a progress bar. Running the same file again resumes: the batch key is the file's hash.
 import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { parseRoster } from '../domain/graduates';
+import { extname } from 'node:path';
+import { rosterHeaderProblem } from '../domain/graduates';
 import { redactIdNumbers } from '../domain/identifiers';
+import { DomainError } from '../domain/errors';
+import { XLSX_TYPE, csvLine, readTable, type Table } from '../domain/tables';
 
 export interface ImportOptions {
   file: string;
@@ -67,10 +71,11 @@ export class ImportError extends Error {
 const MAX_TRIES = 8;
 
 export interface RosterChunk {
-  /** The file line the chunk's header stands for: its first row is line firstLine + 1. */
+  /** The file line the chunk's header stands for (the API numbers the chunk's lines from it). */
   firstLine: number;
+  /** The header and the chunk's rows as UTF-8 CSV, blank lines keeping each row on its file line where possible. */
   body: string;
-  /** File lines of the chunk's rows. */
+  /** File lines (or sheet rows) of the chunk's rows, in order: the API answers one row for each, in this order. */
   lines: number[];
 }
 
@@ -79,29 +84,47 @@ export function batchKeyOf(bytes: Buffer): string {
   return `roster-${createHash('sha256').update(bytes).digest('hex').slice(0, 16)}`;
 }
 
-/**
- * Splits a roster into chunks of `chunkSize` rows, each with the header. Blank lines between a chunk's rows
- * are sent along (the API skips them) so that every row keeps its line number in the whole file.
- */
-export function chunkRoster(text: string, chunkSize: number): { total: number; chunks: RosterChunk[] } {
-  const all = text.replace(/^\uFEFF/, '').split(/\r?\n/);
-  const header = all[0] ?? '';
-  if (header.trim() === '') throw new ImportError('the roster is empty: its first line must be the header (e.g. idNumber,toOrgId)');
+/** Rows a roster file may hold (it is sent in chunks, the API takes at most 20,000 rows a request). */
+const MAX_FILE_ROWS = 1_000_000;
+
+/** The roster file's table: CSV (UTF-8 or GB18030/GBK, detected) or .xlsx (by its bytes, or its extension). */
+export async function readRosterFile(bytes: Buffer, file: string): Promise<Table> {
+  const contentType = extname(file).toLowerCase() === '.xlsx' ? XLSX_TYPE : 'text/csv';
   try {
-    parseRoster(header);
+    return await readTable(bytes, { contentType, maxRows: MAX_FILE_ROWS });
   } catch (e) {
-    throw new ImportError((e as Error).message);
+    if (e instanceof DomainError) throw new ImportError(`${file}: ${e.message}`);
+    throw e;
   }
-  const rows: number[] = [];
-  for (let i = 1; i < all.length; i++) if (all[i]!.trim() !== '') rows.push(i);
+}
+
+/**
+ * Splits a roster into chunks of `chunkSize` rows, each with the header, as UTF-8 CSV. Blank lines pad the gaps
+ * between rows (blank lines of the file, a quoted cell spanning lines) so that the API numbers each row with its
+ * line in the file; the CLI reports the lines it sent anyway (the API answers rows in order).
+ */
+export function chunkRoster(table: Table, chunkSize: number): { total: number; chunks: RosterChunk[] } {
+  const problem = rosterHeaderProblem(table.header);
+  if (problem) throw new ImportError(problem);
+  const header = csvLine(table.header);
+  const breaks = (s: string) => s.match(/\r\n|\n|\r/g)?.length ?? 0;
   const chunks: RosterChunk[] = [];
-  for (let k = 0; k < rows.length; k += chunkSize) {
-    const part = rows.slice(k, k + chunkSize);
-    const from = part[0]!;
-    const to = part.at(-1)!;
-    chunks.push({ firstLine: from, body: [header, ...all.slice(from, to + 1)].join('\n') + '\n', lines: part.map((i) => i + 1) });
+  for (let k = 0; k < table.rows.length; k += chunkSize) {
+    const part = table.rows.slice(k, k + chunkSize);
+    // The chunk's header stands for the line just above its first row (or for the file's header line).
+    const firstLine = Math.max(1, part[0]!.line - 1 - breaks(header));
+    let body = `${header}\n`;
+    let at = firstLine + breaks(header) + 1;
+    for (const r of part) {
+      if (r.line > at) body += '\n'.repeat(r.line - at);
+      at = Math.max(at, r.line);
+      const text = csvLine(r.cells);
+      body += `${text}\n`;
+      at += breaks(text) + 1;
+    }
+    chunks.push({ firstLine, body, lines: part.map((r) => r.line) });
   }
-  return { total: rows.length, chunks };
+  return { total: table.rows.length, chunks };
 }
 
 interface ApiRow {
@@ -151,7 +174,7 @@ export async function importRoster(o: ImportOptions): Promise<ImportSummary> {
   o.signal?.throwIfAborted();
   const bytes = await readFile(o.file);
   const batch = o.batchKey ?? batchKeyOf(bytes);
-  const { total, chunks } = chunkRoster(bytes.toString('utf8'), chunkSize);
+  const { total, chunks } = chunkRoster(await readRosterFile(bytes, o.file), chunkSize);
   const endpoint = `${o.apiUrl.replace(/\/+$/, '')}/api/transfers/graduates/import`;
 
   // A fatal error stops the other requests in flight; the caller's signal does too.
@@ -204,15 +227,13 @@ export async function importRoster(o: ImportOptions): Promise<ImportSummary> {
         throw new ImportError(`the API answered 200 with a body that is not JSON: ${redactIdNumbers(text.slice(0, 200))}`);
       }
       const got = body.rows ?? [];
-      // Every row answered, under its own line number: anything else would make the report lie.
-      const expected = new Set(chunk.lines);
-      if (got.length !== chunk.lines.length || got.some((r) => !expected.has(r.line))) {
-        throw new ImportError(
-          `lines ${chunk.lines[0]}-${chunk.lines.at(-1)}: the API answered ${got.length} rows for ${chunk.lines.length}, or under other line numbers (does it take ?firstLine=?)`,
-        );
+      // Every row answered once, in order: anything else would make the report lie. The report names the lines
+      // the CLI sent (the file's lines, or the sheet's rows), whatever the API numbered them.
+      if (got.length !== chunk.lines.length || got.some((r, i) => i > 0 && r.line <= got[i - 1]!.line)) {
+        throw new ImportError(`lines ${chunk.lines[0]}-${chunk.lines.at(-1)}: the API answered ${got.length} rows for ${chunk.lines.length}, or out of order`);
       }
       o.onChunk?.({ firstLine: chunk.firstLine, rows: chunk.lines.length, ms: performance.now() - s, tries });
-      return got;
+      return got.map((r, i) => ({ ...r, line: chunk.lines[i]! }));
     }
   }
 
@@ -269,11 +290,12 @@ export function reportCsv(rows: RowReport[]): string {
   return lines.join('\n') + '\n';
 }
 
-const USAGE = `usage: npm run import-graduates -- <file.csv> [--api URL] [--token T] [--batch KEY] [--chunk N] [--concurrency N] [--report FILE]
+const USAGE = `usage: npm run import-graduates -- <file.csv|file.xlsx> [--api URL] [--token T] [--batch KEY] [--chunk N] [--concurrency N] [--report FILE]
 
-Starts the graduates' transfers (R12) from a roster: a CSV whose first line names its columns
+Starts the graduates' transfers (R12) from a roster: a CSV file (UTF-8 or GB18030/GBK) or an .xlsx workbook
+(its first sheet) whose first row names its columns
 (idNumber, and toOrgId or the destination columns: situation, unitName, unitOrgId, unitMembers,
-destinationBranchId, locationOrgId, communityBranchId, newCivilServant), one graduate a line.
+destinationBranchId, locationOrgId, communityBranchId, newCivilServant), one graduate a row.
 
   --api URL          the API (default $TUANWU_API_URL, else http://127.0.0.1:3000)
   --token T          a school or committee admin's bearer token (default $TUANWU_TOKEN; prefer the variable)

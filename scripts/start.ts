@@ -1,13 +1,17 @@
 // `npm start`: the whole system with embedded defaults — Temporal dev server (persisted under .data/),
-// embedded PostgreSQL unless DATABASE_URL is set, migrations, worker, API, and a demo tree on first start.
+// embedded PostgreSQL unless DATABASE_URL is set, migrations, worker, API, the web console (built once when
+// missing), and a demo tree on first start.
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { NativeConnection } from '@temporalio/worker';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../domain/config';
 import { createDb, migrate } from '../db';
 import { buildApp } from '../api/app';
+import { CONSOLE_DIR } from '../api/console';
 import { createWorker, runWorker } from '../worker/index';
 import { startDevServer, ensureSearchAttributes, type DevServer } from './temporal-server';
 import { startEmbeddedPostgres, type RunningPostgres } from './postgres';
@@ -41,11 +45,39 @@ const config = loadConfig();
 const payloadKeys = payloadKeysFromEnv();
 const log = (s: string) => console.log(`[tuanwu] ${s}`);
 
+/**
+ * The web console, built once if console/dist has no index.html (`npm run console:build` rebuilds it after a
+ * change). Its config comes with the console's sources; without it, the API answers 503 at /console/ meanwhile.
+ */
+async function ensureConsoleBuilt(): Promise<void> {
+  if (existsSync(join(CONSOLE_DIR, 'index.html'))) return;
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  if (!existsSync(join(root, 'console', 'vite.config.ts'))) {
+    log('the web console is not built and console/vite.config.ts is missing: /console/ answers 503 until `npm run console:build` has run');
+    return;
+  }
+  log('building the web console once (npx vite build --config console/vite.config.ts)...');
+  const code = await new Promise<number | null>((done) => {
+    const child = spawn('npx', ['vite', 'build', '--config', 'console/vite.config.ts', '--logLevel', 'warn'], {
+      cwd: root,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    child.once('error', () => done(null));
+    child.once('exit', (c) => done(c));
+  });
+  if (code !== 0)
+    log(
+      `the web console's build failed (${code === null ? 'npx did not start' : `exit ${code}`}): the API runs without it; fix it and run \`npm run console:build\``,
+    );
+}
+
 let temporal: DevServer | undefined;
 let embedded: RunningPostgres | undefined;
 const life = new Lifecycle(log);
 
 async function main() {
+  // Built beside the start-up below; awaited before the addresses are printed.
+  const consoleBuilt = ensureConsoleBuilt();
   if (process.env.TEMPORAL_ADDRESS) {
     log(`using the Temporal server at ${config.temporalAddress}`);
     await ensureSearchAttributes(config.temporalAddress, config.namespace);
@@ -110,9 +142,13 @@ async function main() {
   }
   await app.listen({ host: config.apiHost, port: config.apiPort });
   const base = `http://${config.apiHost}:${config.apiPort}`;
+  await consoleBuilt;
+  const loopback = config.apiHost === '127.0.0.1' || config.apiHost === 'localhost';
+  const consoleUrl = `${loopback ? `http://localhost:${config.apiPort}` : base}/console/`;
 
   console.log(`\nTuanwu is running.
   API          ${base}   (docs: ${base}/docs, spec: ${base}/openapi.json)
+  Console:     ${consoleUrl}   (sign in with one of the tokens below)
   Temporal UI  ${temporal ? `http://127.0.0.1:${temporal.uiPort}` : '(external server)'}
   Admin token  ${config.adminToken}   (bootstrap: import organizations, create actors)`);
   if (existsSync(demoFile)) {

@@ -1,14 +1,18 @@
-// R12: the graduates' roster, a CSV file a school (or a committee above) files: one transfer started per row.
+// R12: the graduates' roster, a file a school (or a committee above) files (CSV or .xlsx): one transfer started per row.
 import { z } from 'zod';
 import { authorize, isAllowed } from '../../domain/authz';
-import { DomainError, HTTP_STATUS, type FieldProblem } from '../../domain/errors';
+import { DomainError, type FieldProblem } from '../../domain/errors';
 import { maskIdNumber } from '../../domain/identifiers';
 import { parseRoster } from '../../domain/graduates';
+import { readTable } from '../../domain/tables';
 import { mapLimit } from '../../domain/concurrency';
 import { transferStarter } from '../../services/transfer-start';
 import { problemBody, type Api, type AppDeps } from '../deps';
-import { errorResponses } from '../schemas';
+import { UPLOAD_TYPES, UploadedFile, errorResponses } from '../schemas';
 import { csvCellProblems } from '../validation';
+
+/** Rows in one request; a bigger roster goes through the CLI (npm run import-graduates), which sends it in parts. */
+export const MAX_ROSTER_ROWS = 20_000;
 
 const RowResult = z.object({
   line: z.number(),
@@ -27,7 +31,7 @@ const RowResult = z.object({
 });
 
 function asProblem(e: unknown): { status: number; message: string; rule?: string; fields?: FieldProblem[] } {
-  if (e instanceof DomainError) return { status: HTTP_STATUS[e.problem.kind], ...problemBody(e.problem) };
+  if (e instanceof DomainError) return problemBody(e.problem);
   throw e;
 }
 
@@ -39,9 +43,11 @@ export function rosterRoutes(app: Api, deps: AppDeps): void {
     '/transfers/graduates/import',
     {
       schema: {
-        summary: "R12: start the graduates' transfers from a roster (CSV, one graduate a row); safe to send again with the same Idempotency-Key",
+        summary:
+          "R12: start the graduates' transfers from a roster (CSV in UTF-8 or GB18030/GBK, or .xlsx: its first sheet; one graduate a row); safe to send again with the same Idempotency-Key",
+        consumes: UPLOAD_TYPES,
         headers: z.object({ 'idempotency-key': z.string().min(1).max(200) }),
-        body: z.string().max(64 * 1024 * 1024),
+        body: UploadedFile,
         querystring: z.object({ firstLine: z.coerce.number().int().min(1).default(1) }),
         response: {
           200: z.object({
@@ -59,15 +65,16 @@ export function rosterRoutes(app: Api, deps: AppDeps): void {
       const p = req.principal;
       if (!p.orgPath || !isAllowed(p, 'transfer.import', { orgPath: p.orgPath }))
         throw DomainError.forbidden('a roster is filed by the admins of a school or a committee above');
+      // The CLI sends a big file in parts; firstLine keeps the line numbers of the whole file.
+      const table = await readTable(req.body, { contentType: req.headers['content-type'], maxRows: MAX_ROSTER_ROWS, firstLine: req.query.firstLine });
       let parsed;
       try {
-        // The CLI sends a big file in parts; firstLine keeps the line numbers of the whole file.
-        parsed = parseRoster(req.body, req.query.firstLine);
+        parsed = parseRoster(table);
       } catch (e) {
         throw new DomainError({ kind: 'invalid', message: (e as Error).message, fields: [{ field: 'body', message: 'bad header line' }] });
       }
       // A cell with a control character fails its row (naming the column), like any invalid row.
-      const badCells = csvCellProblems(req.body, req.query.firstLine);
+      const badCells = csvCellProblems(table);
       parsed.lines = parsed.lines.map((l) => (badCells.has(l.line) ? { line: l.line, problems: badCells.get(l.line) } : l));
       const batch = req.headers['idempotency-key'];
       const valid = parsed.lines.filter((l) => l.row);

@@ -1,0 +1,136 @@
+// Any report as an Excel file: the console sends the rows it shows, the API writes the workbook (exceljs, streamed:
+// 50,000 rows do not hold a cell object each in memory). The rows come from the caller, who already read them.
+import { PassThrough } from 'node:stream';
+import { z } from 'zod';
+import ExcelJS from 'exceljs';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { XLSX_TYPE } from '../domain/tables';
+import { singleLine } from '../domain/text';
+import type { Api, AppDeps } from './deps';
+import { errorResponses } from './schemas';
+
+/** The rows a report may hold. */
+export const MAX_REPORT_ROWS = 50_000;
+
+/** Excel's own limits on a sheet's name: 31 characters, none of \ / ? * [ ] :, no apostrophe at either end, not History. */
+const SheetName = singleLine(31)
+  .regex(/^[^\\/?*[\]:]+$/, 'a sheet name has none of \\ / ? * [ ] :')
+  .refine((s) => !s.startsWith("'") && !s.endsWith("'"), 'a sheet name neither starts nor ends with an apostrophe')
+  .refine((s) => s.toLowerCase() !== 'history', 'Excel keeps the name History for itself');
+
+/** What a cell holds; Excel keeps at most 32,767 characters in one. */
+const CellValue = z.union([z.string().max(32_767), z.number(), z.boolean(), z.null()]);
+
+const ReportBody = z
+  .object({
+    sheet: SheetName,
+    columns: z
+      .array(z.object({ key: z.string().min(1).max(100), title: singleLine(200, 0) }))
+      .min(1)
+      .max(500),
+    rows: z.array(z.record(z.string(), z.unknown())).max(MAX_REPORT_ROWS, `at most ${MAX_REPORT_ROWS} rows`),
+  })
+  .superRefine((b, ctx) => {
+    const seen = new Set<string>();
+    b.columns.forEach((c, i) => {
+      if (seen.has(c.key)) ctx.addIssue({ code: 'custom', path: ['columns', i, 'key'], message: `the key "${c.key}" names two columns` });
+      seen.add(c.key);
+    });
+    // Only the columns' values are written, so only they must be cells (a row may carry more).
+    let problems = 0;
+    for (let i = 0; i < b.rows.length && problems < 20; i++) {
+      for (const c of b.columns) {
+        const v = b.rows[i]![c.key];
+        if (v !== undefined && !CellValue.safeParse(v).success) {
+          ctx.addIssue({ code: 'custom', path: ['rows', i, c.key], message: 'a cell is a string (at most 32,767 characters), a number, a boolean or null' });
+          problems += 1;
+        }
+      }
+    }
+  });
+type ReportBody = z.infer<typeof ReportBody>;
+
+/** How wide a text shows: CJK and full-width characters take two columns. */
+function displayWidth(s: string): number {
+  let w = 0;
+  for (const ch of s) w += /[\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]/.test(ch) ? 2 : 1;
+  return w;
+}
+
+/** Each column as wide as its title or its widest value among the first rows, within reason. */
+function columnWidths(b: ReportBody): number[] {
+  const sample = b.rows.slice(0, 2000);
+  return b.columns.map((c) => {
+    let w = displayWidth(c.title);
+    for (const r of sample) {
+      const v = r[c.key];
+      if (v !== undefined && v !== null) w = Math.max(w, displayWidth(String(v)));
+    }
+    return Math.min(60, Math.max(8, w + 2));
+  });
+}
+
+/** The workbook: one sheet, its header row bold and frozen, the columns sized to their contents. */
+export async function reportWorkbook(b: ReportBody): Promise<Buffer> {
+  const stream = new PassThrough();
+  const chunks: Buffer[] = [];
+  stream.on('data', (c: Buffer) => chunks.push(c));
+  const ended = new Promise<void>((resolve, reject) => {
+    stream.on('end', resolve);
+    stream.on('error', reject);
+  });
+  const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ stream, useStyles: true, useSharedStrings: false });
+  const ws = wb.addWorksheet(b.sheet, { views: [{ state: 'frozen', xSplit: 0, ySplit: 1 }] });
+  const widths = columnWidths(b);
+  ws.columns = b.columns.map((c, i) => ({ header: c.title, key: c.key, width: widths[i] }));
+  const header = ws.getRow(1);
+  header.font = { bold: true };
+  header.commit();
+  for (const r of b.rows) ws.addRow(b.columns.map((c) => (r[c.key] ?? null) as string | number | boolean | null)).commit();
+  ws.commit();
+  await wb.commit();
+  await ended;
+  return Buffer.concat(chunks);
+}
+
+/** `attachment; filename="<sheet>.xlsx"`, with the UTF-8 name beside an ASCII one when the name is not ASCII (RFC 6266). */
+export function attachment(sheet: string): string {
+  const name = `${sheet}.xlsx`;
+  const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
+  if (ascii === name) return `attachment; filename="${name}"`;
+  const encoded = encodeURIComponent(name).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
+}
+
+/** POST /reports/xlsx: the rows given, as an .xlsx file. */
+function xlsxRoute(app: Api): void {
+  app.post(
+    '/reports/xlsx',
+    {
+      // 50,000 rows of a few columns: well above Fastify's default of 1 MiB.
+      bodyLimit: 64 * 1024 * 1024,
+      schema: {
+        summary: `Any report as an Excel file: a sheet name, the columns (key, title) and up to ${MAX_REPORT_ROWS} rows keyed by column; header row bold and frozen`,
+        body: ReportBody,
+        response: {
+          200: { description: 'the workbook (.xlsx)', content: { [XLSX_TYPE]: { schema: z.string().meta({ format: 'binary' }) } } },
+          ...errorResponses,
+        },
+      },
+    },
+    async (req, reply) => {
+      const file = await reportWorkbook(req.body);
+      // The 200's schema describes a binary string for OpenAPI; the bytes themselves are sent as they are.
+      return reply
+        .header('content-type', XLSX_TYPE)
+        .header('content-disposition', attachment(req.body.sheet))
+        .send(file as unknown as string);
+    },
+  );
+}
+
+export function reportRoutes(_deps: AppDeps): FastifyPluginAsyncZod {
+  return async (app) => {
+    xlsxRoute(app);
+  };
+}

@@ -1,0 +1,121 @@
+// Statistics the console charts: processes that became overdue per day, deletions approved per month (R17).
+// Days and months are those of the offices: Asia/Shanghai (UTC+8, no daylight saving time).
+import { z } from 'zod';
+import { sql } from 'kysely';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { OrgId } from '../domain/orgs';
+import { likePrefix } from '../db';
+import type { Api, AppDeps } from './deps';
+import { errorResponses, iso, statisticsOrg } from './schemas';
+
+const ZONE = 'Asia/Shanghai';
+const OFFSET_MS = 8 * 3_600_000;
+const DAY_MS = 86_400_000;
+
+/** The Shanghai calendar day of an instant, as YYYY-MM-DD. */
+export function shanghaiDay(at: Date): string {
+  return new Date(at.getTime() + OFFSET_MS).toISOString().slice(0, 10);
+}
+
+/** The last `n` Shanghai days up to today, oldest first, and the instant the first of them began. */
+export function lastDays(n: number, now: Date): { days: string[]; since: Date } {
+  const today = Date.parse(`${shanghaiDay(now)}T00:00:00Z`);
+  const days = Array.from({ length: n }, (_, i) => new Date(today - (n - 1 - i) * DAY_MS).toISOString().slice(0, 10));
+  return { days, since: new Date(Date.parse(`${days[0]}T00:00:00Z`) - OFFSET_MS) };
+}
+
+/** The last `n` Shanghai months up to this one, oldest first (YYYY-MM), and the instant the first began. */
+export function lastMonths(n: number, now: Date): { months: string[]; since: Date } {
+  const [y, m] = shanghaiDay(now).split('-').map(Number) as [number, number];
+  const months = Array.from({ length: n }, (_, i) => {
+    const d = new Date(Date.UTC(y, m - 1 - (n - 1 - i), 1));
+    return d.toISOString().slice(0, 7);
+  });
+  return { months, since: new Date(Date.parse(`${months[0]}-01T00:00:00Z`) - OFFSET_MS) };
+}
+
+/** GET /stats/overdue: per day, how many processes of the subtree became overdue (their `deadline.overdue` event). */
+function overdueRoute(app: Api, { db }: AppDeps): void {
+  app.get(
+    '/stats/overdue',
+    {
+      schema: {
+        summary: 'R3: processes of the subtree that became overdue, per day (Asia/Shanghai), oldest first, every day present',
+        querystring: z.object({ orgId: OrgId.optional(), days: z.coerce.number().int().min(1).max(366).default(30) }),
+        response: { 200: z.object({ orgId: z.string(), days: z.array(z.object({ day: z.string(), overdue: z.number() })) }), ...errorResponses },
+      },
+    },
+    async (req) => {
+      const org = await statisticsOrg(db, req.principal, req.query.orgId, 'process.read');
+      const { days, since } = lastDays(req.query.days, new Date());
+      // The event's organization is the one that was acting when the deadline passed.
+      const { rows } = await sql<{ day: string; overdue: number }>`
+        select to_char(e.occurred_at at time zone ${ZONE}, 'YYYY-MM-DD') as day, count(distinct e.process_id)::int as overdue
+        from events e
+        join organizations o on o.id = e.org_id
+        where e.type = 'deadline.overdue' and e.occurred_at >= ${since} and o.path like ${likePrefix(org.path)}
+        group by 1`.execute(db);
+      const byDay = new Map(rows.map((r) => [r.day, r.overdue]));
+      return { orgId: org.id, days: days.map((day) => ({ day, overdue: byDay.get(day) ?? 0 })) };
+    },
+  );
+}
+
+/** GET /stats/deletions (R17): deletions approved per month, graduates among them, and the organizations flagged. */
+function deletionsRoute(app: Api, { db }: AppDeps): void {
+  app.get(
+    '/stats/deletions',
+    {
+      schema: {
+        summary: 'R17: deletions approved in the subtree per month (Asia/Shanghai), graduates among them, and the organizations flagged in those months',
+        querystring: z.object({ orgId: OrgId.optional(), months: z.coerce.number().int().min(1).max(24).default(12) }),
+        response: {
+          200: z.object({
+            orgId: z.string(),
+            months: z.array(z.object({ month: z.string(), approved: z.number(), graduates: z.number() })),
+            flags: z.array(
+              z.object({ orgId: z.string(), orgName: z.string().nullable(), deletions: z.number(), graduates: z.number(), flaggedAt: z.string() }),
+            ),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (req) => {
+      const org = await statisticsOrg(db, req.principal, req.query.orgId, 'stats.read');
+      const { months, since } = lastMonths(req.query.months, new Date());
+      const prefix = likePrefix(org.path);
+      const [counts, flags] = await Promise.all([
+        sql<{ month: string; approved: number; graduates: number }>`
+          select to_char(d.decided_at at time zone ${ZONE}, 'YYYY-MM') as month, count(*)::int as approved,
+            (count(*) filter (where d.graduate))::int as graduates
+          from deletions d
+          where d.branch_path like ${prefix} and d.decided_at >= ${since} and d.status = 'approved'
+          group by 1`.execute(db),
+        db
+          .selectFrom('abuse_flags as f')
+          .leftJoin('organizations as o', 'o.id', 'f.org_id')
+          .select(['f.org_id', 'o.name', 'f.deletions', 'f.graduates', 'f.flagged_at'])
+          .where('f.org_path', 'like', prefix)
+          .where('f.flagged_at', '>=', since)
+          .orderBy('f.flagged_at', 'desc')
+          .orderBy('f.id', 'desc')
+          .limit(1000)
+          .execute(),
+      ]);
+      const byMonth = new Map(counts.rows.map((r) => [r.month, r]));
+      return {
+        orgId: org.id,
+        months: months.map((month) => ({ month, approved: byMonth.get(month)?.approved ?? 0, graduates: byMonth.get(month)?.graduates ?? 0 })),
+        flags: flags.map((f) => ({ orgId: f.org_id, orgName: f.name, deletions: f.deletions, graduates: f.graduates, flaggedAt: iso(f.flagged_at)! })),
+      };
+    },
+  );
+}
+
+export function statsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
+  return async (app) => {
+    overdueRoute(app, deps);
+    deletionsRoute(app, deps);
+  };
+}

@@ -1,0 +1,202 @@
+// The API's answers as the console reads them (api/*.ts holds the schemas; these follow them).
+import type { DecisionAction, ProcessKind } from '../../domain/processes';
+
+export type { DecisionAction, ProcessKind };
+
+export type Role = 'member' | 'branch_secretary' | 'committee_admin' | 'province_admin' | 'system';
+
+export interface OrgSummary {
+  id: string;
+  name: string;
+  kind: string;
+  path: string;
+  parentId: string | null;
+}
+
+/** GET /me. */
+export interface Me {
+  actorId: string;
+  role: Role;
+  label: string;
+  memberId: string | null;
+  org: OrgSummary | null;
+}
+
+/** An item of GET /processes. */
+export interface ProcessSummary {
+  id: string;
+  kind: ProcessKind | string;
+  memberId: string | null;
+  memberName: string | null;
+  orgId: string;
+  orgName?: string | null;
+  status: string;
+  step: string;
+  stepLabel?: string;
+  stepSince: string;
+  deadline: string | null;
+  overdue: boolean;
+  startedAt: string;
+  closedAt: string | null;
+  /** The decisions the caller may take now (absent from an API that does not say: then none are offered). */
+  actions?: string[];
+}
+
+export interface ProcessPage {
+  items: ProcessSummary[];
+  nextCursor: string | null;
+}
+
+export interface TimelineEvent {
+  type: string;
+  actorId: string | null;
+  orgId: string | null;
+  at: string;
+  payload: Record<string, unknown>;
+}
+
+export interface ProcessDetail extends ProcessSummary {
+  timeline: TimelineEvent[];
+}
+
+export interface DecisionResult {
+  processId: string;
+  status: string;
+  deadline: string;
+}
+
+export interface MemberView {
+  id: string;
+  name: string;
+  idNumber: string;
+  idNumberMasked: boolean;
+  joinDate: string;
+  developmentNumber: string | null;
+  branchId: string | null;
+  status: string;
+  locked: boolean;
+  lockedFields: string[];
+  details: Record<string, unknown>;
+  updatedAt: string;
+  /** Present if the API lists the member's history (memberships, processes). */
+  history?: Record<string, unknown>[];
+}
+
+export interface OrganizationView {
+  id: string;
+  parentId: string | null;
+  path: string;
+  kind: string;
+  name: string;
+  specialKind: string;
+  contactPhone: string | null;
+  creditCode: string | null;
+  industryCategory: string | null;
+  schoolType: string | null;
+  graduationDate: string | null;
+  members: number;
+  hasSecretary: boolean;
+  children: { id: string; name: string; kind: string }[];
+}
+
+/** GET /processes/counts. */
+export interface ProcessCounts {
+  org: { id: string; name: string; kind: string };
+  self: { open: number; overdue: number };
+  children: { id: string; name: string; kind: string; open: number; overdue: number }[];
+}
+
+export interface RoutePreview {
+  outcome: 'org' | 'wait' | 'stay' | 'none';
+  case: string;
+  reason: string;
+  orgId?: string;
+  awaitOrgId?: string;
+  problems: { rule: string; message: string }[];
+}
+
+export interface RowProblem {
+  status: number;
+  message: string;
+  rule?: string;
+  fields?: { field: string; message: string; rule?: string }[];
+}
+
+/** A row of the graduates' import report (POST /transfers/graduates/import). */
+export interface RosterRow {
+  line: number;
+  idNumber?: string;
+  status: 'started' | 'already-started' | 'failed';
+  processId?: string;
+  route?: string;
+  error?: RowProblem;
+}
+
+export interface RosterReport {
+  batch: string;
+  started: number;
+  alreadyStarted: number;
+  failed: number;
+  rows: RosterRow[];
+}
+
+export interface GraduateRow {
+  orgId: string;
+  name: string;
+  graduates: number;
+  transferred: number;
+  deleted: number;
+  share: number;
+  behind: boolean;
+  cityId?: string;
+}
+
+/** GET /stats/graduate-transfers. */
+export interface GraduateStatistics {
+  cohort: number;
+  asOf: string;
+  base: { date: string; fixed: boolean };
+  target: { date: string; share: number } | null;
+  total: { graduates: number; transferred: number; deleted: number; share: number };
+  cities: GraduateRow[];
+  schools: GraduateRow[];
+}
+
+export interface DuesRate {
+  orgId: string;
+  name: string;
+  kind: string;
+  members: number;
+  paid: number;
+  rate: number | null;
+}
+
+/** GET /stats/dues. */
+export interface DuesStatistics {
+  month: string;
+  organization: DuesRate;
+  children: DuesRate[];
+}
+
+/** GET /stats/deletions. */
+export interface DeletionStatistics {
+  orgId: string;
+  months: { month: string; approved: number; graduates: number }[];
+  flags: { orgId: string; orgName: string | null; deletions: number; graduates: number; flaggedAt: string }[];
+}
+
+/** GET /stats/overdue. */
+export interface OverdueStatistics {
+  orgId: string;
+  days: { day: string; overdue: number }[];
+}
+
+export interface DataProblem {
+  orgId: string;
+  rule: string;
+  kind: string;
+  message: string;
+  occurrences: number;
+  firstSeen: string;
+  lastSeen: string;
+}

@@ -1,0 +1,98 @@
+// The console in a real browser: the console built by Vite (once, if console/dist is missing), served by the real
+// API on a real port, with the real worker, Temporal and PostgreSQL of the other tests; Debian's Chromium driven
+// by playwright-core. Screenshots go to test/artifacts/ (not committed); axe-core checks each page.
+import { existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { findChromium } from '../../scripts/chromium';
+import type { System } from '../system';
+
+const root = join(import.meta.dirname, '..', '..');
+export const ARTIFACTS = join(root, 'test', 'artifacts');
+
+/** Builds the console once (vite build), unless console/dist is there already. */
+export async function consoleBuilt(): Promise<void> {
+  if (existsSync(join(root, 'console', 'dist', 'index.html'))) return;
+  const { build } = await import('vite');
+  await build({ configFile: join(root, 'console', 'vite.config.ts'), logLevel: 'warn' });
+}
+
+/** The system's API on a real port (the browser needs one); answers its base URL. */
+export async function listening(sys: System): Promise<string> {
+  await sys.app.listen({ host: '127.0.0.1', port: 0 });
+  return `http://127.0.0.1:${(sys.app.server.address() as AddressInfo).port}`;
+}
+
+export function launch(): Promise<Browser> {
+  // Root in a container has no user namespaces for Chromium's sandbox.
+  return chromium.launch({ executablePath: findChromium(), headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+}
+
+export const DESKTOP = { viewport: { width: 1366, height: 768 } };
+export const PHONE = { viewport: { width: 375, height: 667 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
+
+/** A browser context of its own (its own session storage), at desktop or phone size, in Asia/Shanghai. */
+export function context(browser: Browser, size: typeof DESKTOP | typeof PHONE = DESKTOP): Promise<BrowserContext> {
+  // Reduced motion: charts are drawn at once (no animation), so a screenshot shows them drawn.
+  return browser.newContext({ ...size, locale: 'zh-CN', timezoneId: 'Asia/Shanghai', reducedMotion: 'reduce' });
+}
+
+/** The text field of a form control: the element with the test ID itself, or the input or textarea inside it. */
+export function field(page: Page, testId: string) {
+  return page
+    .locator(`input[data-testid="${testId}"], textarea[data-testid="${testId}"], [data-testid="${testId}"] input, [data-testid="${testId}"] textarea`)
+    .first();
+}
+
+/** Signs in with a token on the Sign in page; lands on To do. */
+export async function signIn(page: Page, base: string, token: string): Promise<void> {
+  await page.goto(`${base}/console/login`);
+  await field(page, 'signin-token').fill(token);
+  await page.getByTestId('signin-submit').click();
+  await page.getByTestId('whoami').waitFor();
+}
+
+/** Saves a screenshot of the page as test/artifacts/<name>.png. */
+export async function shot(page: Page, name: string): Promise<string> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const path = join(ARTIFACTS, `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  return path;
+}
+
+const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+/** axe-core's serious and critical violations on the page as it is now: "rule: target …". */
+export async function axeProblems(page: Page): Promise<string[]> {
+  await page.addScriptTag({ path: axePath });
+  const violations = await page.evaluate(async () => {
+    const axe = (globalThis as unknown as { axe: { run(): Promise<{ violations: { id: string; impact: string | null; nodes: { target: unknown[] }[] }[] }> } })
+      .axe;
+    const r = await axe.run();
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.map((n) => JSON.stringify(n.target)) }));
+  });
+  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.targets.slice(0, 3).join(' ')}`);
+}
+
+/** Whether a chart's canvas has anything drawn on it: the share of pixels that are not the background. */
+export async function inkOf(page: Page, testId: string): Promise<number> {
+  const canvas = page.getByTestId(testId).locator('canvas').first();
+  await canvas.waitFor();
+  // The page's canvas, typed by what is used of it (the project's types have no DOM).
+  type Canvas = {
+    width: number;
+    height: number;
+    getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> } } | null;
+  };
+  return canvas.evaluate((c: Canvas) => {
+    const ctx = c.getContext('2d');
+    if (!ctx || c.width === 0 || c.height === 0) return 0;
+    const { data } = ctx.getImageData(0, 0, c.width, c.height);
+    const [r0, g0, b0, a0] = [data[0], data[1], data[2], data[3]];
+    let ink = 0;
+    for (let i = 0; i < data.length; i += 4) if (data[i] !== r0 || data[i + 1] !== g0 || data[i + 2] !== b0 || data[i + 3] !== a0) ink += 1;
+    return ink / (data.length / 4);
+  });
+}
