@@ -1,5 +1,6 @@
 // A small demo organization tree and its actors, created through the API on the first start.
 import type { FastifyInstance } from 'fastify';
+import { withIdCheckDigit } from '../domain/identifiers';
 
 export const DEMO_ORGS = [
   { id: 'gd', parentId: null, name: '共青团广东省委', kind: 'committee', contactPhone: '020-87195000' },
@@ -35,5 +36,17 @@ export async function seedDemo(app: FastifyInstance, adminToken: string): Promis
     if (r.statusCode !== 201) throw new Error(`demo actor failed: ${r.body}`);
     out.push({ ...a, token: (r.json() as { token: string }).token });
   }
+  // The demo check-in: waiting in the To do of 高一(1)班's secretary, to approve from the console (R1/R2).
+  const secretary = out.find((a) => a.orgId === 'gd-sz-ft-sch1-b1')!;
+  const checkIn = await app.inject({
+    method: 'POST',
+    url: '/api/check-ins',
+    headers: { authorization: `Bearer ${secretary.token}`, 'idempotency-key': 'demo-check-in-1' },
+    payload: {
+      branchId: secretary.orgId,
+      profile: { name: '李明', idNumber: withIdCheckDigit('44030420080512123'), joinDate: '2023-05-04', developmentNumber: '4403042023002' },
+    },
+  });
+  if (checkIn.statusCode !== 201) throw new Error(`demo check-in failed: ${checkIn.body}`);
   return out;
 }

@@ -6,6 +6,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 
 const PLATFORM =
   /-(darwin|linux|win32|freebsd|android|sunos|aix|openbsd|netbsd)-(x64|arm64|arm|ia32|ppc64|s390x|riscv64|loong64|mips64el)(?:-(gnu|musl|msvc|gnueabihf|eabi))?$/;
+/** Foreign-platform optional packages whose names carry no platform (the registry here does not serve them). */
+const NAMED = { 'napi-windows-process-start-time': { os: 'win32' }, fsevents: { os: 'darwin' } };
 const lock = JSON.parse(readFileSync('package-lock.json', 'utf8'));
 const added = [];
 for (const [path, pkg] of Object.entries(lock.packages)) {
@@ -13,6 +15,12 @@ for (const [path, pkg] of Object.entries(lock.packages)) {
     const at = `${path ? `${path}/` : ''}node_modules/${name}`;
     const hoisted = `node_modules/${name}`;
     if (lock.packages[at] || lock.packages[hoisted]) continue;
+    const named = NAMED[name];
+    if (named) {
+      lock.packages[hoisted] = { version: version.replace(/^[\^~]/, ''), optional: true, os: [named.os] };
+      added.push(`${name}@${version}`);
+      continue;
+    }
     const m = PLATFORM.exec(name);
     if (!m) continue;
     const os = m[1];

@@ -148,7 +148,7 @@ async function main() {
 
   console.log(`\nTuanwu is running.
   API          ${base}   (docs: ${base}/docs, spec: ${base}/openapi.json)
-  Console:     ${consoleUrl}   (sign in with one of the tokens below)
+  Console      ${consoleUrl}   (sign in with a token below; the secretary of 高一(1)班 has a check-in to approve)
   Temporal UI  ${temporal ? `http://127.0.0.1:${temporal.uiPort}` : '(external server)'}
   Admin token  ${config.adminToken}   (bootstrap: import organizations, create actors)`);
   if (existsSync(demoFile)) {
