@@ -23,7 +23,12 @@ const MemberView = z.object({
   lockedFields: z.array(z.string()),
   details: z.record(z.string(), z.unknown()),
   updatedAt: z.string(),
+  /** The member's history, newest first: every event about them (processes, edits), without payloads (PII). */
+  history: z.array(z.object({ at: z.string(), type: z.string(), orgId: z.string().nullable(), processId: z.string().nullable() })),
 });
+
+/** How many of a member's events the record shows (newest first). */
+const HISTORY_LIMIT = 200;
 
 async function loadMember(db: Db, id: string) {
   const row = await db
@@ -42,6 +47,13 @@ export function memberRoutes({ db }: AppDeps): FastifyPluginAsyncZod {
     const target = { orgPath: m.branch_path ?? '', memberId: m.id };
     authorize(reader, 'member.read', target);
     const full = mayReadFullIdNumber(reader, target);
+    const events = await db
+      .selectFrom('events')
+      .select(['occurred_at', 'type', 'org_id', 'process_id'])
+      .where('member_id', '=', m.id)
+      .orderBy('id', 'desc')
+      .limit(HISTORY_LIMIT)
+      .execute();
     return {
       id: m.id,
       name: m.name,
@@ -55,6 +67,7 @@ export function memberRoutes({ db }: AppDeps): FastifyPluginAsyncZod {
       lockedFields: m.locked_at !== null ? [...LOCKED_FIELDS] : [],
       details: m.details as Record<string, unknown>,
       updatedAt: iso(m.updated_at)!,
+      history: events.map((e) => ({ at: iso(e.occurred_at)!, type: e.type, orgId: e.org_id, processId: e.process_id })),
     };
   };
 

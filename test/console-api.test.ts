@@ -138,6 +138,18 @@ describe('console API', () => {
     expect(closed).toMatchObject({ stepLabel: expect.any(String), actions: [] });
   });
 
+  it("R4/R6: a member's record lists their history newest first (each event's type, organization and process), with no payload", async () => {
+    const memberId = await activeMember(sys.app, tree.ids.branch1, tree.tokens.sec1);
+    const r = await call(sys.app, 'GET', `/api/members/${memberId}`, tree.tokens.sec1);
+    expect(r.status).toBe(200);
+    const history = r.body.history as { at: string; type: string; orgId: string | null; processId: string | null }[];
+    expect(history.map((h) => h.type)).toEqual(['check-in.approved', 'check-in.submitted']);
+    expect(history.every((h) => h.orgId === tree.ids.branch1 && typeof h.processId === 'string')).toBe(true);
+    expect(Date.parse(history[0]!.at)).toBeGreaterThanOrEqual(Date.parse(history[1]!.at));
+    // The history is about the member, not a copy of their data: no name or ID number in it.
+    expect(JSON.stringify(history)).not.toContain(r.body.name);
+  });
+
   it('R1-R20: bad list queries are a 400 naming the parameter', async () => {
     const bad: [string, string][] = [
       ['step=nonsense', 'querystring.step'],

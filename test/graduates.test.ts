@@ -202,6 +202,9 @@ describe('R12 graduates', () => {
 
     const july16 = await call(sys.app, 'GET', `/api/stats/graduate-transfers?cohort=${cohort}&asOf=2026-07-16`, tree.tokens.province);
     expect(july16.body.target).toEqual({ date: '2026-07-15', share: 30 });
+    // Every dated target of the year, for the chart to draw (30/60/80/100 % by default).
+    expect(july16.body.targets.map((x: { share: number }) => x.share)).toEqual([30, 60, 80, 100]);
+    expect(july16.body.targets[0]).toEqual(july16.body.target);
     const s2 = july16.body.schools.find((x: { orgId: string }) => x.orgId === school2);
     expect(s2).toMatchObject({ graduates: base(school2).graduates + 3, transferred: base(school2).transferred + 1, cityId: tree.ids.city2 });
     expect(s2.share).toBeCloseTo((100 * s2.transferred) / s2.graduates, 1);

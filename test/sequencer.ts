@@ -8,6 +8,7 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 export const LONGEST = [
   'test/scale-out.test.ts', // 140
   'test/worker-crash.test.ts', // 110-125
+  'test/browser/console.test.ts', // 65
   'test/faults.test.ts', // 50
   'test/processes-apart.test.ts', // 35
   'test/metrics.test.ts', // 30

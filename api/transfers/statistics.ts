@@ -16,6 +16,8 @@ const GraduateStatistics = z.object({
   /** The day the cohort's graduates are counted; `fixed: false` while it has not passed (the base follows the roster until then). */
   base: z.object({ date: z.string(), fixed: z.boolean() }),
   target: z.object({ date: z.string(), share: z.number() }).nullable(),
+  /** Every dated target of the cohort's year (R12: 30/60/80/100 % by default), the one in force among them. */
+  targets: z.array(z.object({ date: z.string(), share: z.number() })),
   total: z.object({ graduates: z.number(), transferred: z.number(), deleted: z.number(), share: z.number() }),
   cities: z.array(
     z.object({
@@ -158,6 +160,7 @@ async function graduateStatistics(
     asOf,
     base: { date: base.date, fixed: base.fixed },
     target,
+    targets: config.graduateTargets.map((t) => ({ date: `${cohort}-${t.monthDay}`, share: t.share })),
     total: { ...total, share: share(total.transferred, total.graduates) },
     cities: [...cities.entries()]
       .map(([id, c]) => ({ orgId: id, name: names.get(id) ?? id, ...c, share: share(c.transferred, c.graduates), behind: behind(c.transferred, c.graduates) }))

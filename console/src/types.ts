@@ -157,6 +157,8 @@ export interface GraduateStatistics {
   asOf: string;
   base: { date: string; fixed: boolean };
   target: { date: string; share: number } | null;
+  /** Every dated target of the cohort's year (R12). */
+  targets?: { date: string; share: number }[];
   total: { graduates: number; transferred: number; deleted: number; share: number };
   cities: GraduateRow[];
   schools: GraduateRow[];

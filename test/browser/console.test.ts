@@ -287,5 +287,17 @@ describe('console', () => {
     const thisMonth = deletions.months.find((m) => m.month === month)!;
     expect(thisMonth.approved).toBeGreaterThan(0);
     expect(await csvOf('deletions')).toContain(`${month},${thisMonth.approved}`);
+    const dues = (await call(sys.app, 'GET', `/api/stats/dues?orgId=${tree.ids.province}&month=${month}`, tree.tokens.province)).body as {
+      organization: { members: number; paid: number; rate: number | null };
+    };
+    expect(dues.organization.paid).toBeGreaterThan(0);
+    const o = dues.organization;
+    expect(await csvOf('dues')).toContain(`${month},${o.members},${o.paid},${o.rate ?? ''}`);
+    const grads = (await call(sys.app, 'GET', `/api/stats/graduate-transfers?orgId=${tree.ids.province}&cohort=${new Date().getFullYear()}`, tree.tokens.province)).body as {
+      schools: { orgId: string; graduates: number; transferred: number }[];
+    };
+    const school = grads.schools.find((x) => x.orgId === tree.ids.school1)!;
+    expect(school.graduates).toBeGreaterThan(0);
+    expect(await csvOf('graduates')).toMatch(new RegExp(`^${tree.ids.school1},[^,]*,${school.graduates},${school.transferred},`, 'm'));
   });
 });
