@@ -293,7 +293,9 @@ describe('console', () => {
     expect(dues.organization.paid).toBeGreaterThan(0);
     const o = dues.organization;
     expect(await csvOf('dues')).toContain(`${month},${o.members},${o.paid},${o.rate ?? ''}`);
-    const grads = (await call(sys.app, 'GET', `/api/stats/graduate-transfers?orgId=${tree.ids.province}&cohort=${new Date().getFullYear()}`, tree.tokens.province)).body as {
+    const grads = (
+      await call(sys.app, 'GET', `/api/stats/graduate-transfers?orgId=${tree.ids.province}&cohort=${new Date().getFullYear()}`, tree.tokens.province)
+    ).body as {
       schools: { orgId: string; graduates: number; transferred: number }[];
     };
     const school = grads.schools.find((x) => x.orgId === tree.ids.school1)!;
