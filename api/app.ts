@@ -33,6 +33,11 @@ import { metricsRoutes } from './metrics';
 import { consoleApiRoutes, consoleRoutes } from './console';
 import { statsRoutes } from './stats';
 import { reportRoutes } from './reports';
+import { memberDataRoutes } from './member-data';
+import { cadresRoutes } from './cadres';
+import { healthRoutes } from './health';
+import { numbersRoutes } from './numbers';
+import { applicationFormsRoutes } from './application-forms';
 import { refuseControlCharacters } from './validation';
 
 /** Temporal is down, unreachable or busy for a moment, anywhere in the cause chain. */
@@ -168,6 +173,11 @@ export async function buildApp(
       await api.register(consoleApiRoutes(deps));
       await api.register(statsRoutes(deps));
       await api.register(reportRoutes(deps));
+      await api.register(memberDataRoutes(deps));
+      await api.register(cadresRoutes(deps));
+      await api.register(healthRoutes(deps));
+      await api.register(numbersRoutes(deps));
+      await api.register(applicationFormsRoutes(deps));
     },
     { prefix: '/api' },
   );

@@ -8,6 +8,7 @@ import * as m0004 from './migrations/0004_deletions_dues_discipline';
 import * as m0005 from './migrations/0005_open_processes';
 import * as m0006 from './migrations/0006_org_data';
 import * as m0007 from './migrations/0007_console';
+import * as m0008 from './migrations/0008_member_data';
 
 // Dates stay calendar dates ("2019-05-04"), and counts come back as numbers.
 pg.types.setTypeParser(1082, (v) => v);
@@ -35,6 +36,7 @@ const migrations: Record<string, Migration> = {
   '0005_open_processes': m0005,
   '0006_org_data': m0006,
   '0007_console': m0007,
+  '0008_member_data': m0008,
 };
 
 /** Applies pending migrations; safe to call from several processes at once (kysely takes a lock). */

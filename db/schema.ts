@@ -31,7 +31,7 @@ export interface MembersTable {
   development_number: string | null;
   branch_id: string | null;
   /** `transferred_out`: left for another province (R10); the record stays readable. */
-  status: 'pending' | 'returned' | 'withdrawn' | 'active' | 'transferred_out' | 'deleted' | 'probation' | 'expelled' | 'removed';
+  status: 'pending' | 'returned' | 'withdrawn' | 'active' | 'transferred_out' | 'deleted' | 'probation' | 'expelled' | 'removed' | 'aged_out';
   /** R14: a soft delete; the record and its history stay readable to the levels above. */
   deleted_at: Timestamp | null;
   /** R18/R23: the sanction in force, if any. */
@@ -39,6 +39,10 @@ export interface MembersTable {
   /** Profile fields other than the locked four (R6). */
   details: Json<Record<string, unknown>>;
   locked_at: Timestamp | null;
+  /** R19: the date of the branch meeting that admitted the member (part of the check-in), migration 0008. */
+  meeting_date: ColumnType<string | null, string | null | undefined, string | null>;
+  /** R19: entered more than a month after that meeting: accepted, flagged, counted per organization. */
+  late_entry: ColumnType<boolean, boolean | undefined, boolean>;
   created_at: CreatedAt;
   updated_at: Timestamp;
 }
@@ -209,7 +213,109 @@ export interface AbuseFlagsTable {
   flagged_at: CreatedAt;
 }
 
+/** R5/R7: a change under review: the values it would set (`fields`) and those in force when it was asked (`previous`). */
+export interface MemberChangesTable {
+  process_id: string;
+  member_id: string;
+  kind: 'data' | 'join-date';
+  /** R7: 'window' (the member, inside the province's window, reviewed by the branch) or 'formal' (a city-level committee to the province). */
+  route: 'window' | 'formal' | null;
+  fields: Json<Record<string, unknown>>;
+  previous: Json<Record<string, unknown>>;
+  reason: string | null;
+  status: string;
+  requested_by: string;
+  submitted_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  decided_at: Timestamp | null;
+}
+
+/** R7: the join-date correction window the province opens (dates, inclusive) and closes. */
+export interface JoinDateWindowsTable {
+  id: string;
+  opens_on: string;
+  closes_on: string;
+  opened_by: string;
+  created_at: CreatedAt;
+  closed_at: Timestamp | null;
+}
+
+/** R8: a cadre an organization entered; linked to a member record by ID number (neither replaces the other). */
+export interface CadresTable {
+  id: string;
+  org_id: string;
+  org_path: string;
+  name: string;
+  id_number: string;
+  /** A branch enters only its secretary; a general branch its committee members; a committee its committee members and staff. */
+  role: 'secretary' | 'committee_member' | 'staff';
+  /** The post's title (书记, 副书记, 委员, 专职团干 …). */
+  post: string;
+  term_start: string;
+  term_end: string | null;
+  entered_by: string;
+  created_at: CreatedAt;
+  ended_at: Timestamp | null;
+}
+
+/** R19: development numbers issued to an organization for a year: `prefix` + a sequence 1..count, zero-padded to `width`. */
+export interface NumberRangesTable {
+  id: string;
+  org_id: string;
+  org_path: string;
+  year: number;
+  prefix: string;
+  count: number;
+  width: number;
+  issued_by: string;
+  issued_at: CreatedAt;
+}
+
+/** R19: a number of a range that will not be used, with the reason ("every number accounted for"). */
+export interface NumberVoidsTable {
+  number: string;
+  range_id: string;
+  reason: string;
+  voided_by: string;
+  voided_at: CreatedAt;
+}
+
+/** R19 age-out: the branch recorded an exception before the member's 28th birthday. */
+export interface AgeOutExceptionsTable {
+  member_id: string;
+  reason: string;
+  recorded_by: string;
+  recorded_at: CreatedAt;
+}
+
+/** R24: the scanned application form (入团志愿书), stored like the disciplinary materials. */
+export interface ApplicationFormsTable {
+  member_id: string;
+  filename: string;
+  content_type: string;
+  size: number;
+  sha256: string;
+  content: Buffer;
+  uploaded_by: string;
+  uploaded_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+/** R21: a health problem of `org_id` notified once to the committee `recipient_org_id` above it. */
+export interface HealthNoticesTable {
+  org_id: string;
+  kind: string;
+  recipient_org_id: string;
+  notified_at: CreatedAt;
+}
+
 export interface Database {
+  member_changes: MemberChangesTable;
+  join_date_windows: JoinDateWindowsTable;
+  cadres: CadresTable;
+  number_ranges: NumberRangesTable;
+  number_voids: NumberVoidsTable;
+  age_out_exceptions: AgeOutExceptionsTable;
+  application_forms: ApplicationFormsTable;
+  health_notices: HealthNoticesTable;
   deletions: DeletionsTable;
   dues_payments: DuesPaymentsTable;
   discipline_materials: DisciplineMaterialsTable;

@@ -55,7 +55,22 @@ export type Action =
   | 'dues.record'
   | 'dues.read'
   | 'discipline.start'
-  | 'discipline.decide';
+  | 'discipline.decide'
+  | 'member-change.request'
+  | 'member-change.decide'
+  | 'join-date.window'
+  | 'join-date.request'
+  | 'join-date.file'
+  | 'join-date.decide'
+  | 'cadre.write'
+  | 'cadre.read'
+  | 'numbers.issue'
+  | 'numbers.read'
+  | 'numbers.void'
+  | 'age-out.exception'
+  | 'form.upload'
+  | 'form.read'
+  | 'health.read';
 
 /**
  * A grant's relation: one of `Relation`, or `parent`: the actor's organization is the target's direct parent
@@ -166,6 +181,43 @@ export const POLICY: Record<Action, Grant[]> = {
     { role: 'committee_admin', relations: ['own'] },
     { role: 'province_admin', relations: ['own'] },
   ],
+  // R5: the member asks for a change of political status, economic income or cadre flag; their branch reviews it.
+  'member-change.request': [{ role: 'member', self: true }],
+  'member-change.decide': [{ role: 'branch_secretary', relations: ['own'] }],
+  // R7: the province opens and closes the join-date correction window.
+  'join-date.window': [{ role: 'province_admin', relations: ['own'] }],
+  // R7: inside the window the member asks, and the branch reviews.
+  'join-date.request': [{ role: 'member', self: true }],
+  // R7: outside it, only a city-level committee above the member files a formal request (the API checks the level).
+  'join-date.file': [{ role: 'committee_admin', relations: ['own', 'ancestor'] }],
+  // R7: the branch decides a request made in the window; only the province decides a formal one (the workflow checks the role per step).
+  'join-date.decide': [
+    { role: 'branch_secretary', relations: ['own'] },
+    { role: 'province_admin', relations: ['own'] },
+  ],
+  // R8: an organization enters its own cadres (a branch its secretary, through its secretary's account); its
+  // direct superior may enter them for it, as for its other data (R20).
+  'cadre.write': [
+    { role: 'branch_secretary', relations: ['own'] },
+    { role: 'committee_admin', relations: ['own', 'parent'] },
+    { role: 'province_admin', relations: ['own', 'ancestor'] },
+  ],
+  'cadre.read': [{ role: 'branch_secretary', relations: ['own'] }, ...SUPERVISORS],
+  // R19: a committee above the school or unit issues its numbers; the organization itself and every level above read them.
+  'numbers.issue': [
+    { role: 'committee_admin', relations: ['ancestor'] },
+    { role: 'province_admin', relations: ['own', 'ancestor'] },
+  ],
+  'numbers.read': [{ role: 'branch_secretary', relations: ['own'] }, ...SUPERVISORS],
+  // R19: a number that will not be used is voided by the organization it was issued to or a committee above it.
+  'numbers.void': [{ role: 'branch_secretary', relations: ['own'] }, ...SUPERVISORS],
+  // R19 age-out: the branch records an exception before the date.
+  'age-out.exception': [{ role: 'branch_secretary', relations: ['own'] }],
+  // R24: the branch uploads the application form; it and every level above read the list of missing ones.
+  'form.upload': [{ role: 'branch_secretary', relations: ['own'] }],
+  'form.read': [{ role: 'member', self: true }, { role: 'branch_secretary', relations: ['own'] }, ...SUPERVISORS],
+  // R21: health of an organization and its subtree, for it and every level above.
+  'health.read': [{ role: 'branch_secretary', relations: ['own'] }, ...SUPERVISORS],
 };
 
 export interface Target {

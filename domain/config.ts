@@ -19,7 +19,25 @@ export interface Config {
   adminToken: string | undefined;
   /** Origins of the Temporal Web UI allowed to call the codec endpoint. */
   uiOrigins: string[];
-  timing: { checkIn: StepTiming; transfer: TransferTiming; deletion: DeletionTiming; discipline: DisciplineTiming };
+  timing: {
+    checkIn: StepTiming;
+    transfer: TransferTiming;
+    deletion: DeletionTiming;
+    discipline: DisciplineTiming;
+    /** R5: the branch's review of a change of political status, economic income or cadre flag (the check-in's defaults). */
+    memberChange: StepTiming;
+    /** R7: the branch's review of a request in the window; the province's decision on a formal request. */
+    joinDate: { branchReview: StepTiming; provinceReview: StepTiming };
+  };
+  /**
+   * R19: a range is listed as holding open numbers once issued longer ago than `openAfterMs`; a member entered
+   * more than `lateEntryMs` after the admitting meeting is flagged.
+   */
+  numbers: { openAfterMs: number; lateEntryMs: number };
+  /** R19 age-out: the sweep's interval, and how long before the 28th birthday the branch is told. */
+  ageOut: { checkEveryMs: number; noticeMs: number };
+  /** R21: how often the health check notifies committees of new problems below them. */
+  health: { checkEveryMs: number };
   abuse: AbuseWatch;
   /**
    * R18: how often the dues check runs, and at how many consecutive unpaid months it reminds and opens a removal
@@ -57,6 +75,11 @@ const Env = z.object({
   TUANWU_DUES_MAX_AHEAD_MONTHS: z.coerce.number().int('TUANWU_DUES_MAX_AHEAD_MONTHS: whole months').min(0).max(120).default(DEFAULT_DUES_MAX_AHEAD_MONTHS),
   TUANWU_EXPULSION_APPROVAL: ExpulsionApproval.default('parent'),
   TUANWU_SPOT_CHECK_RATE: z.coerce.number().min(0).max(1).default(1),
+  TUANWU_NUMBERS_OPEN_AFTER: z.string().default('180d'),
+  TUANWU_LATE_ENTRY_AFTER: z.string().default('31d'),
+  TUANWU_AGE_OUT_CHECK_EVERY: z.string().default('1d'),
+  TUANWU_AGE_OUT_NOTICE: z.string().default('30d'),
+  TUANWU_HEALTH_CHECK_EVERY: z.string().default('1d'),
   TUANWU_ADMIN_TOKEN: z.string().min(16, 'TUANWU_ADMIN_TOKEN must have at least 16 characters').optional(),
 });
 
@@ -78,7 +101,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       transfer: transferTimingFromEnv(env),
       deletion: deletionTimingFromEnv(env),
       discipline: disciplineTimingFromEnv(env),
+      memberChange: stepTimingFromEnv('TUANWU_MEMBER_CHANGE', DEFAULT_CHECK_IN_TIMING, env),
+      joinDate: {
+        branchReview: stepTimingFromEnv('TUANWU_JOIN_DATE_BRANCH_REVIEW', DEFAULT_CHECK_IN_TIMING, env),
+        provinceReview: stepTimingFromEnv('TUANWU_JOIN_DATE_PROVINCE_REVIEW', DEFAULT_CHECK_IN_TIMING, env),
+      },
     },
+    numbers: { openAfterMs: parseDuration(e.TUANWU_NUMBERS_OPEN_AFTER), lateEntryMs: parseDuration(e.TUANWU_LATE_ENTRY_AFTER) },
+    ageOut: { checkEveryMs: parseDuration(e.TUANWU_AGE_OUT_CHECK_EVERY), noticeMs: parseDuration(e.TUANWU_AGE_OUT_NOTICE) },
+    health: { checkEveryMs: parseDuration(e.TUANWU_HEALTH_CHECK_EVERY) },
     abuse: abuseWatchFromEnv(env),
     dues: { checkEveryMs: parseDuration(e.TUANWU_DUES_CHECK_EVERY), remindAt: 5, removeAt: 6, maxAheadMonths: e.TUANWU_DUES_MAX_AHEAD_MONTHS },
     expulsionApproval: e.TUANWU_EXPULSION_APPROVAL,

@@ -8,7 +8,18 @@
 import type { DeletionCategory } from './deletions';
 import type { ProblemKind } from './errors';
 
-export const MEMBER_STATUSES = ['pending', 'returned', 'withdrawn', 'active', 'transferred_out', 'deleted', 'probation', 'expelled', 'removed'] as const;
+export const MEMBER_STATUSES = [
+  'pending',
+  'returned',
+  'withdrawn',
+  'active',
+  'transferred_out',
+  'deleted',
+  'probation',
+  'expelled',
+  'removed',
+  'aged_out',
+] as const;
 export type MemberStatus = (typeof MEMBER_STATUSES)[number];
 
 export interface CheckInRefusal {
@@ -74,6 +85,8 @@ export const MEMBER_STATUS_TABLE: Record<MemberStatus, StatusRow> = {
     checkIn: refuse('rule', 'R18', 'the member was removed from the roll (除名): membership ended, it is not regained by a check-in'),
     approval: 'none',
   },
+  // R19: left the league by age at 28 (超龄离团, League Constitution): membership ended, no check-in brings it back.
+  aged_out: { checkIn: refuse('rule', 'R19', 'the member left the league by age (超龄离团): membership ended at 28'), approval: 'none' },
 };
 
 /** R14: deletions after which the record must never become a member again. */

@@ -16,3 +16,13 @@ export function deletionWorkflowId(memberId: string): string {
 export function disciplineWorkflowId(memberId: string): string {
   return `discipline-${memberId}`;
 }
+
+/** R5: one open change review per member. */
+export function memberChangeWorkflowId(memberId: string): string {
+  return `member-change-${memberId}`;
+}
+
+/** R7: one open join-date correction per member. */
+export function joinDateWorkflowId(memberId: string): string {
+  return `join-date-${memberId}`;
+}

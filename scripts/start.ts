@@ -19,7 +19,7 @@ import { seedDemo } from './demo';
 import { withIdCheckDigit } from '../domain/identifiers';
 import { createDataConverter, newPayloadKeySpec, payloadKeysFromEnv } from '../temporal/codec';
 import { installWorkerRuntime } from '../worker/runtime';
-import { ensureDuesSchedule } from '../worker/schedules';
+import { ensureSchedules } from '../worker/schedules';
 import { Lifecycle } from './lifecycle';
 
 // A person at a terminal reads lines; production (npm run api / worker) logs JSON.
@@ -128,7 +128,7 @@ async function main() {
   life.onStop('worker connection', () => nativeConnection.close());
   // One process: the worker's metrics server shows the same registry as the API's /metrics.
   await runWorker(worker, life);
-  await ensureDuesSchedule(client, config);
+  await ensureSchedules(client, config);
 
   const demoFile = join(dataDir, 'demo-tokens.json');
   const orgCount = await db

@@ -54,6 +54,11 @@ export interface SystemOptions {
   discipline?: Partial<DisciplineTiming>;
   abuse?: Partial<AbuseWatch>;
   dues?: Partial<Config['dues']>;
+  memberChange?: Partial<StepTiming>;
+  joinDate?: { branchReview?: Partial<StepTiming>; provinceReview?: Partial<StepTiming> };
+  numbers?: Partial<Config['numbers']>;
+  ageOut?: Partial<Config['ageOut']>;
+  health?: Partial<Config['health']>;
   expulsionApproval?: ExpulsionApproval;
   spotCheckRate?: number;
   worker?: boolean;
@@ -78,7 +83,15 @@ export async function startSystemAt(where: Where, opts: SystemOptions = {}): Pro
       transfer: { ...DEFAULT_TRANSFER_TIMING, ...opts.transfer },
       deletion: { ...deletionTimingFromEnv({}), ...opts.deletion },
       discipline: { ...disciplineTimingFromEnv({}), ...opts.discipline },
+      memberChange: { ...DEFAULT_CHECK_IN_TIMING, ...opts.memberChange },
+      joinDate: {
+        branchReview: { ...DEFAULT_CHECK_IN_TIMING, ...opts.joinDate?.branchReview },
+        provinceReview: { ...DEFAULT_CHECK_IN_TIMING, ...opts.joinDate?.provinceReview },
+      },
     },
+    numbers: { openAfterMs: 180 * 86_400_000, lateEntryMs: 31 * 86_400_000, ...opts.numbers },
+    ageOut: { checkEveryMs: 86_400_000, noticeMs: 30 * 86_400_000, ...opts.ageOut },
+    health: { checkEveryMs: 86_400_000, ...opts.health },
     abuse: { windowMs: 90 * 86_400_000, threshold: 0.3, minDeletions: 3, ...opts.abuse },
     dues: { checkEveryMs: 86_400_000, remindAt: 5, removeAt: 6, maxAheadMonths: DEFAULT_DUES_MAX_AHEAD_MONTHS, ...opts.dues },
     expulsionApproval: opts.expulsionApproval ?? 'parent',

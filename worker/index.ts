@@ -14,6 +14,9 @@ import { createProcessActivities } from '../activities/processes';
 import { createTransferActivities, transferProjection } from '../activities/transfer';
 import { createDuesActivities } from '../activities/dues';
 import { createDeletionActivities, deletionProjection } from '../activities/deletion';
+import { createMemberDataActivities } from '../activities/member-data';
+import { createHealthActivities } from '../activities/health';
+import { createAgeOutActivities } from '../activities/age-out';
 
 /** Each process's own read-model change, applied by the one event append in the event's transaction. */
 const PROJECTIONS = { 'check-in': checkInProjection, transfer: transferProjection, deletion: deletionProjection };
@@ -35,6 +38,9 @@ export function createActivities(deps: ActivityDeps) {
     ...createTransferActivities({ db: deps.db, province: deps.province ?? 'gd', peers: deps.peers ?? new Map() }),
     ...createDuesActivities(deps),
     ...createDeletionActivities({ db: deps.db, config: deps.config }),
+    ...createMemberDataActivities(deps),
+    ...createHealthActivities(deps),
+    ...createAgeOutActivities(deps),
   });
 }
 

@@ -9,7 +9,7 @@ import { Lifecycle } from '../scripts/lifecycle';
 import { createWorker, runWorker } from './index';
 import { createDataConverter, payloadKeysFromEnv } from '../temporal/codec';
 import { installWorkerRuntime } from './runtime';
-import { ensureDuesSchedule } from './schedules';
+import { ensureSchedules } from './schedules';
 
 installWorkerRuntime('INFO');
 const life = new Lifecycle((s) => console.error(`[worker] ${s}`));
@@ -40,7 +40,7 @@ life.run(async () => {
     maxCachedWorkflows: process.env.TUANWU_MAX_CACHED_WORKFLOWS ? Number(process.env.TUANWU_MAX_CACHED_WORKFLOWS) : undefined,
     workflowBundle: process.env.TUANWU_WORKFLOW_BUNDLE ? { codePath: process.env.TUANWU_WORKFLOW_BUNDLE } : undefined,
   });
-  await ensureDuesSchedule(client, config);
+  await ensureSchedules(client, config);
   const { running } = await runWorker(worker, life);
   console.error(`[worker] polling task queue ${config.taskQueue} on ${config.temporalAddress}`);
   running.then(

@@ -4,3 +4,5 @@ export { transfer } from './transfer';
 export { duesCheck } from './dues-check';
 export { deletion } from './deletion';
 export { discipline } from './discipline';
+export { healthCheck } from './health-check';
+export { ageOutSweep } from './age-out';

@@ -1,0 +1,7 @@
+// Issue 13 routes; to be written.
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { AppDeps } from './deps';
+
+export function healthRoutes(_deps: AppDeps): FastifyPluginAsyncZod {
+  return async () => {};
+}
