@@ -1,7 +1,6 @@
 // Dues (团费): paid monthly, watched per organization; six consecutive unpaid months start R18.
 // Months are calendar months in UTC, written "YYYY-MM"; the ledger stores their first day.
 import { z } from 'zod';
-import { splitCsvLine } from './graduates';
 
 /**
  * How many months past the month of recording a payment may be for (TUANWU_DUES_MAX_AHEAD_MONTHS): a guard
@@ -79,25 +78,4 @@ export interface ParsedDuesLine {
   line: number;
   payment?: DuesPayment;
   problems?: { field: string; message: string; rule?: string }[];
-}
-
-/** Parses a batch file: the header `memberId,month,amountCents`, then one payment a line; blank lines are skipped. */
-export function parseDuesBatch(text: string): ParsedDuesLine[] {
-  const all = text.replace(/^\uFEFF/, '').split(/\r?\n/);
-  const header = splitCsvLine(all[0] ?? '');
-  if (header.join(',') !== DUES_BATCH_COLUMNS.join(',')) {
-    throw new Error(`the header line must be exactly: ${DUES_BATCH_COLUMNS.join(',')}`);
-  }
-  const lines: ParsedDuesLine[] = [];
-  for (let i = 1; i < all.length; i++) {
-    if (all[i]!.trim() === '') continue;
-    const [memberId = '', month = '', amount = ''] = splitCsvLine(all[i]!);
-    const parsed = DuesPayment.safeParse({ memberId, month, amountCents: /^\d+$/.test(amount) ? Number(amount) : amount });
-    lines.push(
-      parsed.success
-        ? { line: i + 1, payment: parsed.data }
-        : { line: i + 1, problems: parsed.error.issues.map((x) => ({ field: x.path.join('.'), message: x.message })) },
-    );
-  }
-  return lines;
 }

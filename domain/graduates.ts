@@ -1,6 +1,5 @@
 // R12: graduates transfer to where they go next; the share transferred is watched against dated targets.
 import { z } from 'zod';
-import { parse } from 'csv-parse/sync';
 import { Destination } from './routing';
 import { IdNumber } from './members';
 
@@ -83,20 +82,6 @@ export const ROSTER_COLUMNS = [
   'communityBranchId',
   'newCivilServant',
 ] as const;
-
-/**
- * One CSV line's cells, trimmed (RFC 4180 quoting, read by csv-parse). For parseDuesBatch (domain/dues.ts); the
- * API and the CLI read whole files through domain/tables.ts, whose records may span lines.
- */
-export function splitCsvLine(line: string): string[] {
-  const cells = (text: string) => (parse(text, { relax_quotes: true, relax_column_count: true }) as string[][])[0] ?? [''];
-  try {
-    return cells(line).map((s) => s.trim());
-  } catch {
-    // A quote opened and never closed: the rest of the line is its cell.
-    return cells(`${line}"`).map((s) => s.trim());
-  }
-}
 
 export interface ParsedRosterLine {
   /** The row's line in the file (the header is usually line 1), or its row number in the sheet. */

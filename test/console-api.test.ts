@@ -2,14 +2,12 @@
 // decisions the caller may take, what is overdue below me, counts per child, the overdue and deletion statistics,
 // any report as an Excel file, and the console's own files under /console/.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ExcelJS from 'exceljs';
-import { ADMIN_TOKEN, activeMember, actorToken, call, eventually, importOrgs, profile, seedTree, startSystem, type System, type Tree } from './harness';
+import { ADMIN_TOKEN, activeMember, call, deletedMember, eventually, graduateBranch, profile, seedTree, startSystem, type System, type Tree } from './harness';
 import { buildApp } from '../api/app';
-import { deletionWorkflowId } from '../domain/deletions';
 import { XLSX_TYPE } from '../domain/tables';
 
 let sys: System;
@@ -272,31 +270,11 @@ describe('console API', () => {
 
   it('R17: /stats/deletions counts approved deletions per month with the graduates among them, and the organizations flagged', async () => {
     const t = await seedTree(sys.app);
-    const grad = `${t.ids.school1}-g26${randomBytes(2).toString('hex')}`;
-    await importOrgs(sys.app, [
-      {
-        id: grad,
-        parentId: t.ids.school1,
-        name: '2026届毕业生团支部',
-        kind: 'branch',
-        specialKind: 'graduate',
-        graduationDate: '2026-06-30',
-        contactPhone: '0755-22223333',
-      },
-    ]);
-    const gradSecretary = await actorToken(sys.app, 'branch_secretary', grad);
-    const deleteMember = async (branchId: string, secretary: string) => {
-      const memberId = await activeMember(sys.app, branchId, secretary, { name: '王小明' });
-      const applied = await call(sys.app, 'POST', '/api/deletions', secretary, { memberId, category: 'left', reason: 'moved away for good' });
-      expect(applied.status, JSON.stringify(applied.body)).toBe(201);
-      for (const token of [t.tokens.city1, t.tokens.province]) {
-        expect((await call(sys.app, 'POST', `/api/processes/${applied.body.processId}/decisions`, token, { action: 'approve' })).status).toBe(200);
-      }
-      await sys.env.client.workflow.getHandle(deletionWorkflowId(memberId)).result();
-    };
-    await deleteMember(t.ids.branch1, t.tokens.sec1);
-    await deleteMember(grad, gradSecretary);
-    await deleteMember(grad, gradSecretary);
+    const grad = await graduateBranch(sys.app, t.ids.school1);
+    const named = { profile: { name: '王小明' } };
+    await deletedMember(sys, t, { id: t.ids.branch1, secretary: t.tokens.sec1 }, named);
+    await deletedMember(sys, t, grad, named);
+    await deletedMember(sys, t, grad, named);
 
     const r = await call(sys.app, 'GET', '/api/stats/deletions', t.tokens.city1);
     expect(r.status, JSON.stringify(r.body)).toBe(200);
@@ -319,7 +297,7 @@ describe('console API', () => {
     });
     expect((await call(sys.app, 'GET', '/api/stats/deletions?months=25', t.tokens.province)).body.fields[0].field).toBe('querystring.months');
     expect((await call(sys.app, 'GET', `/api/stats/deletions?orgId=${t.ids.city1}`, t.tokens.county2)).status).toBe(403);
-    expect((await call(sys.app, 'GET', '/api/stats/deletions', gradSecretary)).status).toBe(403);
+    expect((await call(sys.app, 'GET', '/api/stats/deletions', grad.secretary)).status).toBe(403);
   });
 
   it('R1-R20: POST /reports/xlsx answers a workbook that exceljs reads back with the same cells, header bold and frozen', async () => {

@@ -2,8 +2,7 @@
 // committee and decided only by the province; returns (R15, also in bulk); the R16 explanation; the R17 watch
 // on deletions of graduates; who extends a step's deadline. The deadlines themselves: test/fast/deletion.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { randomBytes } from 'node:crypto';
-import { ADMIN_TOKEN, activeMember, actorToken, call, importOrgs, seedTree, startSystem, type System, type Tree } from './harness';
+import { ADMIN_TOKEN, activeMember, actorToken, call, deletedMember, graduateBranch, seedTree, startSystem, type System, type Tree } from './harness';
 import { deletionWorkflowId } from '../domain/deletions';
 import { decideUpdate } from '../workflows/common';
 
@@ -290,30 +289,9 @@ describe('R15 bulk return', () => {
 describe('R17 abuse watch', () => {
   it('R17: deleting graduates above the threshold flags the organization to the admins above', async () => {
     const t = await seedTree(sys.app);
-    const grad = `${t.ids.school1}-g26${randomBytes(2).toString('hex')}`;
-    await importOrgs(sys.app, [
-      {
-        id: grad,
-        parentId: t.ids.school1,
-        name: '2026届毕业生团支部',
-        kind: 'branch',
-        specialKind: 'graduate',
-        graduationDate: '2026-06-30',
-        contactPhone: '0755-22223333',
-      },
-    ]);
-    const gradSecretary = await actorToken(sys.app, 'branch_secretary', grad);
-    const deleteGraduate = async () => {
-      const memberId = await activeMember(sys.app, grad, gradSecretary);
-      const applied = await apply(gradSecretary, { memberId, category: 'left', reason: 'graduated' });
-      expect(applied.status).toBe(201);
-      const id = applied.body.processId as string;
-      expect((await decide(id, t.tokens.city1, { action: 'approve' })).status).toBe(200);
-      expect((await decide(id, t.tokens.province, { action: 'approve' })).status).toBe(200);
-      // The watch runs after the approval; the workflow ends once it has.
-      await sys.env.client.workflow.getHandle(deletionWorkflowId(memberId)).result();
-      return id;
-    };
+    const grad = await graduateBranch(sys.app, t.ids.school1);
+    // The watch runs after the approval; the workflow ends once it has.
+    const deleteGraduate = async () => (await deletedMember(sys, t, grad, { reason: 'graduated' })).processId;
     const flagsOf = (orgId: string) => sys.db.selectFrom('abuse_flags').selectAll().where('org_id', '=', orgId).execute();
 
     const first = await deleteGraduate();
@@ -347,7 +325,7 @@ describe('R17 abuse watch', () => {
     expect(watch.body.current.find((c: { orgId: string }) => c.orgId === t.ids.school1)).toMatchObject({ deletions: 2, graduates: 2, share: 1, above: true });
     // Only supervisors of the subtree see it.
     expect((await call(sys.app, 'GET', `/api/deletions/abuse?orgId=${t.ids.city1}`, t.tokens.county2)).status).toBe(403);
-    expect((await call(sys.app, 'GET', '/api/deletions/abuse', gradSecretary)).status).toBe(403);
+    expect((await call(sys.app, 'GET', '/api/deletions/abuse', grad.secretary)).status).toBe(403);
     expect((await call(sys.app, 'GET', '/api/deletions/abuse', t.tokens.county2)).body.flags).toHaveLength(0);
 
     // A third deletion in the same window does not flag the same organizations twice.

@@ -224,4 +224,40 @@ describe('R18 disciplinary handling', () => {
     expect(await sys.db.selectFrom('discipline_materials').select('id').where('process_id', '=', id).execute()).toHaveLength(0);
     expect((await upload(id, tree.tokens.sec2, Buffer.from('not my branch'))).status).toBe(403);
   });
+
+  it("R3: a committee above extends a discipline case's deadline", async () => {
+    const extensionsOf = (id: string) =>
+      sys.db.selectFrom('events').select(['org_id', 'payload']).where('process_id', '=', id).where('type', '=', 'deadline.extended').orderBy('id').execute();
+    const extend = (id: string, token: string, until: string, reason = 'the member is abroad') => decide(id, token, { action: 'extend', until, reason });
+    const later = (d: Date | null, days: number) => new Date(d!.getTime() + days * 86_400_000).toISOString();
+
+    // At the verification (acting: the branch), the committees above the branch may extend; the branch may not.
+    const memberId = await activeMember(sys.app, tree.ids.branch2, tree.tokens.sec2);
+    const opened = await call(sys.app, 'POST', '/api/discipline', tree.tokens.sec2, { memberId, grounds: 'misconduct', details: 'broke the rules' });
+    expect(opened.status).toBe(201);
+    const id = opened.body.processId as string;
+    const before = (await processOf(id)).deadline;
+    const until = later(before, 5);
+    expect((await call(sys.app, 'GET', `/api/processes/${id}`, tree.tokens.school1)).body.actions).toContain('extend');
+    expect((await call(sys.app, 'GET', `/api/processes/${id}`, tree.tokens.sec2)).body.actions).not.toContain('extend');
+    for (const token of [tree.tokens.sec2, tree.tokens.sec1, tree.tokens.county2]) expect((await extend(id, token, until)).status).toBe(403);
+    const earlier = await extend(id, tree.tokens.school1, later(before, -1));
+    expect(earlier.status).toBe(422);
+    expect(earlier.body.rule).toBe('R3');
+    expect(await extensionsOf(id)).toEqual([]);
+    expect((await processOf(id)).deadline).toEqual(before);
+
+    const ok = await extend(id, tree.tokens.school1, until);
+    expect(ok.status, JSON.stringify(ok.body)).toBe(200);
+    expect(ok.body).toMatchObject({ status: 'pending', deadline: until });
+    expect((await processOf(id)).deadline?.toISOString()).toBe(until);
+    expect(await extensionsOf(id)).toMatchObject([{ org_id: tree.ids.branch2, payload: { reason: 'the member is abroad', until } }]);
+
+    // At the approval (acting: the school's committee), the committee itself may not extend, the city above it may.
+    const approval = await toApproval('warning');
+    const approvalUntil = later((await processOf(approval.id)).deadline, 3);
+    expect((await extend(approval.id, tree.tokens.school1, approvalUntil)).status).toBe(403);
+    expect((await extend(approval.id, tree.tokens.city1, approvalUntil, 'the committee meets next week')).status).toBe(200);
+    expect(await extensionsOf(approval.id)).toMatchObject([{ org_id: tree.ids.school1, payload: { until: approvalUntil } }]);
+  });
 });

@@ -4,7 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { activeMember, call, eventually, profile, seedTree, startSystem, type System, type Tree } from './harness';
-import { DEFAULT_DUES_MAX_AHEAD_MONTHS, addMonths, monthOf, monthStart, monthsBetween, parseDuesBatch, paymentMonthProblem } from '../domain/dues';
+import iconv from 'iconv-lite';
+import { DEFAULT_DUES_MAX_AHEAD_MONTHS, DUES_BATCH_COLUMNS, addMonths, monthOf, monthStart, monthsBetween, paymentMonthProblem } from '../domain/dues';
+import { readTable } from '../domain/tables';
 import { loadConfig } from '../domain/config';
 import { disciplineWorkflowId } from '../domain/discipline';
 import { disciplineStarter } from '../services/discipline';
@@ -70,12 +72,28 @@ describe('R18 dues', () => {
     expect(loadConfig({}).dues.maxAheadMonths).toBe(6);
     expect(loadConfig({ TUANWU_DUES_MAX_AHEAD_MONTHS: '12' }).dues.maxAheadMonths).toBe(12);
     expect(() => loadConfig({ TUANWU_DUES_MAX_AHEAD_MONTHS: '-1' })).toThrow();
+  });
+
+  it("R18: a batch file as offices save it (a BOM, CRLF, a blank line, quoted and padded cells, or GB18030) is read by the uploads' table reader to the same rows, file lines kept", async () => {
+    // The rows' payments and problems, and a wrong header, are the batch route's: see the batch tests below.
     const id = randomUUID();
-    expect(parseDuesBatch(`\uFEFFmemberId,month,amountCents\r\n${id},2025-01,50\r\n\r\n${id},2025-1,5x\r\n`)).toEqual([
-      { line: 2, payment: { memberId: id, month: '2025-01', amountCents: 50 } },
-      { line: 4, problems: [expect.objectContaining({ field: 'month' }), expect.objectContaining({ field: 'amountCents' })] },
-    ]);
-    expect(() => parseDuesBatch('month,memberId,amountCents')).toThrow(/header/);
+    const file = `\uFEFFmemberId,month,amountCents\r\n${id},2025-01,50\r\n\r\n"${id}", 2025-1 ,"五十"\r\n`;
+    const utf8 = await readTable(Buffer.from(file), { contentType: 'text/csv', maxRows: 10 });
+    expect(utf8).toEqual({
+      format: 'csv',
+      encoding: 'utf-8',
+      header: [...DUES_BATCH_COLUMNS],
+      headerLine: 1,
+      rows: [
+        { line: 2, cells: [id, '2025-01', '50'] },
+        { line: 4, cells: [id, '2025-1', '五十'] },
+      ],
+    });
+    expect(await readTable(iconv.encode(file.slice(1), 'gb18030'), { maxRows: 10 })).toEqual({ ...utf8, encoding: 'gb18030' });
+    expect(await readTable(iconv.encode(file.slice(1), 'gbk'), { contentType: 'text/csv; charset=GBK', maxRows: 10 })).toEqual({
+      ...utf8,
+      encoding: 'gb18030',
+    });
   });
 
   it('R18: a payment is recorded once; paying further ahead than configured, or for a month before the member joined, is refused with 422 naming the field', async () => {

@@ -5,47 +5,27 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes, randomUUID } from 'node:crypto';
 import iconv from 'iconv-lite';
 import ExcelJS from 'exceljs';
-import { activeMember, actorToken, eventually, idNumber, importOrgs, seedTree, startSystem, type System, type Tree } from './harness';
+import { activeMember, eventually, graduateBranch, graduateMembers, idNumber, seedTree, startSystem, type System, type Tree } from './harness';
 import { XLSX_TYPE, readTable } from '../domain/tables';
 import { monthOf, monthStart } from '../domain/dues';
 
 let sys: System;
 let tree: Tree;
-let grad: string;
-let gradSecretary: string;
+let grad: { id: string; secretary: string };
 const month = monthOf(new Date());
 const NAMES = ['王小明', '李华', '张伟', '刘洋', '陈静', '杨帆'];
 
 beforeAll(async () => {
   sys = await startSystem();
   tree = await seedTree(sys.app);
-  grad = `${tree.ids.school1}-g26${randomBytes(2).toString('hex')}`;
-  await importOrgs(sys.app, [
-    {
-      id: grad,
-      parentId: tree.ids.school1,
-      name: '2026届毕业生团支部',
-      kind: 'branch',
-      specialKind: 'graduate',
-      graduationDate: '2026-06-30',
-      contactPhone: '0755-11112222',
-    },
-  ]);
-  gradSecretary = await actorToken(sys.app, 'branch_secretary', grad);
+  grad = await graduateBranch(sys.app, tree.ids.school1);
 });
 afterAll(async () => {
   await sys?.stop();
 });
 
 /** Graduates of the graduate branch, with Chinese names. */
-async function graduates(n: number): Promise<{ memberId: string; idNumber: string }[]> {
-  const out: { memberId: string; idNumber: string }[] = [];
-  for (let i = 0; i < n; i++) {
-    const id = idNumber('20000301');
-    out.push({ memberId: await activeMember(sys.app, grad, gradSecretary, { idNumber: id, name: NAMES[i % NAMES.length] }), idNumber: id });
-  }
-  return out;
-}
+const graduates = (n: number) => graduateMembers(sys, grad, n, { names: NAMES });
 
 const post = (url: string, token: string, payload: Buffer | string, contentType: string, key = `k-${randomUUID()}`) =>
   sys.app

@@ -8,7 +8,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { importRoster as importRosterCli, type Progress } from '../scripts/import-graduates';
-import { activeMember, actorToken, call, eventually, idNumber, importOrgs, seedTree, startSystem, type System, type Tree } from './harness';
+import {
+  actorToken,
+  call,
+  eventually,
+  graduateBranchRow,
+  graduateMembers,
+  idNumber,
+  importOrgs,
+  seedTree,
+  startSystem,
+  type System,
+  type Tree,
+} from './harness';
 
 let sys: System;
 let tree: Tree;
@@ -25,25 +37,9 @@ beforeAll(async () => {
   school2 = `${tree.ids.county2}-sch${s}`;
   grad2 = `${school2}-g26`;
   await importOrgs(sys.app, [
-    {
-      id: grad1,
-      parentId: tree.ids.school1,
-      name: '2026届毕业生团支部',
-      kind: 'branch',
-      specialKind: 'graduate',
-      graduationDate: '2026-06-30',
-      contactPhone: '0755-11112222',
-    },
+    graduateBranchRow(grad1, tree.ids.school1),
     { id: school2, parentId: tree.ids.county2, name: '另一中学团委', kind: 'committee', contactPhone: '020-11112222' },
-    {
-      id: grad2,
-      parentId: school2,
-      name: '2026届毕业生团支部',
-      kind: 'branch',
-      specialKind: 'graduate',
-      graduationDate: '2026-07-01',
-      contactPhone: '020-11113333',
-    },
+    { ...graduateBranchRow(grad2, school2), graduationDate: '2026-07-01', contactPhone: '020-11113333' },
   ]);
   school2Admin = await actorToken(sys.app, 'committee_admin', school2);
   await sys.app.listen({ port: 0, host: '127.0.0.1' });
@@ -54,22 +50,7 @@ afterAll(async () => {
 
 /** `n` members of a graduate branch, approved on `since`: before the cohort's base date (06-01), so they are in its base. */
 async function graduates(branch: string, n: number, since = '2026-03-15T12:00:00Z'): Promise<{ memberId: string; idNumber: string }[]> {
-  const secretary = await actorToken(sys.app, 'branch_secretary', branch);
-  const out: { memberId: string; idNumber: string }[] = [];
-  for (let i = 0; i < n; i++) {
-    const id = idNumber('20000301');
-    out.push({ memberId: await activeMember(sys.app, branch, secretary, { idNumber: id }), idNumber: id });
-  }
-  await sys.db
-    .updateTable('members')
-    .set({ locked_at: since })
-    .where(
-      'id',
-      'in',
-      out.map((g) => g.memberId),
-    )
-    .execute();
-  return out;
+  return graduateMembers(sys, { id: branch, secretary: await actorToken(sys.app, 'branch_secretary', branch) }, n, { since });
 }
 
 const importRoster = (token: string, csv: string, key: string) =>
@@ -237,15 +218,7 @@ describe('R12 graduates', () => {
     const branch = `${school}-g25`;
     await importOrgs(sys.app, [
       { id: school, parentId: tree.ids.county1, name: '第三中学团委', kind: 'committee', contactPhone: '0755-22223333' },
-      {
-        id: branch,
-        parentId: school,
-        name: '2025届毕业生团支部',
-        kind: 'branch',
-        specialKind: 'graduate',
-        graduationDate: '2025-06-30',
-        contactPhone: '0755-22224444',
-      },
+      { ...graduateBranchRow(branch, school), name: '2025届毕业生团支部', graduationDate: '2025-06-30', contactPhone: '0755-22224444' },
     ]);
     const gs = await graduates(branch, 4, '2025-04-15T12:00:00Z');
     const secretary = await actorToken(sys.app, 'branch_secretary', branch);

@@ -3,7 +3,7 @@
 // a missing contact phone resolves the R13 data problem.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { activeMember, actorToken, call, seedTree, startSystem, type System, type Tree } from './harness';
+import { activeMember, actorToken, call, graduateBranchRow, seedTree, startSystem, type System, type Tree } from './harness';
 import { withCreditCheckChar } from '../domain/identifiers';
 
 let sys: System;
@@ -49,16 +49,7 @@ describe('R20 organization data', () => {
     const grad = `${tree.ids.school1}-g${s}`;
     const other = `${tree.ids.school1}-o${s}`;
     const credit = withCreditCheckChar('12440300MB2C61234');
-    const full = {
-      id: grad,
-      parentId: tree.ids.school1,
-      name: '2026届毕业生团支部',
-      kind: 'branch',
-      specialKind: 'graduate',
-      graduationDate: '2026-06-30',
-      contactPhone: '0755-22223333',
-      creditCode: credit,
-    };
+    const full = { ...graduateBranchRow(grad, tree.ids.school1), creditCode: credit };
     const first = await importAs(tree.tokens.province, [
       full,
       { id: other, parentId: tree.ids.school1, name: '另一团支部', kind: 'branch', contactPhone: '0755-22224444' },

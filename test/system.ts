@@ -15,7 +15,7 @@ import { DEFAULT_CHECK_IN_TIMING, type StepTiming } from '../domain/durations';
 import { DEFAULT_TRANSFER_TIMING, type TransferTiming } from '../domain/transfers';
 import { DEFAULT_GRADUATE_BASE_DATE, DEFAULT_GRADUATE_TARGETS, parseGraduateTargets } from '../domain/graduates';
 import { DEFAULT_DUES_MAX_AHEAD_MONTHS } from '../domain/dues';
-import { deletionTimingFromEnv, type AbuseWatch, type DeletionTiming } from '../domain/deletions';
+import { deletionTimingFromEnv, deletionWorkflowId, type AbuseWatch, type DeletionTiming } from '../domain/deletions';
 import { disciplineTimingFromEnv, type DisciplineTiming, type ExpulsionApproval } from '../domain/discipline';
 import { withIdCheckDigit } from '../domain/identifiers';
 import { checkInWorkflowId } from '../domain/check-in';
@@ -401,4 +401,76 @@ export async function waitForHttp(url: string, timeoutMs = 120_000, spawned?: Sp
     timeoutMs,
     `${url} to answer`,
   );
+}
+
+/** R12: the organization-import row of a graduate branch of the 2026 cohort. */
+export function graduateBranchRow(id: string, parentId: string): Record<string, unknown> {
+  return {
+    id,
+    parentId,
+    name: '2026届毕业生团支部',
+    kind: 'branch',
+    specialKind: 'graduate',
+    graduationDate: '2026-06-30',
+    contactPhone: '0755-22223333',
+  };
+}
+
+/** R12: a graduate branch of the 2026 cohort, imported below `parentId` under a fresh ID, and its secretary's token. */
+export async function graduateBranch(app: FastifyInstance, parentId: string): Promise<{ id: string; secretary: string }> {
+  const id = `${parentId}-g26${randomBytes(2).toString('hex')}`;
+  await importOrgs(app, [graduateBranchRow(id, parentId)]);
+  return { id, secretary: await actorToken(app, 'branch_secretary', id) };
+}
+
+/**
+ * R12: `n` active members of a graduate branch (named from `names` in turn, if given). With `since`, they are
+ * made to look approved then: a day before the cohort's base date (06-01) puts them in its base.
+ */
+export async function graduateMembers(
+  sys: Pick<System, 'app' | 'db'>,
+  branch: { id: string; secretary: string },
+  n: number,
+  o: { since?: string; names?: readonly string[] } = {},
+): Promise<{ memberId: string; idNumber: string }[]> {
+  const out: { memberId: string; idNumber: string }[] = [];
+  for (let i = 0; i < n; i++) {
+    const id = idNumber('20000301');
+    const name = o.names ? { name: o.names[i % o.names.length] } : {};
+    out.push({ memberId: await activeMember(sys.app, branch.id, branch.secretary, { idNumber: id, ...name }), idNumber: id });
+  }
+  if (o.since !== undefined && out.length > 0) {
+    await sys.db
+      .updateTable('members')
+      .set({ locked_at: o.since })
+      .where(
+        'id',
+        'in',
+        out.map((g) => g.memberId),
+      )
+      .execute();
+  }
+  return out;
+}
+
+/**
+ * R14: an active member of `branch` (a branch in `tree`'s city1) deleted to the end: applied for by its
+ * secretary, approved by the city and by the province, and the workflow ended (R17's watch runs before it ends).
+ */
+export async function deletedMember(
+  sys: System,
+  tree: Tree,
+  branch: { id: string; secretary: string },
+  o: { reason?: string; profile?: Record<string, unknown> } = {},
+): Promise<{ memberId: string; processId: string }> {
+  const memberId = await activeMember(sys.app, branch.id, branch.secretary, o.profile);
+  const applied = await call(sys.app, 'POST', '/api/deletions', branch.secretary, { memberId, category: 'left', reason: o.reason ?? 'moved away for good' });
+  if (applied.status !== 201) throw new Error(`deletion failed: ${JSON.stringify(applied.body)}`);
+  const processId = applied.body.processId as string;
+  for (const token of [tree.tokens.city1, tree.tokens.province]) {
+    const approved = await call(sys.app, 'POST', `/api/processes/${processId}/decisions`, token, { action: 'approve' });
+    if (approved.status !== 200) throw new Error(`deletion approval failed: ${JSON.stringify(approved.body)}`);
+  }
+  await sys.env.client.workflow.getHandle(deletionWorkflowId(memberId)).result();
+  return { memberId, processId };
 }

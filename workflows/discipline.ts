@@ -36,8 +36,13 @@ export interface DisciplineContext {
 const BRANCH = ['branch_secretary'] as const;
 const COMMITTEE = ['committee_admin', 'province_admin'] as const;
 const PROVINCE = ['province_admin'] as const;
+/**
+ * R3: a committee above the acting organization extends a step's deadline. No role is named: the API's
+ * authorization ('deadline.extend', api/process-steps.ts DECISION_AUTHZ) decides who, as for check-ins and deletions.
+ */
+const EXTEND = { rule: 'R3' } as const;
 
-/** R18: the steps of a case, who decides each (extensions too), and what each decision needs. */
+/** R18: the steps of a case, who decides each, and what each decision needs. */
 export const disciplineProcess: ProcessDefinition<DisciplineStep, DisciplineContext> = {
   kind: 'discipline',
   noun: 'case',
@@ -54,20 +59,20 @@ export const disciplineProcess: ProcessDefinition<DisciplineStep, DisciplineCont
         approve: { rule: 'R18', roles: BRANCH },
         reject: { rule: 'R18', roles: BRANCH, reason: true },
         resolve: { rule: 'R18', roles: BRANCH },
-        extend: { rule: 'R18', roles: BRANCH },
+        extend: EXTEND,
       },
     },
     talk: {
       label: 'Disciplinary case: the talk with the member',
       acting: (c) => c.input.branch,
       timing: (c) => c.input.timing.talk,
-      decisions: { resolve: { rule: 'R18', roles: BRANCH }, extend: { rule: 'R18', roles: BRANCH } },
+      decisions: { resolve: { rule: 'R18', roles: BRANCH }, extend: EXTEND },
     },
     meeting: {
       label: "Disciplinary case: the branch meeting's decision",
       acting: (c) => c.input.branch,
       timing: (c) => c.input.timing.meeting,
-      decisions: { resolve: { rule: 'R18', roles: BRANCH }, extend: { rule: 'R18', roles: BRANCH } },
+      decisions: { resolve: { rule: 'R18', roles: BRANCH }, extend: EXTEND },
     },
     approval: {
       label: 'Disciplinary case: approval by the committee above',
@@ -76,7 +81,7 @@ export const disciplineProcess: ProcessDefinition<DisciplineStep, DisciplineCont
       decisions: {
         approve: { rule: 'R18', roles: COMMITTEE },
         return: { rule: 'R18', roles: COMMITTEE, reason: true },
-        extend: { rule: 'R18', roles: COMMITTEE },
+        extend: EXTEND,
       },
     },
     'spot-check': {
@@ -86,7 +91,7 @@ export const disciplineProcess: ProcessDefinition<DisciplineStep, DisciplineCont
       decisions: {
         approve: { rule: 'R18', roles: PROVINCE },
         return: { rule: 'R18', roles: PROVINCE, reason: true },
-        extend: { rule: 'R18', roles: PROVINCE },
+        extend: EXTEND,
       },
     },
     probation: {
@@ -107,7 +112,7 @@ export const disciplineProcess: ProcessDefinition<DisciplineStep, DisciplineCont
       decisions: {
         approve: { rule: 'R18', roles: BRANCH },
         expel: { rule: 'R18', roles: BRANCH, reason: true },
-        extend: { rule: 'R18', roles: BRANCH },
+        extend: EXTEND,
       },
     },
   },
@@ -247,7 +252,6 @@ export async function discipline(input: DisciplineInput): Promise<{ processId: s
         refuse('rule', 'a spot check returns the case to the missing step (toStep)', 'R18');
     },
   });
-  const branchRoles = disciplineProcess.steps.talk.decisions.extend!.roles!;
 
   p.update(
     talkUpdate,
@@ -257,7 +261,7 @@ export async function discipline(input: DisciplineInput): Promise<{ processId: s
       await p.record('discipline.talk-recorded', { orgId, actorId: t.actorId, payload: { heldOn: t.heldOn }, patch: p.enter('meeting') });
       return { step: p.step };
     },
-    (t: TalkRecord & Actor) => p.refuseUnlessActor(t, ['talk'], branchRoles),
+    (t: TalkRecord & Actor) => p.refuseUnlessActor(t, ['talk'], BRANCH),
   );
 
   p.update(
@@ -271,7 +275,7 @@ export async function discipline(input: DisciplineInput): Promise<{ processId: s
       return { step: p.step };
     },
     (m: MeetingRecord) => {
-      p.refuseUnlessActor(m, ['meeting'], branchRoles);
+      p.refuseUnlessActor(m, ['meeting'], BRANCH);
       if (!c.talk) refuse('rule', 'the talk with the member must be recorded first', 'R18');
       if (!Array.isArray(m.materials) || m.materials.length === 0) refuse('rule', 'the decision needs its materials uploaded', 'R18');
     },

@@ -4,7 +4,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { activeMember, actorToken, call, eventually, idNumber, importOrgs, profile, seedTree, startSystem, type System, type Tree } from '../harness';
+import {
+  activeMember,
+  call,
+  deletedMember,
+  eventually,
+  graduateBranch,
+  graduateMembers,
+  idNumber,
+  importOrgs,
+  profile,
+  seedTree,
+  startSystem,
+  type System,
+  type Tree,
+} from '../harness';
 import { axeProblems, consoleBuilt, context, DESKTOP, field, inkOf, launch, listening, PHONE, shot, signIn } from './harness';
 
 let sys: System;
@@ -205,28 +219,9 @@ describe('console', () => {
   });
 
   it("R12: a graduates' CSV imported from the console, with the progress bar and the per-row report", async () => {
-    const grad = `${tree.ids.school1}-g26${randomBytes(2).toString('hex')}`;
-    await importOrgs(sys.app, [
-      {
-        id: grad,
-        parentId: tree.ids.school1,
-        name: '2026届毕业生团支部',
-        kind: 'branch',
-        specialKind: 'graduate',
-        graduationDate: '2026-06-30',
-        contactPhone: '0755-11112222',
-      },
-    ]);
-    const secretary = await actorToken(sys.app, 'branch_secretary', grad);
-    const ids = [idNumber('20000301'), idNumber('20000302')];
-    const members = [];
-    for (const id of ids) members.push(await activeMember(sys.app, grad, secretary, { idNumber: id }));
+    const grad = await graduateBranch(sys.app, tree.ids.school1);
     // R12: graduates are members of the cohort before its base date.
-    await sys.db
-      .updateTable('members')
-      .set({ locked_at: new Date('2026-03-15T12:00:00Z') })
-      .where('id', 'in', members)
-      .execute();
+    const ids = (await graduateMembers(sys, grad, 2, { since: '2026-03-15T12:00:00Z' })).map((g) => g.idNumber);
     const csv = ['idNumber,toOrgId', ...ids.map((id) => `${id},${tree.ids.branch3}`), `${idNumber('20000505')},${tree.ids.branch3}`, ''].join('\n');
     const p = await page();
     await signIn(p, base, tree.tokens.school1);
@@ -255,11 +250,7 @@ describe('console', () => {
     const payer = await activeMember(sys.app, tree.ids.branch1, tree.tokens.sec1);
     const month = new Date().toISOString().slice(0, 7);
     expect((await call(sys.app, 'POST', '/api/dues/payments', tree.tokens.sec1, { memberId: payer, month, amountCents: 50 })).status).toBe(201);
-    const leaving = await activeMember(sys.app, tree.ids.branch1, tree.tokens.sec1);
-    const applied = await call(sys.app, 'POST', '/api/deletions', tree.tokens.sec1, { memberId: leaving, category: 'left', reason: 'moved abroad for good' });
-    expect(applied.status).toBe(201);
-    for (const token of [tree.tokens.city1, tree.tokens.province])
-      expect((await call(sys.app, 'POST', `/api/processes/${applied.body.processId}/decisions`, token, { action: 'approve' })).status).toBe(200);
+    await deletedMember(sys, tree, { id: tree.ids.branch1, secretary: tree.tokens.sec1 }, { reason: 'moved abroad for good' });
 
     const p = await page();
     await signIn(p, base, tree.tokens.province);
