@@ -8,6 +8,8 @@ import { checkInProcess } from '../workflows/check-in';
 import { transferProcess } from '../workflows/transfer';
 import { deletionProcess } from '../workflows/deletion';
 import { disciplineProcess } from '../workflows/discipline';
+import { memberChangeProcess } from '../workflows/member-change';
+import { joinDateProcess } from '../workflows/join-date';
 
 /** A step as the API reads it: no functions of a process's input. */
 interface StepView {
@@ -22,6 +24,8 @@ export const STEPS: Record<ProcessKind, Record<string, StepView>> = {
   transfer: transferProcess.steps,
   deletion: deletionProcess.steps,
   discipline: disciplineProcess.steps,
+  'member-change': memberChangeProcess.steps,
+  'join-date': joinDateProcess.steps,
 };
 
 /** Every step name of every kind, once (a `step` filter naming none of them is a typo: 400). */
@@ -41,6 +45,16 @@ export const DECISION_AUTHZ: Record<ProcessKind, Partial<Record<DecisionAction, 
     reject: 'discipline.decide',
     resolve: 'discipline.decide',
     expel: 'discipline.decide',
+    extend: 'deadline.extend',
+  },
+  // R5/R7: the branch (or, for a formal R7 request, the province) decides; the member who asked withdraws, under
+  // the same grant as asking (the member themself).
+  'member-change': { approve: 'member-change.decide', return: 'member-change.decide', withdraw: 'member-change.request', extend: 'deadline.extend' },
+  'join-date': {
+    approve: 'join-date.decide',
+    return: 'join-date.decide',
+    reject: 'join-date.decide',
+    withdraw: 'join-date.request',
     extend: 'deadline.extend',
   },
 };

@@ -31,6 +31,7 @@ const PREPARE: Partial<Record<ProcessKind, Prepare>> = {
   transfer: prepareTransferDecision,
   deletion: stepAndRole,
   discipline: prepareDisciplineDecision,
+  'join-date': stepAndRole,
 };
 
 const ProcessSummary = z.object({

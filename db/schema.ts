@@ -232,6 +232,8 @@ export interface MemberChangesTable {
 /** R7: the join-date correction window the province opens (dates, inclusive) and closes. */
 export interface JoinDateWindowsTable {
   id: string;
+  /** The province (root organization) whose window it is (at most one current per province). */
+  province_id: string;
   opens_on: string;
   closes_on: string;
   opened_by: string;

@@ -42,7 +42,7 @@ export type Profile = z.infer<typeof Profile>;
 /** R4: approval locks these for good. */
 export const LOCKED_FIELDS = ['name', 'idNumber', 'joinDate', 'developmentNumber'] as const;
 
-/** R5: after approval these changes need the branch's review (a later process); refused here for now. */
+/** R5: after approval these change only through the branch's review (POST /api/members/{id}/changes, domain/member-data.ts). */
 export const REVIEWED_FIELDS = ['politicalStatus', 'economicIncome', 'isCadre'] as const;
 
 export const MemberPatch = Profile.partial().strict();

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { OrgId } from './orgs';
 import { freeText } from './text';
 
-export const ProcessKind = z.enum(['check-in', 'transfer', 'deletion', 'discipline']);
+export const ProcessKind = z.enum(['check-in', 'transfer', 'deletion', 'discipline', 'member-change', 'join-date']);
 export type ProcessKind = z.infer<typeof ProcessKind>;
 
 export const ProcessStatus = z.enum(['pending', 'approved', 'returned', 'withdrawn', 'rejected', 'lapsed', 'resolved']);

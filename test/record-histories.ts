@@ -20,6 +20,7 @@ import { PEER_PATHS } from '../domain/peer-protocol';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { checkIn } from '../workflows/check-in';
+import { memberChange } from '../workflows/member-change';
 import { checkInWorkflowId } from '../domain/check-in';
 
 const out = join(import.meta.dirname, 'histories');
@@ -47,6 +48,7 @@ try {
       checkIn: { deadlineMs: 2500, reminderOffsetsMs: [1500, 700], escalationIntervalMs: 800 },
       transfer: { release: { deadlineMs: 2500, reminderOffsetsMs: [1500], escalationIntervalMs: 800, onTimeout: 'remind' } },
       discipline: { probationMonthMs: 200 },
+      memberChange: { deadlineMs: 2500, reminderOffsetsMs: [1500, 700], escalationIntervalMs: 800 },
       province: 'gd',
       peers: new Map([['hn', { url: hn.url, key }]]),
     },
@@ -293,6 +295,93 @@ try {
     await decide(e2, tree.tokens.city1, { action: 'approve' });
     await decide(e2, tree.tokens.province, { action: 'reject', reason: 'still a member' });
     await saveDeletion('deletion-returned-refiled-rejected', x2);
+  }
+
+  if (wanted('member-change') || wanted('join-date')) {
+    // Reviewed changes of member data (R5) and join-date corrections (R7): every outcome, an overdue review
+    // extended, and a first write the database refuses (the member is not active).
+    const saveMemberData = async (name: string, workflowId: string) => {
+      const handle = sys.env.client.workflow.getHandle(workflowId);
+      await handle.result();
+      writeFileSync(join(out, `${name}-${generation}.json`), `${historyToJSON(await handle.fetchHistory())}\n`);
+      console.log(`recorded ${name}-${generation}`);
+    };
+    const withToken = async () => {
+      const id = await activeMember(sys.app, tree.ids.branch1, tree.tokens.sec1, { politicalStatus: '共青团员' });
+      const token = (await call(sys.app, 'POST', '/api/actors', 'test-admin-token-0123456789abcdef', { role: 'member', memberId: id, label: 'm' })).body.token;
+      return { id, token: token as string };
+    };
+    const started = (r: { status: number; body: { processId?: string } }) => {
+      if (r.status !== 201) throw new Error(JSON.stringify(r.body));
+      return r.body.processId!;
+    };
+    if (wanted('member-change')) {
+      const askChange = (m: { id: string; token: string }) =>
+        call(sys.app, 'POST', `/api/members/${m.id}/changes`, m.token, { politicalStatus: '中共预备党员' });
+      const a = await withToken();
+      await decide(started(await askChange(a)), tree.tokens.sec1, { action: 'approve' });
+      await saveMemberData('member-change-approved', `member-change-${a.id}`);
+      const b = await withToken();
+      await decide(started(await askChange(b)), tree.tokens.sec1, { action: 'return', reason: 'attach the proof' });
+      await saveMemberData('member-change-returned', `member-change-${b.id}`);
+      const c = await withToken();
+      await decide(started(await askChange(c)), c.token, { action: 'withdraw' });
+      await saveMemberData('member-change-withdrawn', `member-change-${c.id}`);
+      const d = await withToken();
+      const dp = started(await askChange(d));
+      await new Promise((r) => setTimeout(r, 4500)); // reminders, overdue, escalations
+      await decide(dp, tree.tokens.school1, { action: 'extend', until: new Date(Date.now() + 3_600_000).toISOString(), reason: 'exams' });
+      await decide(dp, tree.tokens.sec1, { action: 'approve' });
+      await saveMemberData('member-change-overdue-extended-approved', `member-change-${d.id}`);
+      // The member's check-in is not approved: the first write is refused, the workflow ends rejected.
+      const pending = (await call(sys.app, 'POST', '/api/check-ins', tree.tokens.sec1, { branchId: tree.ids.branch1, profile: profile() })).body
+        .memberId as string;
+      const branch = await sys.db.selectFrom('organizations').selectAll().where('id', '=', tree.ids.branch1).executeTakeFirstOrThrow();
+      await sys.env.client.workflow.start(memberChange, {
+        workflowId: `member-change-${pending}`,
+        taskQueue: sys.config.taskQueue,
+        args: [
+          {
+            processId: randomUUID(),
+            memberId: pending,
+            branch: { id: branch.id, path: branch.path, parentId: branch.parent_id, kind: branch.kind },
+            requestedBy: 'recorder',
+            fields: { isCadre: true },
+            previous: { isCadre: null },
+            timing: sys.config.timing.memberChange,
+          },
+        ],
+      });
+      await saveMemberData('member-change-rejected-rule', `member-change-${pending}`);
+    }
+    if (wanted('join-date')) {
+      const askJoinDate = (m: { id: string }, token: string, body: object) => call(sys.app, 'POST', `/api/members/${m.id}/join-date`, token, body);
+      const today = new Date(Date.now() + 8 * 3_600_000).toISOString().slice(0, 10);
+      await sys.app.inject({
+        method: 'PUT',
+        url: '/api/join-date-window',
+        headers: { authorization: `Bearer ${tree.tokens.province}` },
+        payload: { opensOn: today, closesOn: today },
+      });
+      const e = await withToken();
+      await decide(started(await askJoinDate(e, e.token, { joinDate: '2016-09-01' })), tree.tokens.sec1, { action: 'approve' });
+      await saveMemberData('join-date-window-approved', `join-date-${e.id}`);
+      const f = await withToken();
+      await decide(started(await askJoinDate(f, f.token, { joinDate: '2016-09-01' })), f.token, { action: 'withdraw' });
+      await saveMemberData('join-date-window-withdrawn', `join-date-${f.id}`);
+      await sys.app.inject({ method: 'DELETE', url: '/api/join-date-window', headers: { authorization: `Bearer ${tree.tokens.province}` } });
+      const g = await withToken();
+      await decide(started(await askJoinDate(g, tree.tokens.city1, { joinDate: '2016-03-01', reason: 'records' })), tree.tokens.province, {
+        action: 'approve',
+      });
+      await saveMemberData('join-date-formal-approved', `join-date-${g.id}`);
+      const h = await withToken();
+      await decide(started(await askJoinDate(h, tree.tokens.city1, { joinDate: '2016-03-01', reason: 'records' })), tree.tokens.province, {
+        action: 'reject',
+        reason: 'no evidence',
+      });
+      await saveMemberData('join-date-formal-rejected', `join-date-${h.id}`);
+    }
   }
 
   await sys.stop();

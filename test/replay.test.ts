@@ -16,12 +16,14 @@ const histories = () =>
     .map((f) => ({ workflowId: f.replace(/\.json$/, ''), history: JSON.parse(readFileSync(join(dir, f), 'utf8')) as unknown }));
 
 describe('replay of recorded histories', () => {
-  it('versioning: every recorded history (check-in, transfer, deletion, discipline) replays without a nondeterminism error', async () => {
+  it('versioning: every recorded history (check-in, transfer, deletion, discipline, member change, join date) replays without a nondeterminism error', async () => {
     const all = histories();
     expect(all.filter((h) => h.workflowId.startsWith('check-in-')).length).toBeGreaterThanOrEqual(5);
     expect(all.filter((h) => h.workflowId.startsWith('transfer-')).length).toBeGreaterThanOrEqual(6);
     expect(all.filter((h) => h.workflowId.startsWith('discipline-')).length).toBeGreaterThanOrEqual(3);
     expect(all.filter((h) => h.workflowId.startsWith('deletion-')).length).toBeGreaterThanOrEqual(2);
+    expect(all.filter((h) => h.workflowId.startsWith('member-change-')).length).toBeGreaterThanOrEqual(5);
+    expect(all.filter((h) => h.workflowId.startsWith('join-date-')).length).toBeGreaterThanOrEqual(4);
     const replayed: string[] = [];
     for await (const r of Worker.runReplayHistories({ workflowBundle: { codePath: inject('workflowBundlePath') }, dataConverter, replayName: 'ci' }, all)) {
       expect(r.error, `${r.workflowId}: ${String(r.error)}`).toBeUndefined();

@@ -14,12 +14,18 @@ import { createProcessActivities } from '../activities/processes';
 import { createTransferActivities, transferProjection } from '../activities/transfer';
 import { createDuesActivities } from '../activities/dues';
 import { createDeletionActivities, deletionProjection } from '../activities/deletion';
-import { createMemberDataActivities } from '../activities/member-data';
+import { createMemberDataActivities, memberDataProjection } from '../activities/member-data';
 import { createHealthActivities } from '../activities/health';
 import { createAgeOutActivities } from '../activities/age-out';
 
 /** Each process's own read-model change, applied by the one event append in the event's transaction. */
-const PROJECTIONS = { 'check-in': checkInProjection, transfer: transferProjection, deletion: deletionProjection };
+const PROJECTIONS = {
+  'check-in': checkInProjection,
+  transfer: transferProjection,
+  deletion: deletionProjection,
+  'member-change': memberDataProjection,
+  'join-date': memberDataProjection,
+};
 
 export interface ActivityDeps {
   db: Db;

@@ -6,3 +6,5 @@ export { deletion } from './deletion';
 export { discipline } from './discipline';
 export { healthCheck } from './health-check';
 export { ageOutSweep } from './age-out';
+export { memberChange } from './member-change';
+export { joinDate } from './join-date';

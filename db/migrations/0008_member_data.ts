@@ -30,12 +30,15 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .createTable('join_date_windows')
     .addColumn('id', 'uuid', (c) => c.primaryKey())
+    // The province (root organization) whose window it is: a member's request is weighed against their own province's.
+    .addColumn('province_id', 'text', (c) => c.notNull().references('organizations.id'))
     .addColumn('opens_on', 'date', (c) => c.notNull())
     .addColumn('closes_on', 'date', (c) => c.notNull())
     .addColumn('opened_by', 'text', (c) => c.notNull())
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .addColumn('closed_at', 'timestamptz')
     .execute();
+  await sql`create unique index join_date_windows_current on join_date_windows (province_id) where closed_at is null`.execute(db);
 
   await db.schema
     .createTable('cadres')
