@@ -119,6 +119,9 @@ export function createCheckInActivities(deps: { db: Db }) {
                 branch_id: input.branchId,
                 status: 'pending' as const,
                 details: JSON.stringify(details),
+                // R19: the admitting meeting and the late-entry flag, as the API decided them.
+                meeting_date: input.meetingDate ?? null,
+                late_entry: input.lateEntry ?? false,
                 updated_at: now,
               };
               await tx

@@ -13,6 +13,9 @@ import { checkIn, checkInProcess } from '../workflows/check-in';
 import { errorResponses } from './schemas';
 import { answerOnce } from './idempotency';
 import { startProcess } from '../services/start-process';
+import { checkInNumberProblem } from './numbers';
+import { isLateEntry, meetingDateProblem } from '../domain/numbers';
+import { birthDateOf } from '../domain/identifiers';
 
 const CheckInCreated = z.object({
   processId: z.uuid(),
@@ -57,6 +60,9 @@ export function checkInRoutes({ db, client, config }: AppDeps): FastifyPluginAsy
           }
           const problems = profileRuleProblems(body.profile, new Date());
           if (problems.length > 0) throw DomainError.rule(problems[0]!.rule!, problems.map((x) => x.message).join('; '), problems);
+          // R19: the admitting meeting: not in the future, not after the join date (domain/numbers.ts).
+          const meeting = body.meetingDate && meetingDateProblem(body.meetingDate, body.profile.joinDate, birthDateOf(body.profile.idNumber), new Date());
+          if (meeting) throw DomainError.rule('R19', meeting.message, [meeting]);
 
           const existing = wanted ? asked : byIdNumber;
           if (wanted && !existing && body.memberId) throw DomainError.notFound('member not found');
@@ -89,6 +95,12 @@ export function checkInRoutes({ db, client, config }: AppDeps): FastifyPluginAsy
               ]);
             }
           }
+          if (admission === 'first') {
+            // R19: a new member's number comes from a range of the branch or a committee above it (api/numbers.ts).
+            const numbered = { branchPath: branch.path, joinDate: body.profile.joinDate, number: body.profile.developmentNumber };
+            const outside = await checkInNumberProblem(db, numbered);
+            if (outside) throw DomainError.rule('R19', outside.message, [outside]);
+          }
           const memberId = existing?.id ?? wanted ?? randomUUID();
           const input: CheckInInput = {
             processId: randomUUID(),
@@ -100,6 +112,8 @@ export function checkInRoutes({ db, client, config }: AppDeps): FastifyPluginAsy
             linkActorId: p.role === 'member' && !p.memberId ? p.actorId : null,
             profile: body.profile,
             timing: config.timing.checkIn,
+            // R19: entered more than a month after the admitting meeting: accepted, flagged.
+            ...(body.meetingDate ? { meetingDate: body.meetingDate, lateEntry: isLateEntry(body.meetingDate, new Date(), config.numbers.lateEntryMs) } : {}),
           };
           // R2: at most one open check-in per member, enforced by the workflow ID. Answers once the workflow has
           // recorded the submission, so the process is readable at once.

@@ -8,6 +8,8 @@ export const CheckInSubmission = z.object({
   branchId: OrgId,
   memberId: z.uuid().optional(),
   profile: Profile,
+  /** R19: the date of the branch meeting that admitted the member (domain/numbers.ts meetingDateProblem). */
+  meetingDate: z.iso.date().optional(),
 });
 export type CheckInSubmission = z.infer<typeof CheckInSubmission>;
 
@@ -23,6 +25,12 @@ export const CheckInInput = z.object({
   linkActorId: z.string().nullable(),
   profile: Profile,
   timing: StepTiming,
+  /**
+   * R19: the admitting meeting, and whether the entry came more than a month after it (decided by the API, so the
+   * activity needs no configuration). Optional: histories recorded before they existed replay unchanged.
+   */
+  meetingDate: z.iso.date().optional(),
+  lateEntry: z.boolean().optional(),
 });
 export type CheckInInput = z.infer<typeof CheckInInput>;
 
