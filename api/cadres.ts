@@ -1,7 +1,228 @@
-// Issue 13 routes; to be written.
+// R8: an organization's cadres (团干部): enter one, list them, end a term. Entering or ending writes its event
+// (`cadre.entered`, `cadre.ended`: no name, no ID number) and the cadres row in one transaction (recordOnce). A
+// cadre who is also a member stays a member: the two are linked by ID number and nothing in members changes.
+// R21: a branch's current secretary is what clears its "no secretary" flag (api/health.ts, GET /organizations/{id}).
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { AppDeps } from './deps';
+import type { Api, AppDeps } from './deps';
+import { authorize, isAllowed, type Principal } from '../domain/authz';
+import { CadreBody, cadreEventPayload, cadreRoleProblem, CadreRole, EndCadreBody } from '../domain/cadres';
+import { DomainError } from '../domain/errors';
+import { maskIdNumber } from '../domain/identifiers';
+import { recordOnce, type Db } from '../db';
+import type { CadresTable } from '../db/schema';
+import { errorResponses, IdParams, iso, notFound } from './schemas';
+import { shanghaiDay } from './stats';
 
-export function cadresRoutes(_deps: AppDeps): FastifyPluginAsyncZod {
-  return async () => {};
+const CadreView = z.object({
+  id: z.uuid(),
+  orgId: z.string(),
+  name: z.string(),
+  /** Masked unless the reader may write this organization's cadres. */
+  idNumber: z.string(),
+  role: CadreRole,
+  post: z.string(),
+  termStart: z.string(),
+  termEnd: z.string().nullable(),
+  endedAt: z.string().nullable(),
+  /** The member record with the same ID number, if any (R8: linked, neither replaces the other). */
+  memberId: z.uuid().nullable(),
+});
+type CadreView = z.infer<typeof CadreView>;
+
+type CadreRow = Omit<CadresTable, 'created_at' | 'ended_at'> & { ended_at: Date | null; member_id: string | null };
+
+function viewOf(row: CadreRow, full: boolean): CadreView {
+  return {
+    id: row.id,
+    orgId: row.org_id,
+    name: row.name,
+    idNumber: full ? row.id_number : maskIdNumber(row.id_number),
+    role: row.role,
+    post: row.post,
+    termStart: row.term_start,
+    termEnd: row.term_end,
+    endedAt: iso(row.ended_at),
+    memberId: row.member_id,
+  };
+}
+
+/** The cadres of an organization with their linked member, current ones first (by term start), then ended ones. */
+function cadreRows(db: Db, orgId: string) {
+  return db
+    .selectFrom('cadres')
+    .leftJoin('members', 'members.id_number', 'cadres.id_number')
+    .select([
+      'cadres.id',
+      'cadres.org_id',
+      'cadres.org_path',
+      'cadres.name',
+      'cadres.id_number',
+      'cadres.role',
+      'cadres.post',
+      'cadres.term_start',
+      'cadres.term_end',
+      'cadres.entered_by',
+      'cadres.ended_at',
+      'members.id as member_id',
+    ])
+    .where('cadres.org_id', '=', orgId);
+}
+
+async function orgOf(db: Db, id: string) {
+  const org = await db.selectFrom('organizations').select(['id', 'path', 'kind']).where('id', '=', id).executeTakeFirst();
+  return org ?? notFound('organization');
+}
+
+const mayWrite = (p: Principal, orgPath: string) => isAllowed(p, 'cadre.write', { orgPath });
+
+/** The unique index that keeps one current secretary per organization (migration 0008). */
+const ONE_SECRETARY = 'cadres_one_secretary';
+const secondSecretary = () => DomainError.conflict('R8: the organization already has a current secretary; end their term first', 'R8');
+
+/** POST /organizations/:id/cadres (R8). */
+function enterRoute(app: Api, { db }: AppDeps): void {
+  app.post(
+    '/organizations/:id/cadres',
+    {
+      schema: {
+        summary: 'R8: enter a cadre: a committee its committee members and staff, a general branch its committee members, a branch only its secretary',
+        params: IdParams,
+        body: CadreBody,
+        response: { 201: CadreView, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const org = await orgOf(db, req.params.id);
+      authorize(req.principal, 'cadre.write', { orgPath: org.path });
+      const b = req.body;
+      const problem = cadreRoleProblem(org.kind, b.role);
+      if (problem) throw DomainError.rule('R8', problem.message, [problem]);
+      const current = await db
+        .selectFrom('cadres')
+        .select(['role', 'id_number'])
+        .where('org_id', '=', org.id)
+        .where('ended_at', 'is', null)
+        .where((eb) => eb.or([eb('role', '=', 'secretary'), eb('id_number', '=', b.idNumber)]))
+        .execute();
+      if (current.some((c) => c.id_number === b.idNumber)) throw DomainError.conflict('R8: this person already holds a current post here', 'R8');
+      if (b.role === 'secretary' && current.some((c) => c.role === 'secretary')) throw secondSecretary();
+      const member = await db.selectFrom('members').select('id').where('id_number', '=', b.idNumber).executeTakeFirst();
+      const row = {
+        id: randomUUID(),
+        org_id: org.id,
+        org_path: org.path,
+        name: b.name,
+        id_number: b.idNumber,
+        role: b.role,
+        post: b.post,
+        term_start: b.termStart,
+        term_end: b.termEnd ?? null,
+        entered_by: req.principal.actorId,
+      };
+      try {
+        await recordOnce(
+          db,
+          {
+            idempotency_key: `cadre:${row.id}:entered`,
+            type: 'cadre.entered',
+            org_id: org.id,
+            member_id: member?.id ?? null,
+            actor_id: req.principal.actorId,
+            payload: cadreEventPayload({ id: row.id, role: row.role, post: row.post, termStart: row.term_start, termEnd: row.term_end }),
+          },
+          async (tx) => {
+            await tx.insertInto('cadres').values(row).execute();
+          },
+        );
+      } catch (e) {
+        // Two secretaries entered at the same moment: the index lets one in, the other is the same 409.
+        const err = e as { code?: string; constraint?: string };
+        if (err.code === '23505' && err.constraint === ONE_SECRETARY) throw secondSecretary();
+        throw e;
+      }
+      reply.code(201);
+      return viewOf({ ...row, ended_at: null, member_id: member?.id ?? null }, true);
+    },
+  );
+}
+
+/** GET /organizations/:id/cadres (R8). */
+function listRoute(app: Api, { db }: AppDeps): void {
+  app.get(
+    '/organizations/:id/cadres',
+    {
+      schema: {
+        summary: "R8: an organization's cadres, current ones first, then those whose term ended; ID numbers masked unless the reader may enter cadres here",
+        params: IdParams,
+        response: { 200: z.object({ items: z.array(CadreView) }), ...errorResponses },
+      },
+    },
+    async (req) => {
+      const org = await orgOf(db, req.params.id);
+      authorize(req.principal, 'cadre.read', { orgPath: org.path });
+      const rows = await cadreRows(db, org.id)
+        .orderBy('cadres.ended_at', (ob) => ob.desc().nullsFirst())
+        .orderBy('cadres.term_start', 'desc')
+        .orderBy('cadres.id')
+        .limit(1000)
+        .execute();
+      const full = mayWrite(req.principal, org.path);
+      return { items: rows.map((r) => viewOf(r, full)) };
+    },
+  );
+}
+
+/** POST /organizations/:id/cadres/:cadreId/end (R8). */
+function endRoute(app: Api, { db }: AppDeps): void {
+  app.post(
+    '/organizations/:id/cadres/:cadreId/end',
+    {
+      schema: {
+        summary: "R8: end a cadre's term (on `endedOn`, today when left out); a branch whose secretary's term ended is flagged again (R21)",
+        params: IdParams.extend({ cadreId: z.uuid() }),
+        body: EndCadreBody,
+        response: { 200: CadreView, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const org = await orgOf(db, req.params.id);
+      authorize(req.principal, 'cadre.write', { orgPath: org.path });
+      const cadre = await cadreRows(db, org.id).where('cadres.id', '=', req.params.cadreId).executeTakeFirst();
+      if (!cadre) notFound('cadre');
+      if (cadre.ended_at !== null) throw DomainError.conflict("R8: this cadre's term has already ended", 'R8');
+      const endedOn = req.body.endedOn ?? shanghaiDay(new Date());
+      if (endedOn < cadre.term_start)
+        throw DomainError.rule('R8', 'a term cannot end before it starts', [
+          { field: 'body.endedOn', rule: 'R8', message: `before the term's start, ${cadre.term_start}` },
+        ]);
+      const endedAt = new Date();
+      const { applied } = await recordOnce(
+        db,
+        {
+          idempotency_key: `cadre:${cadre.id}:ended`,
+          type: 'cadre.ended',
+          org_id: org.id,
+          member_id: cadre.member_id,
+          actor_id: req.principal.actorId,
+          payload: { ...cadreEventPayload({ id: cadre.id, role: cadre.role, post: cadre.post, termStart: cadre.term_start, termEnd: endedOn }), endedOn },
+        },
+        async (tx) => {
+          await tx.updateTable('cadres').set({ ended_at: endedAt, term_end: endedOn }).where('id', '=', cadre.id).execute();
+        },
+      );
+      // Ended by someone else meanwhile: the event's key was taken, nothing was changed here.
+      if (!applied) throw DomainError.conflict("R8: this cadre's term has already ended", 'R8');
+      return viewOf({ ...cadre, ended_at: endedAt, term_end: endedOn }, true);
+    },
+  );
+}
+
+export function cadresRoutes(deps: AppDeps): FastifyPluginAsyncZod {
+  return async (app) => {
+    enterRoute(app, deps);
+    listRoute(app, deps);
+    endRoute(app, deps);
+  };
 }

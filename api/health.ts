@@ -1,7 +1,59 @@
-// Issue 13 routes; to be written.
+// R21: an organization's health and its subtree's (hollow committees, empty branches, branches without a
+// secretary or a contact phone, R20 data missing or invalid, R19 late entries): counts in one query over the
+// subtree, and each list a page at a time (keyset on the organization id). The queries are activities/health.ts's,
+// which the daily check shares.
+import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { AppDeps } from './deps';
+import { authorize } from '../domain/authz';
+import { DomainError } from '../domain/errors';
+import { decodeHealthCursor, encodeHealthCursor, HealthCounts, HealthItem, HealthKind, HealthQuery } from '../domain/health';
+import { healthCounts, healthList } from '../activities/health';
+import { errorResponses, IdParams, notFound } from './schemas';
 
-export function healthRoutes(_deps: AppDeps): FastifyPluginAsyncZod {
-  return async () => {};
+const HealthView = z.object({
+  orgId: z.string(),
+  counts: HealthCounts,
+  list: z.object({ kind: HealthKind, items: z.array(HealthItem), nextCursor: z.string().nullable() }).optional(),
+});
+
+function afterOf(cursor: string | undefined): string | undefined {
+  if (cursor === undefined) return undefined;
+  const after = decodeHealthCursor(cursor);
+  if (after === undefined)
+    throw new DomainError({ kind: 'invalid', message: 'invalid cursor', fields: [{ field: 'query.cursor', message: 'not a cursor from a previous page' }] });
+  return after;
+}
+
+export function healthRoutes({ db }: AppDeps): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.get(
+      '/organizations/:id/health',
+      {
+        schema: {
+          summary:
+            "R21: the health of an organization and its subtree: counts (hollow committees, empty branches, branches without a secretary or a contact phone (R13), R20 data missing or invalid, R19 late entries) and, with `list`, one kind's organizations a page at a time (`cursor`, `limit` ≤ 500)",
+          params: IdParams,
+          querystring: HealthQuery,
+          response: { 200: HealthView, ...errorResponses },
+        },
+      },
+      async (req) => {
+        const org = await db.selectFrom('organizations').select(['id', 'path']).where('id', '=', req.params.id).executeTakeFirst();
+        if (!org) notFound('organization');
+        authorize(req.principal, 'health.read', { orgPath: org.path });
+        const { list, limit } = req.query;
+        const after = afterOf(req.query.cursor);
+        const [counts, page] = await Promise.all([
+          healthCounts(db, org.path),
+          list ? healthList(db, org.path, list, { ...(after !== undefined ? { after } : {}), limit }) : undefined,
+        ]);
+        return {
+          orgId: org.id,
+          counts,
+          ...(list && page ? { list: { kind: list, items: page.items, nextCursor: page.next === null ? null : encodeHealthCursor(page.next) } } : {}),
+        };
+      },
+    );
+  };
 }

@@ -6,13 +6,52 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Api, AppDeps } from './deps';
 import { authorize } from '../domain/authz';
 import { DomainError } from '../domain/errors';
-import { childPath, CONTACT_FIELDS, ORG_FIELDS, OrgImport, OrgPatch, orderForImport, SchoolType, type OrgChanges, type OrgInput } from '../domain/orgs';
+import { childPath, CONTACT_FIELDS, CreditCode, ORG_FIELDS, OrgInput, OrgPatch, orderForImport, SchoolType, type OrgChanges } from '../domain/orgs';
+import { singleLine } from '../domain/text';
 import { errorResponses, IdParams, notFound } from './schemas';
 import { wakeTransfersWaitingFor } from '../services/transfers';
 import { createOrganization, orgDataOf, updateOrganization } from '../activities/organizations';
 
+/**
+ * R20: an import row whose credit code is bad is not imported, and the rest is: so the row schema takes any
+ * single-line code, and the route checks it row by row (`rejectedRows`). Everything else is OrgInput's.
+ */
+const ImportRow = OrgInput.safeExtend({ creditCode: singleLine(40).nullable().optional() });
+type ImportRow = z.infer<typeof ImportRow>;
+const ImportBody = z.object({ organizations: z.array(ImportRow).min(1).max(100_000) });
+
+const Rejected = z.object({ index: z.number(), id: z.string(), field: z.string(), rule: z.literal('R20'), message: z.string() });
+type Rejected = z.infer<typeof Rejected>;
+
+/**
+ * R20: the rows not imported: those with a bad credit code, and the new organizations below one of them (their
+ * parent is not created, so neither are they). Rows are reported by their index in the request.
+ */
+function rejectedRows(orgs: ImportRow[], known: ReadonlySet<string>): Rejected[] {
+  const rejected = new Map<string, Rejected>();
+  orgs.forEach((o, index) => {
+    if (typeof o.creditCode !== 'string') return;
+    const checked = CreditCode.safeParse(o.creditCode);
+    if (!checked.success)
+      rejected.set(o.id, { index, id: o.id, field: `body.organizations.${index}.creditCode`, rule: 'R20', message: checked.error.issues[0]!.message });
+  });
+  // Below a rejected new organization, breadth first: a child's parent that is not created leaves it without one.
+  let parents = [...rejected.keys()].filter((id) => !known.has(id));
+  while (parents.length > 0) {
+    const next: string[] = [];
+    orgs.forEach((o, index) => {
+      if (o.parentId === null || !parents.includes(o.parentId) || rejected.has(o.id)) return;
+      const message = `R20: not imported: its parent ${o.parentId} was not imported (bad credit code)`;
+      rejected.set(o.id, { index, id: o.id, field: `body.organizations.${index}.parentId`, rule: 'R20', message });
+      if (!known.has(o.id)) next.push(o.id);
+    });
+    parents = next;
+  }
+  return [...rejected.values()].sort((a, b) => a.index - b.index);
+}
+
 /** An import row's data fields, as given (left out: undefined, kept; null: cleared). */
-function changesOf(o: OrgInput): OrgChanges {
+function changesOf(o: ImportRow): OrgChanges {
   return {
     name: o.name,
     specialKind: o.specialKind,
@@ -41,10 +80,10 @@ function importRoute(app: Api, { db, client }: AppDeps): void {
     {
       schema: {
         summary:
-          'Import (or re-import) part of the organization tree; parents may come after children. A field a row leaves out keeps its value; only null clears it (R20)',
-        body: OrgImport,
+          'Import (or re-import) part of the organization tree; parents may come after children. A field a row leaves out keeps its value; only null clears it. A row with a bad credit code (and the new organizations below it) is not imported and is listed in `rejected`; the rest is (R20)',
+        body: ImportBody,
         response: {
-          200: z.object({ imported: z.number(), created: z.number(), updated: z.number(), unchanged: z.number() }),
+          200: z.object({ imported: z.number(), created: z.number(), updated: z.number(), unchanged: z.number(), rejected: z.array(Rejected) }),
           ...errorResponses,
         },
       },
@@ -54,7 +93,7 @@ function importRoute(app: Api, { db, client }: AppDeps): void {
       const ids = [...new Set(orgs.flatMap((o) => [o.id, ...(o.parentId ? [o.parentId] : [])]))];
       const known = await db.selectFrom('organizations').select(['id', 'parent_id', 'path', 'kind']).where('id', 'in', ids).execute();
       const knownById = new Map(known.map((k) => [k.id, k]));
-      const { ordered, problems } = orderForImport(orgs, new Set(known.map((k) => k.id)));
+      const { ordered: consistent, problems } = orderForImport(orgs, new Set(known.map((k) => k.id)));
       const existing = orgs.map((o, i) => ({ o, i, k: knownById.get(o.id) })).filter((x) => x.k !== undefined);
       const fieldProblems = [
         ...problems.map((p) => ({ field: `body.organizations.${p.index}.parentId`, message: p.message, rule: 'R20' })),
@@ -68,9 +107,12 @@ function importRoute(app: Api, { db, client }: AppDeps): void {
       if (fieldProblems.length > 0) throw DomainError.rule('R20', 'the organization tree is not consistent', fieldProblems);
 
       const paths = new Map(known.map((k) => [k.id, k.path]));
-      for (const o of ordered) paths.set(o.id, childPath(o.parentId ? paths.get(o.parentId)! : null, o.id));
+      for (const o of consistent) paths.set(o.id, childPath(o.parentId ? paths.get(o.parentId)! : null, o.id));
       // R20: "the direct superior edits its subordinates' data" — a province admin imports within its tree.
-      for (const o of ordered) authorize(req.principal, 'org.import', { orgPath: paths.get(o.id)! });
+      for (const o of consistent) authorize(req.principal, 'org.import', { orgPath: paths.get(o.id)! });
+      const rejected = rejectedRows(orgs, new Set(known.map((k) => k.id)));
+      const skipped = new Set(rejected.map((r) => r.id));
+      const ordered = consistent.filter((o) => !skipped.has(o.id));
 
       const indexOf = new Map(orgs.map((o, i) => [o.id, i]));
       const counts = { created: 0, updated: 0, unchanged: 0 };
@@ -100,13 +142,13 @@ function importRoute(app: Api, { db, client }: AppDeps): void {
             idempotency_key: `org-import:${randomUUID()}`,
             type: 'organizations.imported',
             actor_id: req.principal.actorId,
-            payload: JSON.stringify({ count: ordered.length, ...counts, ids: ordered.slice(0, 50).map((o) => o.id) }),
+            payload: JSON.stringify({ count: ordered.length, ...counts, rejected: rejected.length, ids: ordered.slice(0, 50).map((o) => o.id) }),
           })
           .execute();
       });
       // R12: a created branch (or one whose phone was entered) wakes the transfers waiting for it.
       await wakeTransfersWaitingFor({ db, client }, new Set(ordered.map((o) => o.id)));
-      return { imported: ordered.length, ...counts };
+      return { imported: ordered.length, ...counts, rejected };
     },
   );
 }
@@ -145,7 +187,8 @@ function readRoute(app: Api, { db }: AppDeps): void {
     '/organizations/:id',
     {
       schema: {
-        summary: 'One organization, with its data (R20), its health (R21) and direct children',
+        summary:
+          'One organization, with its data (R20), its health (R21: active members; `hasSecretary`: a current secretary entered as a cadre, R8) and direct children',
         params: IdParams,
         response: {
           200: OrgDataView.extend({
@@ -173,7 +216,8 @@ function readRoute(app: Api, { db }: AppDeps): void {
           .where('branch_id', '=', org.id)
           .where('status', '=', 'active')
           .executeTakeFirstOrThrow(),
-        db.selectFrom('actors').select('id').where('org_id', '=', org.id).where('role', '=', 'branch_secretary').executeTakeFirst(),
+        // R21: a secretary entered as a cadre (R8), whose term has not ended; not a secretary's login (actors).
+        db.selectFrom('cadres').select('id').where('org_id', '=', org.id).where('role', '=', 'secretary').where('ended_at', 'is', null).executeTakeFirst(),
       ]);
       return {
         id: org.id,

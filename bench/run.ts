@@ -1,6 +1,7 @@
-// `npm run bench`: the six figures (issues 3 and 9), measured side by side in one run on a throw-away PostgreSQL
+// `npm run bench`: the figures (issues 3, 9 and 13), measured side by side in one run on a throw-away PostgreSQL
 // and an in-memory Temporal dev server on this machine. Prints a table; saves it under bench/results/.
-// BENCH_ONLY=1,5,6 runs some. Sizes: BENCH_E2E_N, BENCH_BULK_N, BENCH_ORGS, BENCH_PROCESSES, BENCH_OPEN_N, BENCH_DECISIONS, BENCH_CLIENTS.
+// BENCH_ONLY=1,5,6 runs some. Sizes: BENCH_E2E_N, BENCH_BULK_N, BENCH_ORGS, BENCH_PROCESSES, BENCH_OPEN_N, BENCH_DECISIONS, BENCH_CLIENTS,
+// BENCH_MEMBERS and BENCH_HEALTH_CALLS (figure 8, bench/health.ts).
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +26,7 @@ import { pool, summarize } from './stats';
 import { gzipSync } from 'node:zlib';
 import { consoleBuilt, context, field, launch, listening } from '../test/browser/harness';
 import { byPattern, cpuProfile } from './cpu';
+import { figure8 } from './health';
 
 const n = (name: string, d: number) => Number(process.env[name] ?? d);
 const SIZE = {
@@ -39,6 +41,9 @@ const SIZE = {
   cache: n('BENCH_CACHE', 500),
   /** The figure-4 worker's V8 heap limit: without one, V8 on a 24 GiB machine lets the heap grow to ~4 GiB. */
   heapMb: n('BENCH_WORKER_HEAP_MB', 512),
+  /** Figure 8: members written over the tree's branches, and calls timed per measure. */
+  members: n('BENCH_MEMBERS', 1_000_000),
+  healthCalls: n('BENCH_HEALTH_CALLS', 100),
 };
 const log = (s: string) => console.error(`[bench] ${s}`);
 /** Whether this run has seeded the read model's processes (figures 3 and 7 share them). */
@@ -66,7 +71,7 @@ const client = sys.env.client;
 try {
   const tree = await seedTree(sys);
   // BENCH_ONLY=1,5 runs some figures only (figure 3 uses figure 2's workflows for its visibility side).
-  const only = new Set((process.env.BENCH_ONLY ?? '1,2,3,4,5,6,7').split(',').map((x) => x.trim()));
+  const only = new Set((process.env.BENCH_ONLY ?? '1,2,3,4,5,6,7,8').split(',').map((x) => x.trim()));
   if (only.has('1')) await figure1(tree);
   if (only.has('6')) await figure6(tree);
   if (only.has('2')) await figure2(tree);
@@ -74,6 +79,15 @@ try {
   if (only.has('5')) await figure5(tree);
   if (only.has('4')) await figure4(tree);
   if (only.has('7')) await figure7(tree);
+  if (only.has('8'))
+    results.push(
+      await figure8(
+        sys,
+        { orgCount: tree.orgCount, cities: tree.cities, cityTokens: tree.tokens.city },
+        { members: SIZE.members, calls: SIZE.healthCalls },
+        log,
+      ),
+    );
 } catch (e) {
   console.error('bench failed:', e, (e as { cause?: unknown }).cause);
   process.exitCode = 1;

@@ -9,6 +9,7 @@ import * as m0005 from './migrations/0005_open_processes';
 import * as m0006 from './migrations/0006_org_data';
 import * as m0007 from './migrations/0007_console';
 import * as m0008 from './migrations/0008_member_data';
+import * as m0009health from './migrations/0009_health';
 
 // Dates stay calendar dates ("2019-05-04"), and counts come back as numbers.
 pg.types.setTypeParser(1082, (v) => v);
@@ -37,6 +38,7 @@ const migrations: Record<string, Migration> = {
   '0006_org_data': m0006,
   '0007_console': m0007,
   '0008_member_data': m0008,
+  '0009_health': m0009health,
 };
 
 /** Applies pending migrations; safe to call from several processes at once (kysely takes a lock). */

@@ -1,0 +1,197 @@
+// R8 cadres on the real server and PostgreSQL: which roles each kind of organization enters, one current
+// secretary, ending a term, the link to a member record by ID number (the member stays a member), masking, who
+// may enter and read them; and R21: a branch without a secretary entered as a cadre is flagged until one is.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { activeMember, actorToken, call, idNumber, importOrgs, newMemberToken, seedTree, startSystem, type System, type Tree } from './harness';
+
+let sys: System;
+let tree: Tree;
+
+beforeAll(async () => {
+  sys = await startSystem();
+  tree = await seedTree(sys.app);
+});
+afterAll(async () => {
+  await sys?.stop();
+});
+
+const cadre = (overrides: Record<string, unknown> = {}) => ({
+  name: '李四',
+  idNumber: idNumber('19900315'),
+  role: 'secretary',
+  post: '书记',
+  termStart: '2025-01-01',
+  ...overrides,
+});
+const enter = (token: string, orgId: string, body: object) => call(sys.app, 'POST', `/api/organizations/${orgId}/cadres`, token, body);
+const list = (token: string, orgId: string) => call(sys.app, 'GET', `/api/organizations/${orgId}/cadres`, token);
+const end = (token: string, orgId: string, cadreId: string, body: object = {}) =>
+  call(sys.app, 'POST', `/api/organizations/${orgId}/cadres/${cadreId}/end`, token, body);
+const cadreRows = (orgId: string) => sys.db.selectFrom('cadres').selectAll().where('org_id', '=', orgId).execute();
+const cadreEvents = (orgId: string) =>
+  sys.db.selectFrom('events').select(['type', 'member_id', 'payload']).where('org_id', '=', orgId).where('type', 'like', 'cadre.%').orderBy('id').execute();
+
+/** A new branch (with its secretary's token) below `parent`, so that each test has its own. */
+async function newBranch(parent: string, kind: 'branch' | 'general_branch' = 'branch'): Promise<{ id: string; sec: string }> {
+  const id = `${parent}-${randomBytes(3).toString('hex')}`;
+  await importOrgs(sys.app, [{ id, parentId: parent, name: `支部 ${id}`, kind, contactPhone: '0755-12340000' }]);
+  return { id, sec: await actorToken(sys.app, kind === 'branch' ? 'branch_secretary' : 'committee_admin', id) };
+}
+
+describe('R8 cadres', () => {
+  it('R8: a committee enters committee members and staff, a general branch its committee members and secretary, a branch only its secretary; any other role is 422 R8 body.role and nothing is written', async () => {
+    const general = await newBranch(tree.ids.school1, 'general_branch');
+    const branch = await newBranch(general.id);
+    const cases: [string, string, number][] = [
+      [tree.ids.school1, 'committee_member', 201],
+      [tree.ids.school1, 'staff', 201],
+      [tree.ids.school1, 'secretary', 422],
+      [general.id, 'secretary', 201],
+      [general.id, 'committee_member', 201],
+      [general.id, 'staff', 422],
+      [branch.id, 'secretary', 201],
+      [branch.id, 'committee_member', 422],
+      [branch.id, 'staff', 422],
+    ];
+    for (const [orgId, role, status] of cases) {
+      const before = (await cadreRows(orgId)).length;
+      const eventsBefore = (await cadreEvents(orgId)).length;
+      const r = await enter(tree.tokens.province, orgId, cadre({ role, post: role === 'staff' ? '专职团干' : '委员' }));
+      expect(r.status, `${role} at ${orgId}`).toBe(status);
+      if (status === 201) {
+        expect(r.body).toMatchObject({ orgId, role, termStart: '2025-01-01', termEnd: null, endedAt: null, memberId: null });
+        expect((await cadreRows(orgId)).length).toBe(before + 1);
+      } else {
+        expect(r.body).toMatchObject({ rule: 'R8', fields: [{ field: 'body.role', rule: 'R8' }] });
+        expect((await cadreRows(orgId)).length).toBe(before);
+        expect((await cadreEvents(orgId)).length).toBe(eventsBefore);
+      }
+    }
+  });
+
+  it('R8: a bad ID number is 400 naming body.idNumber, a term ending before it starts names body.termEnd; nothing is written', async () => {
+    const branch = await newBranch(tree.ids.school1);
+    const badId = await enter(branch.sec, branch.id, cadre({ idNumber: '110101199003150000' }));
+    expect(badId.status).toBe(400);
+    expect(badId.body.fields.map((f: { field: string }) => f.field)).toContain('body.idNumber');
+    const badTerm = await enter(branch.sec, branch.id, cadre({ termEnd: '2024-12-31' }));
+    expect(badTerm.status).toBe(400);
+    expect(badTerm.body.fields.map((f: { field: string }) => f.field)).toContain('body.termEnd');
+    expect(await cadreRows(branch.id)).toHaveLength(0);
+    expect(await cadreEvents(branch.id)).toHaveLength(0);
+  });
+
+  it('R8: a second current secretary is 409 R8; once the first term is ended (event cadre.ended, no name or ID number) another is entered; ending twice is 409, before the start 422 body.endedOn', async () => {
+    const branch = await newBranch(tree.ids.school1);
+    const first = await enter(branch.sec, branch.id, cadre());
+    expect(first.status).toBe(201);
+    const second = await enter(branch.sec, branch.id, cadre({ name: '王五' }));
+    expect(second.status).toBe(409);
+    expect(second.body.rule).toBe('R8');
+    expect(await cadreRows(branch.id)).toHaveLength(1);
+
+    const early = await end(branch.sec, branch.id, first.body.id, { endedOn: '2024-06-30' });
+    expect(early.status).toBe(422);
+    expect(early.body).toMatchObject({ rule: 'R8', fields: [{ field: 'body.endedOn' }] });
+    expect((await cadreRows(branch.id))[0]!.ended_at).toBeNull();
+
+    const ended = await end(branch.sec, branch.id, first.body.id, { endedOn: '2025-12-31' });
+    expect(ended.status).toBe(200);
+    expect(ended.body).toMatchObject({ id: first.body.id, termEnd: '2025-12-31' });
+    expect(ended.body.endedAt).toEqual(expect.any(String));
+    expect((await end(branch.sec, branch.id, first.body.id)).status).toBe(409);
+
+    const next = await enter(branch.sec, branch.id, cadre({ name: '王五', termStart: '2026-01-01' }));
+    expect(next.status).toBe(201);
+    const items = (await list(branch.sec, branch.id)).body.items as { id: string; endedAt: string | null }[];
+    expect(items.map((i) => i.id)).toEqual([next.body.id, first.body.id]); // current first, then ended
+
+    const events = await cadreEvents(branch.id);
+    expect(events.map((e) => e.type)).toEqual(['cadre.entered', 'cadre.ended', 'cadre.entered']);
+    expect(events[1]!.payload).toMatchObject({ cadreId: first.body.id, role: 'secretary', endedOn: '2025-12-31' });
+    const text = JSON.stringify(events.map((e) => e.payload));
+    expect(text).not.toContain('李四');
+    expect(text).not.toContain(first.body.idNumber);
+  });
+
+  it('R8: a cadre with a member’s ID number shows that member (memberId) and the member stays a member: their record is unchanged', async () => {
+    const branch = await newBranch(tree.ids.school1);
+    const id = idNumber('20010520');
+    const memberId = await activeMember(sys.app, branch.id, branch.sec, { idNumber: id });
+    const before = await sys.db.selectFrom('members').selectAll().where('id', '=', memberId).executeTakeFirstOrThrow();
+    const entered = await enter(branch.sec, branch.id, cadre({ idNumber: id, name: before.name }));
+    expect(entered.status).toBe(201);
+    expect(entered.body.memberId).toBe(memberId);
+    expect((await list(tree.tokens.school1, branch.id)).body.items[0].memberId).toBe(memberId);
+    const after = await sys.db.selectFrom('members').selectAll().where('id', '=', memberId).executeTakeFirstOrThrow();
+    expect(after).toEqual(before);
+    const [event] = await cadreEvents(branch.id);
+    expect(event).toMatchObject({ type: 'cadre.entered', member_id: memberId });
+    // Another person is linked to no one.
+    const school = await enter(tree.tokens.school1, tree.ids.school1, cadre({ role: 'committee_member', post: '委员' }));
+    expect(school.body.memberId).toBeNull();
+  });
+
+  it('R8: the ID number is whole for whoever may enter the organization’s cadres (itself, its direct superior, the province) and masked for the levels above', async () => {
+    const branch = await newBranch(tree.ids.school1);
+    const entered = await enter(branch.sec, branch.id, cadre());
+    const whole = entered.body.idNumber as string;
+    for (const token of [branch.sec, tree.tokens.school1, tree.tokens.province]) {
+      const r = await list(token, branch.id);
+      expect(r.status).toBe(200);
+      expect(r.body.items[0].idNumber).toBe(whole);
+    }
+    const city = await list(tree.tokens.city1, branch.id);
+    expect(city.status).toBe(200);
+    expect(city.body.items[0].idNumber).not.toBe(whole);
+    expect(city.body.items[0].idNumber).toMatch(/^\d{4}\*+..$/);
+  });
+
+  it('R8: the organization itself, its direct superior and the province enter cadres; a sibling branch, an unrelated committee, a committee two levels up and a member get 403 and nothing is written', async () => {
+    const mine = await newBranch(tree.ids.school1);
+    expect((await enter(mine.sec, mine.id, cadre())).status).toBe(201);
+    const byParent = await newBranch(tree.ids.school1);
+    expect((await enter(tree.tokens.school1, byParent.id, cadre())).status).toBe(201);
+    const byProvince = await newBranch(tree.ids.school1);
+    expect((await enter(tree.tokens.province, byProvince.id, cadre())).status).toBe(201);
+
+    const target = await newBranch(tree.ids.school1);
+    const member = await newMemberToken(sys.app);
+    for (const token of [tree.tokens.sec2, tree.tokens.county2, tree.tokens.city1, member]) {
+      expect((await enter(token, target.id, cadre())).status).toBe(403);
+    }
+    expect(await cadreRows(target.id)).toHaveLength(0);
+    // Reading: a sibling, an unrelated committee and a member are refused; ending is the writers' too.
+    for (const token of [tree.tokens.sec2, tree.tokens.county2, member]) expect((await list(token, mine.id)).status).toBe(403);
+    const [row] = await cadreRows(mine.id);
+    expect((await end(tree.tokens.sec2, mine.id, row!.id)).status).toBe(403);
+    expect((await end(tree.tokens.city1, mine.id, row!.id)).status).toBe(403);
+    expect((await cadreRows(mine.id))[0]!.ended_at).toBeNull();
+  });
+
+  it('R21: a branch without a secretary entered as a cadre is flagged (hasSecretary false, listed by health); entering one clears the flag, ending the term raises it again', async () => {
+    const branch = await newBranch(tree.ids.school1);
+    const flagged = async () => {
+      const org = await call(sys.app, 'GET', `/api/organizations/${branch.id}`, branch.sec);
+      const health = await call(sys.app, 'GET', `/api/organizations/${branch.id}/health?list=no-secretary`, branch.sec);
+      expect(org.status).toBe(200);
+      expect(health.status).toBe(200);
+      const listed = (health.body.list.items as { orgId: string }[]).some((i) => i.orgId === branch.id);
+      expect(health.body.counts.branchesWithoutSecretary).toBe(listed ? 1 : 0);
+      expect(org.body.hasSecretary).toBe(!listed);
+      return listed;
+    };
+    // The branch's secretary has a login (an actor): that is not a secretary entered as a cadre.
+    expect(await flagged()).toBe(true);
+    const entered = await enter(branch.sec, branch.id, cadre());
+    expect(await flagged()).toBe(false);
+    expect((await end(branch.sec, branch.id, entered.body.id)).status).toBe(200);
+    expect(await flagged()).toBe(true);
+  });
+
+  it('R8: an unknown organization is 404, an unknown cadre 404', async () => {
+    expect((await enter(tree.tokens.province, 'no-such-org', cadre())).status).toBe(404);
+    expect((await end(tree.tokens.province, tree.ids.branch1, '00000000-0000-4000-8000-000000000000')).status).toBe(404);
+  });
+});
