@@ -38,6 +38,7 @@ import { cadresRoutes } from './cadres';
 import { healthRoutes } from './health';
 import { numbersRoutes } from './numbers';
 import { applicationFormsRoutes } from './application-forms';
+import { ageOutRoutes } from './age-out';
 import { refuseControlCharacters } from './validation';
 
 /** Temporal is down, unreachable or busy for a moment, anywhere in the cause chain. */
@@ -178,6 +179,7 @@ export async function buildApp(
       await api.register(healthRoutes(deps));
       await api.register(numbersRoutes(deps));
       await api.register(applicationFormsRoutes(deps));
+      await api.register(ageOutRoutes(deps));
     },
     { prefix: '/api' },
   );

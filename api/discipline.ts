@@ -1,6 +1,6 @@
 // Disciplinary handling (R18): open a case, upload its materials, record the talk and the meeting's decision.
 // Verification, approval, the spot check and the probation review are decisions on /api/processes/{id}/decisions.
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Api, AppDeps } from './deps';
@@ -14,10 +14,12 @@ import { loadProcess } from '../services/processes';
 import { meetingUpdate, talkUpdate } from '../workflows/discipline';
 import { errorResponses, notFound, UuidParams } from './schemas';
 import { toDomainError } from '../services/temporal-errors';
+import { acceptFiles, receivedFile, type FilePolicy } from './uploads';
 
 /** Materials are scans and documents; a case's file is at most this large. */
 export const MAX_MATERIAL_BYTES = 5 * 1024 * 1024;
-const MATERIAL_TYPES = ['application/pdf', 'image/jpeg', 'image/png', 'application/octet-stream'];
+/** Materials are stored as sent (their first bytes are not checked: any scan or document of the case). */
+const MATERIALS: FilePolicy = { types: ['application/pdf', 'image/jpeg', 'image/png', 'application/octet-stream'], maxBytes: MAX_MATERIAL_BYTES };
 
 async function caseOf(db: Db, id: string) {
   const row = await loadProcess(db, id);
@@ -84,15 +86,7 @@ function uploadRoute(app: Api, { db }: AppDeps): void {
       authorize(req.principal, 'discipline.decide', { orgPath: branchPath });
       if (row.closed_at || !['verification', 'talk', 'meeting'].includes(row.step))
         throw DomainError.conflict('materials are uploaded before the meeting decides', 'R18');
-      const body = req.body as unknown;
-      if (!Buffer.isBuffer(body) || body.length === 0) {
-        throw new DomainError({
-          kind: 'invalid',
-          message: 'the body must be the file itself',
-          fields: [{ field: 'body', message: `send the bytes with a content type among ${MATERIAL_TYPES.join(', ')}` }],
-        });
-      }
-      const sha256 = createHash('sha256').update(body).digest('hex');
+      const { content: body, contentType, sha256 } = receivedFile(req, MATERIALS);
       const id = randomUUID();
       const inserted = await db
         .insertInto('discipline_materials')
@@ -100,7 +94,7 @@ function uploadRoute(app: Api, { db }: AppDeps): void {
           id,
           process_id: row.id,
           filename: req.headers['x-filename'],
-          content_type: req.headers['content-type'] ?? 'application/octet-stream',
+          content_type: contentType,
           size: body.length,
           sha256,
           content: body,
@@ -209,7 +203,7 @@ function meetingRoute(app: Api, { db, client }: AppDeps): void {
 
 export function disciplineRoutes(deps: AppDeps): FastifyPluginAsyncZod {
   return async (app) => {
-    app.addContentTypeParser(MATERIAL_TYPES, { parseAs: 'buffer', bodyLimit: MAX_MATERIAL_BYTES }, (_req, body, done) => done(null, body));
+    acceptFiles(app, MATERIALS);
 
     openRoute(app, deps);
     uploadRoute(app, deps);

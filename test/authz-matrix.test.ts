@@ -1,8 +1,8 @@
 // Authorization matrix over real HTTP: role x relation to the organization concerned x action. The expected
-// tables below are written from the rules (R1-R4, R9, R14, R18, R20) and the roles in DOMAIN.md, not derived
+// tables below are written from the rules (R1-R9, R14, R18-R21, R24) and the roles in DOMAIN.md, not derived
 // from domain/authz.ts, so the two check each other. Zero unauthorized successes, and every expected success succeeds.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, call, newMemberToken, profile, seedTree, startSystem, type System, type Tree } from './harness';
+import { ADMIN_TOKEN, call, idNumber, newMemberToken, profile, seedTree, startSystem, type CallResult, type System, type Tree } from './harness';
 
 let sys: System;
 let tree: Tree;
@@ -249,6 +249,158 @@ describe('authorization matrix: organization data', () => {
         const after = await updates();
         if (after.length !== before.length + (expectAllowed ? 1 : 0))
           mismatches.push(`${actor}: ${after.length - before.length} org.updated events for one ${expectAllowed ? 'allowed' : 'refused'} edit`);
+      }
+      expect(mismatches).toEqual([]);
+    });
+  }
+});
+
+/** A member of branch1 who checked in themselves (so member/self is linked), approved by the branch; joined `joinDate`. */
+async function selfCheckedIn(self: string, joinDate = '2021-05-04'): Promise<string> {
+  const created = await call(sys.app, 'POST', '/api/check-ins', self, { branchId: tree.ids.branch1, profile: profile({ joinDate }) });
+  expect(created.status).toBe(201);
+  expect((await call(sys.app, 'POST', `/api/processes/${created.body.processId}/decisions`, tree.tokens.sec1, { action: 'approve' })).status).toBe(200);
+  return created.body.memberId as string;
+}
+
+/** Any method, any body (a file, JSON); the answer's body parsed only when it is JSON. */
+async function send(method: 'GET' | 'PUT', url: string, tok: string, payload?: Buffer | object, contentType?: string): Promise<CallResult> {
+  const r = await sys.app.inject({
+    method,
+    url,
+    headers: { authorization: `Bearer ${tok}`, ...(contentType ? { 'content-type': contentType } : {}) },
+    ...(payload !== undefined ? { payload } : {}),
+  });
+  const json = String(r.headers['content-type'] ?? '').startsWith('application/json');
+  return { status: r.statusCode, body: json ? r.json() : r.body.slice(0, 20) };
+}
+
+const putForm = (tok: string, memberId: string) =>
+  send('PUT', `/api/members/${memberId}/application-form`, tok, Buffer.from(`%PDF-1.7 application form ${memberId}`), 'application/pdf');
+
+const today = (days = 0) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
+let prefixSeq = 0;
+
+/**
+ * Issue 13's actions, each from its rule (the actor keys name their relation to branch1 and its member): `setup`
+ * prepares the cell (`self` is the cell's member token), `act` is the request, `writes` counts what a refused
+ * request must not have written.
+ */
+interface Row {
+  rule: string;
+  allowed: ActorKey[];
+  setup?: (self: string) => Promise<Record<string, string>>;
+  act: (tok: string, ctx: Record<string, string>) => Promise<CallResult>;
+  writes?: (ctx: Record<string, string>) => Promise<number>;
+  /** After an allowed request: undo what would stop the next cell (one current secretary per branch). */
+  undo?: (r: CallResult, ctx: Record<string, string>) => Promise<void>;
+}
+
+const count = (rows: Promise<unknown[]>) => rows.then((r) => r.length);
+
+const ISSUE_13: Record<string, Row> = {
+  'upload an application form': {
+    rule: 'R24: the branch uploads the form of its member (not the member, not a committee above)',
+    allowed: ['secretary/own'],
+    setup: async (self) => ({ memberId: await selfCheckedIn(self) }),
+    act: (tok, c) => putForm(tok, c.memberId!),
+    writes: (c) => count(sys.db.selectFrom('application_forms').select('member_id').where('member_id', '=', c.memberId!).execute()),
+  },
+  'read an application form': {
+    rule: 'R24: the member reads their own form; the branch and every level above read it',
+    allowed: ['member/self', 'secretary/own', ...SUPERVISORS],
+    setup: async (self) => {
+      const memberId = await selfCheckedIn(self);
+      expect((await putForm(tree.tokens.sec1, memberId)).status).toBe(201);
+      return { memberId };
+    },
+    act: (tok, c) => send('GET', `/api/members/${c.memberId}/application-form`, tok),
+  },
+  'read the missing application forms': {
+    rule: 'R24: the list of missing forms is for the branch and every level above',
+    allowed: ['secretary/own', ...SUPERVISORS],
+    act: (tok) => call(sys.app, 'GET', `/api/application-forms/missing?orgId=${tree.ids.branch1}`, tok),
+  },
+  'enter the branch secretary as a cadre': {
+    rule: 'R8/R20: an organization enters its own cadres, or its direct superior or the province for it',
+    allowed: ['secretary/own', 'committee/parent', 'province/ancestor'],
+    act: (tok) =>
+      call(sys.app, 'POST', `/api/organizations/${tree.ids.branch1}/cadres`, tok, {
+        name: '李四',
+        idNumber: idNumber('19980101'),
+        role: 'secretary',
+        post: '书记',
+        termStart: '2025-01-01',
+      }),
+    writes: () => count(sys.db.selectFrom('cadres').select('id').where('org_id', '=', tree.ids.branch1).execute()),
+    undo: async (r) => {
+      const ended = await call(sys.app, 'POST', `/api/organizations/${tree.ids.branch1}/cadres/${r.body.id}/end`, tree.tokens.province, {});
+      expect(ended.status).toBe(200);
+    },
+  },
+  'issue development numbers to the school': {
+    rule: 'R19: a committee above the school issues its numbers, or the province; not the school itself',
+    allowed: ['committee/ancestor', 'province/ancestor'],
+    act: (tok) => {
+      prefixSeq += 1;
+      const prefix = `AZ${process.pid.toString(36).toUpperCase()}X${String(prefixSeq).padStart(4, '0')}`;
+      return call(sys.app, 'POST', '/api/numbers/ranges', tok, { orgId: tree.ids.school1, year: 2030, prefix, count: 10 });
+    },
+    writes: () => count(sys.db.selectFrom('number_ranges').select('id').where('org_id', '=', tree.ids.school1).execute()),
+  },
+  'request a change of member data': {
+    rule: 'R5: the member asks for a change of their political status, income or cadre flag',
+    allowed: ['member/self'],
+    setup: async (self) => ({ memberId: await selfCheckedIn(self, '2016-05-04') }),
+    act: (tok, c) => call(sys.app, 'POST', `/api/members/${c.memberId}/changes`, tok, { politicalStatus: '中共预备党员' }),
+    writes: (c) => count(sys.db.selectFrom('member_changes').select('process_id').where('member_id', '=', c.memberId!).execute()),
+  },
+  'decide a change of member data': {
+    rule: "R5: the member's branch reviews the change",
+    allowed: ['secretary/own'],
+    setup: async (self) => {
+      const memberId = await selfCheckedIn(self, '2016-05-04');
+      const asked = await call(sys.app, 'POST', `/api/members/${memberId}/changes`, self, { economicIncome: '3000-5000' });
+      expect(asked.status).toBe(201);
+      return { memberId, processId: asked.body.processId as string };
+    },
+    act: (tok, c) => call(sys.app, 'POST', `/api/processes/${c.processId}/decisions`, tok, { action: 'approve' }),
+    writes: (c) => count(sys.db.selectFrom('events').select('id').where('process_id', '=', c.processId!).execute()),
+  },
+  'open the join-date correction window': {
+    rule: 'R7: only the province opens the correction window',
+    allowed: ['province/ancestor'],
+    act: (tok) => send('PUT', '/api/join-date-window', tok, { opensOn: today(-1), closesOn: today(30) }, 'application/json'),
+    writes: () => count(sys.db.selectFrom('join_date_windows').select('id').where('province_id', '=', tree.ids.province).execute()),
+  },
+  'record an age-out exception': {
+    rule: "R19: the member's branch records an exception to the age-out before the 28th birthday",
+    allowed: ['secretary/own'],
+    setup: async (self) => ({ memberId: await selfCheckedIn(self, '2016-05-04') }),
+    act: (tok, c) => call(sys.app, 'POST', `/api/members/${c.memberId}/age-out-exception`, tok, { reason: 'serves as the branch secretary until June' }),
+    writes: (c) => count(sys.db.selectFrom('age_out_exceptions').select('member_id').where('member_id', '=', c.memberId!).execute()),
+  },
+  "read the branch's health": {
+    rule: 'R21: the health of an organization is read by it and every level above',
+    allowed: ['secretary/own', ...SUPERVISORS],
+    act: (tok) => call(sys.app, 'GET', `/api/organizations/${tree.ids.branch1}/health?list=no-secretary`, tok),
+  },
+};
+
+describe('authorization matrix: member data, cadres, numbers, health and forms (issue 13)', () => {
+  for (const [action, row] of Object.entries(ISSUE_13)) {
+    it(`${row.rule}: ${action} is allowed to ${row.allowed.join(', ')} and refused to every other actor`, async () => {
+      const mismatches: string[] = [];
+      for (const actor of ACTORS) {
+        const self = await newMemberToken(sys.app);
+        const ctx = row.setup ? await row.setup(self) : {};
+        const before = row.writes ? await row.writes(ctx) : 0;
+        const r = await row.act(token(actor, self), ctx);
+        const expectAllowed = row.allowed.includes(actor);
+        const ok = expectAllowed ? r.status === 200 || r.status === 201 : r.status === 403 || r.status === 401;
+        if (!ok) mismatches.push(`${actor}: expected ${expectAllowed ? '2xx' : 403}, got ${r.status} ${JSON.stringify(r.body).slice(0, 160)}`);
+        if (!expectAllowed && row.writes && (await row.writes(ctx)) !== before) mismatches.push(`${actor}: a refused ${action} wrote something`);
+        if (expectAllowed && ok && row.undo) await row.undo(r, ctx);
       }
       expect(mismatches).toEqual([]);
     });

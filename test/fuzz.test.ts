@@ -2,7 +2,8 @@
 // them), sent with every kind of token. No 5xx, and nothing invalid ever reaches the database.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { ADMIN_TOKEN, call, newMemberToken, profile, seedTree, startSystem, type System, type Tree } from './harness';
+import { createHash } from 'node:crypto';
+import { ADMIN_TOKEN, activeMember, call, newMemberToken, profile, seedTree, startSystem, type System, type Tree } from './harness';
 import { creditCodeProblem, idNumberProblem } from '../domain/identifiers';
 import { profileRuleProblems } from '../domain/members';
 import { textProblem, type TextKind } from '../domain/text';
@@ -133,6 +134,33 @@ interface Operation {
   path: string;
   params: { name: string; in: string; schema?: Schema }[];
   body?: Schema;
+  /** The content types of a body sent as a file (an upload: CSV, .xlsx, a PDF or an image), when not JSON. */
+  fileTypes: string[];
+}
+
+/** How files of these types begin: some generated files start right, so they reach past the type check. */
+const SIGNATURES: Record<string, number[]> = {
+  'application/pdf': [...Buffer.from('%PDF-1.7\n')],
+  'image/png': [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a],
+  'image/jpeg': [0xff, 0xd8, 0xff, 0xe0],
+  'text/csv': [...Buffer.from('idNumber,memberId,month,amountCents,toOrgId\n')],
+};
+
+/** A file body for one of the route's types: random bytes, bytes that begin as the type's do, or text with control characters. */
+function fileArb(types: string[]): fc.Arbitrary<{ type: string; bytes: Buffer }> {
+  return fc
+    .record({
+      type: fc.oneof(
+        { weight: 9, arbitrary: fc.constantFrom(...types) },
+        { weight: 1, arbitrary: fc.constantFrom('image/gif', 'text/plain', 'application/octet-stream') },
+      ),
+      bytes: fc.oneof(
+        fc.uint8Array({ maxLength: 2000 }),
+        fc.tuple(fc.constantFrom(...Object.values(SIGNATURES)), fc.uint8Array({ maxLength: 500 })).map(([sig, rest]) => Uint8Array.from([...sig, ...rest])),
+        withControl(fc.string({ maxLength: 300 })).map((t) => new TextEncoder().encode(t)),
+      ),
+    })
+    .map(({ type, bytes }) => ({ type, bytes: Buffer.from(bytes) }));
 }
 
 beforeAll(async () => {
@@ -145,7 +173,7 @@ afterAll(async () => {
 });
 
 describe('API fuzzing', () => {
-  it('R1-R20: generated requests to every route get no 5xx, and nothing invalid is persisted', async () => {
+  it('R1-R24: generated requests to every route get no 5xx, and nothing invalid is persisted', async () => {
     const spec = (await sys.app.inject({ method: 'GET', url: '/openapi.json' })).json() as {
       paths: Record<string, Record<string, { parameters?: Operation['params']; requestBody?: { content?: Record<string, { schema: Schema }> } }>>;
     };
@@ -155,12 +183,15 @@ describe('API fuzzing', () => {
         path,
         params: op.parameters ?? [],
         body: op.requestBody?.content?.['application/json']?.schema,
+        fileTypes: Object.keys(op.requestBody?.content ?? {}).filter((t) => t !== 'application/json'),
       })),
     );
     expect(ops.length).toBeGreaterThanOrEqual(10);
     // Real ids too, so some requests reach deeper than a 404.
     const real = await call(sys.app, 'POST', '/api/check-ins', tree.tokens.sec1, { branchId: tree.ids.branch1, profile: profile() });
-    const ids = [real.body.processId, real.body.memberId, tree.ids.branch1, tree.ids.school1];
+    // An active member who joined after 2020, whose application form may be uploaded (R24).
+    const recent = await activeMember(sys.app, tree.ids.branch1, tree.tokens.sec1, { joinDate: '2021-05-04' });
+    const ids = [real.body.processId, real.body.memberId, recent, tree.ids.branch1, tree.ids.school1];
     const tokens = [ADMIN_TOKEN, tree.tokens.province, tree.tokens.sec1, tree.tokens.city1, memberToken, 'not-a-token', undefined];
 
     const request = fc.constantFrom(...ops).chain((op) =>
@@ -175,6 +206,7 @@ describe('API fuzzing', () => {
         query: fc.record(Object.fromEntries(op.params.filter((p) => p.in === 'query').map((p) => [p.name, arb(p.schema, p.name)])), { requiredKeys: [] }),
         idem: fc.option(fc.string({ minLength: 1, maxLength: 10 })),
         body: op.body ? arb(op.body) : fc.constant(undefined),
+        file: !op.body && op.fileTypes.length > 0 ? fileArb(op.fileTypes) : fc.constant(undefined),
       }),
     );
 
@@ -194,8 +226,10 @@ describe('API fuzzing', () => {
             ...(r.token ? { authorization: `Bearer ${r.token}` } : {}),
             ...(r.idem ? { 'idempotency-key': r.idem } : {}),
             ...(r.body !== undefined ? { 'content-type': 'application/json' } : {}),
+            ...(r.file ? { 'content-type': r.file.type } : {}),
           },
           ...(r.body !== undefined ? { payload: JSON.stringify(r.body) } : {}),
+          ...(r.file ? { payload: r.file.bytes } : {}),
         });
         const key = `${r.op.method} ${r.op.path} ${res.statusCode}`;
         seen.set(key, (seen.get(key) ?? 0) + 1);
@@ -233,6 +267,17 @@ describe('API fuzzing', () => {
     for (const a of await sys.db.selectFrom('actors').select('label').execute()) keep('actors.label', a.label, 'single-line');
     for (const e of await sys.db.selectFrom('events').select('payload').execute()) keep('events.payload', e.payload, 'free-text');
     for (const x of stored) expect(textProblem(x.text, x.kind), `${x.where}: ${JSON.stringify(x.text)}`).toBeUndefined();
+    // R24: every stored application form is what was sent (its SHA-256) and begins as its type's files do.
+    const forms = await sys.db
+      .selectFrom('application_forms')
+      .innerJoin('members', 'members.id', 'application_forms.member_id')
+      .select(['content', 'content_type', 'sha256'])
+      .where('members.branch_id', 'in', [tree.ids.branch1, tree.ids.branch2, tree.ids.branch3])
+      .execute();
+    for (const f of forms) {
+      expect(createHash('sha256').update(f.content).digest('hex')).toBe(f.sha256);
+      expect([...f.content.subarray(0, 3)]).toEqual(SIGNATURES[f.content_type]!.slice(0, 3));
+    }
     const branchIds = new Set((await sys.db.selectFrom('organizations').select('id').where('kind', '=', 'branch').execute()).map((o) => o.id));
     const memberBranches = await sys.db.selectFrom('members').select('branch_id').execute();
     for (const m of memberBranches) expect(m.branch_id === null || branchIds.has(m.branch_id)).toBe(true);
