@@ -105,6 +105,9 @@ export const api = {
   get: <T>(path: string, query?: Query, o?: RequestOptions) => json<T>('GET', path, { ...o, query }),
   post: <T>(path: string, body?: unknown, o?: RequestOptions) => json<T>('POST', path, { ...o, body }),
   patch: <T>(path: string, body?: unknown, o?: RequestOptions) => json<T>('PATCH', path, { ...o, body }),
+  /** A JSON body, or raw bytes (a file) with `contentType`. */
+  put: <T>(path: string, body?: unknown, o?: RequestOptions) => json<T>('PUT', path, { ...o, body }),
+  delete: <T>(path: string, o?: RequestOptions) => json<T>('DELETE', path, o),
   /** A file answer (e.g. an .xlsx report): its bytes and the name the API gives it. */
   async file(method: string, path: string, o?: RequestOptions): Promise<{ blob: Blob; filename: string | null }> {
     const res = await send(method, path, { ...o, headers: { accept: '*/*', ...o?.headers } });

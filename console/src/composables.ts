@@ -1,5 +1,7 @@
 // Small composables shared by the pages.
-import { onBeforeUnmount, onMounted, ref, type Ref } from 'vue';
+import { onBeforeUnmount, onMounted, ref, shallowRef, type Ref } from 'vue';
+import { problemText, showError } from './errors';
+import type { Page } from './types';
 
 /** Whether a media query matches, kept up to date (e.g. the phone layout under 768 px). */
 export function useMediaQuery(query: string): Ref<boolean> {
@@ -34,4 +36,73 @@ export function debounce<A extends unknown[]>(fn: (...args: A) => void, ms: numb
 export function newRequestKey(): string {
   if (typeof crypto !== 'undefined' && 'randomUUID' in crypto) return crypto.randomUUID();
   return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+}
+
+/**
+ * A value read from the API: `loading` while it is read, the problem's words in `failure` when it could not be
+ * (the page shows them instead of going blank), and `load()` to read it again.
+ */
+export function useLoader<T>(read: () => Promise<T>) {
+  const data = shallowRef<T | null>(null);
+  const loading = ref(false);
+  const failure = ref('');
+  async function load(): Promise<void> {
+    loading.value = true;
+    failure.value = '';
+    try {
+      data.value = await read();
+    } catch (e) {
+      data.value = null;
+      failure.value = problemText(e);
+    } finally {
+      loading.value = false;
+    }
+  }
+  return { data, loading, failure, load };
+}
+
+/**
+ * A submission (save, request, upload …): `busy` while it runs, then the success message, or the problem as a
+ * message. Resolves with the API's answer, or undefined when it was refused.
+ */
+export function useSubmit() {
+  const busy = ref(false);
+  async function run<T>(send: () => Promise<T>, success?: string): Promise<T | undefined> {
+    if (busy.value) return undefined;
+    busy.value = true;
+    try {
+      const result = await send();
+      if (success) ElMessage({ type: 'success', message: success });
+      return result;
+    } catch (e) {
+      showError(e);
+      return undefined;
+    } finally {
+      busy.value = false;
+    }
+  }
+  return { busy, run };
+}
+
+/** A list read page by page with the API's cursor: `load()` reads it afresh, `load(true)` appends the next page. */
+export function usePaged<T>(read: (cursor: string | null) => Promise<Page<T>>) {
+  const items = shallowRef<T[]>([]);
+  const nextCursor = ref<string | null>(null);
+  const loading = ref(false);
+  const failure = ref('');
+  async function load(more = false): Promise<void> {
+    loading.value = true;
+    failure.value = '';
+    try {
+      const page = await read(more ? nextCursor.value : null);
+      items.value = more ? [...items.value, ...page.items] : page.items;
+      nextCursor.value = page.nextCursor;
+    } catch (e) {
+      if (!more) items.value = [];
+      failure.value = problemText(e);
+    } finally {
+      loading.value = false;
+    }
+  }
+  return { items, nextCursor, loading, failure, load };
 }

@@ -4,6 +4,8 @@ export const STEPS: Record<string, string[]> = {
   transfer: ['release', 'awaiting-branch', 'arrival', 'placement', 'peer-arrival', 'arrival-check-in', 'peer-release'],
   deletion: ['city-review', 'province-review', 'branch-recheck'],
   discipline: ['verification', 'talk', 'meeting', 'approval', 'spot-check', 'probation', 'probation-review'],
+  'member-change': ['branch-review'],
+  'join-date': ['branch-review', 'province-review'],
 };
 
 export const KINDS = Object.keys(STEPS);

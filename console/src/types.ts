@@ -65,7 +65,7 @@ export interface DecisionResult {
   deadline: string;
 }
 
-export interface MemberView {
+export interface MemberView extends MemberData {
   id: string;
   name: string;
   idNumber: string;
@@ -201,4 +201,125 @@ export interface DataProblem {
   occurrences: number;
   firstSeen: string;
   lastSeen: string;
+}
+
+/** A change not yet in force (R5 data, R7 join date): the process deciding it and the new values. */
+export interface PendingChange {
+  processId: string;
+  kind: 'data' | 'join-date';
+  fields: Record<string, unknown>;
+  submittedAt: string;
+}
+
+/** GET /members/:id — the issue-13 additions (absent from an older API: the page then leaves them out). */
+export interface MemberData {
+  pending?: PendingChange[];
+  partyMember?: boolean;
+  cadrePosts?: { orgId: string; role: string; post: string }[];
+  meetingDate?: string | null;
+  lateEntry?: boolean;
+  applicationForm?: { required: boolean; uploadedAt: string | null; sha256: string | null };
+}
+
+export interface FieldChange {
+  field: string;
+  from: unknown;
+  to: unknown;
+}
+
+/** An item of GET /members/:id/history. */
+export interface HistoryItem {
+  id: string;
+  at: string;
+  type: string;
+  category: string;
+  actorId: string | null;
+  orgId: string | null;
+  processId: string | null;
+  changes?: FieldChange[];
+  reason?: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+/** A process started by a request (R5 change, R7 join date). */
+export interface StartedProcess {
+  processId: string;
+  status: string;
+  step: string;
+  deadline: string | null;
+  route?: string;
+}
+
+/** GET /join-date-window (R7). */
+export interface JoinDateWindow {
+  id: string;
+  opensOn: string;
+  closesOn: string;
+  open: boolean;
+}
+
+export type CadreRole = 'secretary' | 'committee_member' | 'staff';
+
+/** R8. */
+export interface CadreView {
+  id: string;
+  orgId: string;
+  name: string;
+  idNumber: string;
+  role: CadreRole;
+  post: string;
+  termStart: string;
+  termEnd: string | null;
+  endedAt: string | null;
+  memberId: string | null;
+}
+
+export const HEALTH_LISTS = ['hollow-committee', 'empty-branch', 'no-secretary', 'no-phone', 'invalid-data', 'late-entry'] as const;
+export type HealthList = (typeof HEALTH_LISTS)[number];
+
+export interface HealthItem {
+  orgId: string;
+  name: string;
+  kind: string;
+  path: string;
+  detail?: unknown;
+}
+
+/** GET /organizations/:id/health (R21). */
+export interface HealthView {
+  orgId: string;
+  counts: Record<'hollowCommittees' | 'emptyBranches' | 'branchesWithoutSecretary' | 'branchesWithoutPhone' | 'invalidData' | 'lateEntries', number>;
+  list?: { kind: HealthList; items: HealthItem[]; nextCursor: string | null };
+}
+
+/** R19. */
+export interface RangeView {
+  id: string;
+  orgId: string;
+  year: number;
+  prefix: string;
+  count: number;
+  first: string;
+  last: string;
+  issuedAt: string;
+  counts: { used: number; voided: number; open: number };
+}
+
+export interface RangeDetail extends RangeView {
+  used: { number: string; memberId: string | null }[];
+  voided: { number: string; reason: string; voidedAt: string }[];
+  open: string[];
+}
+
+/** An item of GET /application-forms/missing (R24). */
+export interface MissingForm {
+  memberId: string;
+  name: string;
+  branchId: string;
+  approvedAt: string;
+  daysSinceApproval: number;
 }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { findChromium } from '../../scripts/chromium';
-import type { System } from '../system';
+import { seedTree, startSystem, type System, type SystemOptions, type Tree } from '../harness';
 
 const root = join(import.meta.dirname, '..', '..');
 export const ARTIFACTS = join(root, 'test', 'artifacts');
@@ -95,4 +95,34 @@ export async function inkOf(page: Page, testId: string): Promise<number> {
     for (let i = 0; i < data.length; i += 4) if (data[i] !== r0 || data[i + 1] !== g0 || data[i + 2] !== b0 || data[i + 3] !== a0) ink += 1;
     return ink / (data.length / 4);
   });
+}
+
+/** A browser-test file's world: its own system and tree, the API on a real port, the console built, Chromium. */
+export interface ConsoleWorld {
+  sys: System;
+  tree: Tree;
+  base: string;
+  browser: Browser;
+  /** A new page in a context of its own (its own session), desktop size unless told. */
+  page(size?: typeof DESKTOP | typeof PHONE): Promise<Page>;
+}
+
+export async function startConsole(opts: SystemOptions = {}): Promise<ConsoleWorld> {
+  await consoleBuilt();
+  const sys = await startSystem(opts);
+  try {
+    const tree = await seedTree(sys.app);
+    const base = await listening(sys);
+    const browser = await launch();
+    return { sys, tree, base, browser, page: async (size = DESKTOP) => (await context(browser, size)).newPage() };
+  } catch (e) {
+    // Half started: nothing is left running for afterAll to miss.
+    await sys.stop();
+    throw e;
+  }
+}
+
+export async function stopConsole(world: ConsoleWorld | undefined): Promise<void> {
+  await world?.browser.close();
+  await world?.sys.stop();
 }
