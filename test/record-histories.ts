@@ -14,13 +14,15 @@ import { startDevServer } from '../scripts/temporal-server';
 import { freePort } from '../scripts/net';
 import { workflowsPath } from '../worker/index';
 import { failureConverterPath } from '../temporal/codec';
-import { activeMember, actorToken, call, importOrgs, profile, seedTree, startSystemAt } from './system';
+import { activeMember, actorToken, call, idNumber, importOrgs, profile, seedTree, startSystemAt } from './system';
 import { startPeerProvince } from './peer-province';
 import { PEER_PATHS } from '../domain/peer-protocol';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { checkIn } from '../workflows/check-in';
 import { memberChange } from '../workflows/member-change';
+import { ageOutSweep } from '../workflows/age-out';
+import { healthCheck } from '../workflows/health-check';
 import { checkInWorkflowId } from '../domain/check-in';
 
 const out = join(import.meta.dirname, 'histories');
@@ -56,12 +58,14 @@ try {
   await sys.app.listen({ port: 0, host: '127.0.0.1' });
   ourUrl = `http://127.0.0.1:${(sys.app.server.address() as AddressInfo).port}`;
   const tree = await seedTree(sys.app);
-  const save = async (name: string, memberId: string) => {
-    const handle = sys.env.client.workflow.getHandle(checkInWorkflowId(memberId));
+  /** Waits for the workflow to close and saves its history as `<name>-<generation>.json`. */
+  const saveWorkflow = async (name: string, workflowId: string) => {
+    const handle = sys.env.client.workflow.getHandle(workflowId);
     await handle.result();
     writeFileSync(join(out, `${name}-${generation}.json`), `${historyToJSON(await handle.fetchHistory())}\n`);
     console.log(`recorded ${name}-${generation}`);
   };
+  const save = (name: string, memberId: string) => saveWorkflow(name, checkInWorkflowId(memberId));
   const submit = async () => {
     const r = await call(sys.app, 'POST', '/api/check-ins', tree.tokens.sec1, { branchId: tree.ids.branch1, profile: profile() });
     if (r.status !== 201) throw new Error(JSON.stringify(r.body));
@@ -116,12 +120,7 @@ try {
 
   if (wanted('transfer')) {
     // Transfers (R9-R12): every step shape a transfer history can have.
-    const saveTransfer = async (name: string, mid: string) => {
-      const handle = sys.env.client.workflow.getHandle(`transfer-${mid}`);
-      await handle.result();
-      writeFileSync(join(out, `${name}-${generation}.json`), `${historyToJSON(await handle.fetchHistory())}\n`);
-      console.log(`recorded ${name}-${generation}`);
-    };
+    const saveTransfer = (name: string, mid: string) => saveWorkflow(name, `transfer-${mid}`);
     const startTransfer = async (token: string, body: object) => {
       const r = await call(sys.app, 'POST', '/api/transfers', token, body);
       if (r.status !== 201) throw new Error(JSON.stringify(r.body));
@@ -188,12 +187,7 @@ try {
 
   if (wanted('discipline')) {
     // Disciplinary cases (R18): the full path with the spot check, probation restored, a removal case resolved.
-    const saveCase = async (name: string, mid: string) => {
-      const handle = sys.env.client.workflow.getHandle(`discipline-${mid}`);
-      await handle.result();
-      writeFileSync(join(out, `${name}-${generation}.json`), `${historyToJSON(await handle.fetchHistory())}\n`);
-      console.log(`recorded ${name}-${generation}`);
-    };
+    const saveCase = (name: string, mid: string) => saveWorkflow(name, `discipline-${mid}`);
     const openCase = async (mid: string, grounds: string) => {
       const r = await call(sys.app, 'POST', '/api/discipline', tree.tokens.sec1, { memberId: mid, grounds, details: 'recorded' });
       if (r.status !== 201) throw new Error(JSON.stringify(r.body));
@@ -271,12 +265,7 @@ try {
 
   if (wanted('deletion')) {
     // Deletions (R14-R16): approved by the province; returned by the city, refiled, rejected by the province.
-    const saveDeletion = async (name: string, mid: string) => {
-      const handle = sys.env.client.workflow.getHandle(`deletion-${mid}`);
-      await handle.result();
-      writeFileSync(join(out, `${name}-${generation}.json`), `${historyToJSON(await handle.fetchHistory())}\n`);
-      console.log(`recorded ${name}-${generation}`);
-    };
+    const saveDeletion = (name: string, mid: string) => saveWorkflow(name, `deletion-${mid}`);
     const apply = async (mid: string) => {
       const r = await call(sys.app, 'POST', '/api/deletions', tree.tokens.sec1, { memberId: mid, category: 'left', reason: 'moved abroad for good' });
       if (r.status !== 201) throw new Error(JSON.stringify(r.body));
@@ -300,12 +289,7 @@ try {
   if (wanted('member-change') || wanted('join-date')) {
     // Reviewed changes of member data (R5) and join-date corrections (R7): every outcome, an overdue review
     // extended, and a first write the database refuses (the member is not active).
-    const saveMemberData = async (name: string, workflowId: string) => {
-      const handle = sys.env.client.workflow.getHandle(workflowId);
-      await handle.result();
-      writeFileSync(join(out, `${name}-${generation}.json`), `${historyToJSON(await handle.fetchHistory())}\n`);
-      console.log(`recorded ${name}-${generation}`);
-    };
+    const saveMemberData = saveWorkflow;
     const withToken = async () => {
       const id = await activeMember(sys.app, tree.ids.branch1, tree.tokens.sec1, { politicalStatus: '共青团员' });
       const token = (await call(sys.app, 'POST', '/api/actors', 'test-admin-token-0123456789abcdef', { role: 'member', memberId: id, label: 'm' })).body.token;
@@ -381,6 +365,27 @@ try {
         reason: 'no evidence',
       });
       await saveMemberData('join-date-formal-rejected', `join-date-${h.id}`);
+    }
+  }
+
+  if (wanted('age-out') || wanted('health-check')) {
+    // The scheduled sweeps (R19 age-out, R21 health), kept to this tree: a member who turns 28 today leaves by age, one
+    // who turns 28 within the notice is told to the branch; the tree's problems are notified to the committees above.
+    const root = await sys.db.selectFrom('organizations').select('path').where('id', '=', tree.ids.province).executeTakeFirstOrThrow();
+    const { taskQueue } = sys.config;
+    if (wanted('age-out')) {
+      const shanghai = (days: number) => new Date(Date.now() + 8 * 3_600_000 + days * 86_400_000).toISOString().slice(0, 10).replaceAll('-', '');
+      const birthday = (days: number) => `${Number(shanghai(days).slice(0, 4)) - 28}${shanghai(days).slice(4)}`;
+      await activeMember(sys.app, tree.ids.branch1, tree.tokens.sec1, { idNumber: idNumber(birthday(0)) });
+      await activeMember(sys.app, tree.ids.branch1, tree.tokens.sec1, { idNumber: idNumber(birthday(10)) });
+      const workflowId = `age-out-sweep-${randomUUID()}`;
+      await sys.env.client.workflow.start(ageOutSweep, { workflowId, taskQueue, args: [{ noticeMs: sys.config.ageOut.noticeMs, orgPath: root.path }] });
+      await saveWorkflow('age-out-sweep', workflowId);
+    }
+    if (wanted('health-check')) {
+      const workflowId = `health-check-${randomUUID()}`;
+      await sys.env.client.workflow.start(healthCheck, { workflowId, taskQueue, args: [{ orgPath: root.path, pageSize: 3 }] });
+      await saveWorkflow('health-check', workflowId);
     }
   }
 
