@@ -84,7 +84,19 @@ export function useSubmit() {
   return { busy, run };
 }
 
-/** A list read page by page with the API's cursor: `load()` reads it afresh, `load(true)` appends the next page. */
+/** A list as ListTable and ListFooter show it: its items, whether it is being read, the problem, and the next page. */
+export interface ListState {
+  items: Readonly<Ref<readonly unknown[]>>;
+  loading: Readonly<Ref<boolean>>;
+  failure: Readonly<Ref<string>>;
+  nextCursor: Readonly<Ref<string | null>>;
+  load(more?: boolean): unknown;
+}
+
+/**
+ * A list read page by page with the API's cursor: `load()` reads it afresh, `load(true)` appends the next page.
+ * A list the API answers whole is one page (`nextCursor: null`).
+ */
 export function usePaged<T>(read: (cursor: string | null) => Promise<Page<T>>) {
   const items = shallowRef<T[]>([]);
   const nextCursor = ref<string | null>(null);

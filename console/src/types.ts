@@ -323,3 +323,16 @@ export interface MissingForm {
   approvedAt: string;
   daysSinceApproval: number;
 }
+
+/** One labelled input of a FieldsForm, bound to `model[key]`. */
+export interface FormField {
+  key: string;
+  label: string;
+  testid: string;
+  type?: 'text' | 'date' | 'number' | 'textarea';
+  maxlength?: number;
+  placeholder?: string;
+  required?: boolean;
+  /** The warning when it is left empty (by default "fill in <label>"). */
+  message?: string;
+}

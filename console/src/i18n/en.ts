@@ -19,6 +19,7 @@ const en: typeof zhCN = {
     toHome: 'Back to To do',
     forbiddenPage: 'This account may not see this page.',
     colon: ': ',
+    required: 'Fill in {field}',
   },
   nav: {
     label: 'Main navigation',
@@ -351,7 +352,6 @@ const en: typeof zhCN = {
     endConfirm: "End {name}'s term?",
     ended: 'Term ended',
     empty: 'No cadres entered yet',
-    required: 'Fill in {field}',
     branchOnly: 'A branch enters its secretary; a general branch its committee members; a committee its committee members and staff.',
   },
   health: {
@@ -400,7 +400,6 @@ const en: typeof zhCN = {
     voidedAt: 'Voided',
     member: 'Member',
     empty: 'No ranges',
-    required: 'Fill in {field}',
     openFirst: 'Open numbers (first {n})',
   },
   forms: {

@@ -17,6 +17,7 @@ export default {
     toHome: '返回待办',
     forbiddenPage: '当前账号无权查看此页面。',
     colon: '：',
+    required: '请填写{field}',
   },
   nav: {
     label: '主导航',
@@ -345,7 +346,6 @@ export default {
     endConfirm: '确认结束 {name} 的任期？',
     ended: '任期已结束',
     empty: '尚未录入团干部',
-    required: '请填写{field}',
     branchOnly: '团支部只录入书记；团总支录入委员；团委录入委员和工作人员。',
   },
   health: {
@@ -394,7 +394,6 @@ export default {
     voidedAt: '作废时间',
     member: '团员',
     empty: '暂无编号段',
-    required: '请填写{field}',
     openFirst: '未使用的编号（前 {n} 个）',
   },
   forms: {
