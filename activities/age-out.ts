@@ -6,6 +6,7 @@ import { likePrefix, recordOnce, type Db } from '../db';
 import { insertNotifications } from './processes';
 import { mapLimit } from '../domain/concurrency';
 import { AGE_OUT_AT } from '../domain/numbers';
+import { OFFICE_ZONE } from '../domain/office-day';
 
 export interface AgingMember {
   memberId: string;
@@ -44,15 +45,15 @@ export function createAgeOutActivities(deps: { db: Db }) {
       const limit = Math.min(Math.max(input.limit ?? AGE_OUT_PAGE, 1), 1000);
       const asOf = sql`${input.asOf}::timestamptz`;
       const { rows } = await sql<{ member_id: string; branch_id: string; age_out: string; due: boolean }>`
-        select m.id as member_id, m.branch_id, d.age_out::text as age_out, d.age_out <= (${asOf} at time zone 'Asia/Shanghai')::date as due
+        select m.id as member_id, m.branch_id, d.age_out::text as age_out, d.age_out <= (${asOf} at time zone ${OFFICE_ZONE})::date as due
         from members m
         join organizations o on o.id = m.branch_id
         cross join lateral (select (to_date(substring(m.id_number, 7, 8), 'YYYYMMDD') + ${AGE_OUT_AT} * interval '1 year')::date as age_out) d
         where m.status in ('active', 'probation') and m.id > ${input.after ?? FIRST_UUID}::uuid
           ${input.orgPath ? sql`and o.path like ${likePrefix(input.orgPath)}` : sql``}
-          and d.age_out <= ((${asOf} + ${input.noticeMs} * interval '1 millisecond') at time zone 'Asia/Shanghai')::date
+          and d.age_out <= ((${asOf} + ${input.noticeMs} * interval '1 millisecond') at time zone ${OFFICE_ZONE})::date
           and not exists (select 1 from age_out_exceptions x where x.member_id = m.id)
-          and (d.age_out <= (${asOf} at time zone 'Asia/Shanghai')::date
+          and (d.age_out <= (${asOf} at time zone ${OFFICE_ZONE})::date
             or not exists (select 1 from events e where e.idempotency_key = 'age-out.notice:' || m.id || ':' || d.age_out::text))
         order by m.id
         limit ${limit}`.execute(db);

@@ -7,8 +7,8 @@ import { authorize } from '../domain/authz';
 import { DomainError } from '../domain/errors';
 import { birthDateOf } from '../domain/identifiers';
 import { AgeOutException, ageOutDate } from '../domain/numbers';
+import { officeDay } from '../domain/office-day';
 import { recordOnce } from '../db';
-import { shanghaiDay } from './stats';
 import { errorResponses, notFound, UuidParams } from './schemas';
 
 export function ageOutRoutes({ db }: AppDeps): FastifyPluginAsyncZod {
@@ -38,7 +38,7 @@ export function ageOutRoutes({ db }: AppDeps): FastifyPluginAsyncZod {
         if (m.status !== 'active' && m.status !== 'probation') throw refuse(`the member is ${m.status}: age-out concerns members in the league`);
         const date = ageOutDate(birthDateOf(m.id_number));
         // The offices' day (Asia/Shanghai), as the sweep counts it.
-        if (shanghaiDay(new Date()) >= date) throw refuse(`the member reached 28 on ${date}: an exception is recorded before that date`);
+        if (officeDay() >= date) throw refuse(`the member reached 28 on ${date}: an exception is recorded before that date`);
         const r = await recordOnce(
           db,
           {

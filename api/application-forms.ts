@@ -9,16 +9,16 @@ import { authorize } from '../domain/authz';
 import { DomainError } from '../domain/errors';
 import { likePrefix, recordOnce, type Db } from '../db';
 import { errorResponses, iso, notFound, statisticsOrg, UuidParams } from './schemas';
+import { decodeCursor, encodeCursor } from './cursor';
 import { acceptFiles, decodedFilename, fileBody, receivedFile, type FilePolicy } from './uploads';
 
 import { APPLICATION_FORMS_FROM } from '../domain/member-data';
+import { OFFICE_ZONE } from '../domain/office-day';
 
 /** R24: the largest scanned form accepted. */
 export const MAX_FORM_BYTES = 10 * 1024 * 1024;
 const FORMS: FilePolicy = { types: ['application/pdf', 'image/png', 'image/jpeg'], maxBytes: MAX_FORM_BYTES, checkSignature: { rule: 'R24' } };
 const EXTENSIONS: Record<string, string> = { 'application/pdf': 'pdf', 'image/png': 'png', 'image/jpeg': 'jpg' };
-/** Days are those of the offices (no daylight saving time there). */
-const ZONE = 'Asia/Shanghai';
 
 const FormView = z.object({ memberId: z.uuid(), sha256: z.string(), size: z.number().int(), uploadedAt: z.string() });
 
@@ -127,24 +127,6 @@ function downloadRoute(app: Api, { db }: AppDeps): void {
 /** A page boundary: the approval time (to the microsecond, as PostgreSQL keeps it) and the member id. */
 const Cursor = z.tuple([z.iso.datetime(), z.uuid()]);
 
-function encodeCursor(lockedKey: string, id: string): string {
-  return Buffer.from(JSON.stringify([lockedKey, id])).toString('base64url');
-}
-
-function decodeCursor(c: string): [string, string] {
-  try {
-    const parsed = Cursor.safeParse(JSON.parse(Buffer.from(c, 'base64url').toString()));
-    if (parsed.success) return parsed.data;
-  } catch {
-    /* fall through */
-  }
-  throw new DomainError({
-    kind: 'invalid',
-    message: 'invalid cursor',
-    fields: [{ field: 'querystring.cursor', message: 'not a cursor from a previous page' }],
-  });
-}
-
 /** A name in a list: its first character, then a star. */
 export function maskName(name: string): string {
   return `${Array.from(name)[0] ?? ''}*`;
@@ -191,14 +173,14 @@ function missingRoute(app: Api, { db }: AppDeps): void {
     async (req) => {
       const q = req.query;
       const org = await statisticsOrg(db, req.principal, q.orgId, 'form.read');
-      const after = q.cursor ? decodeCursor(q.cursor) : undefined;
+      const after = q.cursor ? decodeCursor(Cursor, q.cursor, 'querystring.cursor') : undefined;
       const { total } = await missingForms(db, org.path)
         .select((eb) => eb.fn.countAll<number>().as('total'))
         .executeTakeFirstOrThrow();
       const rows = await missingForms(db, org.path)
         .select(['m.id', 'm.name', 'm.branch_id', 'm.locked_at'])
         .select(sql<string>`to_char(m.locked_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as('locked_key'))
-        .select(sql<number>`(now() at time zone ${ZONE})::date - (m.locked_at at time zone ${ZONE})::date`.as('days'))
+        .select(sql<number>`(now() at time zone ${OFFICE_ZONE})::date - (m.locked_at at time zone ${OFFICE_ZONE})::date`.as('days'))
         .$if(!!after, (b) => b.where(sql<boolean>`(m.locked_at, m.id) > (${after![0]}::timestamptz, ${after![1]}::uuid)`))
         .orderBy('m.locked_at')
         .orderBy('m.id')
@@ -215,7 +197,7 @@ function missingRoute(app: Api, { db }: AppDeps): void {
           approvedAt: iso(r.locked_at)!,
           daysSinceApproval: r.days,
         })),
-        nextCursor: rows.length > q.limit && last ? encodeCursor(last.locked_key, last.id) : null,
+        nextCursor: rows.length > q.limit && last ? encodeCursor([last.locked_key, last.id]) : null,
       };
     },
   );

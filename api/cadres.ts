@@ -10,10 +10,10 @@ import { authorize, isAllowed, type Principal } from '../domain/authz';
 import { CadreBody, cadreEventPayload, cadreRoleProblem, CadreRole, EndCadreBody } from '../domain/cadres';
 import { DomainError } from '../domain/errors';
 import { maskIdNumber } from '../domain/identifiers';
+import { officeDay } from '../domain/office-day';
 import { recordOnce, type Db } from '../db';
 import type { CadresTable } from '../db/schema';
 import { errorResponses, IdParams, iso, notFound } from './schemas';
-import { shanghaiDay } from './stats';
 
 const CadreView = z.object({
   id: z.uuid(),
@@ -192,7 +192,7 @@ function endRoute(app: Api, { db }: AppDeps): void {
       const cadre = await cadreRows(db, org.id).where('cadres.id', '=', req.params.cadreId).executeTakeFirst();
       if (!cadre) notFound('cadre');
       if (cadre.ended_at !== null) throw DomainError.conflict("R8: this cadre's term has already ended", 'R8');
-      const endedOn = req.body.endedOn ?? shanghaiDay(new Date());
+      const endedOn = req.body.endedOn ?? officeDay();
       if (endedOn < cadre.term_start)
         throw DomainError.rule('R8', 'a term cannot end before it starts', [
           { field: 'body.endedOn', rule: 'R8', message: `before the term's start, ${cadre.term_start}` },

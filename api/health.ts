@@ -6,24 +6,17 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { AppDeps } from './deps';
 import { authorize } from '../domain/authz';
-import { DomainError } from '../domain/errors';
-import { decodeHealthCursor, encodeHealthCursor, HealthCounts, HealthItem, HealthKind, HealthQuery } from '../domain/health';
+import { OrgId } from '../domain/orgs';
+import { HealthCounts, HealthItem, HealthKind, HealthQuery } from '../domain/health';
 import { healthCounts, healthList } from '../activities/health';
 import { errorResponses, IdParams, notFound } from './schemas';
+import { decodeCursor, encodeCursor } from './cursor';
 
 const HealthView = z.object({
   orgId: z.string(),
   counts: HealthCounts,
   list: z.object({ kind: HealthKind, items: z.array(HealthItem), nextCursor: z.string().nullable() }).optional(),
 });
-
-function afterOf(cursor: string | undefined): string | undefined {
-  if (cursor === undefined) return undefined;
-  const after = decodeHealthCursor(cursor);
-  if (after === undefined)
-    throw new DomainError({ kind: 'invalid', message: 'invalid cursor', fields: [{ field: 'query.cursor', message: 'not a cursor from a previous page' }] });
-  return after;
-}
 
 export function healthRoutes({ db }: AppDeps): FastifyPluginAsyncZod {
   return async (app) => {
@@ -43,7 +36,8 @@ export function healthRoutes({ db }: AppDeps): FastifyPluginAsyncZod {
         if (!org) notFound('organization');
         authorize(req.principal, 'health.read', { orgPath: org.path });
         const { list, limit } = req.query;
-        const after = afterOf(req.query.cursor);
+        // A list's cursor: the last organization id of the page (keyset on the id).
+        const after = req.query.cursor === undefined ? undefined : decodeCursor(OrgId, req.query.cursor);
         const [counts, page] = await Promise.all([
           healthCounts(db, org.path),
           list ? healthList(db, org.path, list, { ...(after !== undefined ? { after } : {}), limit }) : undefined,
@@ -51,7 +45,7 @@ export function healthRoutes({ db }: AppDeps): FastifyPluginAsyncZod {
         return {
           orgId: org.id,
           counts,
-          ...(list && page ? { list: { kind: list, items: page.items, nextCursor: page.next === null ? null : encodeHealthCursor(page.next) } } : {}),
+          ...(list && page ? { list: { kind: list, items: page.items, nextCursor: page.next === null ? null : encodeCursor(page.next) } } : {}),
         };
       },
     );

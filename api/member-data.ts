@@ -15,7 +15,6 @@ import {
   JoinDateRequest,
   JoinDateWindowBody,
   REVIEWED_FIELDS,
-  officeToday,
   windowOpen,
   type JoinDateInput,
   type JoinDateRoute,
@@ -25,7 +24,7 @@ import { pathIds, type OrgRef } from '../domain/orgs';
 import { recordOnce, type Db } from '../db';
 import { memberChange, memberChangeProcess } from '../workflows/member-change';
 import { joinDate, joinDateProcess } from '../workflows/join-date';
-import { startProcess } from '../services/start-process';
+import { startProcess, type Recorded } from '../services/start-process';
 import { answerOnce } from './idempotency';
 import { loadMember } from './members';
 import { errorResponses, UuidParams } from './schemas';
@@ -138,7 +137,7 @@ function windowRoutes(app: Api, { db }: AppDeps): void {
             .execute();
         },
       );
-      return { window: { id, opensOn, closesOn, open: windowOpen({ opens_on: opensOn, closes_on: closesOn }, officeToday()) } };
+      return { window: { id, opensOn, closesOn, open: windowOpen({ opens_on: opensOn, closes_on: closesOn }) } };
     },
   );
 
@@ -199,63 +198,75 @@ function changedFields(m: Member, body: MemberChangeRequest): Pick<MemberChangeI
   return { fields, previous };
 }
 
-/** POST /members/:id/changes (R5): the member asks; the branch reviews; answers once the process is recorded. */
-function changeRoute(app: Api, { db, client, config }: AppDeps): void {
+/**
+ * The shell both start routes share (R5, R7): the member named in the path asks for a reviewed change; the answer
+ * (201, the pending process) is given once per Idempotency-Key; `start` checks the request and starts the process.
+ */
+function memberProcessRoute<B extends z.ZodObject, R extends z.ZodObject>(
+  app: Api,
+  db: Db,
+  route: { url: string; summary: string; body: B; created: R; start: (p: Principal, m: Member, body: z.infer<B>) => Promise<z.infer<R>> },
+): void {
+  // Widened to plain objects: fastify's type provider cannot resolve a generic schema's types (zod checks them).
+  const body: z.ZodObject = route.body;
+  const created: z.ZodObject = route.created;
   app.post(
-    '/members/:id/changes',
-    {
-      schema: {
-        summary:
-          'R5: the member asks to change political status, economic income or the cadre flag; the branch reviews it (the old values stay in force until then)',
-        params: UuidParams,
-        headers: IdempotencyHeaders,
-        body: MemberChangeRequest,
-        response: { 201: ChangeCreated, 200: ChangeCreated, ...errorResponses },
-      },
-    },
+    route.url,
+    { schema: { summary: route.summary, params: UuidParams, headers: IdempotencyHeaders, body, response: { 201: created, 200: created, ...errorResponses } } },
     async (req, reply) => {
       const p = req.principal;
       const answer = await answerOnce(db, p.actorId, req.headers['idempotency-key'], { id: req.params.id, ...req.body }, async () => {
         const m = await loadMember(db, req.params.id);
-        authorize(p, 'member-change.request', { orgPath: m.branch_path ?? '', memberId: m.id });
-        requireMemberInForce(m, 'R5');
-        const { fields, previous } = changedFields(m, req.body);
-        const branch = branchOf(m);
-        const input: MemberChangeInput = {
-          processId: randomUUID(),
-          memberId: m.id,
-          branch,
-          requestedBy: p.actorId,
-          fields,
-          previous,
-          timing: config.timing.memberChange,
-        };
-        // R5: one open change review per member, enforced by the workflow ID (409 citing R5).
-        const recorded = await startProcess(
-          { client, config },
-          {
-            process: memberChangeProcess,
-            workflow: memberChange,
-            memberId: m.id,
-            input,
-            org: branch,
-            deadline: new Date(Date.now() + config.timing.memberChange.deadlineMs),
-            alreadyOpen: 'a change of member data is already under review for this member: wait for the branch, or withdraw it',
-          },
-        );
-        const response = {
-          processId: recorded.processId,
-          memberId: m.id,
-          status: 'pending' as const,
-          step: recorded.step,
-          deadline: recorded.deadline,
-          fields,
-        };
-        return { statusCode: 201, response };
+        return { statusCode: 201, response: await route.start(p, m, req.body as z.infer<B>) };
       });
-      return reply.code(answer.statusCode as 201).send(answer.response as z.infer<typeof ChangeCreated>);
+      return reply.code(answer.statusCode as 201).send(answer.response as Record<string, unknown>);
     },
   );
+}
+
+/** What a start route answers: the recorded process, pending at its first step. */
+function pending(recorded: Recorded, memberId: string) {
+  return { processId: recorded.processId, memberId, status: 'pending' as const, step: recorded.step, deadline: recorded.deadline };
+}
+
+/** POST /members/:id/changes (R5): the member asks; the branch reviews; answers once the process is recorded. */
+function changeRoute(app: Api, { db, client, config }: AppDeps): void {
+  memberProcessRoute(app, db, {
+    url: '/members/:id/changes',
+    summary:
+      'R5: the member asks to change political status, economic income or the cadre flag; the branch reviews it (the old values stay in force until then)',
+    body: MemberChangeRequest,
+    created: ChangeCreated,
+    start: async (p, m, body) => {
+      authorize(p, 'member-change.request', { orgPath: m.branch_path ?? '', memberId: m.id });
+      requireMemberInForce(m, 'R5');
+      const { fields, previous } = changedFields(m, body);
+      const branch = branchOf(m);
+      const input: MemberChangeInput = {
+        processId: randomUUID(),
+        memberId: m.id,
+        branch,
+        requestedBy: p.actorId,
+        fields,
+        previous,
+        timing: config.timing.memberChange,
+      };
+      // R5: one open change review per member, enforced by the workflow ID (409 citing R5).
+      const recorded = await startProcess(
+        { client, config },
+        {
+          process: memberChangeProcess,
+          workflow: memberChange,
+          memberId: m.id,
+          input,
+          org: branch,
+          deadline: new Date(Date.now() + config.timing.memberChange.deadlineMs),
+          alreadyOpen: 'a change of member data is already under review for this member: wait for the branch, or withdraw it',
+        },
+      );
+      return { ...pending(recorded, m.id), fields };
+    },
+  });
 }
 
 /** R7: who may ask for this member's join date to change, and by which route (403 for anyone else). */
@@ -308,61 +319,49 @@ async function provinceOf(db: Db, branchPath: string): Promise<OrgRef> {
 
 /** POST /members/:id/join-date (R7): in the window the member asks, else a city-level committee files formally. */
 function joinDateStartRoute(app: Api, { db, client, config }: AppDeps): void {
-  app.post(
-    '/members/:id/join-date',
-    {
-      schema: {
-        summary:
-          'R7: a new join date: the member inside the window the province opens (the branch reviews), or a formal request of a city-level committee (the province decides)',
-        params: UuidParams,
-        headers: IdempotencyHeaders,
-        body: JoinDateRequest,
-        response: { 201: JoinDateCreated, 200: JoinDateCreated, ...errorResponses },
-      },
-    },
-    async (req, reply) => {
-      const p = req.principal;
-      const answer = await answerOnce(db, p.actorId, req.headers['idempotency-key'], { id: req.params.id, ...req.body }, async () => {
-        const m = await loadMember(db, req.params.id);
-        const route = await joinDateRoute(db, p, m, req.body);
-        requireMemberInForce(m, 'R7');
-        const problems = joinDateProblems(m, req.body.joinDate);
-        if (problems.length > 0) throw DomainError.rule(problems[0]!.rule!, problems.map((x) => x.message).join('; '), problems);
-        const branch = branchOf(m);
-        const province = await provinceOf(db, branch.path);
-        const input: JoinDateInput = {
-          processId: randomUUID(),
+  memberProcessRoute(app, db, {
+    url: '/members/:id/join-date',
+    summary:
+      'R7: a new join date: the member inside the window the province opens (the branch reviews), or a formal request of a city-level committee (the province decides)',
+    body: JoinDateRequest,
+    created: JoinDateCreated,
+    start: async (p, m, body) => {
+      const route = await joinDateRoute(db, p, m, body);
+      requireMemberInForce(m, 'R7');
+      const problems = joinDateProblems(m, body.joinDate);
+      if (problems.length > 0) throw DomainError.rule(problems[0]!.rule!, problems.map((x) => x.message).join('; '), problems);
+      const branch = branchOf(m);
+      const province = await provinceOf(db, branch.path);
+      const input: JoinDateInput = {
+        processId: randomUUID(),
+        memberId: m.id,
+        route,
+        branch,
+        province,
+        requestedBy: p.actorId,
+        joinDate: body.joinDate,
+        previous: m.join_date,
+        ...(body.reason ? { reason: body.reason } : {}),
+        timing: config.timing.joinDate,
+      };
+      const first =
+        route === 'formal' ? { org: province, timing: config.timing.joinDate.provinceReview } : { org: branch, timing: config.timing.joinDate.branchReview };
+      // R7: one open correction per member, enforced by the workflow ID (409 citing R7).
+      const recorded = await startProcess(
+        { client, config },
+        {
+          process: joinDateProcess,
+          workflow: joinDate,
           memberId: m.id,
-          route,
-          branch,
-          province,
-          requestedBy: p.actorId,
-          joinDate: req.body.joinDate,
-          previous: m.join_date,
-          ...(req.body.reason ? { reason: req.body.reason } : {}),
-          timing: config.timing.joinDate,
-        };
-        const first =
-          route === 'formal' ? { org: province, timing: config.timing.joinDate.provinceReview } : { org: branch, timing: config.timing.joinDate.branchReview };
-        // R7: one open correction per member, enforced by the workflow ID (409 citing R7).
-        const recorded = await startProcess(
-          { client, config },
-          {
-            process: joinDateProcess,
-            workflow: joinDate,
-            memberId: m.id,
-            input,
-            org: first.org,
-            deadline: new Date(Date.now() + first.timing.deadlineMs),
-            alreadyOpen: 'a correction of the join date is already open for this member',
-          },
-        );
-        const response = { processId: recorded.processId, memberId: m.id, status: 'pending' as const, step: recorded.step, deadline: recorded.deadline, route };
-        return { statusCode: 201, response };
-      });
-      return reply.code(answer.statusCode as 201).send(answer.response as z.infer<typeof JoinDateCreated>);
+          input,
+          org: first.org,
+          deadline: new Date(Date.now() + first.timing.deadlineMs),
+          alreadyOpen: 'a correction of the join date is already open for this member',
+        },
+      );
+      return { ...pending(recorded, m.id), route };
     },
-  );
+  });
 }
 
 export function memberDataRoutes(deps: AppDeps): FastifyPluginAsyncZod {

@@ -3,7 +3,7 @@
 // used (a member record holds it), voided or open. The check-in asks `checkInNumberProblem` (api/check-ins.ts).
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { sql } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Api, AppDeps } from './deps';
 import { authorize } from '../domain/authz';
@@ -42,16 +42,7 @@ const RangeDetail = RangeView.extend({
   open: z.array(z.string()),
 });
 
-interface RangeRow {
-  id: string;
-  org_id: string;
-  org_path: string;
-  year: number;
-  prefix: string;
-  count: number;
-  width: number;
-  issued_at: Date;
-}
+type RangeRow = Omit<Selectable<NumberRangesTable>, 'issued_by'>;
 
 function rangeView(r: RangeRow, counts: { used: number; voided: number }) {
   return {

@@ -16,6 +16,7 @@ import type { ProcessRow } from '../db/schema';
 import { errorResponses, iso, notFound, UuidParams } from './schemas';
 import { toDomainError } from '../services/temporal-errors';
 import { countDecision } from './metrics';
+import { decodeCursor, encodeCursor } from './cursor';
 import { ALL_STEPS, DECISION_AUTHZ, STEPS, availableActions, stepLabel } from './process-steps';
 
 /** The kind of process each decision request concerned, for the decisions counter. */
@@ -100,19 +101,8 @@ async function authorizeRead(db: Db, p: Principal, row: ProcessRow): Promise<voi
   authorize(p, 'process.read', { orgPath: row.org_path, memberId: row.member_id });
 }
 
-function encodeCursor(r: { started_at: Date; id: string }): string {
-  return Buffer.from(JSON.stringify([r.started_at.toISOString(), r.id])).toString('base64url');
-}
-
-function decodeCursor(c: string): [string, string] {
-  try {
-    const v = JSON.parse(Buffer.from(c, 'base64url').toString()) as unknown;
-    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string') return [v[0], v[1]];
-  } catch {
-    /* fall through */
-  }
-  throw new DomainError({ kind: 'invalid', message: 'invalid cursor', fields: [{ field: 'query.cursor', message: 'not a cursor from a previous page' }] });
-}
+/** A page boundary: the last process's start time and id (newest first). */
+const Cursor = z.tuple([z.iso.datetime(), z.string()]);
 
 /** The subtree a principal may list: their organization's, or for a member only their own processes. */
 async function listScope(db: Db, p: Principal, orgId: string | undefined): Promise<{ path?: string; memberId?: string }> {
@@ -165,7 +155,7 @@ const ProcessListItem = ProcessSummary.extend({ orgName: z.string().nullable(), 
 
 /** One page of processes, newest first, filtered as the query says, within the scope. */
 async function listPage(db: Db, scope: { path?: string; orgId?: string; memberId?: string; open?: boolean }, q: ListQuery) {
-  const cursor = q.cursor ? decodeCursor(q.cursor) : undefined;
+  const cursor = q.cursor ? decodeCursor(Cursor, q.cursor) : undefined;
   const atStepSince = q.minDaysAtStep !== undefined ? new Date(Date.now() - q.minDaysAtStep * 86_400_000) : undefined;
   return db
     .selectFrom('processes')
@@ -221,9 +211,10 @@ function listRoute(app: Api, { db }: AppDeps): void {
       const scope = q.acting === 'mine' ? { ...actingScope(p, q.orgId), open: true } : await listScope(db, p, q.orgId);
       const rows = await listPage(db, scope, q);
       const page = rows.slice(0, q.limit);
+      const last = page[page.length - 1];
       return {
         items: page.map((r) => ({ ...summary(r), orgName: r.org_name, stepLabel: stepLabel(r.kind, r.step), actions: availableActions(p, r) })),
-        nextCursor: rows.length > q.limit ? encodeCursor(page[page.length - 1]!) : null,
+        nextCursor: rows.length > q.limit && last ? encodeCursor([last.started_at.toISOString(), last.id]) : null,
       };
     },
   );

@@ -4,34 +4,28 @@ import { z } from 'zod';
 import { sql } from 'kysely';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { OrgId } from '../domain/orgs';
+import { OFFICE_ZONE, officeDay, officeDayStart } from '../domain/office-day';
 import { likePrefix } from '../db';
 import type { Api, AppDeps } from './deps';
 import { errorResponses, iso, statisticsOrg } from './schemas';
 
-const ZONE = 'Asia/Shanghai';
-const OFFSET_MS = 8 * 3_600_000;
 const DAY_MS = 86_400_000;
-
-/** The Shanghai calendar day of an instant, as YYYY-MM-DD. */
-export function shanghaiDay(at: Date): string {
-  return new Date(at.getTime() + OFFSET_MS).toISOString().slice(0, 10);
-}
 
 /** The last `n` Shanghai days up to today, oldest first, and the instant the first of them began. */
 export function lastDays(n: number, now: Date): { days: string[]; since: Date } {
-  const today = Date.parse(`${shanghaiDay(now)}T00:00:00Z`);
+  const today = Date.parse(`${officeDay(now)}T00:00:00Z`);
   const days = Array.from({ length: n }, (_, i) => new Date(today - (n - 1 - i) * DAY_MS).toISOString().slice(0, 10));
-  return { days, since: new Date(Date.parse(`${days[0]}T00:00:00Z`) - OFFSET_MS) };
+  return { days, since: new Date(officeDayStart(days[0]!)) };
 }
 
 /** The last `n` Shanghai months up to this one, oldest first (YYYY-MM), and the instant the first began. */
 export function lastMonths(n: number, now: Date): { months: string[]; since: Date } {
-  const [y, m] = shanghaiDay(now).split('-').map(Number) as [number, number];
+  const [y, m] = officeDay(now).split('-').map(Number) as [number, number];
   const months = Array.from({ length: n }, (_, i) => {
     const d = new Date(Date.UTC(y, m - 1 - (n - 1 - i), 1));
     return d.toISOString().slice(0, 7);
   });
-  return { months, since: new Date(Date.parse(`${months[0]}-01T00:00:00Z`) - OFFSET_MS) };
+  return { months, since: new Date(officeDayStart(`${months[0]}-01`)) };
 }
 
 /** GET /stats/overdue: per day, how many processes of the subtree became overdue (their `deadline.overdue` event). */
@@ -50,7 +44,7 @@ function overdueRoute(app: Api, { db }: AppDeps): void {
       const { days, since } = lastDays(req.query.days, new Date());
       // The event's organization is the one that was acting when the deadline passed.
       const { rows } = await sql<{ day: string; overdue: number }>`
-        select to_char(e.occurred_at at time zone ${ZONE}, 'YYYY-MM-DD') as day, count(distinct e.process_id)::int as overdue
+        select to_char(e.occurred_at at time zone ${OFFICE_ZONE}, 'YYYY-MM-DD') as day, count(distinct e.process_id)::int as overdue
         from events e
         join organizations o on o.id = e.org_id
         where e.type = 'deadline.overdue' and e.occurred_at >= ${since} and o.path like ${likePrefix(org.path)}
@@ -87,7 +81,7 @@ function deletionsRoute(app: Api, { db }: AppDeps): void {
       const prefix = likePrefix(org.path);
       const [counts, flags] = await Promise.all([
         sql<{ month: string; approved: number; graduates: number }>`
-          select to_char(d.decided_at at time zone ${ZONE}, 'YYYY-MM') as month, count(*)::int as approved,
+          select to_char(d.decided_at at time zone ${OFFICE_ZONE}, 'YYYY-MM') as month, count(*)::int as approved,
             (count(*) filter (where d.graduate))::int as graduates
           from deletions d
           where d.branch_path like ${prefix} and d.decided_at >= ${since} and d.status = 'approved'

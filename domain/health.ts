@@ -2,7 +2,6 @@
 // query of GET /api/organizations/{id}/health. The subtree query itself is in activities/health.ts, shared by
 // the API and the daily check (workflows/health-check.ts).
 import { z } from 'zod';
-import { OrgId } from './orgs';
 
 /**
  * The kinds, as the lists name them:
@@ -63,17 +62,6 @@ export const HealthQuery = z.object({
   cursor: z.string().max(200).optional(),
   limit: z.coerce.number().int().min(1).max(HEALTH_LIMIT.max).default(HEALTH_LIMIT.default),
 });
-
-/** A list's cursor: the last organization id of the page (keyset), opaque to clients. */
-export function encodeHealthCursor(orgId: string): string {
-  return Buffer.from(orgId).toString('base64url');
-}
-
-/** The organization id in a cursor, or undefined when it is not one of ours. */
-export function decodeHealthCursor(cursor: string): string | undefined {
-  const id = Buffer.from(cursor, 'base64url').toString();
-  return OrgId.safeParse(id).success ? id : undefined;
-}
 
 /** A notification's text: the rule, what is wrong, and where (organization names and ids carry no PII). */
 export function healthMessage(kind: HealthKind, org: { id: string; name: string }): string {

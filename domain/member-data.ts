@@ -5,6 +5,7 @@ import type { StepTiming } from './durations';
 import type { OrgRef } from './orgs';
 import { freeText, singleLine } from './text';
 import { REVIEWED_FIELDS } from './members';
+import { officeDay } from './office-day';
 
 export { REVIEWED_FIELDS };
 export type ReviewedField = (typeof REVIEWED_FIELDS)[number];
@@ -81,13 +82,8 @@ export interface JoinDateInput {
   timing: { branchReview: StepTiming; provinceReview: StepTiming };
 }
 
-/** Today's date in the offices' time zone (Asia/Shanghai, UTC+8, no daylight saving time), as YYYY-MM-DD. */
-export function officeToday(now: Date = new Date()): string {
-  return new Date(now.getTime() + 8 * 3_600_000).toISOString().slice(0, 10);
-}
-
 /** R7: whether the window is open on `today` (both dates included). */
-export function windowOpen(w: { opens_on: string; closes_on: string }, today: string = officeToday()): boolean {
+export function windowOpen(w: { opens_on: string; closes_on: string }, today: string = officeDay()): boolean {
   return w.opens_on <= today && today <= w.closes_on;
 }
 

@@ -5,6 +5,7 @@ import { OrgId } from './orgs';
 import { freeText, singleLine } from './text';
 import type { FieldProblem } from './errors';
 import { MIN_JOIN_AGE } from './members';
+import { officeDayStart } from './office-day';
 
 /** "Every number accounted for": a range lists each of its numbers, so it stays small enough to list. */
 export const RANGE_MAX_COUNT = 100_000;
@@ -119,11 +120,6 @@ export const RangeQuery = z.object({
   cursor: z.string().max(NUMBER_MAX_LENGTH).optional(),
 });
 
-/** The first instant of a calendar day in Asia/Shanghai (UTC+8, no daylight saving time): the offices' day. */
-function dayStart(date: string): number {
-  return Date.parse(`${date}T00:00:00+08:00`);
-}
-
 /**
  * R19: the date of the branch meeting that admitted the member. It is not in the future, not after the join
  * date (the join date is the day the committee above approves what the meeting decided), and not before the
@@ -131,7 +127,7 @@ function dayStart(date: string): number {
  */
 export function meetingDateProblem(meetingDate: string, joinDate: string, birth: Date, now: Date): FieldProblem | undefined {
   const problem = (message: string): FieldProblem => ({ field: 'body.meetingDate', rule: 'R19', message });
-  if (dayStart(meetingDate) > now.getTime()) return problem('the meeting date is in the future');
+  if (officeDayStart(meetingDate) > now.getTime()) return problem('the meeting date is in the future');
   if (meetingDate > joinDate) return problem(`the admitting meeting comes before the join date (${joinDate}), not after it`);
   const fourteenth = addYears(birth, MIN_JOIN_AGE);
   if (meetingDate < fourteenth) return problem(`the meeting date is before the member's ${MIN_JOIN_AGE}th birthday`);
@@ -140,7 +136,7 @@ export function meetingDateProblem(meetingDate: string, joinDate: string, birth:
 
 /** R19: entered more than `lateEntryMs` after the admitting meeting (from the start of its day): accepted, flagged. */
 export function isLateEntry(meetingDate: string, enteredAt: Date, lateEntryMs: number): boolean {
-  return enteredAt.getTime() - dayStart(meetingDate) > lateEntryMs;
+  return enteredAt.getTime() - officeDayStart(meetingDate) > lateEntryMs;
 }
 
 /** The date `years` after `birth` (YYYY-MM-DD); a 29 February birthday falls on 28 February in a common year, as in PostgreSQL. */

@@ -1,27 +1,21 @@
 // R19 age-out (超龄离团) on the real server, Temporal and PostgreSQL: the sweep tells the branch a month before a
 // member's 28th birthday (once), and on it the member leaves the league by age, unless the branch recorded an
-// exception before the date. The sweep is run directly here, kept to this file's tree.
+// exception before the date. The sweep is run directly here, kept to this file's ctx.tree.
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { activeMember, call, eventually, idNumber, newMemberToken, profile, seedTree, startSystem, type System, type Tree } from './harness';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { activeMember, call, eventually, idNumber, newMemberToken, orgPath, profile, useSystemWithTree } from './harness';
 import { ageOutSweep, type AgeOutInput } from '../workflows/age-out';
 import { ensureAgeOutSchedule } from '../worker/schedules';
 import { createAgeOutActivities } from '../activities/age-out';
 import { addYears, ageOutDate } from '../domain/numbers';
 import { birthDateOf } from '../domain/identifiers';
 
-let sys: System;
-let tree: Tree;
 let rootPath: string;
 const DAY = 86_400_000;
 
+const ctx = useSystemWithTree();
 beforeAll(async () => {
-  sys = await startSystem();
-  tree = await seedTree(sys.app);
-  rootPath = (await sys.db.selectFrom('organizations').select('path').where('id', '=', tree.ids.province).executeTakeFirstOrThrow()).path;
-});
-afterAll(async () => {
-  await sys?.stop();
+  rootPath = await orgPath(ctx.sys, ctx.tree.ids.province);
 });
 
 /** The birth date (YYYYMMDD) of someone who turns 28 `days` from now (negative: that many days ago). */
@@ -33,21 +27,22 @@ function turning28In(days: number): string {
 /** An active member of branch1 who turns 28 `days` from now, and that date. */
 async function memberTurning28In(days: number): Promise<{ memberId: string; date: string }> {
   const id = idNumber(turning28In(days));
-  const memberId = await activeMember(sys.app, tree.ids.branch1, tree.tokens.sec1, { idNumber: id });
+  const memberId = await activeMember(ctx.sys.app, ctx.tree.ids.branch1, ctx.tree.tokens.sec1, { idNumber: id });
   return { memberId, date: ageOutDate(birthDateOf(id)) };
 }
 
 /** One run of the sweep over this file's tree, as the schedule runs it (optionally as of another instant). */
 function sweep(asOf?: string): Promise<{ noticed: number; agedOut: number }> {
-  const input: AgeOutInput = { noticeMs: sys.config.ageOut.noticeMs, orgPath: rootPath, ...(asOf ? { asOf } : {}) };
-  return sys.env.client.workflow.execute(ageOutSweep, { taskQueue: sys.config.taskQueue, workflowId: `age-out-test-${randomUUID()}`, args: [input] });
+  const input: AgeOutInput = { noticeMs: ctx.sys.config.ageOut.noticeMs, orgPath: rootPath, ...(asOf ? { asOf } : {}) };
+  return ctx.sys.env.client.workflow.execute(ageOutSweep, { taskQueue: ctx.sys.config.taskQueue, workflowId: `age-out-test-${randomUUID()}`, args: [input] });
 }
 
 const eventsOf = (memberId: string, type: string) =>
-  sys.db.selectFrom('events').select(['type', 'org_id', 'payload']).where('member_id', '=', memberId).where('type', '=', type).execute();
-const statusOf = async (memberId: string) => (await sys.db.selectFrom('members').select('status').where('id', '=', memberId).executeTakeFirstOrThrow()).status;
+  ctx.sys.db.selectFrom('events').select(['type', 'org_id', 'payload']).where('member_id', '=', memberId).where('type', '=', type).execute();
+const statusOf = async (memberId: string) =>
+  (await ctx.sys.db.selectFrom('members').select('status').where('id', '=', memberId).executeTakeFirstOrThrow()).status;
 const exception = (token: string, memberId: string, reason = 'the branch asks to keep the secretary until the elections') =>
-  call(sys.app, 'POST', `/api/members/${memberId}/age-out-exception`, token, { reason });
+  call(ctx.sys.app, 'POST', `/api/members/${memberId}/age-out-exception`, token, { reason });
 
 describe('R19: age-out', () => {
   it("R19 age-out: the branch is told once, a month before the member's 28th birthday (two sweeps, one notification)", async () => {
@@ -57,17 +52,17 @@ describe('R19: age-out', () => {
     expect(first.noticed).toBeGreaterThanOrEqual(1);
     expect(await sweep()).toEqual({ noticed: 0, agedOut: 0 });
 
-    const notices = await sys.db
+    const notices = await ctx.sys.db
       .selectFrom('notifications')
       .select(['recipient_org_id', 'kind', 'message'])
       .where('idempotency_key', 'like', `age-out.notice:${soon.memberId}:%`)
       .execute();
     expect(notices).toHaveLength(1);
-    expect(notices[0]).toMatchObject({ recipient_org_id: tree.ids.branch1, kind: 'reminder' });
+    expect(notices[0]).toMatchObject({ recipient_org_id: ctx.tree.ids.branch1, kind: 'reminder' });
     expect(notices[0]!.message).toContain(soon.date);
     expect(notices[0]!.message).not.toContain('张三');
     expect(await eventsOf(soon.memberId, 'member.age-out-notice')).toEqual([
-      { type: 'member.age-out-notice', org_id: tree.ids.branch1, payload: { ageOutDate: soon.date } },
+      { type: 'member.age-out-notice', org_id: ctx.tree.ids.branch1, payload: { ageOutDate: soon.date } },
     ]);
     // Two months before: not yet. Neither is out of the league yet.
     expect(await eventsOf(later.memberId, 'member.age-out-notice')).toEqual([]);
@@ -84,30 +79,34 @@ describe('R19: age-out', () => {
     expect(await sweep()).toEqual({ noticed: 0, agedOut: 0 });
     const events = await eventsOf(past.memberId, 'member.aged-out');
     expect(events).toHaveLength(1);
-    expect(events[0]).toMatchObject({ org_id: tree.ids.branch1, payload: { ageOutDate: past.date } });
-    const told = await sys.db.selectFrom('notifications').select('kind').where('idempotency_key', 'like', `age-out:${past.memberId}#%`).execute();
+    expect(events[0]).toMatchObject({ org_id: ctx.tree.ids.branch1, payload: { ageOutDate: past.date } });
+    const told = await ctx.sys.db.selectFrom('notifications').select('kind').where('idempotency_key', 'like', `age-out:${past.memberId}#%`).execute();
     expect(told).toEqual([{ kind: 'decision' }]);
-    const record = await call(sys.app, 'GET', `/api/members/${past.memberId}`, tree.tokens.sec1);
+    const record = await call(ctx.sys.app, 'GET', `/api/members/${past.memberId}`, ctx.tree.tokens.sec1);
     expect(record.body.status).toBe('aged_out');
     // Out of the league: a new check-in is refused by the member-status table (R19).
-    const again = await call(sys.app, 'POST', '/api/check-ins', tree.tokens.sec1, { branchId: tree.ids.branch1, memberId: past.memberId, profile: profile() });
+    const again = await call(ctx.sys.app, 'POST', '/api/check-ins', ctx.tree.tokens.sec1, {
+      branchId: ctx.tree.ids.branch1,
+      memberId: past.memberId,
+      profile: profile(),
+    });
     expect(again.status).toBe(422);
     expect(again.body.rule).toBe('R19');
   });
 
   it('R19 age-out: an exception the branch records before the date keeps the member in the league; a second one is 409', async () => {
     const kept = await memberTurning28In(10);
-    const r = await exception(tree.tokens.sec1, kept.memberId);
+    const r = await exception(ctx.tree.tokens.sec1, kept.memberId);
     expect(r.status, JSON.stringify(r.body)).toBe(201);
     expect(r.body).toEqual({ memberId: kept.memberId, reason: 'the branch asks to keep the secretary until the elections' });
     expect(await eventsOf(kept.memberId, 'member.age-out-exception')).toEqual([
       {
         type: 'member.age-out-exception',
-        org_id: tree.ids.branch1,
+        org_id: ctx.tree.ids.branch1,
         payload: { reason: 'the branch asks to keep the secretary until the elections', ageOutDate: kept.date },
       },
     ]);
-    expect((await exception(tree.tokens.sec1, kept.memberId, 'again')).status).toBe(409);
+    expect((await exception(ctx.tree.tokens.sec1, kept.memberId, 'again')).status).toBe(409);
 
     // The sweep as of the day after the birthday: the member stays, with neither notice nor event.
     const dayAfter = new Date(Date.parse(`${kept.date}T12:00:00+08:00`) + DAY).toISOString();
@@ -119,45 +118,47 @@ describe('R19: age-out', () => {
 
   it('R19 age-out: an exception on or after the date is refused with 422 naming the rule; nothing is recorded', async () => {
     const past = await memberTurning28In(-2);
-    const r = await exception(tree.tokens.sec1, past.memberId);
+    const r = await exception(ctx.tree.tokens.sec1, past.memberId);
     expect(r.status).toBe(422);
     expect(r.body).toMatchObject({ rule: 'R19', fields: [expect.objectContaining({ field: 'params.id', rule: 'R19' })] });
     expect(r.body.message).toContain(past.date);
-    expect(await sys.db.selectFrom('age_out_exceptions').select('member_id').where('member_id', '=', past.memberId).execute()).toEqual([]);
+    expect(await ctx.sys.db.selectFrom('age_out_exceptions').select('member_id').where('member_id', '=', past.memberId).execute()).toEqual([]);
     expect(await eventsOf(past.memberId, 'member.age-out-exception')).toEqual([]);
     // Aged out: no exception either.
     await sweep();
     expect(await statusOf(past.memberId)).toBe('aged_out');
-    expect((await exception(tree.tokens.sec1, past.memberId)).status).toBe(422);
+    expect((await exception(ctx.tree.tokens.sec1, past.memberId)).status).toBe(422);
   });
 
   it("R19 age-out: only the member's own branch records an exception (403: another branch, a committee above, the member)", async () => {
-    const memberToken = await newMemberToken(sys.app);
+    const memberToken = await newMemberToken(ctx.sys.app);
     const id = idNumber(turning28In(20));
-    const created = await call(sys.app, 'POST', '/api/check-ins', memberToken, { branchId: tree.ids.branch1, profile: profile({ idNumber: id }) });
+    const created = await call(ctx.sys.app, 'POST', '/api/check-ins', memberToken, { branchId: ctx.tree.ids.branch1, profile: profile({ idNumber: id }) });
     expect(created.status).toBe(201);
     const memberId = created.body.memberId as string;
-    expect((await call(sys.app, 'POST', `/api/processes/${created.body.processId}/decisions`, tree.tokens.sec1, { action: 'approve' })).status).toBe(200);
+    expect((await call(ctx.sys.app, 'POST', `/api/processes/${created.body.processId}/decisions`, ctx.tree.tokens.sec1, { action: 'approve' })).status).toBe(
+      200,
+    );
 
     for (const [who, token] of [
-      ['another branch', tree.tokens.sec2],
-      ['the school committee above', tree.tokens.school1],
-      ['the city committee above', tree.tokens.city1],
-      ['the province', tree.tokens.province],
+      ['another branch', ctx.tree.tokens.sec2],
+      ['the school committee above', ctx.tree.tokens.school1],
+      ['the city committee above', ctx.tree.tokens.city1],
+      ['the province', ctx.tree.tokens.province],
       ['the member', memberToken],
     ] as const) {
       expect((await exception(token, memberId)).status, who).toBe(403);
     }
-    expect(await sys.db.selectFrom('age_out_exceptions').select('member_id').where('member_id', '=', memberId).execute()).toEqual([]);
-    expect((await exception(tree.tokens.sec1, randomUUID())).status).toBe(404);
-    expect((await exception(tree.tokens.sec1, memberId, '')).status).toBe(400);
-    expect((await exception(tree.tokens.sec1, memberId)).status).toBe(201);
+    expect(await ctx.sys.db.selectFrom('age_out_exceptions').select('member_id').where('member_id', '=', memberId).execute()).toEqual([]);
+    expect((await exception(ctx.tree.tokens.sec1, randomUUID())).status).toBe(404);
+    expect((await exception(ctx.tree.tokens.sec1, memberId, '')).status).toBe(400);
+    expect((await exception(ctx.tree.tokens.sec1, memberId)).status).toBe(201);
   });
 
   it('R19 age-out: the sweep takes members a page at a time, and the pages together are the whole list', async () => {
     for (const days of [5, 6, 7]) await memberTurning28In(days);
-    const activities = createAgeOutActivities({ db: sys.db });
-    const input = { asOf: new Date().toISOString(), noticeMs: sys.config.ageOut.noticeMs, orgPath: rootPath };
+    const activities = createAgeOutActivities({ db: ctx.sys.db });
+    const input = { asOf: new Date().toISOString(), noticeMs: ctx.sys.config.ageOut.noticeMs, orgPath: rootPath };
     const whole = await activities.findAgingMembers({ ...input, limit: 1000 });
     expect(whole.next).toBeNull();
     expect(whole.notice.length).toBeGreaterThanOrEqual(3);
@@ -180,9 +181,9 @@ describe('R19: age-out', () => {
   });
 
   it('R19 age-out: the sweep runs on a schedule, created at start-up and updated in place', async () => {
-    const client = sys.env.client;
+    const client = ctx.sys.env.client;
     // Its own task queue, polled by nobody, and a long interval: this schedule never runs a sweep here.
-    const config = { ...sys.config, taskQueue: `age-out-schedule-${randomUUID()}`, ageOut: { ...sys.config.ageOut, checkEveryMs: 3_600_000 } };
+    const config = { ...ctx.sys.config, taskQueue: `age-out-schedule-${randomUUID()}`, ageOut: { ...ctx.sys.config.ageOut, checkEveryMs: 3_600_000 } };
     const id = await ensureAgeOutSchedule(client, config, { orgPath: rootPath });
     expect(id).toBe(`age-out:${config.taskQueue}`);
     try {
@@ -195,7 +196,7 @@ describe('R19: age-out', () => {
         type: 'startWorkflow',
         workflowType: 'ageOutSweep',
         taskQueue: config.taskQueue,
-        args: [{ noticeMs: sys.config.ageOut.noticeMs, orgPath: rootPath }],
+        args: [{ noticeMs: ctx.sys.config.ageOut.noticeMs, orgPath: rootPath }],
       });
       expect(d.policies.overlap).toBe('SKIP');
     } finally {

@@ -1,20 +1,11 @@
 // R8 cadres on the real server and PostgreSQL: which roles each kind of organization enters, one current
 // secretary, ending a term, the link to a member record by ID number (the member stays a member), masking, who
 // may enter and read them; and R21: a branch without a secretary entered as a cadre is flagged until one is.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { activeMember, actorToken, call, idNumber, importOrgs, newMemberToken, seedTree, startSystem, type System, type Tree } from './harness';
+import { activeMember, actorToken, call, idNumber, importOrgs, newMemberToken, useSystemWithTree } from './harness';
 
-let sys: System;
-let tree: Tree;
-
-beforeAll(async () => {
-  sys = await startSystem();
-  tree = await seedTree(sys.app);
-});
-afterAll(async () => {
-  await sys?.stop();
-});
+const ctx = useSystemWithTree();
 
 const cadre = (overrides: Record<string, unknown> = {}) => ({
   name: '李四',
@@ -24,29 +15,29 @@ const cadre = (overrides: Record<string, unknown> = {}) => ({
   termStart: '2025-01-01',
   ...overrides,
 });
-const enter = (token: string, orgId: string, body: object) => call(sys.app, 'POST', `/api/organizations/${orgId}/cadres`, token, body);
-const list = (token: string, orgId: string) => call(sys.app, 'GET', `/api/organizations/${orgId}/cadres`, token);
+const enter = (token: string, orgId: string, body: object) => call(ctx.sys.app, 'POST', `/api/organizations/${orgId}/cadres`, token, body);
+const list = (token: string, orgId: string) => call(ctx.sys.app, 'GET', `/api/organizations/${orgId}/cadres`, token);
 const end = (token: string, orgId: string, cadreId: string, body: object = {}) =>
-  call(sys.app, 'POST', `/api/organizations/${orgId}/cadres/${cadreId}/end`, token, body);
-const cadreRows = (orgId: string) => sys.db.selectFrom('cadres').selectAll().where('org_id', '=', orgId).execute();
+  call(ctx.sys.app, 'POST', `/api/organizations/${orgId}/cadres/${cadreId}/end`, token, body);
+const cadreRows = (orgId: string) => ctx.sys.db.selectFrom('cadres').selectAll().where('org_id', '=', orgId).execute();
 const cadreEvents = (orgId: string) =>
-  sys.db.selectFrom('events').select(['type', 'member_id', 'payload']).where('org_id', '=', orgId).where('type', 'like', 'cadre.%').orderBy('id').execute();
+  ctx.sys.db.selectFrom('events').select(['type', 'member_id', 'payload']).where('org_id', '=', orgId).where('type', 'like', 'cadre.%').orderBy('id').execute();
 
 /** A new branch (with its secretary's token) below `parent`, so that each test has its own. */
 async function newBranch(parent: string, kind: 'branch' | 'general_branch' = 'branch'): Promise<{ id: string; sec: string }> {
   const id = `${parent}-${randomBytes(3).toString('hex')}`;
-  await importOrgs(sys.app, [{ id, parentId: parent, name: `支部 ${id}`, kind, contactPhone: '0755-12340000' }]);
-  return { id, sec: await actorToken(sys.app, kind === 'branch' ? 'branch_secretary' : 'committee_admin', id) };
+  await importOrgs(ctx.sys.app, [{ id, parentId: parent, name: `支部 ${id}`, kind, contactPhone: '0755-12340000' }]);
+  return { id, sec: await actorToken(ctx.sys.app, kind === 'branch' ? 'branch_secretary' : 'committee_admin', id) };
 }
 
 describe('R8 cadres', () => {
   it('R8: a committee enters committee members and staff, a general branch its committee members and secretary, a branch only its secretary; any other role is 422 R8 body.role and nothing is written', async () => {
-    const general = await newBranch(tree.ids.school1, 'general_branch');
+    const general = await newBranch(ctx.tree.ids.school1, 'general_branch');
     const branch = await newBranch(general.id);
     const cases: [string, string, number][] = [
-      [tree.ids.school1, 'committee_member', 201],
-      [tree.ids.school1, 'staff', 201],
-      [tree.ids.school1, 'secretary', 422],
+      [ctx.tree.ids.school1, 'committee_member', 201],
+      [ctx.tree.ids.school1, 'staff', 201],
+      [ctx.tree.ids.school1, 'secretary', 422],
       [general.id, 'secretary', 201],
       [general.id, 'committee_member', 201],
       [general.id, 'staff', 422],
@@ -57,7 +48,7 @@ describe('R8 cadres', () => {
     for (const [orgId, role, status] of cases) {
       const before = (await cadreRows(orgId)).length;
       const eventsBefore = (await cadreEvents(orgId)).length;
-      const r = await enter(tree.tokens.province, orgId, cadre({ role, post: role === 'staff' ? '专职团干' : '委员' }));
+      const r = await enter(ctx.tree.tokens.province, orgId, cadre({ role, post: role === 'staff' ? '专职团干' : '委员' }));
       expect(r.status, `${role} at ${orgId}`).toBe(status);
       if (status === 201) {
         expect(r.body).toMatchObject({ orgId, role, termStart: '2025-01-01', termEnd: null, endedAt: null, memberId: null });
@@ -71,7 +62,7 @@ describe('R8 cadres', () => {
   });
 
   it('R8: a bad ID number is 400 naming body.idNumber, a term ending before it starts names body.termEnd; nothing is written', async () => {
-    const branch = await newBranch(tree.ids.school1);
+    const branch = await newBranch(ctx.tree.ids.school1);
     const badId = await enter(branch.sec, branch.id, cadre({ idNumber: '110101199003150000' }));
     expect(badId.status).toBe(400);
     expect(badId.body.fields.map((f: { field: string }) => f.field)).toContain('body.idNumber');
@@ -83,7 +74,7 @@ describe('R8 cadres', () => {
   });
 
   it('R8: a second current secretary is 409 R8; once the first term is ended (event cadre.ended, no name or ID number) another is entered; ending twice is 409, before the start 422 body.endedOn', async () => {
-    const branch = await newBranch(tree.ids.school1);
+    const branch = await newBranch(ctx.tree.ids.school1);
     const first = await enter(branch.sec, branch.id, cadre());
     expect(first.status).toBe(201);
     const second = await enter(branch.sec, branch.id, cadre({ name: '王五' }));
@@ -116,65 +107,65 @@ describe('R8 cadres', () => {
   });
 
   it('R8: a cadre with a member’s ID number shows that member (memberId) and the member stays a member: their record is unchanged', async () => {
-    const branch = await newBranch(tree.ids.school1);
+    const branch = await newBranch(ctx.tree.ids.school1);
     const id = idNumber('20010520');
-    const memberId = await activeMember(sys.app, branch.id, branch.sec, { idNumber: id });
-    const before = await sys.db.selectFrom('members').selectAll().where('id', '=', memberId).executeTakeFirstOrThrow();
+    const memberId = await activeMember(ctx.sys.app, branch.id, branch.sec, { idNumber: id });
+    const before = await ctx.sys.db.selectFrom('members').selectAll().where('id', '=', memberId).executeTakeFirstOrThrow();
     const entered = await enter(branch.sec, branch.id, cadre({ idNumber: id, name: before.name }));
     expect(entered.status).toBe(201);
     expect(entered.body.memberId).toBe(memberId);
-    expect((await list(tree.tokens.school1, branch.id)).body.items[0].memberId).toBe(memberId);
-    const after = await sys.db.selectFrom('members').selectAll().where('id', '=', memberId).executeTakeFirstOrThrow();
+    expect((await list(ctx.tree.tokens.school1, branch.id)).body.items[0].memberId).toBe(memberId);
+    const after = await ctx.sys.db.selectFrom('members').selectAll().where('id', '=', memberId).executeTakeFirstOrThrow();
     expect(after).toEqual(before);
     const [event] = await cadreEvents(branch.id);
     expect(event).toMatchObject({ type: 'cadre.entered', member_id: memberId });
     // Another person is linked to no one.
-    const school = await enter(tree.tokens.school1, tree.ids.school1, cadre({ role: 'committee_member', post: '委员' }));
+    const school = await enter(ctx.tree.tokens.school1, ctx.tree.ids.school1, cadre({ role: 'committee_member', post: '委员' }));
     expect(school.body.memberId).toBeNull();
   });
 
   it('R8: the ID number is whole for whoever may enter the organization’s cadres (itself, its direct superior, the province) and masked for the levels above', async () => {
-    const branch = await newBranch(tree.ids.school1);
+    const branch = await newBranch(ctx.tree.ids.school1);
     const entered = await enter(branch.sec, branch.id, cadre());
     const whole = entered.body.idNumber as string;
-    for (const token of [branch.sec, tree.tokens.school1, tree.tokens.province]) {
+    for (const token of [branch.sec, ctx.tree.tokens.school1, ctx.tree.tokens.province]) {
       const r = await list(token, branch.id);
       expect(r.status).toBe(200);
       expect(r.body.items[0].idNumber).toBe(whole);
     }
-    const city = await list(tree.tokens.city1, branch.id);
+    const city = await list(ctx.tree.tokens.city1, branch.id);
     expect(city.status).toBe(200);
     expect(city.body.items[0].idNumber).not.toBe(whole);
     expect(city.body.items[0].idNumber).toMatch(/^\d{4}\*+..$/);
   });
 
   it('R8: the organization itself, its direct superior and the province enter cadres; a sibling branch, an unrelated committee, a committee two levels up and a member get 403 and nothing is written', async () => {
-    const mine = await newBranch(tree.ids.school1);
+    const mine = await newBranch(ctx.tree.ids.school1);
     expect((await enter(mine.sec, mine.id, cadre())).status).toBe(201);
-    const byParent = await newBranch(tree.ids.school1);
-    expect((await enter(tree.tokens.school1, byParent.id, cadre())).status).toBe(201);
-    const byProvince = await newBranch(tree.ids.school1);
-    expect((await enter(tree.tokens.province, byProvince.id, cadre())).status).toBe(201);
+    const byParent = await newBranch(ctx.tree.ids.school1);
+    expect((await enter(ctx.tree.tokens.school1, byParent.id, cadre())).status).toBe(201);
+    const byProvince = await newBranch(ctx.tree.ids.school1);
+    expect((await enter(ctx.tree.tokens.province, byProvince.id, cadre())).status).toBe(201);
 
-    const target = await newBranch(tree.ids.school1);
-    const member = await newMemberToken(sys.app);
-    for (const token of [tree.tokens.sec2, tree.tokens.county2, tree.tokens.city1, member]) {
+    const target = await newBranch(ctx.tree.ids.school1);
+    const member = await newMemberToken(ctx.sys.app);
+    for (const token of [ctx.tree.tokens.sec2, ctx.tree.tokens.county2, ctx.tree.tokens.city1, member]) {
       expect((await enter(token, target.id, cadre())).status).toBe(403);
     }
     expect(await cadreRows(target.id)).toHaveLength(0);
     // Reading: a sibling, an unrelated committee and a member are refused; ending is the writers' too.
-    for (const token of [tree.tokens.sec2, tree.tokens.county2, member]) expect((await list(token, mine.id)).status).toBe(403);
+    for (const token of [ctx.tree.tokens.sec2, ctx.tree.tokens.county2, member]) expect((await list(token, mine.id)).status).toBe(403);
     const [row] = await cadreRows(mine.id);
-    expect((await end(tree.tokens.sec2, mine.id, row!.id)).status).toBe(403);
-    expect((await end(tree.tokens.city1, mine.id, row!.id)).status).toBe(403);
+    expect((await end(ctx.tree.tokens.sec2, mine.id, row!.id)).status).toBe(403);
+    expect((await end(ctx.tree.tokens.city1, mine.id, row!.id)).status).toBe(403);
     expect((await cadreRows(mine.id))[0]!.ended_at).toBeNull();
   });
 
   it('R21: a branch without a secretary entered as a cadre is flagged (hasSecretary false, listed by health); entering one clears the flag, ending the term raises it again', async () => {
-    const branch = await newBranch(tree.ids.school1);
+    const branch = await newBranch(ctx.tree.ids.school1);
     const flagged = async () => {
-      const org = await call(sys.app, 'GET', `/api/organizations/${branch.id}`, branch.sec);
-      const health = await call(sys.app, 'GET', `/api/organizations/${branch.id}/health?list=no-secretary`, branch.sec);
+      const org = await call(ctx.sys.app, 'GET', `/api/organizations/${branch.id}`, branch.sec);
+      const health = await call(ctx.sys.app, 'GET', `/api/organizations/${branch.id}/health?list=no-secretary`, branch.sec);
       expect(org.status).toBe(200);
       expect(health.status).toBe(200);
       const listed = (health.body.list.items as { orgId: string }[]).some((i) => i.orgId === branch.id);
@@ -191,7 +182,7 @@ describe('R8 cadres', () => {
   });
 
   it('R8: an unknown organization is 404, an unknown cadre 404', async () => {
-    expect((await enter(tree.tokens.province, 'no-such-org', cadre())).status).toBe(404);
-    expect((await end(tree.tokens.province, tree.ids.branch1, '00000000-0000-4000-8000-000000000000')).status).toBe(404);
+    expect((await enter(ctx.tree.tokens.province, 'no-such-org', cadre())).status).toBe(404);
+    expect((await end(ctx.tree.tokens.province, ctx.tree.ids.branch1, '00000000-0000-4000-8000-000000000000')).status).toBe(404);
   });
 });

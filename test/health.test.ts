@@ -1,16 +1,14 @@
 // R21 organization health and R20 organization data on the real server, worker and PostgreSQL: the counts and
 // lists of a small tree built here, paging, who may read them; the daily check notifies each committee above a
 // problem once, and again when a fixed problem comes back; an import with a bad credit code imports the rest.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
-import { activeMember, actorToken, ADMIN_TOKEN, call, idNumber, importOrgs, newMemberToken, seedTree, startSystem, type System, type Tree } from './harness';
+import { activeMember, actorToken, ADMIN_TOKEN, call, idNumber, importOrgs, newMemberToken, orgPath, useSystemWithTree } from './harness';
 import { creditCodeProblem, withCreditCheckChar } from '../domain/identifiers';
 import { healthCheck, type HealthCheckResult } from '../workflows/health-check';
 import { ensureHealthSchedule } from '../worker/schedules';
 
-let sys: System;
-let tree: Tree;
 /** The health tree (below the seeded province): ids by role, its admin's and its healthy branch's tokens. */
 let h: Record<'root' | 'hollow' | 'hollowGeneral' | 'school' | 'ok' | 'bare' | 'staffed' | 'badCode' | 'quiet', string>;
 let rootPath: string;
@@ -26,9 +24,8 @@ const creditCode = () => withCreditCheckChar(`91440300${digits(9)}`);
  * │                                                         no member, no secretary), staffed (secretary, no member)
  * └── badCode (committee, bad credit code written around the API) ── quiet (no member, no secretary)
  */
+const ctx = useSystemWithTree();
 beforeAll(async () => {
-  sys = await startSystem();
-  tree = await seedTree(sys.app);
   const p = `h${randomBytes(3).toString('hex')}`;
   h = {
     root: `${p}-root`,
@@ -42,8 +39,8 @@ beforeAll(async () => {
     quiet: `${p}-quiet`,
   };
   const phone = '0755-12345678';
-  await importOrgs(sys.app, [
-    { id: h.root, parentId: tree.ids.province, name: '健康团委', kind: 'committee', contactPhone: phone, creditCode: creditCode() },
+  await importOrgs(ctx.sys.app, [
+    { id: h.root, parentId: ctx.tree.ids.province, name: '健康团委', kind: 'committee', contactPhone: phone, creditCode: creditCode() },
     { id: h.hollow, parentId: h.root, name: '空心团委', kind: 'committee', contactPhone: phone, creditCode: creditCode() },
     { id: h.hollowGeneral, parentId: h.hollow, name: '空心团总支', kind: 'general_branch', contactPhone: phone },
     { id: h.school, parentId: h.root, name: '某学校团委', kind: 'committee', contactPhone: phone, creditCode: creditCode(), industryCategory: '教育' },
@@ -54,18 +51,18 @@ beforeAll(async () => {
     { id: h.quiet, parentId: h.badCode, name: '安静团支部', kind: 'branch', contactPhone: phone },
   ]);
   // An invalid code stored before the API checked codes (or written around it): health still finds it.
-  await sys.db.updateTable('organizations').set({ credit_code: '91440300MA5XXXXX0Y' }).where('id', '=', h.badCode).execute();
-  rootPath = (await sys.db.selectFrom('organizations').select('path').where('id', '=', h.root).executeTakeFirstOrThrow()).path;
+  await ctx.sys.db.updateTable('organizations').set({ credit_code: '91440300MA5XXXXX0Y' }).where('id', '=', h.badCode).execute();
+  rootPath = await orgPath(ctx.sys, h.root);
   tokens = {
-    root: await actorToken(sys.app, 'committee_admin', h.root),
-    school: await actorToken(sys.app, 'committee_admin', h.school),
-    ok: await actorToken(sys.app, 'branch_secretary', h.ok),
+    root: await actorToken(ctx.sys.app, 'committee_admin', h.root),
+    school: await actorToken(ctx.sys.app, 'committee_admin', h.school),
+    ok: await actorToken(ctx.sys.app, 'branch_secretary', h.ok),
   };
-  const memberId = await activeMember(sys.app, h.ok, tokens.ok);
+  const memberId = await activeMember(ctx.sys.app, h.ok, tokens.ok);
   // R19: entered more than a month after the admitting meeting (the numbers part sets it at check-in).
-  await sys.db.updateTable('members').set({ late_entry: true }).where('id', '=', memberId).execute();
+  await ctx.sys.db.updateTable('members').set({ late_entry: true }).where('id', '=', memberId).execute();
   for (const orgId of [h.ok, h.staffed]) {
-    const r = await call(sys.app, 'POST', `/api/organizations/${orgId}/cadres`, tokens.school, {
+    const r = await call(ctx.sys.app, 'POST', `/api/organizations/${orgId}/cadres`, tokens.school, {
       name: '书记',
       idNumber: idNumber('19950101'),
       role: 'secretary',
@@ -75,11 +72,8 @@ beforeAll(async () => {
     if (r.status !== 201) throw new Error(`cadre: ${JSON.stringify(r.body)}`);
   }
 });
-afterAll(async () => {
-  await sys?.stop();
-});
 
-const health = (token: string, orgId: string, query = '') => call(sys.app, 'GET', `/api/organizations/${orgId}/health${query}`, token);
+const health = (token: string, orgId: string, query = '') => call(ctx.sys.app, 'GET', `/api/organizations/${orgId}/health${query}`, token);
 const listIds = async (kind: string, orgId = h.root) => {
   const r = await health(tokens.root, orgId, `?list=${kind}&limit=500`);
   expect(r.status).toBe(200);
@@ -126,10 +120,10 @@ describe('R21 organization health', () => {
   });
 
   it('R21: the data fixed, the problem leaves the count and the list (school type entered, phone entered)', async () => {
-    const school = await call(sys.app, 'PATCH', `/api/organizations/${h.school}`, tokens.root, { schoolType: 'public' });
+    const school = await call(ctx.sys.app, 'PATCH', `/api/organizations/${h.school}`, tokens.root, { schoolType: 'public' });
     expect(school.status).toBe(200);
     expect(await listIds('invalid-data')).toEqual([h.badCode]);
-    const back = await call(sys.app, 'PATCH', `/api/organizations/${h.school}`, tokens.root, { schoolType: null });
+    const back = await call(ctx.sys.app, 'PATCH', `/api/organizations/${h.school}`, tokens.root, { schoolType: null });
     expect(back.status).toBe(200);
     expect(await listIds('invalid-data')).toEqual([h.badCode, h.school].sort());
   });
@@ -173,8 +167,9 @@ describe('R21 organization health', () => {
       lateEntries: 1,
     });
     for (const orgId of [h.school, h.bare]) expect((await health(tokens.ok, orgId)).status).toBe(403);
-    for (const token of [tokens.root, tokens.school, tree.tokens.province]) expect((await health(token, h.ok)).status).toBe(200);
-    for (const token of [tree.tokens.county2, tree.tokens.sec1, await newMemberToken(sys.app)]) expect((await health(token, h.root)).status).toBe(403);
+    for (const token of [tokens.root, tokens.school, ctx.tree.tokens.province]) expect((await health(token, h.ok)).status).toBe(200);
+    for (const token of [ctx.tree.tokens.county2, ctx.tree.tokens.sec1, await newMemberToken(ctx.sys.app)])
+      expect((await health(token, h.root)).status).toBe(403);
     expect((await health(tokens.root, 'no-such-org')).status).toBe(404);
   });
 
@@ -185,7 +180,7 @@ describe('R21 organization health', () => {
     const { rows } = await sql<{
       code: string;
       valid: boolean;
-    }>`select code, tuanwu_credit_code_valid(code) as valid from unnest(${codes}::text[]) as t(code)`.execute(sys.db);
+    }>`select code, tuanwu_credit_code_valid(code) as valid from unnest(${codes}::text[]) as t(code)`.execute(ctx.sys.db);
     for (const r of rows) expect(r.valid, r.code).toBe(creditCodeProblem(r.code) === undefined);
     expect(rows.filter((r) => r.valid)).toHaveLength(40);
   });
@@ -193,13 +188,13 @@ describe('R21 organization health', () => {
 
 describe('R21 the daily health check', () => {
   const run = async (pageSize?: number) =>
-    sys.env.client.workflow.execute(healthCheck, {
-      taskQueue: sys.config.taskQueue,
+    ctx.sys.env.client.workflow.execute(healthCheck, {
+      taskQueue: ctx.sys.config.taskQueue,
       workflowId: `health-check-test-${randomBytes(4).toString('hex')}`,
       args: [{ orgPath: rootPath, ...(pageSize ? { pageSize } : {}) }],
     }) as Promise<HealthCheckResult>;
   const noticesAbout = (orgId: string) =>
-    sys.db
+    ctx.sys.db
       .selectFrom('notifications')
       .select(['recipient_org_id', 'message'])
       .where('kind', '=', 'data-problem')
@@ -209,7 +204,7 @@ describe('R21 the daily health check', () => {
       .execute();
   const healthNotifications = async () =>
     (
-      await sys.db
+      await ctx.sys.db
         .selectFrom('notifications')
         .select('id')
         .where('idempotency_key', 'like', 'health:%')
@@ -230,7 +225,7 @@ describe('R21 the daily health check', () => {
         .filter((n) => n.message.startsWith('R13'))
         .map((n) => n.recipient_org_id)
         .sort(),
-    ).toEqual([tree.ids.province, h.root, h.school].sort());
+    ).toEqual([ctx.tree.ids.province, h.root, h.school].sort());
 
     // Two organizations a page (five pages): each page keeps to its own organizations' notices.
     const second = await run(2);
@@ -238,10 +233,10 @@ describe('R21 the daily health check', () => {
     expect(await healthNotifications()).toBe(27);
 
     // The branch enters its phone: the problem is gone, its notices forgotten.
-    expect((await call(sys.app, 'PATCH', `/api/organizations/${h.bare}`, tokens.school, { contactPhone: '0755-87654321' })).status).toBe(200);
+    expect((await call(ctx.sys.app, 'PATCH', `/api/organizations/${h.bare}`, tokens.school, { contactPhone: '0755-87654321' })).status).toBe(200);
     expect(await run()).toEqual({ organizations: 9, problems: 9, notified: 0, cleared: 3 });
     // Cleared again: a new occurrence, told again to the same three committees.
-    expect((await call(sys.app, 'PATCH', `/api/organizations/${h.bare}`, tokens.school, { contactPhone: null })).status).toBe(200);
+    expect((await call(ctx.sys.app, 'PATCH', `/api/organizations/${h.bare}`, tokens.school, { contactPhone: null })).status).toBe(200);
     expect(await run()).toEqual({ organizations: 9, problems: 10, notified: 3, cleared: 0 });
     const again = (await noticesAbout(h.bare)).filter((n) => n.message.startsWith('R13'));
     expect(again).toHaveLength(6);
@@ -249,14 +244,19 @@ describe('R21 the daily health check', () => {
   });
 
   it('R21: ensureHealthSchedule creates the daily schedule of the check for a subtree (updated in place on a restart)', async () => {
-    const client = sys.env.client;
-    const id = await ensureHealthSchedule(client, sys.config, { orgPath: rootPath });
+    const client = ctx.sys.env.client;
+    const id = await ensureHealthSchedule(client, ctx.sys.config, { orgPath: rootPath });
     try {
-      expect(id).toBe(`health-check:${sys.config.taskQueue}`);
-      expect(await ensureHealthSchedule(client, { ...sys.config, health: { checkEveryMs: 3_600_000 } }, { orgPath: rootPath })).toBe(id);
+      expect(id).toBe(`health-check:${ctx.sys.config.taskQueue}`);
+      expect(await ensureHealthSchedule(client, { ...ctx.sys.config, health: { checkEveryMs: 3_600_000 } }, { orgPath: rootPath })).toBe(id);
       const d = await client.schedule.getHandle(id).describe();
       expect(d.spec.intervals?.map((i) => i.every)).toEqual([3_600_000]);
-      expect(d.action).toMatchObject({ type: 'startWorkflow', workflowType: 'healthCheck', taskQueue: sys.config.taskQueue, args: [{ orgPath: rootPath }] });
+      expect(d.action).toMatchObject({
+        type: 'startWorkflow',
+        workflowType: 'healthCheck',
+        taskQueue: ctx.sys.config.taskQueue,
+        args: [{ orgPath: rootPath }],
+      });
     } finally {
       await client.schedule.getHandle(id).delete();
     }
@@ -264,8 +264,8 @@ describe('R21 the daily health check', () => {
 });
 
 describe('R20 organization data', () => {
-  const importAs = (organizations: Record<string, unknown>[]) => call(sys.app, 'POST', '/api/organizations/import', ADMIN_TOKEN, { organizations });
-  const exists = async (id: string) => (await sys.db.selectFrom('organizations').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
+  const importAs = (organizations: Record<string, unknown>[]) => call(ctx.sys.app, 'POST', '/api/organizations/import', ADMIN_TOKEN, { organizations });
+  const exists = async (id: string) => (await ctx.sys.db.selectFrom('organizations').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
 
   it('R20: importing an organization with a bad credit code imports the rest and reports that row (and the new organizations below it)', async () => {
     const p = `i${randomBytes(3).toString('hex')}`;
@@ -290,7 +290,7 @@ describe('R20 organization data', () => {
     // Re-importing an existing organization with a bad code leaves it as it was; a broken tree still refuses the whole import.
     const again = await importAs([{ id: `${p}-a`, parentId: h.root, name: '甲团委改名', kind: 'committee', creditCode: 'NOT-A-CODE' }]);
     expect(again.body).toMatchObject({ imported: 0, unchanged: 0, rejected: [{ index: 0, id: `${p}-a`, field: 'body.organizations.0.creditCode' }] });
-    const row = await sys.db.selectFrom('organizations').select(['name', 'credit_code']).where('id', '=', `${p}-a`).executeTakeFirstOrThrow();
+    const row = await ctx.sys.db.selectFrom('organizations').select(['name', 'credit_code']).where('id', '=', `${p}-a`).executeTakeFirstOrThrow();
     expect(row).toEqual({ name: '甲团委', credit_code: good });
     const broken = await importAs([
       { id: `${p}-c`, parentId: `${p}-nowhere`, name: '丙团委', kind: 'committee' },
@@ -305,26 +305,28 @@ describe('R20 organization data', () => {
     const id = `e${randomBytes(3).toString('hex')}`;
     const created = await importAs([{ id, parentId: h.school, name: '编辑团支部', kind: 'branch', contactPhone: '0755-12345678' }]);
     expect(created.body).toMatchObject({ created: 1, rejected: [] });
-    const events = () => sys.db.selectFrom('events').select(['type', 'actor_id', 'payload']).where('org_id', '=', id).orderBy('id').execute();
+    const events = () => ctx.sys.db.selectFrom('events').select(['type', 'actor_id', 'payload']).where('org_id', '=', id).orderBy('id').execute();
     expect((await events()).map((e) => e.type)).toEqual(['org.created']);
 
-    const bad = await call(sys.app, 'PATCH', `/api/organizations/${id}`, tokens.school, { name: '不应保存', creditCode: '91440300MA5XXXXX0Y' });
+    const bad = await call(ctx.sys.app, 'PATCH', `/api/organizations/${id}`, tokens.school, { name: '不应保存', creditCode: '91440300MA5XXXXX0Y' });
     expect(bad.status).toBe(422);
     expect(bad.body).toMatchObject({ rule: 'R20', fields: [{ field: 'body.creditCode', rule: 'R20' }] });
-    expect((await sys.db.selectFrom('organizations').select(['name', 'credit_code']).where('id', '=', id).executeTakeFirstOrThrow()).name).toBe('编辑团支部');
+    expect((await ctx.sys.db.selectFrom('organizations').select(['name', 'credit_code']).where('id', '=', id).executeTakeFirstOrThrow()).name).toBe(
+      '编辑团支部',
+    );
     expect(await events()).toHaveLength(1);
 
     const code = creditCode();
-    expect((await call(sys.app, 'PATCH', `/api/organizations/${id}`, tokens.school, { name: '改名团支部', creditCode: code })).status).toBe(200);
+    expect((await call(ctx.sys.app, 'PATCH', `/api/organizations/${id}`, tokens.school, { name: '改名团支部', creditCode: code })).status).toBe(200);
     expect((await importAs([{ id, parentId: h.school, name: '再改名团支部', kind: 'branch' }])).status).toBe(200);
     // Above the direct superior (root), beside it (county2): refused, nothing recorded.
-    for (const token of [tokens.root, tree.tokens.county2])
-      expect((await call(sys.app, 'PATCH', `/api/organizations/${id}`, token, { name: 'x' })).status).toBe(403);
+    for (const token of [tokens.root, ctx.tree.tokens.county2])
+      expect((await call(ctx.sys.app, 'PATCH', `/api/organizations/${id}`, token, { name: 'x' })).status).toBe(403);
     const all = await events();
     expect(all.map((e) => e.type)).toEqual(['org.created', 'org.updated', 'org.updated']);
     expect(all[1]!.payload).toEqual({ changes: { name: { old: '编辑团支部', new: '改名团支部' }, creditCode: { old: null, new: code } } });
     expect(all[2]!.payload).toEqual({ changes: { name: { old: '改名团支部', new: '再改名团支部' } } });
-    const school = await sys.db
+    const school = await ctx.sys.db
       .selectFrom('actors')
       .select('id')
       .where('org_id', '=', h.school)

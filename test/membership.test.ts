@@ -1,44 +1,39 @@
 // A new check-in for a member record that already exists, by its status (domain/member-status.ts): R16 (deleted
 // from the wrong branch, checks in to the right one), R10 (back from another province), R2 (one open check-in),
 // R9 (active: a transfer), R14 (final deletions) and R18 (a sanction stands), on the real server and PostgreSQL.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, activeMember, call, profile, seedTree, startSystem, type System, type Tree } from './harness';
+import { describe, expect, it } from 'vitest';
+import { activeMember, call, memberActorToken, profile, useSystemWithTree } from './harness';
 import { MEMBER_STATUSES, MEMBER_STATUS_TABLE, checkInAdmission } from '../domain/member-status';
 
-let sys: System;
-let tree: Tree;
-
-beforeAll(async () => {
-  sys = await startSystem();
-  tree = await seedTree(sys.app);
-});
-afterAll(async () => {
-  await sys?.stop();
-});
+const ctx = useSystemWithTree();
 
 const checkIn = (token: string, branchId: string, prof: object, extra: object = {}) =>
-  call(sys.app, 'POST', '/api/check-ins', token, { branchId, profile: prof, ...extra });
-const decide = (id: string, token: string, body: object) => call(sys.app, 'POST', `/api/processes/${id}/decisions`, token, body);
-const memberRow = (id: string) => sys.db.selectFrom('members').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-const memberToken = async (memberId: string) =>
-  (await call(sys.app, 'POST', '/api/actors', ADMIN_TOKEN, { role: 'member', memberId, label: 'member' })).body.token as string;
+  call(ctx.sys.app, 'POST', '/api/check-ins', token, { branchId, profile: prof, ...extra });
+const decide = (id: string, token: string, body: object) => call(ctx.sys.app, 'POST', `/api/processes/${id}/decisions`, token, body);
+const memberRow = (id: string) => ctx.sys.db.selectFrom('members').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+const memberToken = (memberId: string) => memberActorToken(ctx.sys.app, memberId);
 const explanation = 'The check-in was approved in 高一(1)班 by mistake; the member belongs to 高一(2)班 and checks in there.';
 
 /** Everything written about a member: its processes and events, and the record itself. */
 async function footprint(memberId: string) {
-  const processes = await sys.db.selectFrom('processes').select(['id', 'status']).where('member_id', '=', memberId).orderBy('id').execute();
-  const events = await sys.db.selectFrom('events').select('id').where('member_id', '=', memberId).execute();
+  const processes = await ctx.sys.db.selectFrom('processes').select(['id', 'status']).where('member_id', '=', memberId).orderBy('id').execute();
+  const events = await ctx.sys.db.selectFrom('events').select('id').where('member_id', '=', memberId).execute();
   const { updated_at: _updated, ...member } = await memberRow(memberId);
   return { processes, events: events.length, member };
 }
 
 /** R14/R16: the branch applies, the city forwards, the province approves: the member is deleted. */
 async function deleteMember(memberId: string, category = 'wrong-branch') {
-  const applied = await call(sys.app, 'POST', '/api/deletions', tree.tokens.sec1, { memberId, category, reason: 'approved in the wrong branch', explanation });
+  const applied = await call(ctx.sys.app, 'POST', '/api/deletions', ctx.tree.tokens.sec1, {
+    memberId,
+    category,
+    reason: 'approved in the wrong branch',
+    explanation,
+  });
   expect(applied.status, JSON.stringify(applied.body)).toBe(201);
   const id = applied.body.processId as string;
-  expect((await decide(id, tree.tokens.city1, { action: 'approve' })).status).toBe(200);
-  expect((await decide(id, tree.tokens.province, { action: 'approve' })).body.status).toBe('approved');
+  expect((await decide(id, ctx.tree.tokens.city1, { action: 'approve' })).status).toBe(200);
+  expect((await decide(id, ctx.tree.tokens.province, { action: 'approve' })).body.status).toBe('approved');
   expect((await memberRow(memberId)).status).toBe('deleted');
   return id;
 }
@@ -57,27 +52,32 @@ describe('the member-status table', () => {
 describe('R16 a member deleted from the wrong branch', () => {
   it('R16: a member deleted from the wrong branch checks in to the right branch; the approval makes them active there, the locked fields keep their values, and the history shows both memberships', async () => {
     const prof = profile();
-    const memberId = await activeMember(sys.app, tree.ids.branch1, tree.tokens.sec1, prof);
-    const first = await sys.db.selectFrom('processes').select('id').where('member_id', '=', memberId).where('kind', '=', 'check-in').executeTakeFirstOrThrow();
+    const memberId = await activeMember(ctx.sys.app, ctx.tree.ids.branch1, ctx.tree.tokens.sec1, prof);
+    const first = await ctx.sys.db
+      .selectFrom('processes')
+      .select('id')
+      .where('member_id', '=', memberId)
+      .where('kind', '=', 'check-in')
+      .executeTakeFirstOrThrow();
     const before = await memberRow(memberId);
     const deletionId = await deleteMember(memberId);
 
-    const again = await checkIn(tree.tokens.sec2, tree.ids.branch2, { ...prof, phone: '13900139000' });
+    const again = await checkIn(ctx.tree.tokens.sec2, ctx.tree.ids.branch2, { ...prof, phone: '13900139000' });
     expect(again.status, JSON.stringify(again.body)).toBe(201);
     expect(again.body.memberId).toBe(memberId);
     const processId = again.body.processId as string;
     // Until the right branch approves, the record stays deleted in the old branch.
-    expect(await memberRow(memberId)).toMatchObject({ status: 'deleted', branch_id: tree.ids.branch1 });
+    expect(await memberRow(memberId)).toMatchObject({ status: 'deleted', branch_id: ctx.tree.ids.branch1 });
 
-    const approved = await decide(processId, tree.tokens.sec2, { action: 'approve' });
+    const approved = await decide(processId, ctx.tree.tokens.sec2, { action: 'approve' });
     expect(approved.status).toBe(200);
     expect(approved.body.status).toBe('approved');
 
-    const read = await call(sys.app, 'GET', `/api/members/${memberId}`, tree.tokens.sec2);
+    const read = await call(ctx.sys.app, 'GET', `/api/members/${memberId}`, ctx.tree.tokens.sec2);
     expect(read.status).toBe(200);
     expect(read.body).toMatchObject({
       status: 'active',
-      branchId: tree.ids.branch2,
+      branchId: ctx.tree.ids.branch2,
       name: prof.name,
       idNumber: prof.idNumber,
       joinDate: prof.joinDate,
@@ -91,45 +91,48 @@ describe('R16 a member deleted from the wrong branch', () => {
     expect(after.locked_at!.getTime()).toBeGreaterThan(before.locked_at!.getTime());
 
     // Both memberships in the history: the first check-in (branch 1), the deletion, the new check-in (branch 2).
-    const mine = await call(sys.app, 'GET', '/api/processes', await memberToken(memberId));
+    const mine = await call(ctx.sys.app, 'GET', '/api/processes', await memberToken(memberId));
     expect(mine.body.items.map((i: { id: string; kind: string; status: string; orgId: string }) => [i.id, i.kind, i.status])).toEqual([
       [processId, 'check-in', 'approved'],
       [deletionId, 'deletion', 'approved'],
       [first.id, 'check-in', 'approved'],
     ]);
-    const old = await call(sys.app, 'GET', `/api/processes/${first.id}`, tree.tokens.city1);
-    expect(old.body).toMatchObject({ orgId: tree.ids.branch1, status: 'approved' });
+    const old = await call(ctx.sys.app, 'GET', `/api/processes/${first.id}`, ctx.tree.tokens.city1);
+    expect(old.body).toMatchObject({ orgId: ctx.tree.ids.branch1, status: 'approved' });
     expect(old.body.timeline.map((e: { type: string }) => e.type)).toEqual(['check-in.submitted', 'check-in.approved']);
-    const timeline = await call(sys.app, 'GET', `/api/processes/${processId}`, tree.tokens.sec2);
+    const timeline = await call(ctx.sys.app, 'GET', `/api/processes/${processId}`, ctx.tree.tokens.sec2);
     expect(timeline.body.timeline.map((e: { type: string }) => e.type)).toEqual(['check-in.submitted', 'check-in.approved']);
-    expect(timeline.body.timeline[0].payload).toMatchObject({ branchId: tree.ids.branch2, previous: { status: 'deleted', branchId: tree.ids.branch1 } });
+    expect(timeline.body.timeline[0].payload).toMatchObject({
+      branchId: ctx.tree.ids.branch2,
+      previous: { status: 'deleted', branchId: ctx.tree.ids.branch1 },
+    });
   });
 
   it('R16/R2: a new check-in of a deleted member that the branch returns leaves the record deleted in the old branch; corrected, it is approved', async () => {
     const prof = profile();
-    const memberId = await activeMember(sys.app, tree.ids.branch1, tree.tokens.sec1, prof);
+    const memberId = await activeMember(ctx.sys.app, ctx.tree.ids.branch1, ctx.tree.tokens.sec1, prof);
     await deleteMember(memberId);
-    const again = await checkIn(tree.tokens.sec2, tree.ids.branch2, prof);
+    const again = await checkIn(ctx.tree.tokens.sec2, ctx.tree.ids.branch2, prof);
     expect(again.status, JSON.stringify(again.body)).toBe(201);
     // R2: one open check-in per member.
-    const twice = await checkIn(tree.tokens.sec1, tree.ids.branch1, prof);
+    const twice = await checkIn(ctx.tree.tokens.sec1, ctx.tree.ids.branch1, prof);
     expect(twice.status).toBe(409);
     expect(twice.body.rule).toBe('R2');
-    expect((await decide(again.body.processId, tree.tokens.sec2, { action: 'return', reason: 'attach the explanation' })).body.status).toBe('returned');
-    expect(await memberRow(memberId)).toMatchObject({ status: 'deleted', branch_id: tree.ids.branch1 });
+    expect((await decide(again.body.processId, ctx.tree.tokens.sec2, { action: 'return', reason: 'attach the explanation' })).body.status).toBe('returned');
+    expect(await memberRow(memberId)).toMatchObject({ status: 'deleted', branch_id: ctx.tree.ids.branch1 });
 
-    const third = await checkIn(tree.tokens.sec2, tree.ids.branch2, prof);
+    const third = await checkIn(ctx.tree.tokens.sec2, ctx.tree.ids.branch2, prof);
     expect(third.status, JSON.stringify(third.body)).toBe(201);
-    expect((await decide(third.body.processId, tree.tokens.sec2, { action: 'approve' })).status).toBe(200);
-    expect(await memberRow(memberId)).toMatchObject({ status: 'active', branch_id: tree.ids.branch2, deleted_at: null });
+    expect((await decide(third.body.processId, ctx.tree.tokens.sec2, { action: 'approve' })).status).toBe(200);
+    expect(await memberRow(memberId)).toMatchObject({ status: 'active', branch_id: ctx.tree.ids.branch2, deleted_at: null });
   });
 
   it('R16/R4: a new check-in of a deleted member that changes a locked field is refused with 422 naming the fields, and nothing is persisted', async () => {
     const prof = profile();
-    const memberId = await activeMember(sys.app, tree.ids.branch1, tree.tokens.sec1, prof);
+    const memberId = await activeMember(ctx.sys.app, ctx.tree.ids.branch1, ctx.tree.tokens.sec1, prof);
     await deleteMember(memberId);
     const before = await footprint(memberId);
-    const r = await checkIn(tree.tokens.sec2, tree.ids.branch2, { ...prof, name: '张三丰', joinDate: '2016-06-01' });
+    const r = await checkIn(ctx.tree.tokens.sec2, ctx.tree.ids.branch2, { ...prof, name: '张三丰', joinDate: '2016-06-01' });
     expect(r.status).toBe(422);
     expect(r.body.rule).toBe('R4');
     expect(r.body.fields.map((f: { field: string }) => f.field)).toEqual(['body.profile.name', 'body.profile.joinDate']);
@@ -138,10 +141,10 @@ describe('R16 a member deleted from the wrong branch', () => {
 
   it('R14: a member deleted as deceased cannot check in again (422 R14), nothing persisted', async () => {
     const prof = profile();
-    const memberId = await activeMember(sys.app, tree.ids.branch1, tree.tokens.sec1, prof);
+    const memberId = await activeMember(ctx.sys.app, ctx.tree.ids.branch1, ctx.tree.tokens.sec1, prof);
     await deleteMember(memberId, 'deceased');
     const before = await footprint(memberId);
-    const r = await checkIn(tree.tokens.sec2, tree.ids.branch2, prof);
+    const r = await checkIn(ctx.tree.tokens.sec2, ctx.tree.ids.branch2, prof);
     expect(r.status).toBe(422);
     expect(r.body.rule).toBe('R14');
     expect(await footprint(memberId)).toEqual(before);
@@ -151,16 +154,16 @@ describe('R16 a member deleted from the wrong branch', () => {
 describe('a new check-in by member status', () => {
   it('R10: a member who left for another province and comes back checks in here; the approval makes them active in the new branch with the locked fields unchanged', async () => {
     const prof = profile();
-    const memberId = await activeMember(sys.app, tree.ids.branch1, tree.tokens.sec1, prof);
+    const memberId = await activeMember(ctx.sys.app, ctx.tree.ids.branch1, ctx.tree.tokens.sec1, prof);
     // As the outbound transfer's completion leaves it (cross-province.test.ts covers the transfer itself).
-    await sys.db.updateTable('members').set({ status: 'transferred_out' }).where('id', '=', memberId).execute();
-    const again = await checkIn(tree.tokens.sec3, tree.ids.branch3, prof);
+    await ctx.sys.db.updateTable('members').set({ status: 'transferred_out' }).where('id', '=', memberId).execute();
+    const again = await checkIn(ctx.tree.tokens.sec3, ctx.tree.ids.branch3, prof);
     expect(again.status, JSON.stringify(again.body)).toBe(201);
     expect(again.body.memberId).toBe(memberId);
-    expect((await decide(again.body.processId, tree.tokens.sec3, { action: 'approve' })).body.status).toBe('approved');
+    expect((await decide(again.body.processId, ctx.tree.tokens.sec3, { action: 'approve' })).body.status).toBe('approved');
     expect(await memberRow(memberId)).toMatchObject({
       status: 'active',
-      branch_id: tree.ids.branch3,
+      branch_id: ctx.tree.ids.branch3,
       name: prof.name,
       id_number: prof.idNumber,
       join_date: prof.joinDate,
@@ -177,24 +180,24 @@ describe('a new check-in by member status', () => {
   for (const [status, sanction, http, rule] of refusals) {
     it(`${rule}: a member who is ${status} cannot check in again (${http} ${rule}), nothing persisted`, async () => {
       const prof = profile();
-      const memberId = await activeMember(sys.app, tree.ids.branch1, tree.tokens.sec1, prof);
+      const memberId = await activeMember(ctx.sys.app, ctx.tree.ids.branch1, ctx.tree.tokens.sec1, prof);
       // As the disciplinary case's decision leaves it (discipline.test.ts covers the case itself).
-      await sys.db
+      await ctx.sys.db
         .updateTable('members')
         .set({ status: status as 'active', sanction })
         .where('id', '=', memberId)
         .execute();
       const before = await footprint(memberId);
       for (const [token, branchId] of [
-        [tree.tokens.sec2, tree.ids.branch2],
-        [tree.tokens.sec1, tree.ids.branch1],
+        [ctx.tree.tokens.sec2, ctx.tree.ids.branch2],
+        [ctx.tree.tokens.sec1, ctx.tree.ids.branch1],
       ] as const) {
         const r = await checkIn(token, branchId, prof);
         expect(r.status, JSON.stringify(r.body)).toBe(http);
         expect(r.body.rule).toBe(rule);
       }
       // The member themselves, by their record's id.
-      const own = await checkIn(await memberToken(memberId), tree.ids.branch2, prof, { memberId });
+      const own = await checkIn(await memberToken(memberId), ctx.tree.ids.branch2, prof, { memberId });
       expect(own.status).toBe(http);
       expect(await footprint(memberId)).toEqual(before);
     });
@@ -202,10 +205,10 @@ describe('a new check-in by member status', () => {
 
   it('R2: a member whose check-in is pending cannot open a second one (409 R2)', async () => {
     const prof = profile();
-    const first = await checkIn(tree.tokens.sec1, tree.ids.branch1, prof);
+    const first = await checkIn(ctx.tree.tokens.sec1, ctx.tree.ids.branch1, prof);
     expect(first.status).toBe(201);
     const before = await footprint(first.body.memberId);
-    const r = await checkIn(tree.tokens.sec2, tree.ids.branch2, prof);
+    const r = await checkIn(ctx.tree.tokens.sec2, ctx.tree.ids.branch2, prof);
     expect(r.status).toBe(409);
     expect(r.body.rule).toBe('R2');
     expect(await footprint(first.body.memberId)).toEqual(before);

@@ -3,32 +3,26 @@
 // member under 14.
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, idNumber, newMemberToken, profile, seedTree, startSystem, type System, type Tree } from './harness';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { call, idNumber, newMemberToken, orgPath, profile, useSystemWithTree } from './harness';
 import { candidatePrefixes, formatNumber, isLateEntry, meetingDateProblem, prefixesOverlap, sequenceOf, widthOf } from '../domain/numbers';
 
-let sys: System;
-let tree: Tree;
 let rootPath: string;
 const DAY = 86_400_000;
 /** A join year with ranges in this file's tree (the rule applies to it); 2016, profile()'s default, has none. */
 const YEAR = 2026;
 const JOIN = `${YEAR}-03-01`;
 
+const ctx = useSystemWithTree();
 beforeAll(async () => {
-  sys = await startSystem();
-  tree = await seedTree(sys.app);
-  rootPath = (await sys.db.selectFrom('organizations').select('path').where('id', '=', tree.ids.province).executeTakeFirstOrThrow()).path;
-});
-afterAll(async () => {
-  await sys?.stop();
+  rootPath = await orgPath(ctx.sys, ctx.tree.ids.province);
 });
 
 /** A prefix no other range has (prefixes are unique across the database). */
 const newPrefix = () => `T${randomBytes(4).toString('hex').toUpperCase()}`;
 
 const issue = (token: string, orgId: string, o: { prefix?: string; count?: number; year?: number } = {}) =>
-  call(sys.app, 'POST', '/api/numbers/ranges', token, { orgId, year: o.year ?? YEAR, prefix: o.prefix ?? newPrefix(), count: o.count ?? 50 });
+  call(ctx.sys.app, 'POST', '/api/numbers/ranges', token, { orgId, year: o.year ?? YEAR, prefix: o.prefix ?? newPrefix(), count: o.count ?? 50 });
 
 /** Issues a range and answers it (fails the test otherwise). */
 async function range(token: string, orgId: string, o: { prefix?: string; count?: number; year?: number } = {}) {
@@ -38,17 +32,18 @@ async function range(token: string, orgId: string, o: { prefix?: string; count?:
 }
 
 const checkIn = (token: string, branchId: string, prof: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
-  call(sys.app, 'POST', '/api/check-ins', token, { branchId, profile: prof, ...extra });
-const voidNumber = (token: string, number: string, reason = 'the form was spoiled') => call(sys.app, 'POST', '/api/numbers/void', token, { number, reason });
-const detail = (token: string, id: string) => call(sys.app, 'GET', `/api/numbers/ranges/${id}`, token);
+  call(ctx.sys.app, 'POST', '/api/check-ins', token, { branchId, profile: prof, ...extra });
+const voidNumber = (token: string, number: string, reason = 'the form was spoiled') =>
+  call(ctx.sys.app, 'POST', '/api/numbers/void', token, { number, reason });
+const detail = (token: string, id: string) => call(ctx.sys.app, 'GET', `/api/numbers/ranges/${id}`, token);
 
 const rangesWithPrefix = async (prefix: string) =>
-  (await sys.db.selectFrom('number_ranges').select('id').where('prefix', 'like', `${prefix}%`).execute()).length;
-const memberByIdNumber = (id: string) => sys.db.selectFrom('members').select(['id', 'development_number']).where('id_number', '=', id).executeTakeFirst();
+  (await ctx.sys.db.selectFrom('number_ranges').select('id').where('prefix', 'like', `${prefix}%`).execute()).length;
+const memberByIdNumber = (id: string) => ctx.sys.db.selectFrom('members').select(['id', 'development_number']).where('id_number', '=', id).executeTakeFirst();
 const treeProcesses = async () =>
   Number(
     (
-      await sys.db
+      await ctx.sys.db
         .selectFrom('processes')
         .select((eb) => eb.fn.countAll().as('n'))
         .where('org_path', 'like', `${rootPath}%`)
@@ -58,26 +53,26 @@ const treeProcesses = async () =>
 
 describe('R19: ranges of development numbers', () => {
   it('R19: a committee above issues a range; the organization itself, a sibling, a branch or a member may not (403, nothing kept)', async () => {
-    const byCity = await range(tree.tokens.city1, tree.ids.school1);
-    expect(byCity).toMatchObject({ orgId: tree.ids.school1, year: YEAR, count: 50, counts: { used: 0, voided: 0, open: 50 } });
-    await range(tree.tokens.province, tree.ids.school1);
-    await range(tree.tokens.school1, tree.ids.branch1);
-    const events = await sys.db.selectFrom('events').select(['type', 'payload']).where('idempotency_key', '=', `numbers.issued:${byCity.id}`).execute();
+    const byCity = await range(ctx.tree.tokens.city1, ctx.tree.ids.school1);
+    expect(byCity).toMatchObject({ orgId: ctx.tree.ids.school1, year: YEAR, count: 50, counts: { used: 0, voided: 0, open: 50 } });
+    await range(ctx.tree.tokens.province, ctx.tree.ids.school1);
+    await range(ctx.tree.tokens.school1, ctx.tree.ids.branch1);
+    const events = await ctx.sys.db.selectFrom('events').select(['type', 'payload']).where('idempotency_key', '=', `numbers.issued:${byCity.id}`).execute();
     expect(events).toEqual([{ type: 'numbers.issued', payload: { rangeId: byCity.id, year: YEAR, prefix: byCity.prefix, count: 50 } }]);
 
-    const member = await newMemberToken(sys.app);
+    const member = await newMemberToken(ctx.sys.app);
     for (const [who, token, orgId] of [
-      ['the school itself', tree.tokens.school1, tree.ids.school1],
-      ['a committee of another city', tree.tokens.county2, tree.ids.school1],
-      ['a branch for itself', tree.tokens.sec1, tree.ids.branch1],
-      ['a member', member, tree.ids.branch1],
+      ['the school itself', ctx.tree.tokens.school1, ctx.tree.ids.school1],
+      ['a committee of another city', ctx.tree.tokens.county2, ctx.tree.ids.school1],
+      ['a branch for itself', ctx.tree.tokens.sec1, ctx.tree.ids.branch1],
+      ['a member', member, ctx.tree.ids.branch1],
     ] as const) {
       const prefix = newPrefix();
       const r = await issue(token, orgId, { prefix });
       expect(r.status, who).toBe(403);
       expect(await rangesWithPrefix(prefix), who).toBe(0);
     }
-    const unknown = await issue(tree.tokens.province, `${tree.ids.province}-nowhere`);
+    const unknown = await issue(ctx.tree.tokens.province, `${ctx.tree.ids.province}-nowhere`);
     expect(unknown.status).toBe(422);
     expect(unknown.body.fields[0]).toMatchObject({ field: 'body.orgId', rule: 'R19' });
   });
@@ -90,7 +85,7 @@ describe('R19: ranges of development numbers', () => {
       [1000, '0001', '1000'],
       [100_000, '000001', '100000'],
     ] as const) {
-      const r = await range(tree.tokens.city1, tree.ids.school1, { prefix: `${prefix}C${count}X`, count });
+      const r = await range(ctx.tree.tokens.city1, ctx.tree.ids.school1, { prefix: `${prefix}C${count}X`, count });
       expect(r.first).toBe(`${prefix}C${count}X${first}`);
       expect(r.last).toBe(`${prefix}C${count}X${last}`);
     }
@@ -107,19 +102,19 @@ describe('R19: ranges of development numbers', () => {
     expect([prefixesOverlap('GD26', 'GD2'), prefixesOverlap('GD2', 'GD26'), prefixesOverlap('GD26', 'GD27')]).toEqual([true, true, false]);
 
     // Too many, or a number that would be longer than 32 characters: 400 naming the field.
-    const tooMany = await issue(tree.tokens.city1, tree.ids.school1, { count: 100_001 });
+    const tooMany = await issue(ctx.tree.tokens.city1, ctx.tree.ids.school1, { count: 100_001 });
     expect(tooMany.status).toBe(400);
     expect(tooMany.body.fields.map((f: { field: string }) => f.field)).toContain('body.count');
-    const tooLong = await issue(tree.tokens.city1, tree.ids.school1, { prefix: `${newPrefix()}${'A'.repeat(20)}`, count: 1000 });
+    const tooLong = await issue(ctx.tree.tokens.city1, ctx.tree.ids.school1, { prefix: `${newPrefix()}${'A'.repeat(20)}`, count: 1000 });
     expect(tooLong.status).toBe(400);
     expect(tooLong.body.fields.map((f: { field: string }) => f.field)).toContain('body.prefix');
   });
 
   it("R19: a prefix that begins another range's, or that another begins, is refused with 409 naming body.prefix; nothing is kept", async () => {
     const prefix = newPrefix();
-    await range(tree.tokens.city1, tree.ids.school1, { prefix });
+    await range(ctx.tree.tokens.city1, ctx.tree.ids.school1, { prefix });
     for (const other of [prefix, `${prefix}7`, prefix.slice(0, -1)]) {
-      const r = await issue(tree.tokens.city1, tree.ids.school1, { prefix: other });
+      const r = await issue(ctx.tree.tokens.city1, ctx.tree.ids.school1, { prefix: other });
       expect(r.status, other).toBe(409);
       expect(r.body).toMatchObject({ rule: 'R19', fields: [expect.objectContaining({ field: 'body.prefix', rule: 'R19' })] });
     }
@@ -129,27 +124,27 @@ describe('R19: ranges of development numbers', () => {
 
 describe('R19: the number at check-in', () => {
   it("R19: a number from a range of the member's branch, or of a committee above it, is accepted and then used", async () => {
-    const own = await range(tree.tokens.school1, tree.ids.branch1, { count: 20 });
-    const above = await range(tree.tokens.city1, tree.ids.school1, { count: 20 });
+    const own = await range(ctx.tree.tokens.school1, ctx.tree.ids.branch1, { count: 20 });
+    const above = await range(ctx.tree.tokens.city1, ctx.tree.ids.school1, { count: 20 });
     const n1 = formatNumber({ prefix: own.prefix, width: 2 }, 3);
     const n2 = formatNumber({ prefix: above.prefix, width: 2 }, 7);
-    const a = await checkIn(tree.tokens.sec1, tree.ids.branch1, profile({ joinDate: JOIN, developmentNumber: n1 }));
+    const a = await checkIn(ctx.tree.tokens.sec1, ctx.tree.ids.branch1, profile({ joinDate: JOIN, developmentNumber: n1 }));
     expect(a.status, JSON.stringify(a.body)).toBe(201);
-    const b = await checkIn(tree.tokens.sec2, tree.ids.branch2, profile({ joinDate: JOIN, developmentNumber: n2 }));
+    const b = await checkIn(ctx.tree.tokens.sec2, ctx.tree.ids.branch2, profile({ joinDate: JOIN, developmentNumber: n2 }));
     expect(b.status, JSON.stringify(b.body)).toBe(201);
 
-    const ownDetail = await detail(tree.tokens.sec1, own.id);
+    const ownDetail = await detail(ctx.tree.tokens.sec1, own.id);
     expect(ownDetail.status).toBe(200);
     expect(ownDetail.body.used).toEqual([{ number: n1, memberId: a.body.memberId }]);
     expect(ownDetail.body.open).not.toContain(n1);
     expect(ownDetail.body.counts).toEqual({ used: 1, voided: 0, open: 19 });
-    const aboveDetail = await detail(tree.tokens.school1, above.id);
+    const aboveDetail = await detail(ctx.tree.tokens.school1, above.id);
     expect(aboveDetail.body.used).toEqual([{ number: n2, memberId: b.body.memberId }]);
   });
 
   it('R19: a number outside every range, of another branch, or of another year is refused with 422 naming body.profile.developmentNumber; nothing is persisted', async () => {
-    const sibling = await range(tree.tokens.school1, tree.ids.branch2, { count: 20 });
-    const lastYear = await range(tree.tokens.city1, tree.ids.school1, { count: 20, year: YEAR - 1 });
+    const sibling = await range(ctx.tree.tokens.school1, ctx.tree.ids.branch2, { count: 20 });
+    const lastYear = await range(ctx.tree.tokens.city1, ctx.tree.ids.school1, { count: 20, year: YEAR - 1 });
     const before = await treeProcesses();
     for (const [why, number] of [
       ['outside every range', `Z${randomBytes(6).toString('hex').toUpperCase()}`],
@@ -158,7 +153,7 @@ describe('R19: the number at check-in', () => {
       ['beyond the count of a range', `${sibling.prefix}21`],
     ] as const) {
       const prof = profile({ joinDate: JOIN, developmentNumber: number });
-      const r = await checkIn(tree.tokens.sec1, tree.ids.branch1, prof);
+      const r = await checkIn(ctx.tree.tokens.sec1, ctx.tree.ids.branch1, prof);
       expect(r.status, why).toBe(422);
       expect(r.body.rule, why).toBe('R19');
       expect(r.body.fields, why).toEqual([expect.objectContaining({ field: 'body.profile.developmentNumber', rule: 'R19' })]);
@@ -166,21 +161,21 @@ describe('R19: the number at check-in', () => {
     }
     expect(await treeProcesses()).toBe(before);
     // A join year without ranges in this tree: the rule does not apply (numbers of earlier years were not issued here).
-    const older = await checkIn(tree.tokens.sec1, tree.ids.branch1, profile({ joinDate: '2016-05-04' }));
+    const older = await checkIn(ctx.tree.tokens.sec1, ctx.tree.ids.branch1, profile({ joinDate: '2016-05-04' }));
     expect(older.status).toBe(201);
   });
 
   it('R19: a used number, or a voided one, is refused at check-in with 422', async () => {
-    const r = await range(tree.tokens.school1, tree.ids.branch1, { count: 10 });
-    const first = await checkIn(tree.tokens.sec1, tree.ids.branch1, profile({ joinDate: JOIN, developmentNumber: r.first }));
+    const r = await range(ctx.tree.tokens.school1, ctx.tree.ids.branch1, { count: 10 });
+    const first = await checkIn(ctx.tree.tokens.sec1, ctx.tree.ids.branch1, profile({ joinDate: JOIN, developmentNumber: r.first }));
     expect(first.status).toBe(201);
-    const used = await checkIn(tree.tokens.sec1, tree.ids.branch1, profile({ joinDate: JOIN, developmentNumber: r.first }));
+    const used = await checkIn(ctx.tree.tokens.sec1, ctx.tree.ids.branch1, profile({ joinDate: JOIN, developmentNumber: r.first }));
     expect(used.status).toBe(422);
     expect(used.body).toMatchObject({ rule: 'R19', fields: [expect.objectContaining({ field: 'body.profile.developmentNumber' })] });
 
-    expect((await voidNumber(tree.tokens.sec1, r.last)).status).toBe(201);
+    expect((await voidNumber(ctx.tree.tokens.sec1, r.last)).status).toBe(201);
     const prof = profile({ joinDate: JOIN, developmentNumber: r.last });
-    const voided = await checkIn(tree.tokens.sec1, tree.ids.branch1, prof);
+    const voided = await checkIn(ctx.tree.tokens.sec1, ctx.tree.ids.branch1, prof);
     expect(voided.status).toBe(422);
     expect(voided.body).toMatchObject({ rule: 'R19', fields: [expect.objectContaining({ field: 'body.profile.developmentNumber', rule: 'R19' })] });
     expect(voided.body.message).toMatch(/voided/);
@@ -190,48 +185,48 @@ describe('R19: the number at check-in', () => {
 
 describe('R19: voiding and every number accounted for', () => {
   it('R19: a used or unknown number cannot be voided (422), a voided one not again (409); the organization or a committee above voids', async () => {
-    const r = await range(tree.tokens.school1, tree.ids.branch1, { count: 10 });
+    const r = await range(ctx.tree.tokens.school1, ctx.tree.ids.branch1, { count: 10 });
     const n = (seq: number) => formatNumber({ prefix: r.prefix, width: 2 }, seq);
-    expect((await checkIn(tree.tokens.sec1, tree.ids.branch1, profile({ joinDate: JOIN, developmentNumber: n(1) }))).status).toBe(201);
+    expect((await checkIn(ctx.tree.tokens.sec1, ctx.tree.ids.branch1, profile({ joinDate: JOIN, developmentNumber: n(1) }))).status).toBe(201);
 
-    const used = await voidNumber(tree.tokens.sec1, n(1));
+    const used = await voidNumber(ctx.tree.tokens.sec1, n(1));
     expect(used.status).toBe(422);
     expect(used.body.fields).toEqual([expect.objectContaining({ field: 'body.number', rule: 'R19' })]);
     for (const unknown of [`${r.prefix}11`, `${r.prefix}1`, 'NOSUCHRANGE01']) {
-      const u = await voidNumber(tree.tokens.sec1, unknown);
+      const u = await voidNumber(ctx.tree.tokens.sec1, unknown);
       expect(u.status, unknown).toBe(422);
       expect(u.body.fields[0].field).toBe('body.number');
     }
     // Another branch, or a committee of another city: 403; nothing kept.
-    expect((await voidNumber(tree.tokens.sec2, n(2))).status).toBe(403);
-    expect((await voidNumber(tree.tokens.county2, n(2))).status).toBe(403);
-    expect(await sys.db.selectFrom('number_voids').select('number').where('range_id', '=', r.id).execute()).toEqual([]);
+    expect((await voidNumber(ctx.tree.tokens.sec2, n(2))).status).toBe(403);
+    expect((await voidNumber(ctx.tree.tokens.county2, n(2))).status).toBe(403);
+    expect(await ctx.sys.db.selectFrom('number_voids').select('number').where('range_id', '=', r.id).execute()).toEqual([]);
 
-    const ok = await voidNumber(tree.tokens.sec1, n(2), 'spoiled');
+    const ok = await voidNumber(ctx.tree.tokens.sec1, n(2), 'spoiled');
     expect(ok.status).toBe(201);
     expect(ok.body).toEqual({ number: n(2), rangeId: r.id });
-    expect((await voidNumber(tree.tokens.school1, n(3), 'not needed this year')).status).toBe(201);
-    const again = await voidNumber(tree.tokens.school1, n(2));
+    expect((await voidNumber(ctx.tree.tokens.school1, n(3), 'not needed this year')).status).toBe(201);
+    const again = await voidNumber(ctx.tree.tokens.school1, n(2));
     expect(again.status).toBe(409);
-    const events = await sys.db
+    const events = await ctx.sys.db
       .selectFrom('events')
       .select('type')
       .where('idempotency_key', '=', `numbers.voided:${n(2)}`)
       .execute();
     expect(events).toEqual([{ type: 'numbers.voided' }]);
-    const noReason = await call(sys.app, 'POST', '/api/numbers/void', tree.tokens.sec1, { number: n(4), reason: '' });
+    const noReason = await call(ctx.sys.app, 'POST', '/api/numbers/void', ctx.tree.tokens.sec1, { number: n(4), reason: '' });
     expect(noReason.status).toBe(400);
   });
 
   it('R19: every number of a range is accounted for: used + voided + open = count, each number once', async () => {
-    const r = await range(tree.tokens.school1, tree.ids.branch1, { count: 20 });
+    const r = await range(ctx.tree.tokens.school1, ctx.tree.ids.branch1, { count: 20 });
     const n = (seq: number) => formatNumber({ prefix: r.prefix, width: 2 }, seq);
     for (const seq of [4, 11]) {
-      expect((await checkIn(tree.tokens.sec1, tree.ids.branch1, profile({ joinDate: JOIN, developmentNumber: n(seq) }))).status).toBe(201);
+      expect((await checkIn(ctx.tree.tokens.sec1, ctx.tree.ids.branch1, profile({ joinDate: JOIN, developmentNumber: n(seq) }))).status).toBe(201);
     }
-    for (const seq of [1, 2, 20]) expect((await voidNumber(tree.tokens.sec1, n(seq))).status).toBe(201);
+    for (const seq of [1, 2, 20]) expect((await voidNumber(ctx.tree.tokens.sec1, n(seq))).status).toBe(201);
 
-    const d = await detail(tree.tokens.sec1, r.id);
+    const d = await detail(ctx.tree.tokens.sec1, r.id);
     expect(d.status).toBe(200);
     expect(d.body.counts).toEqual({ used: 2, voided: 3, open: 15 });
     const used = d.body.used.map((u: { number: string }) => u.number);
@@ -243,25 +238,25 @@ describe('R19: voiding and every number accounted for', () => {
     expect(all).toEqual(Array.from({ length: 20 }, (_, i) => n(i + 1)));
 
     // The list shows the same counts; who may read: the branch, the committees above; not a sibling or another city.
-    const list = await call(sys.app, 'GET', `/api/numbers/ranges?orgId=${tree.ids.school1}&year=${YEAR}&limit=1000`, tree.tokens.school1);
+    const list = await call(ctx.sys.app, 'GET', `/api/numbers/ranges?orgId=${ctx.tree.ids.school1}&year=${YEAR}&limit=1000`, ctx.tree.tokens.school1);
     expect(list.status).toBe(200);
     expect(list.body.items.find((i: { id: string }) => i.id === r.id)).toMatchObject({ counts: { used: 2, voided: 3, open: 15 } });
-    expect((await detail(tree.tokens.city1, r.id)).status).toBe(200);
-    expect((await detail(tree.tokens.sec2, r.id)).status).toBe(403);
-    expect((await detail(tree.tokens.county2, r.id)).status).toBe(403);
-    expect((await call(sys.app, 'GET', `/api/numbers/ranges?orgId=${tree.ids.school1}`, tree.tokens.county2)).status).toBe(403);
+    expect((await detail(ctx.tree.tokens.city1, r.id)).status).toBe(200);
+    expect((await detail(ctx.tree.tokens.sec2, r.id)).status).toBe(403);
+    expect((await detail(ctx.tree.tokens.county2, r.id)).status).toBe(403);
+    expect((await call(ctx.sys.app, 'GET', `/api/numbers/ranges?orgId=${ctx.tree.ids.school1}`, ctx.tree.tokens.county2)).status).toBe(403);
   });
 
   it('R19: ranges with open numbers are listed as stale once issued longer ago than the threshold (stale=true: the configured age)', async () => {
-    const old = await range(tree.tokens.city1, tree.ids.school1, { count: 5 });
-    const oldDone = await range(tree.tokens.city1, tree.ids.school1, { count: 1 });
-    expect((await voidNumber(tree.tokens.school1, oldDone.first)).status).toBe(201);
-    const fresh = await range(tree.tokens.city1, tree.ids.school1, { count: 5 });
-    const days = Math.ceil(sys.config.numbers.openAfterMs / DAY) + 10;
-    await sql`update number_ranges set issued_at = now() - ${days} * interval '1 day' where id in (${old.id}, ${oldDone.id})`.execute(sys.db);
+    const old = await range(ctx.tree.tokens.city1, ctx.tree.ids.school1, { count: 5 });
+    const oldDone = await range(ctx.tree.tokens.city1, ctx.tree.ids.school1, { count: 1 });
+    expect((await voidNumber(ctx.tree.tokens.school1, oldDone.first)).status).toBe(201);
+    const fresh = await range(ctx.tree.tokens.city1, ctx.tree.ids.school1, { count: 5 });
+    const days = Math.ceil(ctx.sys.config.numbers.openAfterMs / DAY) + 10;
+    await sql`update number_ranges set issued_at = now() - ${days} * interval '1 day' where id in (${old.id}, ${oldDone.id})`.execute(ctx.sys.db);
 
     const ids = async (query: string) => {
-      const r = await call(sys.app, 'GET', `/api/numbers/ranges?orgId=${tree.ids.school1}&limit=1000&${query}`, tree.tokens.school1);
+      const r = await call(ctx.sys.app, 'GET', `/api/numbers/ranges?orgId=${ctx.tree.ids.school1}&limit=1000&${query}`, ctx.tree.tokens.school1);
       expect(r.status).toBe(200);
       return (r.body.items as { id: string }[]).map((i) => i.id).filter((id) => [old.id, oldDone.id, fresh.id].includes(id));
     };
@@ -270,9 +265,9 @@ describe('R19: voiding and every number accounted for', () => {
     expect(await ids(`openOlderThanDays=${days + 5}`)).toEqual([]);
     expect((await ids('stale=false')).sort()).toEqual([old.id, oldDone.id, fresh.id].sort());
     // The county of the other city sees none of them; the city above sees them in its subtree.
-    const city = await call(sys.app, 'GET', `/api/numbers/ranges?orgId=${tree.ids.city1}&stale=true&limit=1000`, tree.tokens.city1);
+    const city = await call(ctx.sys.app, 'GET', `/api/numbers/ranges?orgId=${ctx.tree.ids.city1}&stale=true&limit=1000`, ctx.tree.tokens.city1);
     expect(city.body.items.map((i: { id: string }) => i.id)).toContain(old.id);
-    const other = await call(sys.app, 'GET', `/api/numbers/ranges?stale=true`, tree.tokens.county2);
+    const other = await call(ctx.sys.app, 'GET', `/api/numbers/ranges?stale=true`, ctx.tree.tokens.county2);
     expect(other.status).toBe(200);
     expect(other.body.items.map((i: { id: string }) => i.id)).not.toContain(old.id);
   });
@@ -282,18 +277,20 @@ describe('R19: the admitting meeting and the age at the join date', () => {
   const daysAgo = (n: number) => new Date(Date.now() - n * DAY).toISOString().slice(0, 10);
 
   it('R19: a member entered more than a month after the admitting meeting is accepted and flagged (late entry); within the month, not flagged', async () => {
-    const r = await range(tree.tokens.school1, tree.ids.branch1, { count: 10 });
-    const late = await checkIn(tree.tokens.sec1, tree.ids.branch1, profile({ joinDate: daysAgo(40), developmentNumber: r.first }), {
+    const r = await range(ctx.tree.tokens.school1, ctx.tree.ids.branch1, { count: 10 });
+    const late = await checkIn(ctx.tree.tokens.sec1, ctx.tree.ids.branch1, profile({ joinDate: daysAgo(40), developmentNumber: r.first }), {
       meetingDate: daysAgo(40),
     });
     expect(late.status, JSON.stringify(late.body)).toBe(201);
-    const onTime = await checkIn(tree.tokens.sec1, tree.ids.branch1, profile({ joinDate: daysAgo(5), developmentNumber: r.last }), { meetingDate: daysAgo(6) });
+    const onTime = await checkIn(ctx.tree.tokens.sec1, ctx.tree.ids.branch1, profile({ joinDate: daysAgo(5), developmentNumber: r.last }), {
+      meetingDate: daysAgo(6),
+    });
     expect(onTime.status, JSON.stringify(onTime.body)).toBe(201);
-    const row = (id: string) => sys.db.selectFrom('members').select(['meeting_date', 'late_entry']).where('id', '=', id).executeTakeFirstOrThrow();
+    const row = (id: string) => ctx.sys.db.selectFrom('members').select(['meeting_date', 'late_entry']).where('id', '=', id).executeTakeFirstOrThrow();
     expect(await row(late.body.memberId)).toEqual({ meeting_date: daysAgo(40), late_entry: true });
     expect(await row(onTime.body.memberId)).toEqual({ meeting_date: daysAgo(6), late_entry: false });
     // Without a meeting date (clients from before it), nothing is flagged.
-    const without = await checkIn(tree.tokens.sec1, tree.ids.branch1, profile());
+    const without = await checkIn(ctx.tree.tokens.sec1, ctx.tree.ids.branch1, profile());
     expect(await row(without.body.memberId)).toEqual({ meeting_date: null, late_entry: false });
 
     const month = 31 * DAY;
@@ -310,13 +307,13 @@ describe('R19: the admitting meeting and the age at the join date', () => {
       ['before the 14th birthday', '2016-05-04', '2013-01-01'],
     ] as const) {
       const prof = profile({ joinDate });
-      const r = await checkIn(tree.tokens.sec1, tree.ids.branch1, prof, { meetingDate });
+      const r = await checkIn(ctx.tree.tokens.sec1, ctx.tree.ids.branch1, prof, { meetingDate });
       expect(r.status, why).toBe(422);
       expect(r.body, why).toMatchObject({ rule: 'R19', fields: [expect.objectContaining({ field: 'body.meetingDate', rule: 'R19' })] });
       expect(await memberByIdNumber(prof.idNumber as string), why).toBeUndefined();
     }
     expect(await treeProcesses()).toBe(before);
-    const notADate = await checkIn(tree.tokens.sec1, tree.ids.branch1, profile(), { meetingDate: '2016-02-30' });
+    const notADate = await checkIn(ctx.tree.tokens.sec1, ctx.tree.ids.branch1, profile(), { meetingDate: '2016-02-30' });
     expect(notADate.status).toBe(400);
     expect(meetingDateProblem('2016-05-04', '2016-05-04', new Date('2000-01-01T00:00:00Z'), new Date())).toBeUndefined();
   });
@@ -325,14 +322,14 @@ describe('R19: the admitting meeting and the age at the join date', () => {
     const before = await treeProcesses();
     // Born 2003-06-01, joining 2017-05-31: a day short of 14.
     const prof = profile({ idNumber: idNumber('20030601'), joinDate: '2017-05-31' });
-    const r = await checkIn(tree.tokens.sec1, tree.ids.branch1, prof);
+    const r = await checkIn(ctx.tree.tokens.sec1, ctx.tree.ids.branch1, prof);
     expect(r.status).toBe(422);
     expect(r.body.rule).toBe('R19');
     expect(r.body.fields).toEqual(expect.arrayContaining([expect.objectContaining({ field: 'profile.joinDate', rule: 'R19' })]));
     expect(await memberByIdNumber(prof.idNumber)).toBeUndefined();
     expect(await treeProcesses()).toBe(before);
     // On the 14th birthday itself: accepted.
-    const fourteen = await checkIn(tree.tokens.sec1, tree.ids.branch1, profile({ idNumber: idNumber('20030601'), joinDate: '2017-06-01' }));
+    const fourteen = await checkIn(ctx.tree.tokens.sec1, ctx.tree.ids.branch1, profile({ idNumber: idNumber('20030601'), joinDate: '2017-06-01' }));
     expect(fourteen.status, JSON.stringify(fourteen.body)).toBe(201);
   });
 });

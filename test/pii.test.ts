@@ -2,9 +2,9 @@
 // admins only, and logs never carry a full ID number.
 import { Writable } from 'node:stream';
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import proto from '@temporalio/proto';
-import { ADMIN_TOKEN, call, dataConverter, payloadKeys, profile, seedTree, startSystem, type System, type Tree } from './harness';
+import { ADMIN_TOKEN, call, dataConverter, payloadKeys, profile, useSystemWithTree } from './harness';
 import { buildApp } from '../api/app';
 import { EncryptionCodec } from '../temporal/codec';
 import { checkIn } from '../workflows/check-in';
@@ -12,19 +12,10 @@ import { checkInWorkflowId } from '../domain/check-in';
 
 const { temporal } = proto;
 
-let sys: System;
-let tree: Tree;
-
-beforeAll(async () => {
-  sys = await startSystem();
-  tree = await seedTree(sys.app);
-});
-afterAll(async () => {
-  await sys?.stop();
-});
+const ctx = useSystemWithTree();
 
 async function rawHistory(workflowId: string): Promise<{ bytes: Buffer; history: proto.temporal.api.history.v1.IHistory }> {
-  const res = await sys.env.client.workflowService.getWorkflowExecutionHistory({ namespace: 'default', execution: { workflowId } });
+  const res = await ctx.sys.env.client.workflowService.getWorkflowExecutionHistory({ namespace: 'default', execution: { workflowId } });
   const history = res.history!;
   return { bytes: Buffer.from(temporal.api.history.v1.History.encode(history).finish()), history };
 }
@@ -32,10 +23,10 @@ async function rawHistory(workflowId: string): Promise<{ bytes: Buffer; history:
 describe('PII in Temporal histories', () => {
   it('PII: the raw workflow history holds no plaintext ID number, name or return reason, yet decodes with the key', async () => {
     const prof = profile({ name: '欧阳隐私' });
-    const created = await call(sys.app, 'POST', '/api/check-ins', tree.tokens.sec1, { branchId: tree.ids.branch1, profile: prof });
+    const created = await call(ctx.sys.app, 'POST', '/api/check-ins', ctx.tree.tokens.sec1, { branchId: ctx.tree.ids.branch1, profile: prof });
     expect(created.status).toBe(201);
     const reason = `请${prof.name}核对身份证号${prof.idNumber}`;
-    const r = await call(sys.app, 'POST', `/api/processes/${created.body.processId}/decisions`, tree.tokens.sec1, { action: 'return', reason });
+    const r = await call(ctx.sys.app, 'POST', `/api/processes/${created.body.processId}/decisions`, ctx.tree.tokens.sec1, { action: 'return', reason });
     expect(r.status).toBe(200);
     const { bytes, history } = await rawHistory(checkInWorkflowId(created.body.memberId));
     for (const secret of [prof.idNumber, prof.name, prof.idNumber.slice(6, 14) + prof.idNumber.slice(14)]) {
@@ -54,13 +45,13 @@ describe('PII in Temporal histories', () => {
   it('PII: a failure message is encoded too (encodeCommonAttributes)', async () => {
     // A second member record claiming an ID number that is taken: the activity fails with a message.
     const prof = profile({ name: '司马失败' });
-    const first = await call(sys.app, 'POST', '/api/check-ins', tree.tokens.sec1, { branchId: tree.ids.branch1, profile: prof });
+    const first = await call(ctx.sys.app, 'POST', '/api/check-ins', ctx.tree.tokens.sec1, { branchId: ctx.tree.ids.branch1, profile: prof });
     expect(first.status).toBe(201);
     const memberId = randomUUID();
-    const branch = await sys.db.selectFrom('organizations').selectAll().where('id', '=', tree.ids.branch1).executeTakeFirstOrThrow();
-    const handle = await sys.env.client.workflow.start(checkIn, {
+    const branch = await ctx.sys.db.selectFrom('organizations').selectAll().where('id', '=', ctx.tree.ids.branch1).executeTakeFirstOrThrow();
+    const handle = await ctx.sys.env.client.workflow.start(checkIn, {
       workflowId: checkInWorkflowId(memberId),
-      taskQueue: sys.config.taskQueue,
+      taskQueue: ctx.sys.config.taskQueue,
       args: [
         {
           processId: randomUUID(),
@@ -71,7 +62,7 @@ describe('PII in Temporal histories', () => {
           submittedBy: 'test',
           linkActorId: null,
           profile: { ...prof, developmentNumber: undefined },
-          timing: sys.config.timing.checkIn,
+          timing: ctx.sys.config.timing.checkIn,
         },
       ],
     });
@@ -102,16 +93,16 @@ describe('codec endpoint for the Web UI', () => {
         },
       ],
     };
-    const ok = await call(sys.app, 'POST', '/codec/decode', tree.tokens.province, body);
+    const ok = await call(ctx.sys.app, 'POST', '/codec/decode', ctx.tree.tokens.province, body);
     expect(ok.status).toBe(200);
     expect(Buffer.from(ok.body.payloads[0].data, 'base64').toString()).toBe('"张三"');
-    const viaUrl = await call(sys.app, 'POST', `/codec/t/${tree.tokens.province}/decode`, undefined, body, { origin: 'http://127.0.0.1:8233' });
+    const viaUrl = await call(ctx.sys.app, 'POST', `/codec/t/${ctx.tree.tokens.province}/decode`, undefined, body, { origin: 'http://127.0.0.1:8233' });
     expect(viaUrl.status).toBe(200);
-    expect((await call(sys.app, 'POST', '/codec/decode', tree.tokens.sec1, body)).status).toBe(403);
-    expect((await call(sys.app, 'POST', '/codec/decode', undefined, body)).status).toBe(401);
-    const pre = await sys.app.inject({ method: 'OPTIONS', url: '/codec/decode', headers: { origin: 'http://127.0.0.1:8233' } });
+    expect((await call(ctx.sys.app, 'POST', '/codec/decode', ctx.tree.tokens.sec1, body)).status).toBe(403);
+    expect((await call(ctx.sys.app, 'POST', '/codec/decode', undefined, body)).status).toBe(401);
+    const pre = await ctx.sys.app.inject({ method: 'OPTIONS', url: '/codec/decode', headers: { origin: 'http://127.0.0.1:8233' } });
     expect(pre.headers['access-control-allow-origin']).toBe('http://127.0.0.1:8233');
-    const foreign = await sys.app.inject({ method: 'OPTIONS', url: '/codec/decode', headers: { origin: 'http://evil.example' } });
+    const foreign = await ctx.sys.app.inject({ method: 'OPTIONS', url: '/codec/decode', headers: { origin: 'http://evil.example' } });
     expect(foreign.headers['access-control-allow-origin']).toBeUndefined();
   });
 });
@@ -125,7 +116,7 @@ describe('logs', () => {
         cb();
       },
     });
-    const app = await buildApp({ db: sys.db, client: sys.env.client, config: sys.config }, { logger: true, logStream: stream });
+    const app = await buildApp({ db: ctx.sys.db, client: ctx.sys.env.client, config: ctx.sys.config }, { logger: true, logStream: stream });
     const id = profile().idNumber;
     const r = await app.inject({ method: 'GET', url: `/api/members/${id}?idNumber=${id}`, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     expect(r.statusCode).toBe(400);

@@ -145,7 +145,7 @@ export interface CallResult<T = any> {
 
 export async function call<T = any>(
   app: FastifyInstance,
-  method: 'GET' | 'POST' | 'PATCH',
+  method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE',
   url: string,
   token?: string,
   body?: unknown,
@@ -238,6 +238,13 @@ export async function seedTree(app: FastifyInstance): Promise<Tree> {
 /** A fresh member actor (not yet linked to a member record); its first check-in links it. */
 export async function newMemberToken(app: FastifyInstance): Promise<string> {
   const r = await call(app, 'POST', '/api/actors', ADMIN_TOKEN, { role: 'member', label: 'member' });
+  if (r.status !== 201) throw new Error(`actor failed: ${JSON.stringify(r.body)}`);
+  return r.body.token as string;
+}
+
+/** A member actor linked to the member record `memberId` (the member's own token). */
+export async function memberActorToken(app: FastifyInstance, memberId: string): Promise<string> {
+  const r = await call(app, 'POST', '/api/actors', ADMIN_TOKEN, { role: 'member', memberId, label: 'member' });
   if (r.status !== 201) throw new Error(`actor failed: ${JSON.stringify(r.body)}`);
   return r.body.token as string;
 }
