@@ -1,7 +1,7 @@
 // Side effects of the check-in review (R1-R4): member record, read model, events, notifications.
 import { ApplicationFailure } from '@temporalio/common';
 import { sql } from 'kysely';
-import type { Db, Tx } from '../db';
+import { lockDevelopmentNumber, type Db, type Tx } from '../db';
 import { openProcessOnce, type Projection } from './processes';
 import type { ProcessStatus } from '../domain/processes';
 import type { MembersTable } from '../db/schema';
@@ -111,6 +111,15 @@ export function createCheckInActivities(deps: { db: Db }) {
             // Changed between the read and the lock: the event's payload would be wrong; the retry reads again.
             if (current?.status !== seen?.status || current?.branch_id !== seen?.branch_id) throw new Error('the member record changed meanwhile');
             if (admission === 'first') {
+              // R19: a number voided since the API checked it is not taken (the void checks the other way round).
+              if (developmentNumber) {
+                await lockDevelopmentNumber(tx, developmentNumber);
+                const voided = await tx.selectFrom('number_voids').select('number').where('number', '=', developmentNumber).executeTakeFirst();
+                if (voided) {
+                  const message = 'this development number was voided meanwhile: it will not be used';
+                  throw ApplicationFailure.create({ type: 'conflict', message, details: [{ kind: 'rule', rule: 'R19' }], nonRetryable: true });
+                }
+              }
               const member = {
                 name,
                 id_number: idNumber,

@@ -20,7 +20,7 @@ import {
   sequenceOf,
   widthOf,
 } from '../domain/numbers';
-import { likePrefix, recordOnce, type Db, type Tx } from '../db';
+import { likePrefix, lockDevelopmentNumber, recordOnce, type Db, type Tx } from '../db';
 import type { NumberRangesTable } from '../db/schema';
 import { errorResponses, iso, notFound, statisticsOrg, UuidParams } from './schemas';
 
@@ -260,8 +260,8 @@ function voidRoute(app: Api, { db }: AppDeps): void {
       const range = await rangeOf(db, number);
       if (!range) throw refuse('not a number of any range');
       authorize(p, 'numbers.void', { orgPath: range.org_path });
-      const holder = await db.selectFrom('members').select('id').where('development_number', '=', number).executeTakeFirst();
-      if (holder) throw refuse('this number is used by a member: it is accounted for');
+      const used = 'this number is used by a member: it is accounted for';
+      if (await numberHolder(db, number)) throw refuse(used);
       const r = await recordOnce(
         db,
         {
@@ -272,6 +272,9 @@ function voidRoute(app: Api, { db }: AppDeps): void {
           payload: { rangeId: range.id, number, reason },
         },
         async (tx) => {
+          // Checked again under the number's lock: a check-in taking it meanwhile wins, and the void is refused.
+          await lockDevelopmentNumber(tx, number);
+          if (await numberHolder(tx, number)) throw refuse(used);
           await tx.insertInto('number_voids').values({ number, range_id: range.id, reason, voided_by: p.actorId }).execute();
         },
       );
@@ -279,6 +282,11 @@ function voidRoute(app: Api, { db }: AppDeps): void {
       return reply.code(201).send({ number, rangeId: range.id });
     },
   );
+}
+
+/** The member record holding a development number, if any. */
+function numberHolder(q: Db | Tx, number: string) {
+  return q.selectFrom('members').select('id').where('development_number', '=', number).executeTakeFirst();
 }
 
 export function numbersRoutes(deps: AppDeps): FastifyPluginAsyncZod {

@@ -1,4 +1,4 @@
-import { Kysely, Migrator, PostgresDialect, type Migration, type Transaction } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, sql, type Migration, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { Database, NewEvent } from './schema';
 import * as m0001 from './migrations/0001_init';
@@ -9,7 +9,7 @@ import * as m0005 from './migrations/0005_open_processes';
 import * as m0006 from './migrations/0006_org_data';
 import * as m0007 from './migrations/0007_console';
 import * as m0008 from './migrations/0008_member_data';
-import * as m0009health from './migrations/0009_health';
+import * as m0009 from './migrations/0009_health';
 
 // Dates stay calendar dates ("2019-05-04"), and counts come back as numbers.
 pg.types.setTypeParser(1082, (v) => v);
@@ -38,7 +38,7 @@ const migrations: Record<string, Migration> = {
   '0006_org_data': m0006,
   '0007_console': m0007,
   '0008_member_data': m0008,
-  '0009_health': m0009health,
+  '0009_health': m0009,
 };
 
 /** Applies pending migrations; safe to call from several processes at once (kysely takes a lock). */
@@ -83,4 +83,12 @@ export function isDatabaseUnavailable(e: unknown): boolean {
 /** Escapes a path for a LIKE prefix match. */
 export function likePrefix(path: string): string {
   return path.replace(/[\\%_]/g, (c) => `\\${c}`) + '%';
+}
+
+/**
+ * R19: one transaction at a time per development number, until it commits: the check-in that takes a number and
+ * the void that retires it each check the other under this lock, so a number never ends both used and voided.
+ */
+export async function lockDevelopmentNumber(tx: Tx, number: string): Promise<void> {
+  await sql`select pg_advisory_xact_lock(hashtext(${`development-number:${number}`}))`.execute(tx);
 }

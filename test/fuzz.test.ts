@@ -3,7 +3,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { createHash } from 'node:crypto';
-import { ADMIN_TOKEN, activeMember, call, newMemberToken, profile, seedTree, startSystem, type System, type Tree } from './harness';
+import { ADMIN_TOKEN, activeMember, call, newMemberToken, orgPath, profile, seedTree, startSystem, type System, type Tree } from './harness';
+
+/** The root of a tree `seedTree` made (test/system.ts): another test file's, unless it is this file's own. */
+const SEEDED_ROOT = /^t[0-9a-f]{8}-gd\//;
 import { creditCodeProblem, idNumberProblem } from '../domain/identifiers';
 import { profileRuleProblems } from '../domain/members';
 import { textProblem, type TextKind } from '../domain/text';
@@ -173,7 +176,7 @@ afterAll(async () => {
 });
 
 describe('API fuzzing', () => {
-  it('R1-R24: generated requests to every route get no 5xx, and nothing invalid is persisted', async () => {
+  it('R1-R21, R24: generated requests to every route get no 5xx, and nothing invalid is persisted', async () => {
     const spec = (await sys.app.inject({ method: 'GET', url: '/openapi.json' })).json() as {
       paths: Record<string, Record<string, { parameters?: Operation['params']; requestBody?: { content?: Record<string, { schema: Schema }> } }>>;
     };
@@ -247,15 +250,24 @@ describe('API fuzzing', () => {
     // Some requests passed validation and were accepted, so the fuzzer reached past the schemas.
     expect([...seen.keys()].some((k) => / 20[01]$/.test(k))).toBe(true);
 
-    // Nothing invalid persisted: every stored identifier and profile satisfies the rules.
-    const members = await sys.db.selectFrom('members').select(['id_number', 'join_date', 'development_number']).execute();
+    // Nothing invalid persisted: every stored identifier and profile satisfies the rules. The other test files' trees
+    // (seedTree roots) are left out: a file may write legacy data around the API on purpose (R21's invalid data).
+    const ours = await orgPath(sys, tree.ids.province);
+    const ownData = (path: string | null) => path === null || path.startsWith(ours) || !SEEDED_ROOT.test(path);
+    const members = (
+      await sys.db
+        .selectFrom('members')
+        .leftJoin('organizations', 'organizations.id', 'members.branch_id')
+        .select(['members.id_number', 'members.join_date', 'members.development_number', 'organizations.path'])
+        .execute()
+    ).filter((m) => ownData(m.path));
     for (const m of members) {
       expect(idNumberProblem(m.id_number)).toBeUndefined();
       expect(profileRuleProblems({ idNumber: m.id_number, joinDate: m.join_date, developmentNumber: m.development_number ?? undefined }, new Date())).toEqual(
         [],
       );
     }
-    const orgs = await sys.db.selectFrom('organizations').select(['credit_code', 'path', 'parent_id', 'kind']).execute();
+    const orgs = (await sys.db.selectFrom('organizations').select(['credit_code', 'path', 'parent_id', 'kind']).execute()).filter((o) => ownData(o.path));
     for (const o of orgs) if (o.credit_code) expect(creditCodeProblem(o.credit_code)).toBeUndefined();
     // Nothing with a control character persisted: names one line, free text (event payloads) at most \t \n \r.
     const strings = (v: unknown): string[] =>

@@ -1,10 +1,12 @@
 // R19 development numbers on the real server and PostgreSQL: ranges issued by a committee above, the check at
 // check-in, voiding, "every number accounted for", stale ranges, the admitting meeting and late entries, and no
 // member under 14.
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { call, idNumber, newMemberToken, orgPath, profile, useSystemWithTree } from './harness';
+import { CheckInSubmission, checkInWorkflowId, type CheckInInput } from '../domain/check-in';
+import { checkIn as checkInWorkflow } from '../workflows/check-in';
 import { candidatePrefixes, formatNumber, isLateEntry, meetingDateProblem, prefixesOverlap, sequenceOf, widthOf } from '../domain/numbers';
 
 let rootPath: string;
@@ -180,6 +182,36 @@ describe('R19: the number at check-in', () => {
     expect(voided.body).toMatchObject({ rule: 'R19', fields: [expect.objectContaining({ field: 'body.profile.developmentNumber', rule: 'R19' })] });
     expect(voided.body.message).toMatch(/voided/);
     expect(await memberByIdNumber(prof.idNumber as string)).toBeUndefined();
+  });
+
+  it("R19: a number voided after the API's check is not taken: the check-in's first write refuses it and keeps nothing", async () => {
+    // The race: the void commits between the API's check and the workflow's first write. The workflow is started as
+    // the API would start it, with the number already voided, so only the write's own check stands in the way.
+    const r = await range(ctx.tree.tokens.school1, ctx.tree.ids.branch1, { count: 5 });
+    expect((await voidNumber(ctx.tree.tokens.sec1, r.first)).status).toBe(201);
+    const branch = await ctx.sys.db.selectFrom('organizations').selectAll().where('id', '=', ctx.tree.ids.branch1).executeTakeFirstOrThrow();
+    const prof = profile({ joinDate: JOIN, developmentNumber: r.first });
+    const memberId = randomUUID();
+    const input: CheckInInput = {
+      processId: randomUUID(),
+      memberId,
+      branchId: branch.id,
+      branchPath: branch.path,
+      parentOrgId: branch.parent_id,
+      submittedBy: 'test',
+      linkActorId: null,
+      profile: CheckInSubmission.shape.profile.parse(prof),
+      timing: ctx.sys.config.timing.checkIn,
+    };
+    const result = await ctx.sys.env.client.workflow.execute(checkInWorkflow, {
+      workflowId: checkInWorkflowId(memberId),
+      taskQueue: ctx.sys.config.taskQueue,
+      args: [input],
+    });
+    expect(result.status).toBe('rejected');
+    expect(await memberByIdNumber(prof.idNumber as string)).toBeUndefined();
+    expect(await ctx.sys.db.selectFrom('processes').select('id').where('id', '=', input.processId).executeTakeFirst()).toBeUndefined();
+    expect((await detail(ctx.tree.tokens.school1, r.id)).body.counts).toEqual({ used: 0, voided: 1, open: 4 });
   });
 });
 
