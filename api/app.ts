@@ -1,5 +1,5 @@
 // The thin HTTP API: validate with zod, authorize, call Temporal or read the read model, map to HTTP.
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import {
@@ -70,6 +70,46 @@ async function answers(check: () => Promise<unknown>, ms: number): Promise<boole
   }
 }
 
+/** Every error becomes a problem body: 400 with field paths, the domain's kinds, 503 when a dependency is down, else a logged 500. */
+function errorHandler(err: FastifyError | Error, _req: FastifyRequest, reply: FastifyReply) {
+  if (hasZodFastifySchemaValidationErrors(err)) {
+    const where = (err as { validationContext?: string }).validationContext ?? 'body';
+    const fields = err.validation.map((v) => ({
+      field: [where, ...v.instancePath.split('/').filter(Boolean)].join('.'),
+      message: v.message ?? 'invalid',
+    }));
+    return reply.code(400).send(problemBody({ kind: 'invalid', message: `invalid ${where}`, fields }));
+  }
+  if (err instanceof DomainError) {
+    // A 503 of ours (Temporal not confirming in time): the operators see its cause, the caller is told to send again.
+    if (err.problem.kind === 'unavailable') reply.log.warn({ err: err.cause }, err.message);
+    return reply.code(HTTP_STATUS[err.problem.kind]).send(problemBody(err.problem));
+  }
+  // Fastify's own refusals (a body too large, an unsupported content type, a JSON body that does not parse).
+  const status = (err as { statusCode?: number }).statusCode;
+  if (status && status >= 400 && status < 500) {
+    const message = (err as Error).message;
+    const field = (err as { code?: string }).code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'headers.content-type' : 'body';
+    return reply.code(status).send(problemBody({ kind: 'invalid', message, fields: [{ field, message }] }, status));
+  }
+  if (isTemporalUnavailable(err)) {
+    reply.log.warn('Temporal unavailable');
+    return reply
+      .code(503)
+      .header('retry-after', '2')
+      .send(problemBody({ kind: 'unavailable', message: 'Temporal is unavailable for a moment; send the request again' }));
+  }
+  if (isDatabaseUnavailable(err)) {
+    reply.log.warn({ code: (err as { code?: string }).code }, 'database unavailable');
+    return reply
+      .code(503)
+      .header('retry-after', '2')
+      .send(problemBody({ kind: 'unavailable', message: 'the database is unavailable for a moment; send the request again' }));
+  }
+  reply.log.error({ err }, 'unhandled error');
+  return reply.code(500).send({ status: 500, kind: 'internal', error: 'internal', message: 'internal error' });
+}
+
 export async function buildApp(
   deps: AppDeps,
   opts: { logger?: boolean; logStream?: NodeJS.WritableStream; logFormat?: 'json' | 'pretty'; consoleDir?: string } = {},
@@ -105,40 +145,7 @@ export async function buildApp(
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  app.setErrorHandler((err, _req, reply) => {
-    if (hasZodFastifySchemaValidationErrors(err)) {
-      const where = (err as { validationContext?: string }).validationContext ?? 'body';
-      const fields = err.validation.map((v) => ({
-        field: [where, ...v.instancePath.split('/').filter(Boolean)].join('.'),
-        message: v.message ?? 'invalid',
-      }));
-      return reply.code(400).send(problemBody({ kind: 'invalid', message: `invalid ${where}`, fields }));
-    }
-    if (err instanceof DomainError) return reply.code(HTTP_STATUS[err.problem.kind]).send(problemBody(err.problem));
-    // Fastify's own refusals (a body too large, an unsupported content type, a JSON body that does not parse).
-    const status = (err as { statusCode?: number }).statusCode;
-    if (status && status >= 400 && status < 500) {
-      const message = (err as Error).message;
-      const field = (err as { code?: string }).code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'headers.content-type' : 'body';
-      return reply.code(status).send(problemBody({ kind: 'invalid', message, fields: [{ field, message }] }, status));
-    }
-    if (isTemporalUnavailable(err)) {
-      reply.log.warn('Temporal unavailable');
-      return reply
-        .code(503)
-        .header('retry-after', '2')
-        .send(problemBody({ kind: 'unavailable', message: 'Temporal is unavailable for a moment; send the request again' }));
-    }
-    if (isDatabaseUnavailable(err)) {
-      reply.log.warn({ code: (err as { code?: string }).code }, 'database unavailable');
-      return reply
-        .code(503)
-        .header('retry-after', '2')
-        .send(problemBody({ kind: 'unavailable', message: 'the database is unavailable for a moment; send the request again' }));
-    }
-    reply.log.error({ err }, 'unhandled error');
-    return reply.code(500).send({ status: 500, kind: 'internal', error: 'internal', message: 'internal error' });
-  });
+  app.setErrorHandler(errorHandler);
 
   // Liveness: the process answers; no I/O (a database outage must not get the API restarted).
   app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));

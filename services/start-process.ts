@@ -130,5 +130,12 @@ async function recoverStart(
       last = e;
     }
   }
-  throw last;
+  // Still no answer from Temporal after the retries (an overloaded server, workers restarting): not a defect of the
+  // request. 503: the caller sends it again; a start that did happen meanwhile then answers 409 (one is open).
+  const message = `Temporal has not confirmed the start in time (${errorName(last)}): send it again`;
+  throw Object.assign(new DomainError({ kind: 'unavailable', message }), { cause: last });
+}
+
+function errorName(e: unknown): string {
+  return e instanceof Error ? e.name : typeof e;
 }
