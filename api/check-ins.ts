@@ -5,7 +5,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { AppDeps } from './deps';
 import { authorize } from '../domain/authz';
 import { DomainError } from '../domain/errors';
-import { CheckInSubmission, type CheckInInput } from '../domain/check-in';
+import { CheckInSubmission, checkInInput } from '../domain/check-in';
 import { lockedFieldProblems, profileRuleProblems } from '../domain/members';
 import { checkInAdmission, isRefusal } from '../domain/member-status';
 import { checkInContext } from '../activities/check-in';
@@ -102,19 +102,15 @@ export function checkInRoutes({ db, client, config }: AppDeps): FastifyPluginAsy
             if (outside) throw DomainError.rule('R19', outside.message, [outside]);
           }
           const memberId = existing?.id ?? wanted ?? randomUUID();
-          const input: CheckInInput = {
-            processId: randomUUID(),
+          const input = checkInInput(branch, {
             memberId,
-            branchId: branch.id,
-            branchPath: branch.path,
-            parentOrgId: branch.parent_id,
             submittedBy: p.actorId,
             linkActorId: p.role === 'member' && !p.memberId ? p.actorId : null,
             profile: body.profile,
             timing: config.timing.checkIn,
             // R19: entered more than a month after the admitting meeting: accepted, flagged.
             ...(body.meetingDate ? { meetingDate: body.meetingDate, lateEntry: isLateEntry(body.meetingDate, new Date(), config.numbers.lateEntryMs) } : {}),
-          };
+          });
           // R2: at most one open check-in per member, enforced by the workflow ID. Answers once the workflow has
           // recorded the submission, so the process is readable at once.
           const recorded = await startProcess(

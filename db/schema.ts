@@ -191,15 +191,19 @@ export interface DuesPaymentsTable {
   paid_at: CreatedAt;
 }
 
-export interface DisciplineMaterialsTable {
-  id: string;
-  process_id: string;
+/** A file kept whole in the database with its SHA-256 (R18 materials, R24 application forms). */
+export interface StoredFile {
   filename: string;
   content_type: string;
   size: number;
   sha256: string;
   content: Buffer;
   uploaded_by: string;
+}
+
+export interface DisciplineMaterialsTable extends StoredFile {
+  id: string;
+  process_id: string;
   uploaded_at: CreatedAt;
 }
 
@@ -290,14 +294,9 @@ export interface AgeOutExceptionsTable {
 }
 
 /** R24: the scanned application form (入团志愿书), stored like the disciplinary materials. */
-export interface ApplicationFormsTable {
+export interface ApplicationFormsTable extends StoredFile {
   member_id: string;
-  filename: string;
-  content_type: string;
-  size: number;
-  sha256: string;
-  content: Buffer;
-  uploaded_by: string;
+  /** Replaced by a newer upload: set again. */
   uploaded_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 

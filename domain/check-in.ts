@@ -34,4 +34,12 @@ export const CheckInInput = z.object({
 });
 export type CheckInInput = z.infer<typeof CheckInInput>;
 
+/** The workflow input of a new check-in at this branch (a new process ID); the API's start and the tests build it here. */
+export function checkInInput(
+  branch: { id: string; path: string; parent_id: string | null },
+  rest: Omit<CheckInInput, 'processId' | 'branchId' | 'branchPath' | 'parentOrgId'>,
+): CheckInInput {
+  return { processId: crypto.randomUUID(), branchId: branch.id, branchPath: branch.path, parentOrgId: branch.parent_id, ...rest };
+}
+
 export { checkInWorkflowId } from './workflow-ids';

@@ -5,7 +5,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { call, idNumber, newMemberToken, orgPath, profile, useSystemWithTree } from './harness';
-import { CheckInSubmission, checkInWorkflowId, type CheckInInput } from '../domain/check-in';
+import { CheckInSubmission, checkInInput, checkInWorkflowId } from '../domain/check-in';
 import { checkIn as checkInWorkflow } from '../workflows/check-in';
 import { candidatePrefixes, formatNumber, isLateEntry, meetingDateProblem, prefixesOverlap, sequenceOf, widthOf } from '../domain/numbers';
 
@@ -192,17 +192,13 @@ describe('R19: the number at check-in', () => {
     const branch = await ctx.sys.db.selectFrom('organizations').selectAll().where('id', '=', ctx.tree.ids.branch1).executeTakeFirstOrThrow();
     const prof = profile({ joinDate: JOIN, developmentNumber: r.first });
     const memberId = randomUUID();
-    const input: CheckInInput = {
-      processId: randomUUID(),
+    const input = checkInInput(branch, {
       memberId,
-      branchId: branch.id,
-      branchPath: branch.path,
-      parentOrgId: branch.parent_id,
       submittedBy: 'test',
       linkActorId: null,
       profile: CheckInSubmission.shape.profile.parse(prof),
       timing: ctx.sys.config.timing.checkIn,
-    };
+    });
     const result = await ctx.sys.env.client.workflow.execute(checkInWorkflow, {
       workflowId: checkInWorkflowId(memberId),
       taskQueue: ctx.sys.config.taskQueue,
