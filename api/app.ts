@@ -36,6 +36,8 @@ import { reportRoutes } from './reports';
 import { memberDataRoutes } from './member-data';
 import { cadresRoutes } from './cadres';
 import { healthRoutes } from './health';
+import { campaignsRoutes } from './campaigns';
+import { awardsRoutes } from './awards';
 import { numbersRoutes } from './numbers';
 import { applicationFormsRoutes } from './application-forms';
 import { ageOutRoutes } from './age-out';
@@ -184,6 +186,8 @@ export async function buildApp(
       await api.register(memberDataRoutes(deps));
       await api.register(cadresRoutes(deps));
       await api.register(healthRoutes(deps));
+      await api.register(campaignsRoutes(deps));
+      await api.register(awardsRoutes(deps));
       await api.register(numbersRoutes(deps));
       await api.register(applicationFormsRoutes(deps));
       await api.register(ageOutRoutes(deps));

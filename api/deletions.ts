@@ -9,18 +9,16 @@ import { sql } from 'kysely';
 import type { Api, AppDeps } from './deps';
 import { authorize } from '../domain/authz';
 import { DomainError } from '../domain/errors';
-import { BulkReturn, DeletionApplication, type DeletionInput } from '../domain/deletions';
+import { BulkReturn, DeletionApplication } from '../domain/deletions';
 import type { DecisionCommand } from '../domain/processes';
-import { OrgId, pathIds } from '../domain/orgs';
-import type { OrgRef } from '../domain/orgs';
+import { OrgId } from '../domain/orgs';
 import { likePrefix } from '../db';
 import { decideUpdate } from '../workflows/common';
-import { deletion, deletionProcess } from '../workflows/deletion';
 import { errorResponses, iso, notFound } from './schemas';
 import { answerOnce } from './idempotency';
 import { mapLimit } from '../domain/concurrency';
 import { toDomainError } from '../services/temporal-errors';
-import { startProcess } from '../services/start-process';
+import { startDeletion } from '../services/deletion-start';
 
 const DeletionCreated = z.object({ processId: z.uuid(), memberId: z.uuid(), step: z.string(), deadline: z.string() });
 
@@ -53,39 +51,10 @@ function applyRoute(app: Api, { db, client, config }: AppDeps): void {
             { field: 'body.memberId', message: `member is ${member.status}`, rule: 'R14' },
           ]);
         }
-        const ids = pathIds(member.branch_path!);
-        const orgs = await db.selectFrom('organizations').select(['id', 'path', 'parent_id', 'kind']).where('id', 'in', ids).execute();
-        const byId = new Map(orgs.map((o) => [o.id, { id: o.id, path: o.path, parentId: o.parent_id, kind: o.kind } satisfies OrgRef]));
-        const branch = byId.get(ids[ids.length - 1]!)!;
-        const province = byId.get(ids[0]!)!;
-        // R14: the city-level committee is the child of the province root above the branch; a branch right
-        // under the province has none, and the province verifies too.
-        const city = ids.length > 2 ? byId.get(ids[1]!)! : province;
-        const input: DeletionInput = {
-          processId: randomUUID(),
-          memberId: member.id,
-          category: body.category,
-          reason: body.reason,
-          ...(body.explanation ? { explanation: body.explanation } : {}),
-          appliedBy: p.actorId,
-          branch,
-          city,
-          province,
-          graduate: member.special_kind === 'graduate',
-          timing: config.timing.deletion,
-        };
-        // R14: at most one open deletion per member, enforced by the workflow ID. Answers once the workflow has
-        // recorded the application, so the process is readable at once.
-        const recorded = await startProcess(
-          { client, config },
-          {
-            process: deletionProcess,
-            workflow: deletion,
-            memberId: member.id,
-            input,
-            org: city,
-            deadline: new Date(Date.now() + config.timing.deletion.cityReview.deadlineMs),
-          },
+        const recorded = await startDeletion(
+          { db, client, config },
+          { id: member.id, branchPath: member.branch_path!, graduate: member.special_kind === 'graduate' },
+          { ...body, appliedBy: p.actorId },
         );
         return { statusCode: 201, response: { processId: recorded.processId, memberId: member.id, step: recorded.step, deadline: recorded.deadline } };
       });

@@ -19,6 +19,7 @@ import {
 import { sql } from 'kysely';
 import { recordOnce, type Db } from '../db';
 import { errorResponses, iso, notFound, UuidParams } from './schemas';
+import { awardHistory, AwardHistoryFields } from '../activities/awards';
 import type { Api } from './deps';
 
 const Change = z.object({ field: z.string(), from: z.unknown(), to: z.unknown() });
@@ -61,6 +62,8 @@ const HistoryItem = z.object({
   processId: z.string().nullable(),
   changes: z.array(Change).optional(),
   reason: z.string().optional(),
+  /** R23: the entry an `award.recorded` or `award.revoked` event is about. */
+  award: AwardHistoryFields.optional(),
 });
 
 const HistoryQuery = z.object({
@@ -264,16 +267,18 @@ function historyRoute(app: Api, db: Db): void {
         items: page.map((e) => {
           const payload = e.payload as Record<string, unknown>;
           const changes = historyChanges(e.type, payload, full);
+          const award = awardHistory(e.type, payload);
           return {
             id: String(e.id),
             at: iso(e.occurred_at)!,
             type: e.type,
-            category: historyCategory(e.type, e.kind),
+            category: award?.category ?? historyCategory(e.type, e.kind),
             actorId: e.actor_id,
             orgId: e.org_id,
             processId: e.process_id,
             ...(changes ? { changes } : {}),
             ...(typeof payload.reason === 'string' ? { reason: payload.reason } : {}),
+            ...(award ? { award: award.award } : {}),
           };
         }),
         nextCursor: rows.length > limit ? String(page[page.length - 1]!.id) : null,

@@ -10,6 +10,7 @@ import { deletionProcess } from '../workflows/deletion';
 import { disciplineProcess } from '../workflows/discipline';
 import { memberChangeProcess } from '../workflows/member-change';
 import { joinDateProcess } from '../workflows/join-date';
+import { campaignTaskProcess } from '../workflows/campaign-task';
 
 /** A step as the API reads it: no functions of a process's input. */
 interface StepView {
@@ -26,6 +27,7 @@ export const STEPS: Record<ProcessKind, Record<string, StepView>> = {
   discipline: disciplineProcess.steps,
   'member-change': memberChangeProcess.steps,
   'join-date': joinDateProcess.steps,
+  campaign: campaignTaskProcess.steps,
 };
 
 /** Every step name of every kind, once (a `step` filter naming none of them is a typo: 400). */
@@ -57,6 +59,8 @@ export const DECISION_AUTHZ: Record<ProcessKind, Partial<Record<DecisionAction, 
     withdraw: 'join-date.request',
     extend: 'deadline.extend',
   },
+  // R22: the branch hands in its steps; the committee above it confirms or returns the evaluation.
+  campaign: { submit: 'campaign.record', approve: 'campaign.review', return: 'campaign.review', extend: 'deadline.extend' },
 };
 
 function isKind(kind: string): kind is ProcessKind {

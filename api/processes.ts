@@ -10,6 +10,7 @@ import { DecisionBody, ProcessKind, ProcessStatus, type DecisionCommand } from '
 import { decideUpdate } from '../workflows/common';
 import { prepareTransferDecision } from '../services/transfers';
 import { prepareDisciplineDecision } from '../services/discipline';
+import { prepareCampaignDecision } from '../services/campaign-checks';
 import { loadProcess } from '../services/processes';
 import { likePrefix, type Db } from '../db';
 import type { ProcessRow } from '../db/schema';
@@ -33,6 +34,7 @@ const PREPARE: Partial<Record<ProcessKind, Prepare>> = {
   deletion: stepAndRole,
   discipline: prepareDisciplineDecision,
   'join-date': stepAndRole,
+  campaign: prepareCampaignDecision,
 };
 
 const ProcessSummary = z.object({

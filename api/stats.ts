@@ -8,6 +8,8 @@ import { OFFICE_ZONE, officeDay, officeDayStart } from '../domain/office-day';
 import { likePrefix } from '../db';
 import type { Api, AppDeps } from './deps';
 import { errorResponses, iso, statisticsOrg } from './schemas';
+import { awardCounts } from '../activities/awards';
+import { AwardStatistics } from './awards';
 
 const DAY_MS = 86_400_000;
 
@@ -107,9 +109,28 @@ function deletionsRoute(app: Api, { db }: AppDeps): void {
   );
 }
 
+/** GET /stats/awards (R23): the rewards and punishments recorded in the subtree, beside the other statistics. */
+function awardsRoute(app: Api, { db }: AppDeps): void {
+  app.get(
+    '/stats/awards',
+    {
+      schema: {
+        summary: 'R23: rewards and punishments recorded in the subtree (revoked punishments counted apart), by kind',
+        querystring: z.object({ orgId: OrgId.optional() }),
+        response: { 200: AwardStatistics, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const org = await statisticsOrg(db, req.principal, req.query.orgId, 'award.read');
+      return { orgId: org.id, ...(await awardCounts(db, org.path)) };
+    },
+  );
+}
+
 export function statsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
   return async (app) => {
     overdueRoute(app, deps);
     deletionsRoute(app, deps);
+    awardsRoute(app, deps);
   };
 }

@@ -10,6 +10,7 @@ import * as m0006 from './migrations/0006_org_data';
 import * as m0007 from './migrations/0007_console';
 import * as m0008 from './migrations/0008_member_data';
 import * as m0009 from './migrations/0009_health';
+import * as m0010 from './migrations/0010_campaigns';
 
 // Dates stay calendar dates ("2019-05-04"), and counts come back as numbers.
 pg.types.setTypeParser(1082, (v) => v);
@@ -39,6 +40,7 @@ const migrations: Record<string, Migration> = {
   '0007_console': m0007,
   '0008_member_data': m0008,
   '0009_health': m0009,
+  '0010_campaigns': m0010,
 };
 
 /** Applies pending migrations; safe to call from several processes at once (kysely takes a lock). */

@@ -1,5 +1,6 @@
 // The database schema as a TypeScript interface; kysely types every query from it.
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+import type { CampaignPhases, CampaignTaskStep, Grade, RegistrationDecision } from '../domain/campaigns';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
@@ -308,7 +309,124 @@ export interface HealthNoticesTable {
   notified_at: CreatedAt;
 }
 
+/** R22: a yearly campaign of one province: education evaluation, then annual registration (migration 0010). */
+export interface CampaignsTable {
+  id: string;
+  province_id: string;
+  year: number;
+  workflow_id: string;
+  status: 'open' | 'closed';
+  /** The phases as the province set them (domain/campaigns.ts `CampaignPhases`). */
+  phases: Json<CampaignPhases>;
+  /** The largest share of 优秀 a branch may give (0-1), or null: no cap. */
+  excellent_cap: number | null;
+  opened_by: string;
+  opened_at: CreatedAt;
+  /** Set once every branch has its task; `tasks` counts them. */
+  fanned_out_at: Timestamp | null;
+  tasks: ColumnType<number, number | undefined, number>;
+  closed_at: Timestamp | null;
+  closed_by: string | null;
+  close_reason: string | null;
+}
+
+/** R22: one branch's task in a campaign (a `campaign` process, `process_id`): what the progress query sums. */
+export interface CampaignTasksTable {
+  campaign_id: string;
+  org_id: string;
+  process_id: string;
+  org_path: string;
+  depth: number;
+  /** The nearest committee above the branch: it confirms or returns the evaluation. */
+  reviewer_id: string;
+  step: CampaignTaskStep;
+  deadline: Timestamp;
+  overdue: ColumnType<boolean, boolean | undefined, boolean>;
+  members_total: ColumnType<number, number | undefined, number>;
+  members_evaluated: ColumnType<number, number | undefined, number>;
+  members_registered: ColumnType<number, number | undefined, number>;
+  returned_reason: string | null;
+  evaluated_at: Timestamp | null;
+  confirmed_at: Timestamp | null;
+  registered_at: Timestamp | null;
+  closed_at: Timestamp | null;
+}
+
+/** R22: a member's grade in the education evaluation. */
+export interface CampaignGradesTable {
+  campaign_id: string;
+  member_id: string;
+  org_id: string;
+  grade: Grade;
+  recorded_by: string;
+  recorded_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+/** R22: a member's annual registration: 准予注册, 暂缓注册 (reason, follow-up date) or 不予注册 (reason; a deletion). */
+export interface CampaignRegistrationsTable {
+  campaign_id: string;
+  member_id: string;
+  org_id: string;
+  decision: RegistrationDecision;
+  reason: string | null;
+  follow_up_on: string | null;
+  /** 不予注册: the deletion process it started (R14). */
+  deletion_process_id: string | null;
+  recorded_by: string;
+  recorded_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+/** R22: a cadre (R8 registry) registered in the campaign (团干部注册). */
+export interface CampaignCadresTable {
+  campaign_id: string;
+  cadre_id: string;
+  org_id: string;
+  org_path: string;
+  registered_by: string;
+  registered_at: CreatedAt;
+}
+
+/** R22: the province extended a phase for one city, with a reason. */
+export interface CampaignExtensionsTable {
+  id: string;
+  campaign_id: string;
+  org_id: string;
+  phase: 'evaluation' | 'registration';
+  until: string;
+  reason: string;
+  extended_by: string;
+  created_at: CreatedAt;
+}
+
+/** R23: a reward (表彰) or punishment (处分) of a member; revoked punishments stay, with the revocation. */
+export interface AwardsTable {
+  id: string;
+  member_id: string;
+  org_id: string;
+  org_path: string;
+  type: 'reward' | 'punishment';
+  kind: string;
+  level: string;
+  decided_on: string;
+  deciding_org: string;
+  document_number: string;
+  /** The R18 disciplinary case that recorded it (one entry per case). */
+  source_process_id: string | null;
+  recorded_by: string;
+  recorded_at: CreatedAt;
+  revoked_at: Timestamp | null;
+  revoked_by: string | null;
+  revoke_reason: string | null;
+}
+
 export interface Database {
+  campaigns: CampaignsTable;
+  campaign_tasks: CampaignTasksTable;
+  campaign_grades: CampaignGradesTable;
+  campaign_registrations: CampaignRegistrationsTable;
+  campaign_cadres: CampaignCadresTable;
+  campaign_extensions: CampaignExtensionsTable;
+  awards: AwardsTable;
   member_changes: MemberChangesTable;
   join_date_windows: JoinDateWindowsTable;
   cadres: CadresTable;

@@ -70,7 +70,15 @@ export type Action =
   | 'age-out.exception'
   | 'form.upload'
   | 'form.read'
-  | 'health.read';
+  | 'health.read'
+  | 'campaign.open'
+  | 'campaign.read'
+  | 'campaign.record'
+  | 'campaign.review'
+  | 'campaign.cadres'
+  | 'award.record'
+  | 'award.read'
+  | 'award.revoke';
 
 /**
  * A grant's relation: one of `Relation`, or `parent`: the actor's organization is the target's direct parent
@@ -218,6 +226,28 @@ export const POLICY: Record<Action, Grant[]> = {
   'form.read': [{ role: 'member', self: true }, { role: 'branch_secretary', relations: ['own'] }, ...SUPERVISORS],
   // R21: health of an organization and its subtree, for it and every level above.
   'health.read': [{ role: 'branch_secretary', relations: ['own'] }, ...SUPERVISORS],
+  // R22: the province opens, extends (for one city) and closes its campaign; the API checks it is the root.
+  'campaign.open': [{ role: 'province_admin', relations: ['own'] }],
+  // R22: progress of an organization's subtree, for it and every level above; a branch reads its own task.
+  'campaign.read': [{ role: 'branch_secretary', relations: ['own'] }, ...SUPERVISORS],
+  // R22: the branch records grades and registrations and hands in its steps.
+  'campaign.record': [{ role: 'branch_secretary', relations: ['own'] }],
+  // R22: the committee above the branch (its nearest; the task names it) confirms or returns the evaluation.
+  'campaign.review': [
+    { role: 'committee_admin', relations: ['own'] },
+    { role: 'province_admin', relations: ['own'] },
+  ],
+  // R22 (团干部注册): each organization registers its own cadres.
+  'campaign.cadres': [
+    { role: 'branch_secretary', relations: ['own'] },
+    { role: 'committee_admin', relations: ['own'] },
+    { role: 'province_admin', relations: ['own'] },
+  ],
+  // R23: the member's branch or any committee above it records a reward or a punishment; the organization that
+  // recorded one, or any above it, revokes a punishment (the target is the entry's organization).
+  'award.record': [{ role: 'branch_secretary', relations: ['own'] }, ...SUPERVISORS],
+  'award.read': [{ role: 'member', self: true }, { role: 'branch_secretary', relations: ['own'] }, ...SUPERVISORS],
+  'award.revoke': [{ role: 'branch_secretary', relations: ['own'] }, ...SUPERVISORS],
 };
 
 export interface Target {

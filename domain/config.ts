@@ -38,6 +38,12 @@ export interface Config {
   ageOut: { checkEveryMs: number; noticeMs: number };
   /** R21: how often the health check notifies committees of new problems below them. */
   health: { checkEveryMs: number };
+  /**
+   * R22: the reminders before a campaign step's deadline and the escalation interval after it (the deadlines are
+   * the campaign's own dates); the default cap on 优秀 (null: none, the seeds give no value); the fan-out's page
+   * of branches and how many task starts it has in flight at once.
+   */
+  campaign: { reminderOffsetsMs: number[]; escalationIntervalMs: number; excellentCap: number | null; fanOutPage: number; startConcurrency: number };
   abuse: AbuseWatch;
   /**
    * R18: how often the dues check runs, and at how many consecutive unpaid months it reminds and opens a removal
@@ -80,6 +86,11 @@ const Env = z.object({
   TUANWU_AGE_OUT_CHECK_EVERY: z.string().default('1d'),
   TUANWU_AGE_OUT_NOTICE: z.string().default('30d'),
   TUANWU_HEALTH_CHECK_EVERY: z.string().default('1d'),
+  TUANWU_CAMPAIGN_REMINDERS: z.string().default('3d,1d'),
+  TUANWU_CAMPAIGN_ESCALATION_INTERVAL: z.string().default('1d'),
+  TUANWU_EXCELLENT_CAP: z.coerce.number().gt(0, 'TUANWU_EXCELLENT_CAP: a share above 0').max(1, 'TUANWU_EXCELLENT_CAP: a share up to 1').optional(),
+  TUANWU_CAMPAIGN_FAN_OUT_PAGE: z.coerce.number().int().min(1).max(5000).default(500),
+  TUANWU_CAMPAIGN_START_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(32),
   TUANWU_ADMIN_TOKEN: z.string().min(16, 'TUANWU_ADMIN_TOKEN must have at least 16 characters').optional(),
 });
 
@@ -110,6 +121,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     numbers: { openAfterMs: parseDuration(e.TUANWU_NUMBERS_OPEN_AFTER), lateEntryMs: parseDuration(e.TUANWU_LATE_ENTRY_AFTER) },
     ageOut: { checkEveryMs: parseDuration(e.TUANWU_AGE_OUT_CHECK_EVERY), noticeMs: parseDuration(e.TUANWU_AGE_OUT_NOTICE) },
     health: { checkEveryMs: parseDuration(e.TUANWU_HEALTH_CHECK_EVERY) },
+    campaign: {
+      reminderOffsetsMs: e.TUANWU_CAMPAIGN_REMINDERS.split(',')
+        .filter((s) => s.trim() !== '')
+        .map(parseDuration),
+      escalationIntervalMs: parseDuration(e.TUANWU_CAMPAIGN_ESCALATION_INTERVAL),
+      excellentCap: e.TUANWU_EXCELLENT_CAP ?? null,
+      fanOutPage: e.TUANWU_CAMPAIGN_FAN_OUT_PAGE,
+      startConcurrency: e.TUANWU_CAMPAIGN_START_CONCURRENCY,
+    },
     abuse: abuseWatchFromEnv(env),
     dues: { checkEveryMs: parseDuration(e.TUANWU_DUES_CHECK_EVERY), remindAt: 5, removeAt: 6, maxAheadMonths: e.TUANWU_DUES_MAX_AHEAD_MONTHS },
     expulsionApproval: e.TUANWU_EXPULSION_APPROVAL,

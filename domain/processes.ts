@@ -3,14 +3,17 @@ import { z } from 'zod';
 import { OrgId } from './orgs';
 import { freeText } from './text';
 
-export const ProcessKind = z.enum(['check-in', 'transfer', 'deletion', 'discipline', 'member-change', 'join-date']);
+export const ProcessKind = z.enum(['check-in', 'transfer', 'deletion', 'discipline', 'member-change', 'join-date', 'campaign']);
 export type ProcessKind = z.infer<typeof ProcessKind>;
 
 export const ProcessStatus = z.enum(['pending', 'approved', 'returned', 'withdrawn', 'rejected', 'lapsed', 'resolved']);
 export type ProcessStatus = z.infer<typeof ProcessStatus>;
 
-/** approve / return / withdraw (R1-R2), extend (R3), reject and place (R9: a committee places the member into a branch). */
-export const DecisionAction = z.enum(['approve', 'return', 'withdraw', 'extend', 'reject', 'place', 'resolve', 'expel']);
+/**
+ * approve / return / withdraw (R1-R2), extend (R3), reject and place (R9: a committee places the member into a branch),
+ * submit (R22: a branch hands in its campaign step).
+ */
+export const DecisionAction = z.enum(['approve', 'return', 'withdraw', 'extend', 'reject', 'place', 'resolve', 'expel', 'submit']);
 export type DecisionAction = z.infer<typeof DecisionAction>;
 
 /** The body of POST /api/processes/{id}/decisions. */

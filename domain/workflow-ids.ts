@@ -26,3 +26,18 @@ export function memberChangeWorkflowId(memberId: string): string {
 export function joinDateWorkflowId(memberId: string): string {
   return `join-date-${memberId}`;
 }
+
+/** R22: one campaign per province and year. */
+export function campaignWorkflowId(provinceId: string, year: number): string {
+  return `campaign-${provinceId}-${year}`;
+}
+
+/** R22: a campaign's fan-out over one partition (a child of the province root and its subtree), per operation. */
+export function campaignFanOutWorkflowId(campaignWorkflowId: string, op: string, partitionId: string): string {
+  return `${campaignWorkflowId}-${op}-${partitionId}`;
+}
+
+/** R22: one task per branch and campaign: started at most once, whatever the fan-out retries. */
+export function campaignTaskWorkflowId(campaignWorkflowId: string, orgId: string): string {
+  return `${campaignWorkflowId}-task-${orgId}`;
+}

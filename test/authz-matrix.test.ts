@@ -2,7 +2,20 @@
 // tables below are written from the rules (R1-R9, R14, R18-R21, R24) and the roles in DOMAIN.md, not derived
 // from domain/authz.ts, so the two check each other. Zero unauthorized successes, and every expected success succeeds.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, call, idNumber, newMemberToken, profile, seedTree, startSystem, type CallResult, type System, type Tree } from './harness';
+import {
+  ADMIN_TOKEN,
+  call,
+  idNumber,
+  newMemberToken,
+  openTestCampaign,
+  profile,
+  seedTree,
+  startSystem,
+  testCampaignPlan,
+  type CallResult,
+  type System,
+  type Tree,
+} from './harness';
 
 let sys: System;
 let tree: Tree;
@@ -298,6 +311,20 @@ interface Row {
 
 const count = (rows: Promise<unknown[]>) => rows.then((r) => r.length);
 
+/** R22: the tree's campaign of this year, opened once by the first row that needs it. */
+let matrixCampaign: Promise<string> | undefined;
+const campaignId = () => (matrixCampaign ??= openTestCampaign(sys, tree).then((c) => c.campaignId));
+
+/** R23: a reward as a branch or a committee enters it. */
+const AWARD = {
+  type: 'reward',
+  kind: '优秀共青团员',
+  level: 'school',
+  decidedOn: '2025-05-04',
+  decidingOrg: '某中学团委',
+  documentNumber: '校团发〔2025〕3号',
+};
+
 const ISSUE_13: Record<string, Row> = {
   'upload an application form': {
     rule: 'R24: the branch uploads the form of its member (not the member, not a committee above)',
@@ -384,6 +411,72 @@ const ISSUE_13: Record<string, Row> = {
     rule: 'R21: the health of an organization is read by it and every level above',
     allowed: ['secretary/own', ...SUPERVISORS],
     act: (tok) => call(sys.app, 'GET', `/api/organizations/${tree.ids.branch1}/health?list=no-secretary`, tok),
+  },
+  // Issue 14 (R22): yearly campaigns.
+  'open a campaign': {
+    rule: 'R22: only the province opens its campaign',
+    allowed: ['province/ancestor'],
+    act: (tok) => call(sys.app, 'POST', '/api/campaigns', tok, testCampaignPlan({ year: 2091 })),
+    writes: () => count(sys.db.selectFrom('campaigns').select('id').where('province_id', '=', tree.ids.province).where('year', '=', 2091).execute()),
+  },
+  "read the campaign's progress of the branch": {
+    rule: 'R22: the progress of an organization is read by it and every level above',
+    allowed: ['secretary/own', ...SUPERVISORS],
+    setup: async () => ({ campaignId: await campaignId() }),
+    act: (tok, c) => call(sys.app, 'GET', `/api/campaigns/${c.campaignId}/progress?orgId=${tree.ids.branch1}`, tok),
+  },
+  "record a member's grade in the campaign": {
+    rule: 'R22: only the branch grades its members',
+    allowed: ['secretary/own'],
+    setup: async (self) => ({ campaignId: await campaignId(), memberId: await selfCheckedIn(self) }),
+    act: (tok, c) =>
+      call(sys.app, 'PUT', `/api/campaigns/${c.campaignId}/branches/${tree.ids.branch1}/grades`, tok, {
+        grades: [{ memberId: c.memberId, grade: 'qualified' }],
+      }),
+    writes: (c) => count(sys.db.selectFrom('campaign_grades').select('member_id').where('member_id', '=', c.memberId!).execute()),
+  },
+  "register the parent committee's cadres in the campaign": {
+    rule: 'R22 (团干部注册): each organization registers its own cadres',
+    allowed: ['committee/parent'],
+    setup: async () => {
+      const entered = await call(sys.app, 'POST', `/api/organizations/${tree.ids.school1}/cadres`, tree.tokens.province, {
+        name: '赵六',
+        idNumber: idNumber('19970101'),
+        role: 'committee_member',
+        post: '委员',
+        termStart: '2025-01-01',
+      });
+      expect(entered.status).toBe(201);
+      return { campaignId: await campaignId(), cadreId: entered.body.id as string };
+    },
+    act: (tok, c) => call(sys.app, 'PUT', `/api/campaigns/${c.campaignId}/cadres/${tree.ids.school1}`, tok, { cadreIds: [c.cadreId] }),
+    writes: (c) => count(sys.db.selectFrom('campaign_cadres').select('cadre_id').where('cadre_id', '=', c.cadreId!).execute()),
+  },
+  // Issue 14 (R23): rewards and punishments.
+  'record a reward': {
+    rule: "R23: the member's branch or a committee above records a reward or a punishment",
+    allowed: ['secretary/own', ...SUPERVISORS],
+    setup: async (self) => ({ memberId: await selfCheckedIn(self) }),
+    act: (tok, c) => call(sys.app, 'POST', `/api/members/${c.memberId}/awards`, tok, AWARD),
+    writes: (c) => count(sys.db.selectFrom('awards').select('id').where('member_id', '=', c.memberId!).execute()),
+  },
+  "read a member's rewards and punishments": {
+    rule: 'R23: the member reads their own; the branch and every level above read them',
+    allowed: ['member/self', 'secretary/own', ...SUPERVISORS],
+    setup: async (self) => ({ memberId: await selfCheckedIn(self) }),
+    act: (tok, c) => call(sys.app, 'GET', `/api/members/${c.memberId}/awards`, tok),
+  },
+  "revoke the parent committee's punishment": {
+    rule: 'R23: the organization that recorded a punishment or one above revokes it; not the branch below it',
+    allowed: SUPERVISORS,
+    setup: async (self) => {
+      const memberId = await selfCheckedIn(self);
+      const recorded = await call(sys.app, 'POST', `/api/members/${memberId}/awards`, tree.tokens.school1, { ...AWARD, type: 'punishment', kind: '通报批评' });
+      expect(recorded.status).toBe(201);
+      return { awardId: recorded.body.id as string };
+    },
+    act: (tok, c) => call(sys.app, 'POST', `/api/awards/${c.awardId}/revocation`, tok, { reason: '经复查撤销' }),
+    writes: (c) => count(sys.db.selectFrom('awards').select('id').where('id', '=', c.awardId!).where('revoked_at', 'is not', null).execute()),
   },
 };
 

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { createHash } from 'node:crypto';
-import { ADMIN_TOKEN, activeMember, call, newMemberToken, orgPath, profile, seedTree, startSystem, type System, type Tree } from './harness';
+import { ADMIN_TOKEN, activeMember, call, newMemberToken, openTestCampaign, orgPath, profile, seedTree, startSystem, type System, type Tree } from './harness';
 
 /** The root of a tree `seedTree` made (test/system.ts): another test file's, unless it is this file's own. */
 const SEEDED_ROOT = /^t[0-9a-f]{8}-gd\//;
@@ -194,7 +194,28 @@ describe('API fuzzing', () => {
     const real = await call(sys.app, 'POST', '/api/check-ins', tree.tokens.sec1, { branchId: tree.ids.branch1, profile: profile() });
     // An active member who joined after 2020, whose application form may be uploaded (R24).
     const recent = await activeMember(sys.app, tree.ids.branch1, tree.tokens.sec1, { joinDate: '2021-05-04' });
-    const ids = [real.body.processId, real.body.memberId, recent, tree.ids.branch1, tree.ids.school1];
+    // A punishment of that member (R23), so the revocation route reaches past its 404.
+    const award = await call(sys.app, 'POST', `/api/members/${recent}/awards`, tree.tokens.sec1, {
+      type: 'punishment',
+      kind: '通报批评',
+      level: 'branch',
+      decidedOn: '2025-05-04',
+      decidingOrg: '高一(1)班团支部',
+      documentNumber: '1号',
+    });
+    expect(award.status).toBe(201);
+    // A campaign of the tree's province and branch1's task (R22), so its routes reach past their 404.
+    const campaign = await openTestCampaign(sys, tree);
+    const ids = [
+      real.body.processId,
+      real.body.memberId,
+      recent,
+      award.body.id,
+      campaign.campaignId,
+      campaign.tasks.branch1,
+      tree.ids.branch1,
+      tree.ids.school1,
+    ];
     const tokens = [ADMIN_TOKEN, tree.tokens.province, tree.tokens.sec1, tree.tokens.city1, memberToken, 'not-a-token', undefined];
 
     const request = fc.constantFrom(...ops).chain((op) =>
@@ -278,6 +299,12 @@ describe('API fuzzing', () => {
     for (const o of await sys.db.selectFrom('organizations').select('name').execute()) keep('organizations.name', o.name, 'single-line');
     for (const a of await sys.db.selectFrom('actors').select('label').execute()) keep('actors.label', a.label, 'single-line');
     for (const e of await sys.db.selectFrom('events').select('payload').execute()) keep('events.payload', e.payload, 'free-text');
+    for (const a of await sys.db.selectFrom('awards').select(['kind', 'level', 'deciding_org', 'document_number', 'revoke_reason']).execute()) {
+      keep('awards', [a.kind, a.level, a.deciding_org, a.document_number], 'single-line');
+      keep('awards.revoke_reason', a.revoke_reason, 'free-text');
+    }
+    for (const r of await sys.db.selectFrom('campaign_registrations').select('reason').execute()) keep('campaign_registrations.reason', r.reason, 'free-text');
+    for (const x of await sys.db.selectFrom('campaign_extensions').select('reason').execute()) keep('campaign_extensions.reason', x.reason, 'free-text');
     for (const x of stored) expect(textProblem(x.text, x.kind), `${x.where}: ${JSON.stringify(x.text)}`).toBeUndefined();
     // R24: every stored application form is what was sent (its SHA-256) and begins as its type's files do.
     const forms = await sys.db

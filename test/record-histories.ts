@@ -8,13 +8,13 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { createDb, migrate } from '../db';
+import { createDb, migrate, type Db } from '../db';
 import { startThrowawayPostgres } from '../scripts/postgres';
 import { startDevServer } from '../scripts/temporal-server';
 import { freePort } from '../scripts/net';
 import { workflowsPath } from '../worker/index';
 import { failureConverterPath } from '../temporal/codec';
-import { activeMember, actorToken, call, idNumber, importOrgs, profile, seedTree, startSystemAt } from './system';
+import { activeMember, actorToken, call, idNumber, importOrgs, profile, seedTree, startSystemAt, testCampaignPlan } from './system';
 import { startPeerProvince } from './peer-province';
 import { PEER_PATHS } from '../domain/peer-protocol';
 import type { AddressInfo } from 'node:net';
@@ -24,6 +24,7 @@ import { memberChange } from '../workflows/member-change';
 import { ageOutSweep } from '../workflows/age-out';
 import { healthCheck } from '../workflows/health-check';
 import { checkInWorkflowId } from '../domain/check-in';
+import { campaignFanOutWorkflowId, campaignTaskWorkflowId } from '../domain/workflow-ids';
 
 const out = join(import.meta.dirname, 'histories');
 /** The generation suffix: files of earlier generations stay, so every recorded shape keeps replaying. */
@@ -51,6 +52,7 @@ try {
       transfer: { release: { deadlineMs: 2500, reminderOffsetsMs: [1500], escalationIntervalMs: 800, onTimeout: 'remind' } },
       discipline: { probationMonthMs: 200 },
       memberChange: { deadlineMs: 2500, reminderOffsetsMs: [1500, 700], escalationIntervalMs: 800 },
+      campaign: { reminderOffsetsMs: [1500], escalationIntervalMs: 800, fanOutPage: 2, startConcurrency: 2 },
       province: 'gd',
       peers: new Map([['hn', { url: hn.url, key }]]),
     },
@@ -389,10 +391,110 @@ try {
     }
   }
 
+  if (wanted('campaign')) {
+    // R22: a campaign over the tree (fan-out pages of two branches). Branch 1 grades, is returned once, is confirmed,
+    // registers one member, defers one (followed up, then registered) and refuses one (a deletion); branch 2 lets
+    // its deadline pass (reminded, overdue, escalated), its city's phase is extended, and the close finds it
+    // unfinished, as it finds branch 3.
+    const plan = testCampaignPlan({ year: 2030, evaluationMs: 3500, registrationMs: 3_600_000 });
+    const opened = await call(sys.app, 'POST', '/api/campaigns', tree.tokens.province, plan);
+    if (opened.status !== 201) throw new Error(JSON.stringify(opened.body));
+    const { campaignId, workflowId } = opened.body as { campaignId: string; workflowId: string };
+    const members = [
+      await activeMember(sys.app, tree.ids.branch1, tree.tokens.sec1),
+      await activeMember(sys.app, tree.ids.branch1, tree.tokens.sec1),
+      await activeMember(sys.app, tree.ids.branch1, tree.tokens.sec1),
+    ];
+    const task = async (orgId: string) => {
+      for (;;) {
+        const row = await sys.db
+          .selectFrom('campaign_tasks')
+          .select('process_id')
+          .where('campaign_id', '=', campaignId)
+          .where('org_id', '=', orgId)
+          .executeTakeFirst();
+        if (row) return row.process_id;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    };
+    const ok = (r: { status: number; body: unknown }) => {
+      if (r.status >= 300) throw new Error(JSON.stringify(r.body));
+      return r;
+    };
+    const at = (step: string, processId: string) => waitForStep(sys.db, processId, step);
+    const b1 = await task(tree.ids.branch1);
+    const branch1 = `/api/campaigns/${campaignId}/branches/${tree.ids.branch1}`;
+    ok(await call(sys.app, 'PUT', `${branch1}/grades`, tree.tokens.sec1, { grades: members.map((memberId) => ({ memberId, grade: 'qualified' })) }));
+    ok(await decide(b1, tree.tokens.sec1, { action: 'submit' }));
+    await at('evaluation-review', b1);
+    ok(await decide(b1, tree.tokens.school1, { action: 'return', reason: 'recheck the grades' }));
+    await at('evaluation', b1);
+    ok(await decide(b1, tree.tokens.sec1, { action: 'submit' }));
+    await at('evaluation-review', b1);
+    ok(await decide(b1, tree.tokens.school1, { action: 'approve' }));
+    await at('registration', b1);
+    const tomorrow = new Date(Date.now() + 8 * 3_600_000 + 86_400_000).toISOString().slice(0, 10);
+    ok(
+      await call(sys.app, 'PUT', `${branch1}/registrations`, tree.tokens.sec1, {
+        entries: [
+          { memberId: members[0], decision: 'registered' },
+          { memberId: members[1], decision: 'deferred', reason: 'dues unpaid', followUpOn: tomorrow },
+          { memberId: members[2], decision: 'refused', reason: 'left the league long ago' },
+        ],
+      }),
+    );
+    ok(await decide(b1, tree.tokens.sec1, { action: 'submit' }));
+    await at('follow-up', b1);
+    ok(await call(sys.app, 'PUT', `${branch1}/registrations`, tree.tokens.sec1, { entries: [{ memberId: members[1], decision: 'registered' }] }));
+    ok(await decide(b1, tree.tokens.sec1, { action: 'submit' }));
+    await saveWorkflow('campaign-task-registered', campaignTaskWorkflowId(workflowId, tree.ids.branch1));
+
+    await task(tree.ids.branch2);
+    await new Promise((r) => setTimeout(r, 5000)); // branch 2: reminded, overdue, escalated
+    const until = new Date(Date.now() + 3_600_000).toISOString();
+    ok(
+      await call(sys.app, 'POST', `/api/campaigns/${campaignId}/extensions`, tree.tokens.province, {
+        cityId: tree.ids.city1,
+        phase: 'evaluation',
+        until,
+        reason: 'typhoon',
+      }),
+    );
+    const extendedAt = async () => {
+      for (;;) {
+        const e = await sys.db
+          .selectFrom('events')
+          .select('id')
+          .where('process_id', '=', await task(tree.ids.branch2))
+          .where('type', '=', 'deadline.extended')
+          .executeTakeFirst();
+        if (e) return;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    };
+    await extendedAt();
+    ok(await call(sys.app, 'POST', `/api/campaigns/${campaignId}/close`, tree.tokens.province, { reason: 'the year is over' }));
+    await saveWorkflow('campaign-task-extended-unfinished', campaignTaskWorkflowId(workflowId, tree.ids.branch2));
+    await saveWorkflow('campaign-task-unfinished', campaignTaskWorkflowId(workflowId, tree.ids.branch3));
+    await saveWorkflow('campaign-closed', workflowId);
+    await saveWorkflow('campaign-fan-out-open', campaignFanOutWorkflowId(workflowId, 'open', tree.ids.city1));
+    await saveWorkflow('campaign-fan-out-close', campaignFanOutWorkflowId(workflowId, 'close', tree.ids.city1));
+  }
+
   await sys.stop();
   await hn.close();
 } finally {
   await temporal.stop();
   await pg.stop();
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** Waits until the process's read-model row is at `step` (the workflow wrote it). */
+async function waitForStep(db: Db, processId: string, step: string): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    const row = await db.selectFrom('processes').select('step').where('id', '=', processId).executeTakeFirst();
+    if (row?.step === step) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`process ${processId} did not reach ${step}`);
 }

@@ -16,7 +16,7 @@ const histories = () =>
     .map((f) => ({ workflowId: f.replace(/\.json$/, ''), history: JSON.parse(readFileSync(join(dir, f), 'utf8')) as unknown }));
 
 describe('replay of recorded histories', () => {
-  it('versioning: every recorded history (check-in, transfer, deletion, discipline, member change, join date, the age-out and health sweeps) replays without a nondeterminism error', async () => {
+  it('versioning: every recorded history (check-in, transfer, deletion, discipline, member change, join date, the age-out and health sweeps, the R22 campaign, its fan-out and its tasks) replays without a nondeterminism error', async () => {
     const all = histories();
     expect(all.filter((h) => h.workflowId.startsWith('check-in-')).length).toBeGreaterThanOrEqual(5);
     expect(all.filter((h) => h.workflowId.startsWith('transfer-')).length).toBeGreaterThanOrEqual(6);
@@ -26,6 +26,9 @@ describe('replay of recorded histories', () => {
     expect(all.filter((h) => h.workflowId.startsWith('join-date-')).length).toBeGreaterThanOrEqual(4);
     expect(all.filter((h) => h.workflowId.startsWith('age-out-sweep-')).length).toBeGreaterThanOrEqual(1);
     expect(all.filter((h) => h.workflowId.startsWith('health-check-')).length).toBeGreaterThanOrEqual(1);
+    expect(all.filter((h) => h.workflowId.startsWith('campaign-task-')).length).toBeGreaterThanOrEqual(3);
+    expect(all.filter((h) => h.workflowId.startsWith('campaign-fan-out-')).length).toBeGreaterThanOrEqual(2);
+    expect(all.filter((h) => h.workflowId.startsWith('campaign-closed-')).length).toBeGreaterThanOrEqual(1);
     const replayed: string[] = [];
     for await (const r of Worker.runReplayHistories({ workflowBundle: { codePath: inject('workflowBundlePath') }, dataConverter, replayName: 'ci' }, all)) {
       expect(r.error, `${r.workflowId}: ${String(r.error)}`).toBeUndefined();

@@ -59,6 +59,7 @@ export interface SystemOptions {
   numbers?: Partial<Config['numbers']>;
   ageOut?: Partial<Config['ageOut']>;
   health?: Partial<Config['health']>;
+  campaign?: Partial<Config['campaign']>;
   expulsionApproval?: ExpulsionApproval;
   spotCheckRate?: number;
   worker?: boolean;
@@ -92,6 +93,14 @@ export async function startSystemAt(where: Where, opts: SystemOptions = {}): Pro
     numbers: { openAfterMs: 180 * 86_400_000, lateEntryMs: 31 * 86_400_000, ...opts.numbers },
     ageOut: { checkEveryMs: 86_400_000, noticeMs: 30 * 86_400_000, ...opts.ageOut },
     health: { checkEveryMs: 86_400_000, ...opts.health },
+    campaign: {
+      reminderOffsetsMs: [3 * 86_400_000, 86_400_000],
+      escalationIntervalMs: 86_400_000,
+      excellentCap: null,
+      fanOutPage: 500,
+      startConcurrency: 32,
+      ...opts.campaign,
+    },
     abuse: { windowMs: 90 * 86_400_000, threshold: 0.3, minDeletions: 3, ...opts.abuse },
     dues: { checkEveryMs: 86_400_000, remindAt: 5, removeAt: 6, maxAheadMonths: DEFAULT_DUES_MAX_AHEAD_MONTHS, ...opts.dues },
     expulsionApproval: opts.expulsionApproval ?? 'parent',
@@ -480,4 +489,47 @@ export async function deletedMember(
   }
   await sys.env.client.workflow.getHandle(deletionWorkflowId(memberId)).result();
   return { memberId, processId };
+}
+
+/**
+ * R22: a campaign plan for tests: both phases started yesterday (an office day), each ending `evaluationMs` /
+ * `registrationMs` from now (instants: short runs); `extra` is merged in (targets, deadlines per level, the cap).
+ */
+export function testCampaignPlan(
+  o: {
+    year?: number;
+    evaluationMs?: number;
+    registrationMs?: number;
+    evaluation?: Record<string, unknown>;
+    registration?: Record<string, unknown>;
+    extra?: Record<string, unknown>;
+  } = {},
+) {
+  const yesterday = new Date(Date.now() + 8 * 3_600_000 - 86_400_000).toISOString().slice(0, 10);
+  const at = (ms: number) => new Date(Date.now() + ms).toISOString();
+  return {
+    year: o.year ?? new Date().getUTCFullYear(),
+    evaluation: { startsOn: yesterday, endsOn: at(o.evaluationMs ?? 3_600_000), deadlines: [], targets: [], ...o.evaluation } as Record<string, unknown>,
+    registration: { startsOn: yesterday, endsOn: at(o.registrationMs ?? 7_200_000), deadlines: [], targets: [], ...o.registration } as Record<string, unknown>,
+    ...o.extra,
+  };
+}
+
+/** R22: the tree's province opens a campaign (`plan`, testCampaignPlan's by default); answers once it has fanned out, with each branch's task process. */
+export async function openTestCampaign(
+  sys: Pick<System, 'app' | 'db'>,
+  tree: Tree,
+  plan: Record<string, unknown> = testCampaignPlan(),
+): Promise<{ campaignId: string; tasks: Record<'branch1' | 'branch2' | 'branch3', string> }> {
+  const opened = await call(sys.app, 'POST', '/api/campaigns', tree.tokens.province, plan);
+  if (opened.status !== 201) throw new Error(`campaign open failed: ${JSON.stringify(opened.body)}`);
+  const campaignId = opened.body.campaignId as string;
+  await eventually(
+    async () => (await sys.db.selectFrom('campaigns').select('fanned_out_at').where('id', '=', campaignId).executeTakeFirst())?.fanned_out_at ?? undefined,
+    60_000,
+    'the campaign to fan out',
+  );
+  const rows = await sys.db.selectFrom('campaign_tasks').select(['org_id', 'process_id']).where('campaign_id', '=', campaignId).execute();
+  const task = (id: string) => rows.find((r) => r.org_id === id)?.process_id ?? '';
+  return { campaignId, tasks: { branch1: task(tree.ids.branch1), branch2: task(tree.ids.branch2), branch3: task(tree.ids.branch3) } };
 }

@@ -17,6 +17,8 @@ import { createDeletionActivities, deletionProjection } from '../activities/dele
 import { createMemberDataActivities, memberDataProjection } from '../activities/member-data';
 import { createHealthActivities } from '../activities/health';
 import { createAgeOutActivities } from '../activities/age-out';
+import { disciplineAwardsProjection } from '../activities/awards';
+import { campaignProjection, createCampaignActivities } from '../activities/campaigns';
 
 /** Each process's own read-model change, applied by the one event append in the event's transaction. */
 const PROJECTIONS = {
@@ -25,6 +27,8 @@ const PROJECTIONS = {
   deletion: deletionProjection,
   'member-change': memberDataProjection,
   'join-date': memberDataProjection,
+  discipline: disciplineAwardsProjection,
+  campaign: campaignProjection,
 };
 
 export interface ActivityDeps {
@@ -47,6 +51,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createMemberDataActivities(deps),
     ...createHealthActivities(deps),
     ...createAgeOutActivities(deps),
+    ...createCampaignActivities(deps),
   });
 }
 

@@ -13,7 +13,7 @@ import {
 import type { ProblemKind } from '../domain/errors';
 import type { ProcessActivities } from '../activities/processes';
 import type { DeadlineHooks, DeadlineWatch } from './deadline';
-import type { DecisionCommand, DecisionResult, ProcessState } from '../domain/processes';
+import type { DecisionCommand, DecisionResult, ProcessKind, ProcessState } from '../domain/processes';
 import type { TimeoutEffect } from '../domain/durations';
 import { SA } from '../domain/search-attributes';
 
@@ -29,7 +29,7 @@ export function applicationFailureIn(e: unknown): ApplicationFailure | undefined
   return undefined;
 }
 
-const DECISION_ACTIONS = ['approve', 'return', 'withdraw', 'extend', 'reject', 'place', 'resolve', 'expel'];
+const DECISION_ACTIONS = ['approve', 'return', 'withdraw', 'extend', 'reject', 'place', 'resolve', 'expel', 'submit'];
 
 /**
  * The decision's shape, checked in the update validator. The API parsed it with zod (DecisionBody) already;
@@ -128,6 +128,7 @@ export async function extendDeadline(
     memberId: c.memberId,
     orgId: c.orgId,
     type: 'deadline.extended',
+    ...(c.kind ? { kind: c.kind } : {}),
     actorId: cmd.actorId,
     payload: { reason: cmd.reason, from: new Date(previous).toISOString(), until: cmd.until },
     patch: { deadline: new Date(watch.deadline).toISOString(), overdue: watch.overdue },
@@ -156,6 +157,11 @@ export interface StepContext {
   stepLabel: string;
   /** Prefix of the event keys; a process with several waiting steps gives each visit of a step its own (default: the process id). */
   keyPrefix?: string;
+  /**
+   * Set by a process whose own projection keeps deadlines too (a campaign task's row, R22): its reminders, overdue,
+   * escalations and extensions go to that projection as well. Left out by the others, whose recorded inputs stay as they were.
+   */
+  kind?: ProcessKind;
 }
 
 /** Deadline hooks that write reminders, overdue and escalations through the shared event append. */
@@ -169,6 +175,7 @@ export function deadlineHooks(ctx: () => StepContext): DeadlineHooks {
         memberId: c.memberId,
         orgId: c.orgId,
         type: 'deadline.reminder',
+        ...(c.kind ? { kind: c.kind } : {}),
         payload: { round, offsetMs },
         notify: [{ recipientOrgId: c.orgId, kind: 'reminder', message: `${c.stepLabel}: due in ${formatMs(offsetMs)}` }],
       });
@@ -182,6 +189,7 @@ export function deadlineHooks(ctx: () => StepContext): DeadlineHooks {
         memberId: c.memberId,
         orgId: c.orgId,
         type: 'deadline.overdue',
+        ...(c.kind ? { kind: c.kind } : {}),
         payload: { round, escalation, escalatedTo: c.parentOrgId },
         patch: { overdue: true },
         notify: escalationNotices(c, 'is overdue'),
@@ -195,6 +203,7 @@ export function deadlineHooks(ctx: () => StepContext): DeadlineHooks {
         memberId: c.memberId,
         orgId: c.orgId,
         type: 'deadline.escalated',
+        ...(c.kind ? { kind: c.kind } : {}),
         payload: { escalation, escalatedTo: c.parentOrgId },
         notify: escalationNotices(c, `is still overdue (escalation ${escalation})`),
       });

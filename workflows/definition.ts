@@ -67,6 +67,8 @@ export interface ProcessDefinition<S extends string, C> {
   steps: Record<S, StepDeclaration<C>>;
   /** A closed process belongs to this organization again (readable there and above), whoever acted last. */
   home?: (c: C) => OrgRef | undefined;
+  /** Its projection keeps the deadlines too: reminders, overdue and extensions carry the kind (R22 campaign tasks). */
+  projectsDeadlines?: true;
 }
 
 /** The declaration as the API needs it to start a process: no steps, no functions of the input. */

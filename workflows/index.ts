@@ -8,3 +8,5 @@ export { healthCheck } from './health-check';
 export { ageOutSweep } from './age-out';
 export { memberChange } from './member-change';
 export { joinDate } from './join-date';
+export { campaign, campaignFanOut } from './campaign';
+export { campaignTask } from './campaign-task';

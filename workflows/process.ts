@@ -82,6 +82,7 @@ export class Process<S extends string, C> extends ProcessSteps<S> {
       timing: (s) => steps[s].timing(data),
       onTimeout: options.onTimeout,
       home: options.home ?? (home ? () => home(data) : undefined),
+      ...(definition.projectsDeadlines ? { deadlineKind: definition.kind } : {}),
     });
   }
 

@@ -3,7 +3,7 @@
 import { upsertSearchAttributes } from '@temporalio/workflow';
 import type { ProcessPatch } from '../activities/processes';
 import type { StepTiming } from '../domain/durations';
-import type { DecisionCommand, DecisionResult, ProcessState, ProcessStatus } from '../domain/processes';
+import type { DecisionCommand, DecisionResult, ProcessKind, ProcessState, ProcessStatus } from '../domain/processes';
 import type { TimeoutEffect } from '../domain/durations';
 import type { OrgRef } from '../domain/orgs';
 import { SA } from '../domain/search-attributes';
@@ -25,6 +25,8 @@ export interface StepsOptions<S extends string> {
    * above, whoever acted last. A function, so a workflow can decide it at closing time (behind a patch).
    */
   home?: () => OrgRef | undefined;
+  /** The kind whose projection keeps this process's deadlines too (StepContext.kind). */
+  deadlineKind?: ProcessKind;
 }
 
 export class ProcessSteps<S extends string> {
@@ -59,6 +61,7 @@ export class ProcessSteps<S extends string> {
       parentOrgId: this.acting.parentId,
       stepLabel: label[this.step],
       keyPrefix: `${processId}:${this.step}:${this.#visits}`,
+      ...(this.o.deadlineKind ? { kind: this.o.deadlineKind } : {}),
     };
   }
 

@@ -1,0 +1,224 @@
+// R23: rewards (表彰) and punishments (处分) of members. The member's branch or a committee above records one
+// (each entry and its `award.recorded` event in one transaction); the member, the branch and the levels above read
+// them; the organization that recorded a punishment, or one above, revokes it (撤销) with a reason: an event, and
+// the record stays. A disciplinary sanction is recorded by its R18 case (activities/awards.ts), never by hand.
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { Api, AppDeps } from './deps';
+import { authorize } from '../domain/authz';
+import { AwardBody, RevocationBody } from '../domain/campaigns';
+import { Sanction } from '../domain/discipline';
+import { DomainError } from '../domain/errors';
+import { officeDay } from '../domain/office-day';
+import { recordOnce, type Db } from '../db';
+import type { Selectable } from 'kysely';
+import type { AwardsTable } from '../db/schema';
+import { awardCounts, insertAward, revokedPayload } from '../activities/awards';
+import { answerOnce } from './idempotency';
+import { loadMember } from './members';
+import { errorResponses, IdParams, iso, notFound, statisticsOrg, UuidParams } from './schemas';
+
+const AwardView = z.object({
+  id: z.uuid(),
+  type: z.enum(['reward', 'punishment']),
+  kind: z.string(),
+  level: z.string(),
+  decidedOn: z.string(),
+  decidingOrg: z.string(),
+  documentNumber: z.string(),
+  /** The organization that recorded it (revoked there or above). */
+  orgId: z.string(),
+  /** The R18 disciplinary case that recorded it, if any. */
+  sourceProcessId: z.uuid().nullable(),
+  recordedAt: z.string(),
+  revokedAt: z.string().nullable(),
+  revokeReason: z.string().nullable(),
+});
+
+function viewOf(a: Selectable<AwardsTable>): z.infer<typeof AwardView> {
+  return {
+    id: a.id,
+    type: a.type,
+    kind: a.kind,
+    level: a.level,
+    decidedOn: a.decided_on,
+    decidingOrg: a.deciding_org,
+    documentNumber: a.document_number,
+    orgId: a.org_id,
+    sourceProcessId: a.source_process_id,
+    recordedAt: iso(a.recorded_at)!,
+    revokedAt: iso(a.revoked_at),
+    revokeReason: a.revoke_reason,
+  };
+}
+
+/** R18's sanctions (but none) by code and by their Chinese names: recorded by the disciplinary case, not by hand. */
+const SANCTION_KINDS = new Set<string>([...Sanction.options.filter((s) => s !== 'none'), '警告', '严重警告', '撤销团内职务', '留团察看', '开除团籍', '除名']);
+
+/** Whether a kind entered by hand names an R18 sanction (whatever its case or inner spaces). */
+function isSanctionKind(kind: string): boolean {
+  return SANCTION_KINDS.has(kind.toLowerCase().replace(/\s+/g, ''));
+}
+
+/** Members who were never admitted (a check-in pending, returned or withdrawn) have no rewards or punishments. */
+const NOT_ADMITTED = ['pending', 'returned', 'withdrawn'];
+
+function refuse(field: string, message: string): DomainError {
+  return DomainError.rule('R23', `R23: ${message}`, [{ field, message, rule: 'R23' }]);
+}
+
+/** POST /members/:id/awards (R23). */
+function recordRoute(app: Api, db: Db): void {
+  app.post(
+    '/members/:id/awards',
+    {
+      schema: {
+        summary: "R23: the member's branch or a committee above records a reward (表彰) or a punishment (处分); R18 sanctions are recorded by their case",
+        params: UuidParams,
+        headers: z.object({ 'idempotency-key': z.string().min(1).max(200).optional() }),
+        body: AwardBody,
+        response: { 201: z.object({ id: z.uuid() }), ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const p = req.principal;
+      const answer = await answerOnce(db, p.actorId, req.headers['idempotency-key'], { id: req.params.id, ...req.body }, async () => {
+        const m = await loadMember(db, req.params.id);
+        authorize(p, 'award.record', { orgPath: m.branch_path ?? '', memberId: m.id });
+        const b = req.body;
+        if (isSanctionKind(b.kind)) throw refuse('body.kind', `"${b.kind}" is a disciplinary sanction (R18): it is recorded by the disciplinary case`);
+        if (NOT_ADMITTED.includes(m.status)) throw refuse('params.id', `the member is ${m.status}: not admitted to the league`);
+        if (b.decidedOn > officeDay()) throw refuse('body.decidedOn', 'the decision date is not in the future');
+        // The recording organization: the caller's (the branch, or the committee above that decided to record it).
+        const org = p.orgId && p.orgPath ? { id: p.orgId, path: p.orgPath } : { id: m.branch_id!, path: m.branch_path! };
+        const id = randomUUID();
+        await db.transaction().execute((tx) =>
+          insertAward(tx, {
+            id,
+            member_id: m.id,
+            org_id: org.id,
+            org_path: org.path,
+            type: b.type,
+            kind: b.kind,
+            level: b.level,
+            decided_on: b.decidedOn,
+            deciding_org: b.decidingOrg,
+            document_number: b.documentNumber,
+            source_process_id: null,
+            recorded_by: p.actorId,
+          }),
+        );
+        return { statusCode: 201, response: { id } };
+      });
+      return reply.code(answer.statusCode as 201).send(answer.response);
+    },
+  );
+}
+
+/** GET /members/:id/awards (R23): every entry, newest decision first, revoked ones with their revocation. */
+function listRoute(app: Api, db: Db): void {
+  app.get(
+    '/members/:id/awards',
+    {
+      schema: {
+        summary: "R23: the member's rewards and punishments (revoked punishments stay, with the revocation); the member, the branch and the levels above",
+        params: UuidParams,
+        response: { 200: z.object({ items: z.array(AwardView) }), ...errorResponses },
+      },
+    },
+    async (req) => {
+      const m = await loadMember(db, req.params.id);
+      authorize(req.principal, 'award.read', { orgPath: m.branch_path ?? '', memberId: m.id });
+      const rows = await db
+        .selectFrom('awards')
+        .selectAll()
+        .where('member_id', '=', m.id)
+        .orderBy('decided_on', 'desc')
+        .orderBy('recorded_at', 'desc')
+        .limit(1000)
+        .execute();
+      return { items: rows.map(viewOf) };
+    },
+  );
+}
+
+/** POST /awards/:id/revocation (R23): a punishment, by the organization that recorded it or one above. */
+function revokeRoute(app: Api, db: Db): void {
+  app.post(
+    '/awards/:id/revocation',
+    {
+      schema: {
+        summary: 'R23: the organization that recorded a punishment, or one above, revokes it (撤销) with a reason; the record stays',
+        params: UuidParams,
+        body: RevocationBody,
+        response: { 200: AwardView, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const p = req.principal;
+      const a = (await db.selectFrom('awards').selectAll().where('id', '=', req.params.id).executeTakeFirst()) ?? notFound('award');
+      authorize(p, 'award.revoke', { orgPath: a.org_path });
+      if (a.type !== 'punishment') throw refuse('params.id', 'only a punishment is revoked');
+      const alreadyRevoked = () => DomainError.conflict('R23: this punishment is already revoked', 'R23');
+      if (a.revoked_at) throw alreadyRevoked();
+      const { reason } = req.body;
+      const now = new Date();
+      const r = await recordOnce(
+        db,
+        {
+          idempotency_key: `award:${a.id}:revoked`,
+          member_id: a.member_id,
+          org_id: p.orgId,
+          type: 'award.revoked',
+          actor_id: p.actorId,
+          payload: revokedPayload(a, reason),
+        },
+        async (tx) => {
+          await tx.updateTable('awards').set({ revoked_at: now, revoked_by: p.actorId, revoke_reason: reason }).where('id', '=', a.id).execute();
+          // A case's sanction in force is lifted with it (R18's sanction column; the member's status is the case's).
+          if (a.source_process_id)
+            await tx.updateTable('members').set({ sanction: null, updated_at: now }).where('id', '=', a.member_id).where('sanction', '=', a.kind).execute();
+        },
+      );
+      if (!r.applied) throw alreadyRevoked();
+      return viewOf({ ...a, revoked_at: now, revoked_by: p.actorId, revoke_reason: reason });
+    },
+  );
+}
+
+export const AwardStatistics = z.object({
+  orgId: z.string(),
+  rewards: z.number(),
+  /** Every punishment recorded, revoked ones included (the record stays). */
+  punishments: z.number(),
+  revoked: z.number(),
+  byKind: z.array(z.object({ type: z.enum(['reward', 'punishment']), kind: z.string(), count: z.number() })),
+});
+
+/** GET /organizations/:id/awards/statistics (R23): the entries recorded in the subtree. */
+function statisticsRoute(app: Api, db: Db): void {
+  app.get(
+    '/organizations/:id/awards/statistics',
+    {
+      schema: {
+        summary: "R23: rewards and punishments recorded in the organization's subtree (revoked punishments counted apart), by kind",
+        params: IdParams,
+        response: { 200: AwardStatistics, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const org = await statisticsOrg(db, req.principal, req.params.id, 'award.read');
+      return { orgId: org.id, ...(await awardCounts(db, org.path)) };
+    },
+  );
+}
+
+export function awardsRoutes({ db }: AppDeps): FastifyPluginAsyncZod {
+  return async (app) => {
+    recordRoute(app, db);
+    listRoute(app, db);
+    revokeRoute(app, db);
+    statisticsRoute(app, db);
+  };
+}

@@ -1,0 +1,124 @@
+// R22: what the read model says about a branch's task in a campaign, for the API: its members with their grade and
+// registration, the recount of the task's member counts, and the checks made BEFORE a `submit` is sent to the task
+// (api/processes.ts PREPARE): every member graded, 优秀 within the cap, every member registered, the cadres too.
+import { sql, type RawBuilder, type SqlBool } from 'kysely';
+import type { Db, Tx } from '../db';
+import type { CampaignsTable, ProcessRow } from '../db/schema';
+import type { Principal } from '../domain/authz';
+import { excellentOverCap, type Grade, type RegistrationDecision } from '../domain/campaign-plan';
+import { AGE_OUT_AT } from '../domain/numbers';
+import { officeDay } from '../domain/office-day';
+import { DomainError } from '../domain/errors';
+import type { DecisionBody, DecisionCommand } from '../domain/processes';
+
+/** The members a branch evaluates and registers: those of the league in it (active or on probation), not deleted. */
+export const IN_CAMPAIGN = ['active', 'probation'] as const;
+
+/** R19/R22 in SQL, as domain/campaign-progress.ts `turns28In`: the birth year (ID number characters 7-10) + 28 is the campaign's. */
+export function turns28Sql(year: number): RawBuilder<SqlBool> {
+  return sql<SqlBool>`(substring(members.id_number, 7, 4)::int + ${AGE_OUT_AT} = ${year})`;
+}
+
+export interface BranchMember {
+  id: string;
+  name: string;
+  grade: Grade | null;
+  decision: RegistrationDecision | null;
+  reason: string | null;
+  follow_up_on: string | null;
+  turns28: boolean;
+}
+
+/** The branch's members in the campaign, with what the branch recorded for each (one query). */
+export function branchMembers(db: Db | Tx, campaign: { id: string; year: number }, orgId: string): Promise<BranchMember[]> {
+  return db
+    .selectFrom('members')
+    .leftJoin('campaign_grades as g', (j) => j.onRef('g.member_id', '=', 'members.id').on('g.campaign_id', '=', campaign.id))
+    .leftJoin('campaign_registrations as r', (j) => j.onRef('r.member_id', '=', 'members.id').on('r.campaign_id', '=', campaign.id))
+    .select(['members.id', 'members.name', 'g.grade', 'r.decision', 'r.reason', 'r.follow_up_on'])
+    .select(turns28Sql(campaign.year).as('turns28'))
+    .where('members.branch_id', '=', orgId)
+    .where('members.status', 'in', IN_CAMPAIGN)
+    .where('members.deleted_at', 'is', null)
+    .orderBy('members.name')
+    .orderBy('members.id')
+    .execute()
+    .then((rows) => rows.map((r) => ({ ...r, turns28: r.turns28 === true })));
+}
+
+/**
+ * Recounts the task's members (total, graded, 准予注册) in the transaction that wrote grades or registrations, so
+ * the progress query sums the read model and never the members table.
+ */
+export async function recountBranch(tx: Tx, campaignId: string, orgId: string): Promise<{ total: number; evaluated: number; registered: number }> {
+  const { rows } = await sql<{ total: number; evaluated: number; registered: number }>`
+    update campaign_tasks t
+    set members_total = c.total, members_evaluated = c.evaluated, members_registered = c.registered
+    from (
+      select count(*)::int as total, count(g.member_id)::int as evaluated, (count(*) filter (where r.decision = 'registered'))::int as registered
+      from members m
+      left join campaign_grades g on g.campaign_id = ${campaignId} and g.member_id = m.id
+      left join campaign_registrations r on r.campaign_id = ${campaignId} and r.member_id = m.id
+      where m.branch_id = ${orgId} and m.status in ('active', 'probation') and m.deleted_at is null
+    ) c
+    where t.campaign_id = ${campaignId} and t.org_id = ${orgId}
+    returning c.total, c.evaluated, c.registered`.execute(tx);
+  return rows[0] ?? { total: 0, evaluated: 0, registered: 0 };
+}
+
+/** The branch of a campaign process's task, and its campaign (one query). */
+async function taskOf(db: Db, processId: string): Promise<{ orgId: string; campaign: Pick<CampaignsTable, 'id' | 'year' | 'excellent_cap'> }> {
+  const row = await db
+    .selectFrom('campaign_tasks as t')
+    .innerJoin('campaigns as c', 'c.id', 't.campaign_id')
+    .select(['t.org_id', 'c.id', 'c.year', 'c.excellent_cap'])
+    .where('t.process_id', '=', processId)
+    .executeTakeFirst();
+  if (!row) throw DomainError.notFound('campaign task not found');
+  return { orgId: row.org_id, campaign: { id: row.id, year: row.year, excellent_cap: row.excellent_cap } };
+}
+
+const refuse = (message: string) => DomainError.rule('R22', message, [{ field: 'body.action', message, rule: 'R22' }]);
+
+/** R22: the evaluation is handed in only with every member graded and 优秀 within the cap. */
+function checkEvaluation(members: BranchMember[], cap: number | null): void {
+  const ungraded = members.filter((m) => m.grade === null).length;
+  if (ungraded > 0) throw refuse(`R22: ${ungraded} member${ungraded === 1 ? ' has' : 's have'} no grade`);
+  const excellent = members.filter((m) => m.grade === 'excellent').length;
+  if (excellentOverCap(cap, excellent, members.length))
+    throw refuse(
+      `R22: ${excellent} of ${members.length} members graded 优秀, above the cap of ${Math.floor((cap ?? 1) * members.length)} (${(cap ?? 1) * 100} %)`,
+    );
+}
+
+/**
+ * R22: the registration is handed in with every member decided (except those who turn 28 in the year: they age
+ * out, R19), no deferral past its follow-up date at the follow-up step, and the branch's current cadres registered.
+ */
+async function checkRegistration(db: Db, step: string, members: BranchMember[], campaignId: string, orgId: string): Promise<void> {
+  const undecided = members.filter((m) => m.decision === null && !m.turns28).length;
+  if (undecided > 0) throw refuse(`R22: ${undecided} member${undecided === 1 ? ' has' : 's have'} no registration decision`);
+  const today = officeDay();
+  const stale = members.filter((m) => m.decision === 'deferred' && m.follow_up_on !== null && m.follow_up_on <= today).length;
+  if (step === 'follow-up' && stale > 0) throw refuse(`R22: ${stale} deferred member${stale === 1 ? ' is' : 's are'} past the follow-up date: decide again`);
+  const { unregistered } = await db
+    .selectFrom('cadres')
+    .leftJoin('campaign_cadres as cc', (j) => j.onRef('cc.cadre_id', '=', 'cadres.id').on('cc.campaign_id', '=', campaignId))
+    .select((eb) => eb.fn.countAll<string>().as('unregistered'))
+    .where('cadres.org_id', '=', orgId)
+    .where('cadres.ended_at', 'is', null)
+    .where('cc.cadre_id', 'is', null)
+    .executeTakeFirstOrThrow();
+  if (Number(unregistered) > 0) throw refuse(`R22: ${unregistered} current cadre${unregistered === '1' ? ' is' : 's are'} not registered (团干部注册)`);
+}
+
+/** PREPARE for `campaign` processes: the read-model checks of a `submit`, then the step the caller saw and their role. */
+export async function prepareCampaignDecision(db: Db, row: ProcessRow, body: DecisionBody, p: Principal): Promise<Partial<DecisionCommand>> {
+  const base = { step: row.step, actorRole: p.role };
+  if (body.action !== 'submit') return base;
+  const { orgId, campaign } = await taskOf(db, row.id);
+  const members = await branchMembers(db, campaign, orgId);
+  if (row.step === 'evaluation') checkEvaluation(members, campaign.excellent_cap);
+  else if (row.step === 'registration' || row.step === 'follow-up') await checkRegistration(db, row.step, members, campaign.id, orgId);
+  return base;
+}

@@ -1,0 +1,59 @@
+// R14: the one start of a deletion, for the branch's application (api/deletions.ts) and for a member refused
+// annual registration (R22, activities/campaigns.ts): the member's branch, its city-level committee (which
+// verifies) and the province (which decides), and the process started under the member's workflow ID.
+import { randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import type { Db } from '../db';
+import type { Config } from '../domain/config';
+import type { DeletionApplication, DeletionInput } from '../domain/deletions';
+import { pathIds, type OrgRef } from '../domain/orgs';
+import { deletion, deletionProcess } from '../workflows/deletion';
+import { startProcess, type Recorded } from './start-process';
+
+export interface DeletionStartDeps {
+  db: Db;
+  client: Client;
+  config: Pick<Config, 'taskQueue' | 'timing'>;
+}
+
+/** A member's deletion, applied for by `appliedBy`; the caller checked who may apply and that the member may be deleted. */
+export async function startDeletion(
+  { db, client, config }: DeletionStartDeps,
+  member: { id: string; branchPath: string; graduate: boolean },
+  application: Omit<DeletionApplication, 'memberId'> & { appliedBy: string },
+): Promise<Recorded> {
+  const ids = pathIds(member.branchPath);
+  const orgs = await db.selectFrom('organizations').select(['id', 'path', 'parent_id', 'kind']).where('id', 'in', ids).execute();
+  const byId = new Map(orgs.map((o) => [o.id, { id: o.id, path: o.path, parentId: o.parent_id, kind: o.kind } satisfies OrgRef]));
+  const branch = byId.get(ids[ids.length - 1]!)!;
+  const province = byId.get(ids[0]!)!;
+  // R14: the city-level committee is the child of the province root above the branch; a branch right
+  // under the province has none, and the province verifies too.
+  const city = ids.length > 2 ? byId.get(ids[1]!)! : province;
+  const input: DeletionInput = {
+    processId: randomUUID(),
+    memberId: member.id,
+    category: application.category,
+    reason: application.reason,
+    ...(application.explanation ? { explanation: application.explanation } : {}),
+    appliedBy: application.appliedBy,
+    branch,
+    city,
+    province,
+    graduate: member.graduate,
+    timing: config.timing.deletion,
+  };
+  // R14: at most one open deletion per member, enforced by the workflow ID. Answers once the workflow has
+  // recorded the application, so the process is readable at once.
+  return startProcess(
+    { client, config },
+    {
+      process: deletionProcess,
+      workflow: deletion,
+      memberId: member.id,
+      input,
+      org: city,
+      deadline: new Date(Date.now() + config.timing.deletion.cityReview.deadlineMs),
+    },
+  );
+}
