@@ -1,49 +1,46 @@
 // R22 at scale, on a small tree: a campaign fans out one task per branch through a child workflow per partition
 // (a child of the province root), a page of branches per activity; the task workflows start under IDs derived
 // from the branch, so a retried page, a re-run fan-out or a worker killed in the middle starts nothing twice.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { sql } from 'kysely';
 import { createCampaignActivities, type CampaignRef } from '../activities/campaigns';
 import { campaignTaskWorkflowId } from '../domain/workflow-ids';
-import { TEST_PAYLOAD_KEYS, call, eventually, importOrgs, seedTree, startSystem, testCampaignPlan, type System, type Tree } from './harness';
+import {
+  spawnTuanwu,
+  TEST_PAYLOAD_KEYS,
+  type Spawned,
+  call,
+  eventually,
+  importOrgs,
+  seedTree,
+  startSystem,
+  testCampaignPlan,
+  type System,
+  type Tree,
+} from './harness';
 
 /** Small pages and few starts at a time, so the fan-out takes several pages per partition and can be cut in the middle. */
 const CAMPAIGN = { fanOutPage: 15, startConcurrency: 3 };
 
 let sys: System;
-const children: ChildProcess[] = [];
+const workers: Spawned[] = [];
 
-function startWorkerProcess(): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
-    env: {
-      ...process.env,
-      DATABASE_URL: inject('databaseUrl'),
-      TEMPORAL_ADDRESS: inject('temporalAddress'),
-      TUANWU_TASK_QUEUE: sys.config.taskQueue,
-      TUANWU_WORKFLOW_BUNDLE: inject('workflowBundlePath'),
-      TUANWU_PAYLOAD_KEYS: TEST_PAYLOAD_KEYS,
-      TUANWU_WORKER_METRICS_PORT: '0',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
+/** A worker as its own process (`npm run worker`), polling this file's task queue: it can be killed and started again. */
+async function startWorker(): Promise<Spawned> {
+  const worker = spawnTuanwu('worker', {
+    DATABASE_URL: inject('databaseUrl'),
+    TEMPORAL_ADDRESS: inject('temporalAddress'),
+    TUANWU_TASK_QUEUE: sys.config.taskQueue,
+    TUANWU_WORKFLOW_BUNDLE: inject('workflowBundlePath'),
+    TUANWU_PAYLOAD_KEYS: TEST_PAYLOAD_KEYS,
+    TUANWU_WORKER_METRICS_PORT: '0',
   });
-  children.push(child);
-  return child;
-}
-
-function polling(child: ChildProcess): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => d.toString().includes('polling') && resolve());
-    child.once('exit', (c) => reject(new Error(`worker exited early (${c})`)));
-  });
-}
-
-function kill(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
+  workers.push(worker);
+  await eventually(async () => {
+    if (!worker.alive()) throw new Error(`the worker exited: ${worker.output().slice(-3000)}`);
+    return worker.output().includes('polling');
+  }, 60_000);
+  return worker;
 }
 
 /** A tree with `n` more branches under its two counties, so the fan-out has pages to go through. */
@@ -88,7 +85,7 @@ beforeAll(async () => {
   sys = await startSystem({ worker: false, campaign: CAMPAIGN });
 });
 afterAll(async () => {
-  await Promise.all(children.map(kill));
+  await Promise.all(workers.map((w) => w.stop('SIGKILL')));
   await sys?.stop();
 });
 
@@ -97,8 +94,7 @@ describe('R22: the campaign fan-out', () => {
     'R22: a campaign reaches every branch down the tree with one task each, and a re-run of a fan-out page starts nothing twice',
     { timeout: 240_000 },
     async () => {
-      const worker = startWorkerProcess();
-      await polling(worker);
+      const worker = await startWorker();
       const tree = await seedTree(sys.app);
       await widen(tree, 40);
       const branches = await branchesOf(tree);
@@ -179,13 +175,12 @@ describe('R22: the campaign fan-out', () => {
         );
         return open.count === 0;
       }, 60_000);
-      await kill(worker);
+      await worker.stop('SIGKILL');
     },
   );
 
   it('R22: the worker killed in the middle of the fan-out and restarted: every branch gets its task, none is started twice', { timeout: 300_000 }, async () => {
-    let worker = startWorkerProcess();
-    await polling(worker);
+    let worker = await startWorker();
     const tree = await seedTree(sys.app);
     await widen(tree, 120);
     const branches = await branchesOf(tree);
@@ -203,11 +198,10 @@ describe('R22: the campaign fan-out', () => {
       const n = await written();
       return n > 0 && n;
     }, 60_000);
-    await kill(worker);
+    await worker.stop('SIGKILL');
     const cutRuns = (await taskRuns(workflowId)).size;
     expect(atCut).toBeLessThan(branches.length);
-    worker = startWorkerProcess();
-    await polling(worker);
+    worker = await startWorker();
     await fannedOut(campaignId, 240_000);
 
     expect(await written()).toBe(branches.length);
@@ -229,6 +223,6 @@ describe('R22: the campaign fan-out', () => {
     expect(opened2).toHaveLength(branches.length);
     expect(opened2.filter((e) => e.n !== 1)).toEqual([]);
     console.log(`campaign fan-out: cut at ${atCut}/${branches.length} tasks written (${cutRuns} started), all ${branches.length} after the restart`);
-    await kill(worker);
+    await worker.stop('SIGKILL');
   });
 });
