@@ -21,6 +21,20 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * The problem's messages by field, as a form shows them under its inputs: the API's `body.x.y` named by the form's
+ * own key (`key` maps a path without `body.`, e.g. `evaluation.deadlines.0.on`, to it; unknown paths are left out).
+ */
+export function fieldErrors(e: unknown, key: (path: string) => string | null = (p) => p): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!(e instanceof ApiError)) return out;
+  for (const f of e.fields) {
+    const k = key(f.field.replace(/^body\./, ''));
+    if (k && !out[k]) out[k] = f.message;
+  }
+  return out;
+}
+
 export type Query = Record<string, string | number | boolean | null | undefined>;
 
 export interface RequestOptions {

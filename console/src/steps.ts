@@ -6,6 +6,8 @@ export const STEPS: Record<string, string[]> = {
   discipline: ['verification', 'talk', 'meeting', 'approval', 'spot-check', 'probation', 'probation-review'],
   'member-change': ['branch-review'],
   'join-date': ['branch-review', 'province-review'],
+  // R22: a branch's task in the yearly campaign (workflows/campaign-task.ts).
+  campaign: ['evaluation', 'evaluation-review', 'registration', 'registration-check', 'follow-up'],
 };
 
 export const KINDS = Object.keys(STEPS);

@@ -336,3 +336,115 @@ export interface FormField {
   /** The warning when it is left empty (by default "fill in <label>"). */
   message?: string;
 }
+
+/** R22: a phase of a campaign as the province planned it (domain/campaign-plan.ts PhasePlan). */
+export interface CampaignPhasePlan {
+  startsOn: string;
+  endsOn: string;
+  deadlines: { level: 'branch' | number; on: string }[];
+  targets: { by: string; share: number }[];
+}
+
+/** An item of GET /campaigns (R22). */
+export interface CampaignView {
+  id: string;
+  provinceId: string;
+  year: number;
+  status: 'open' | 'closed' | string;
+  phases: { evaluation: CampaignPhasePlan; registration: CampaignPhasePlan };
+  excellentCap: number | null;
+  openedAt: string;
+  fannedOutAt: string | null;
+  tasks: number;
+  closedAt: string | null;
+  /** Branches left unfinished by the close (when the API says). */
+  unfinished?: number;
+}
+
+/** Counts of branch tasks in a subtree (R22 progress). */
+export interface BranchCounts {
+  total: number;
+  evaluated: number;
+  confirmed: number;
+  registered: number;
+  done: number;
+  inProgress: number;
+  overdue: number;
+  unfinished: number;
+}
+
+export interface PhaseProgress {
+  share: number;
+  deadline: string | null;
+  target: { by: string; share: number } | null;
+  behind: boolean;
+}
+
+export interface ChildProgress {
+  orgId: string;
+  name: string;
+  kind: string;
+  branches: BranchCounts;
+  members: { total: number; evaluated: number; registered: number };
+  evaluation: { share: number; behind: boolean };
+  registration: { share: number; behind: boolean };
+}
+
+/** GET /campaigns/:id/progress. */
+export interface CampaignProgress {
+  orgId: string;
+  phase: 'evaluation' | 'registration';
+  branches: BranchCounts;
+  members: { total: number; evaluated: number; registered: number };
+  cadres: { current: number; registered: number };
+  evaluation: PhaseProgress;
+  registration: PhaseProgress;
+  children: ChildProgress[];
+}
+
+export type GradeCode = 'excellent' | 'qualified' | 'basic' | 'unqualified';
+export type RegistrationCode = 'registered' | 'deferred' | 'refused';
+
+export interface RegistrationEntry {
+  decision: RegistrationCode;
+  reason: string | null;
+  followUpOn: string | null;
+}
+
+/** A current cadre of an organization in the campaign's cadre registration (团干部注册). */
+export interface CampaignCadre {
+  cadreId: string;
+  name: string;
+  post: string;
+  /** Whether registered already: a branch's task says; unknown (left out) for a committee's list. */
+  registered?: boolean;
+}
+
+/** GET /campaigns/:id/branches/:orgId: a branch's task. */
+export interface BranchTask {
+  processId: string;
+  step: string;
+  deadline: string | null;
+  overdue: boolean;
+  returnedReason: string | null;
+  members: { memberId: string; name: string; grade: GradeCode | null; registration: RegistrationEntry | null; turns28: boolean }[];
+  cadres: (CampaignCadre & { registered: boolean })[];
+  excellentCap: number | null;
+  availableActions: string[];
+}
+
+/** An item of GET /members/:id/awards (R23). */
+export interface AwardView {
+  id: string;
+  type: 'reward' | 'punishment';
+  kind: string;
+  level: string;
+  decidedOn: string;
+  decidingOrg: string;
+  documentNumber: string;
+  orgId: string;
+  sourceProcessId: string | null;
+  recordedAt: string;
+  revokedAt: string | null;
+  revokeReason: string | null;
+}
