@@ -50,6 +50,8 @@ const ProcessSummary = z.object({
   overdue: z.boolean(),
   startedAt: z.string(),
   closedAt: z.string().nullable(),
+  /** A process about an organization, not a member (R22: a branch's campaign task): that branch and its campaign. */
+  campaignTask: z.object({ campaignId: z.uuid(), orgId: z.string(), orgName: z.string() }).nullable(),
 });
 
 const TimelineEvent = z.object({
@@ -60,7 +62,9 @@ const TimelineEvent = z.object({
   payload: z.record(z.string(), z.unknown()),
 });
 
-function summary(r: ProcessRow & { member_name: string | null }): z.infer<typeof ProcessSummary> {
+type Subject = { member_name: string | null; task_campaign_id: string | null; task_org_id: string | null; task_org_name: string | null };
+
+function summary(r: ProcessRow & Subject): z.infer<typeof ProcessSummary> {
   return {
     id: r.id,
     kind: r.kind,
@@ -74,6 +78,7 @@ function summary(r: ProcessRow & { member_name: string | null }): z.infer<typeof
     overdue: r.overdue,
     startedAt: iso(r.started_at)!,
     closedAt: iso(r.closed_at),
+    campaignTask: r.task_campaign_id ? { campaignId: r.task_campaign_id, orgId: r.task_org_id!, orgName: r.task_org_name ?? r.task_org_id! } : null,
   };
 }
 
@@ -163,8 +168,16 @@ async function listPage(db: Db, scope: { path?: string; orgId?: string; memberId
     .selectFrom('processes')
     .leftJoin('members', 'members.id', 'processes.member_id')
     .leftJoin('organizations', 'organizations.id', 'processes.org_id')
+    .leftJoin('campaign_tasks as task', 'task.process_id', 'processes.id')
+    .leftJoin('organizations as task_org', 'task_org.id', 'task.org_id')
     .selectAll('processes')
-    .select(['members.name as member_name', 'organizations.name as org_name'])
+    .select([
+      'members.name as member_name',
+      'organizations.name as org_name',
+      'task.campaign_id as task_campaign_id',
+      'task.org_id as task_org_id',
+      'task_org.name as task_org_name',
+    ])
     .$if(!!scope.path, (b) => b.where('processes.org_path', 'like', likePrefix(scope.path!)))
     .$if(!!scope.orgId, (b) => b.where('processes.org_id', '=', scope.orgId!))
     .$if(!!scope.memberId, (b) => b.where('processes.member_id', '=', scope.memberId!))

@@ -132,6 +132,11 @@ describe('R22 campaigns', () => {
     expect((await putGrades(c.campaignId, tree.ids.branch1, tree.tokens.sec1, [{ memberId: m2, grade: 'qualified' }])).status).toBe(200);
     expect((await decide(c.tasks.branch1, tree.tokens.sec1, { action: 'submit' })).status).toBe(200);
     await atStep(c.campaignId, tree.ids.branch1, 'evaluation-review');
+    // In the committee's To do, the task names the branch it is about (it has no member).
+    const todo = await call(sys.app, 'GET', '/api/processes?acting=mine', tree.tokens.school1);
+    const item = (todo.body.items as { id: string; campaignTask: unknown; actions: string[] }[]).find((i) => i.id === c.tasks.branch1);
+    expect(item?.campaignTask).toEqual({ campaignId: c.campaignId, orgId: tree.ids.branch1, orgName: '高一(1)班团支部' });
+    expect(item?.actions.sort()).toEqual(['approve', 'return']);
 
     // The committee above returns it with a reason (none: 400), the branch hands it in again, the committee confirms.
     expect((await decide(c.tasks.branch1, tree.tokens.school1, { action: 'return' })).status).toBe(400);

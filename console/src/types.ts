@@ -38,6 +38,8 @@ export interface ProcessSummary {
   overdue: boolean;
   startedAt: string;
   closedAt: string | null;
+  /** R22: a branch's campaign task is about that branch, not a member. */
+  campaignTask?: { campaignId: string; orgId: string; orgName: string } | null;
   /** The decisions the caller may take now (absent from an API that does not say: then none are offered). */
   actions?: string[];
 }

@@ -250,6 +250,9 @@ describe('console: yearly campaigns (R22) and rewards and punishments (R23)', ()
     await todo.waitFor({ timeout: 15_000 });
     expect(await todo.textContent()).toContain('年度评议注册');
     expect(await todo.textContent()).toContain('上级团委确认评议结果');
+    // The row names the branch the task is about (it has no member), linking to its task page.
+    expect(await todo.getByTestId('row-campaign-branch').textContent()).toContain('某社区团支部');
+    expect(await todo.getByTestId('row-campaign-branch').getAttribute('href')).toContain(`/campaigns/${id}/branches/${tree.ids.branch3}`);
     await shot(county, 'campaign-todo-desktop');
     await todo.getByTestId('action-return').click();
     await field(county, 'decision-reason').fill('评议等次依据不充分，请重新组织评议');
