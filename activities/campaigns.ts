@@ -19,6 +19,7 @@ import { startDeletion } from '../services/deletion-start';
 import { startAttributes } from '../workflows/definition';
 import type { CampaignTaskInput } from '../workflows/campaign-task';
 import type { Projection } from './processes';
+import { campaignTaskQueue } from '../worker/task-queues';
 
 /** What a campaign's fan-out carries to each page: enough to write and start every task without reading the campaign. */
 export interface CampaignRef {
@@ -429,7 +430,7 @@ export function createCampaignActivities(deps: { db: Db; client?: Client; config
         let reached = 0;
         let done = 0;
         await mapLimit(tasks, p.concurrency, async (t) => {
-          if (await startTask(client, config.taskQueue, c, t)) reached += 1;
+          if (await startTask(client, campaignTaskQueue(config.taskQueue), c, t)) reached += 1;
           if (++done % 50 === 0) heartbeat(done);
         });
         return {

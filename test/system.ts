@@ -4,12 +4,11 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import proto from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { installWorkerRuntime } from '../worker/runtime';
 import type { FastifyInstance } from 'fastify';
 import { createDb, type Db } from '../db';
 import { buildApp } from '../api/app';
-import { createWorker } from '../worker/index';
+import { createWorker, type Workers } from '../worker/index';
 import type { Config } from '../domain/config';
 import { DEFAULT_CHECK_IN_TIMING, type StepTiming } from '../domain/durations';
 import { DEFAULT_TRANSFER_TIMING, type TransferTiming } from '../domain/transfers';
@@ -35,7 +34,7 @@ export interface System {
   db: Db;
   env: TestWorkflowEnvironment;
   config: Config;
-  worker?: Worker;
+  worker?: Workers;
   stop(): Promise<void>;
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
@@ -532,4 +531,17 @@ export async function openTestCampaign(
   const rows = await sys.db.selectFrom('campaign_tasks').select(['org_id', 'process_id']).where('campaign_id', '=', campaignId).execute();
   const task = (id: string) => rows.find((r) => r.org_id === id)?.process_id ?? '';
   return { campaignId, tasks: { branch1: task(tree.ids.branch1), branch2: task(tree.ids.branch2), branch3: task(tree.ids.branch3) } };
+}
+
+/** R23: a reward as a branch or a committee enters it (POST /api/members/:id/awards), with `over` merged in. */
+export function testAward(over: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    type: 'reward',
+    kind: '优秀共青团员',
+    level: 'school',
+    decidedOn: '2025-05-04',
+    decidingOrg: '某中学团委',
+    documentNumber: '校团发〔2025〕3号',
+    ...over,
+  };
 }

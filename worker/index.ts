@@ -1,4 +1,4 @@
-import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { causes } from '../domain/errors';
 import type { Lifecycle } from '../scripts/lifecycle';
 import { startWorkerMetricsServerFromEnv } from './metrics';
@@ -8,6 +8,7 @@ import type { Config } from '../domain/config';
 import { createDataConverter, type PayloadKeys } from '../temporal/codec';
 import { recordProblemsTo } from './runtime';
 import { fileURLToPath } from 'node:url';
+import { campaignTaskQueue } from './task-queues';
 import type { Db } from '../db';
 import { checkInProjection, createCheckInActivities } from '../activities/check-in';
 import { createProcessActivities } from '../activities/processes';
@@ -109,17 +110,49 @@ export interface WorkerOptions {
   maxCachedWorkflows?: number;
 }
 
-export async function createWorker(o: WorkerOptions): Promise<Worker> {
+/** The workers of one process, run and stopped together: the processes' queue and the campaign tasks' queue. */
+export class Workers {
+  constructor(readonly all: Worker[]) {}
+
+  /** Settles when every worker has stopped; a worker that fails stops the others. */
+  async run(): Promise<void> {
+    await Promise.all(
+      this.all.map((w) =>
+        w.run().catch((e: unknown) => {
+          this.shutdown();
+          throw e;
+        }),
+      ),
+    );
+  }
+
+  shutdown(): void {
+    for (const w of this.all) if (w.getState() === 'RUNNING') w.shutdown();
+  }
+
+  getState(): ReturnType<Worker['getState']> {
+    return this.all[0]!.getState();
+  }
+}
+
+export async function createWorker(o: WorkerOptions): Promise<Workers> {
   recordProblemsTo(o.db);
-  return Worker.create({
-    connection: o.connection,
-    namespace: o.namespace ?? 'default',
-    taskQueue: o.taskQueue,
-    activities: createActivities({ db: o.db, province: o.province, peers: o.peers, client: o.client, config: o.config }),
-    dataConverter: createDataConverter(o.payloadKeys),
-    ...(o.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: o.maxCachedWorkflows } : {}),
-    ...(o.workflowBundle ? { workflowBundle: o.workflowBundle } : { workflowsPath }),
-  });
+  // Bundled once for both workers (a prebuilt bundle is used as it is).
+  const workflowBundle = o.workflowBundle ?? {
+    code: (await bundleWorkflowCode({ workflowsPath, failureConverterPath: createDataConverter(o.payloadKeys).failureConverterPath })).code,
+  };
+  const activities = createActivities({ db: o.db, province: o.province, peers: o.peers, client: o.client, config: o.config });
+  const create = (taskQueue: string) =>
+    Worker.create({
+      connection: o.connection,
+      namespace: o.namespace ?? 'default',
+      taskQueue,
+      activities,
+      dataConverter: createDataConverter(o.payloadKeys),
+      ...(o.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: o.maxCachedWorkflows } : {}),
+      workflowBundle,
+    });
+  return new Workers([await create(o.taskQueue), await create(campaignTaskQueue(o.taskQueue))]);
 }
 
 /**
@@ -127,7 +160,7 @@ export async function createWorker(o: WorkerOptions): Promise<Worker> {
  * has finished the tasks in hand. The SDK's runtime also shuts workers down on SIGINT/SIGTERM: whichever comes
  * first, the other waits. `running` settles when the worker stops.
  */
-export async function runWorker(worker: Worker, life: Pick<Lifecycle, 'onStop'>): Promise<{ running: Promise<void> }> {
+export async function runWorker(worker: Workers, life: Pick<Lifecycle, 'onStop'>): Promise<{ running: Promise<void> }> {
   const running = worker.run();
   const metrics = await startWorkerMetricsServerFromEnv();
   if (metrics) life.onStop('metrics server', () => metrics.close());
