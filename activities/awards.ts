@@ -29,17 +29,13 @@ export const AwardHistoryFields = z.object({
 });
 export type AwardHistoryFields = z.infer<typeof AwardHistoryFields>;
 
+/** What an entry says (the decision, its level, who decided it, its document), as the API and the history name it. */
+export function awardFields(a: Pick<AwardsTable, 'type' | 'kind' | 'level' | 'decided_on' | 'deciding_org' | 'document_number'>) {
+  return { type: a.type, kind: a.kind, level: a.level, decidedOn: a.decided_on, decidingOrg: a.deciding_org, documentNumber: a.document_number };
+}
+
 function recordedPayload(a: NewAward): AwardHistoryFields {
-  return {
-    awardId: a.id,
-    type: a.type,
-    kind: a.kind,
-    level: a.level,
-    decidedOn: a.decided_on,
-    decidingOrg: a.deciding_org,
-    documentNumber: a.document_number,
-    ...(a.source_process_id ? { sourceProcessId: a.source_process_id } : {}),
-  };
+  return { awardId: a.id, ...awardFields(a), ...(a.source_process_id ? { sourceProcessId: a.source_process_id } : {}) };
 }
 
 /**

@@ -14,7 +14,7 @@ import { officeDay } from '../domain/office-day';
 import { recordOnce, type Db } from '../db';
 import type { Selectable } from 'kysely';
 import type { AwardsTable } from '../db/schema';
-import { awardCounts, insertAward, revokedPayload } from '../activities/awards';
+import { awardCounts, awardFields, insertAward, revokedPayload } from '../activities/awards';
 import { answerOnce } from './idempotency';
 import { loadMember } from './members';
 import { errorResponses, IdParams, iso, notFound, statisticsOrg, UuidParams } from './schemas';
@@ -39,12 +39,7 @@ const AwardView = z.object({
 function viewOf(a: Selectable<AwardsTable>): z.infer<typeof AwardView> {
   return {
     id: a.id,
-    type: a.type,
-    kind: a.kind,
-    level: a.level,
-    decidedOn: a.decided_on,
-    decidingOrg: a.deciding_org,
-    documentNumber: a.document_number,
+    ...awardFields(a),
     orgId: a.org_id,
     sourceProcessId: a.source_process_id,
     recordedAt: iso(a.recorded_at)!,

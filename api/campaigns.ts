@@ -428,6 +428,56 @@ function branchRoute(app: Api, { db }: AppDeps): void {
 const writeKey = (what: string, campaignId: string, orgId: string, actorId: string, key: string | undefined) =>
   `campaign.${what}:${campaignId}:${orgId}:${actorId}:${key ?? randomUUID()}`;
 
+/** How many of `items` have each of `values` (by `of`), in the order of `values`. */
+const countBy = <V extends string, I>(values: readonly V[], items: readonly I[], of: (i: I) => unknown) =>
+  Object.fromEntries(values.map((v) => [v, items.filter((i) => of(i) === v).length])) as Record<V, number>;
+
+type Recount = Awaited<ReturnType<typeof recountBranch>>;
+
+/**
+ * A branch's write to its task (its grades, its registrations): in one transaction, keyed by the request, the
+ * `campaign.<what>-recorded` event, the task locked (one write per branch at a time) and its step checked, the
+ * rows `write` writes, and the task's member counts recounted. Undefined when the same request was already
+ * recorded (it writes nothing); else what `write` answered and the recount.
+ */
+async function recordOnTask<T>(
+  db: Db,
+  w: {
+    what: 'grades' | 'registrations';
+    campaign: CampaignRow;
+    org: { id: string };
+    task: { process_id: string };
+    actorId: string;
+    key: string | undefined;
+    payload: Record<string, unknown>;
+    /** The steps the write is taken at, and how the refusal names them. */
+    steps: readonly string[];
+    stepsText: string;
+  },
+  write: (tx: Tx, step: string) => Promise<T>,
+): Promise<{ result: T; counts: Recount } | undefined> {
+  const { campaign, org } = w;
+  let done: { result: T; counts: Recount } | undefined;
+  await recordOnce(
+    db,
+    {
+      idempotency_key: writeKey(w.what, campaign.id, org.id, w.actorId, w.key),
+      type: `campaign.${w.what}-recorded`,
+      process_id: w.task.process_id,
+      org_id: org.id,
+      actor_id: w.actorId,
+      payload: { campaignId: campaign.id, ...w.payload },
+    },
+    async (tx) => {
+      const step = await lockedStep(tx, campaign.id, org.id);
+      if (!w.steps.includes(step)) throw DomainError.conflict(`R22: ${w.what} are recorded at ${w.stepsText}; this branch's task is at "${step}"`, 'R22');
+      const result = await write(tx, step);
+      done = { result, counts: await recountBranch(tx, campaign.id, org.id) };
+    },
+  );
+  return done;
+}
+
 /** PUT /campaigns/:id/branches/:orgId/grades. */
 function gradesRoute(app: Api, { db }: AppDeps): void {
   app.put(
@@ -447,21 +497,21 @@ function gradesRoute(app: Api, { db }: AppDeps): void {
       const { campaign, org, task } = await campaignBranch(db, p, req.params.id, req.params.orgId, 'campaign.record');
       if (campaign.status !== 'open') throw closedCampaign();
       const grades = req.body.grades;
-      const byGrade = Object.fromEntries(['excellent', 'qualified', 'basic', 'unqualified'].map((g) => [g, grades.filter((x) => x.grade === g).length]));
-      let counts: { total: number; evaluated: number } | undefined;
-      await recordOnce(
+      const byGrade = countBy(['excellent', 'qualified', 'basic', 'unqualified'], grades, (g) => g.grade);
+      const recorded = await recordOnTask(
         db,
         {
-          idempotency_key: writeKey('grades', campaign.id, org.id, p.actorId, req.headers['idempotency-key']),
-          type: 'campaign.grades-recorded',
-          process_id: task.process_id,
-          org_id: org.id,
-          actor_id: p.actorId,
-          payload: { campaignId: campaign.id, grades: grades.length, byGrade },
+          what: 'grades',
+          campaign,
+          org,
+          task,
+          actorId: p.actorId,
+          key: req.headers['idempotency-key'],
+          payload: { grades: grades.length, byGrade },
+          steps: ['evaluation'],
+          stepsText: 'the evaluation step',
         },
         async (tx) => {
-          const step = await lockedStep(tx, campaign.id, org.id);
-          if (step !== 'evaluation') throw DomainError.conflict(`R22: grades are recorded at the evaluation step; this branch's task is at "${step}"`, 'R22');
           const ids = new Set((await branchMembers(tx, campaign, org.id)).map((m) => m.id));
           refuseAll(
             grades.flatMap((g, i) =>
@@ -477,11 +527,10 @@ function gradesRoute(app: Api, { db }: AppDeps): void {
                 .doUpdateSet((eb) => ({ grade: eb.ref('excluded.grade'), recorded_by: eb.ref('excluded.recorded_by'), recorded_at: new Date() })),
             )
             .execute();
-          counts = await recountBranch(tx, campaign.id, org.id);
         },
       );
       // A repeated request (same Idempotency-Key) wrote nothing: the counts as they stand.
-      counts ??= await db.transaction().execute((tx) => recountBranch(tx, campaign.id, org.id));
+      const counts = recorded?.counts ?? (await db.transaction().execute((tx) => recountBranch(tx, campaign.id, org.id)));
       return { evaluated: counts.evaluated, total: counts.total };
     },
   );
@@ -535,28 +584,22 @@ function registrationsRoute(app: Api, { db }: AppDeps): void {
       const { campaign, org, task } = await campaignBranch(db, p, req.params.id, req.params.orgId, 'campaign.record');
       if (campaign.status !== 'open') throw closedCampaign();
       const entries = req.body.entries;
-      const byDecision = Object.fromEntries(['registered', 'deferred', 'refused'].map((d) => [d, entries.filter((x) => x.decision === d).length]));
-      const tally = (ms: { decision: string | null }[]) => ({
-        registered: ms.filter((m) => m.decision === 'registered').length,
-        deferred: ms.filter((m) => m.decision === 'deferred').length,
-        refused: ms.filter((m) => m.decision === 'refused').length,
-        total: ms.length,
-      });
-      let result: ReturnType<typeof tally> | undefined;
-      await recordOnce(
+      const DECISIONS = ['registered', 'deferred', 'refused'] as const;
+      const tally = (ms: { decision: string | null }[]) => ({ ...countBy(DECISIONS, ms, (m) => m.decision), total: ms.length });
+      const recorded = await recordOnTask(
         db,
         {
-          idempotency_key: writeKey('registrations', campaign.id, org.id, p.actorId, req.headers['idempotency-key']),
-          type: 'campaign.registrations-recorded',
-          process_id: task.process_id,
-          org_id: org.id,
-          actor_id: p.actorId,
-          payload: { campaignId: campaign.id, entries: entries.length, byDecision },
+          what: 'registrations',
+          campaign,
+          org,
+          task,
+          actorId: p.actorId,
+          key: req.headers['idempotency-key'],
+          payload: { entries: entries.length, byDecision: countBy(DECISIONS, entries, (e) => e.decision) },
+          steps: ['registration', 'follow-up'],
+          stepsText: 'the registration and follow-up steps',
         },
-        async (tx) => {
-          const step = await lockedStep(tx, campaign.id, org.id);
-          if (step !== 'registration' && step !== 'follow-up')
-            throw DomainError.conflict(`R22: registrations are recorded at the registration and follow-up steps; this branch's task is at "${step}"`, 'R22');
+        async (tx, step) => {
           const members = new Map((await branchMembers(tx, campaign, org.id)).map((m) => [m.id, m]));
           const today = officeDay();
           refuseAll(entries.flatMap((e, i) => entryProblems(e, i, members.get(e.memberId), step, today)));
@@ -583,11 +626,10 @@ function registrationsRoute(app: Api, { db }: AppDeps): void {
               })),
             )
             .execute();
-          await recountBranch(tx, campaign.id, org.id);
-          result = tally(await branchMembers(tx, campaign, org.id));
+          return tally(await branchMembers(tx, campaign, org.id));
         },
       );
-      return result ?? tally(await branchMembers(db, campaign, org.id));
+      return recorded?.result ?? tally(await branchMembers(db, campaign, org.id));
     },
   );
 }

@@ -11,6 +11,7 @@ import {
   profile,
   seedTree,
   startSystem,
+  testAward,
   testCampaignPlan,
   type CallResult,
   type System,
@@ -315,16 +316,6 @@ const count = (rows: Promise<unknown[]>) => rows.then((r) => r.length);
 let matrixCampaign: Promise<string> | undefined;
 const campaignId = () => (matrixCampaign ??= openTestCampaign(sys, tree).then((c) => c.campaignId));
 
-/** R23: a reward as a branch or a committee enters it. */
-const AWARD = {
-  type: 'reward',
-  kind: '优秀共青团员',
-  level: 'school',
-  decidedOn: '2025-05-04',
-  decidingOrg: '某中学团委',
-  documentNumber: '校团发〔2025〕3号',
-};
-
 const ISSUE_13: Record<string, Row> = {
   'upload an application form': {
     rule: 'R24: the branch uploads the form of its member (not the member, not a committee above)',
@@ -457,7 +448,7 @@ const ISSUE_13: Record<string, Row> = {
     rule: "R23: the member's branch or a committee above records a reward or a punishment",
     allowed: ['secretary/own', ...SUPERVISORS],
     setup: async (self) => ({ memberId: await selfCheckedIn(self) }),
-    act: (tok, c) => call(sys.app, 'POST', `/api/members/${c.memberId}/awards`, tok, AWARD),
+    act: (tok, c) => call(sys.app, 'POST', `/api/members/${c.memberId}/awards`, tok, testAward()),
     writes: (c) => count(sys.db.selectFrom('awards').select('id').where('member_id', '=', c.memberId!).execute()),
   },
   "read a member's rewards and punishments": {
@@ -471,7 +462,7 @@ const ISSUE_13: Record<string, Row> = {
     allowed: SUPERVISORS,
     setup: async (self) => {
       const memberId = await selfCheckedIn(self);
-      const recorded = await call(sys.app, 'POST', `/api/members/${memberId}/awards`, tree.tokens.school1, { ...AWARD, type: 'punishment', kind: '通报批评' });
+      const recorded = await call(sys.app, 'POST', `/api/members/${memberId}/awards`, tree.tokens.school1, testAward({ type: 'punishment', kind: '通报批评' }));
       expect(recorded.status).toBe(201);
       return { awardId: recorded.body.id as string };
     },

@@ -2,7 +2,7 @@
 // above, listed, in the member's history and the statistics; refusals that persist nothing; who may record, read
 // and revoke; a revocation is an event and the record stays; an R18 case's sanction recorded once by the case.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { activeMember, call, eventually, memberActorToken, newMemberToken, seedTree, startSystem, type System, type Tree } from './harness';
+import { activeMember, call, eventually, memberActorToken, newMemberToken, seedTree, startSystem, testAward, type System, type Tree } from './harness';
 import { disciplineAwardsProjection } from '../activities/awards';
 import { officeDay } from '../domain/office-day';
 
@@ -18,15 +18,7 @@ afterAll(async () => {
   await sys?.stop();
 });
 
-const reward = (over: Record<string, unknown> = {}) => ({
-  type: 'reward',
-  kind: '优秀共青团员',
-  level: 'school',
-  decidedOn: '2025-05-04',
-  decidingOrg: '某中学团委',
-  documentNumber: '校团发〔2025〕3号',
-  ...over,
-});
+const reward = testAward;
 const punishment = (over: Record<string, unknown> = {}) => reward({ type: 'punishment', kind: '通报批评', level: 'city', decidingOrg: '深圳团市委', ...over });
 
 const record = (memberId: string, token: string, body: object, headers: Record<string, string> = {}) =>
@@ -76,12 +68,8 @@ describe('R23 rewards and punishments', () => {
       }),
       expect.objectContaining({
         id: r1.body.id,
-        type: 'reward',
-        kind: '优秀共青团员',
-        level: 'school',
-        decidedOn: '2025-05-04',
-        decidingOrg: '某中学团委',
-        documentNumber: '校团发〔2025〕3号',
+        // Each field as it was entered: type, kind, level, decidedOn, decidingOrg, documentNumber.
+        ...reward(),
         orgId: tree.ids.branch1,
         revokedAt: null,
         revokeReason: null,

@@ -1,6 +1,8 @@
 // Small composables shared by the pages.
 import { onBeforeUnmount, onMounted, ref, shallowRef, type Ref } from 'vue';
+import { fieldErrors } from './api';
 import { problemText, showError } from './errors';
+import { i18n } from './i18n';
 import type { Page } from './types';
 
 /** Whether a media query matches, kept up to date (e.g. the phone layout under 768 px). */
@@ -62,19 +64,21 @@ export function useLoader<T>(read: () => Promise<T>) {
 }
 
 /**
- * A submission (save, request, upload …): `busy` while it runs, then the success message, or the problem as a
- * message. Resolves with the API's answer, or undefined when it was refused.
+ * A submission (save, request, upload …): `busy` while it runs, then the success message (a text, or one made from
+ * the API's answer), or the problem as a message (`refused` sees it too). Resolves with the API's answer, or
+ * undefined when it was refused.
  */
-export function useSubmit() {
+export function useSubmit(refused?: (e: unknown) => void) {
   const busy = ref(false);
-  async function run<T>(send: () => Promise<T>, success?: string): Promise<T | undefined> {
+  async function run<T>(send: () => Promise<T>, success?: string | ((result: T) => string)): Promise<T | undefined> {
     if (busy.value) return undefined;
     busy.value = true;
     try {
       const result = await send();
-      if (success) ElMessage({ type: 'success', message: success });
+      if (success) ElMessage({ type: 'success', message: typeof success === 'string' ? success : success(result) });
       return result;
     } catch (e) {
+      refused?.(e);
       showError(e);
       return undefined;
     } finally {
@@ -82,6 +86,43 @@ export function useSubmit() {
     }
   }
   return { busy, run };
+}
+
+/**
+ * A form's submission (FieldsForm): as useSubmit, and the problem's messages by field in `errors`, under the
+ * form's inputs (`key` names them, as in fieldErrors), cleared when it is sent again.
+ */
+export function useFormSubmit(key?: (path: string) => string | null) {
+  const errors = ref<Record<string, string>>({});
+  const submit = useSubmit((e) => (errors.value = fieldErrors(e, key)));
+  function run<T>(send: () => Promise<T>, success?: string | ((result: T) => string)): Promise<T | undefined> {
+    return submit.run(() => {
+      errors.value = {};
+      return send();
+    }, success);
+  }
+  return { busy: submit.busy, errors, run };
+}
+
+/**
+ * Asks for a reason in a dialog (a revocation, a close): the words typed, trimmed, or null when it was cancelled.
+ * With `required` (the message shown while it is empty) it cannot be left empty; else '' when none was given.
+ */
+export async function promptReason(
+  message: string,
+  title: string,
+  o: { submit: string; placeholder: string; required?: string; type?: 'warning' },
+): Promise<string | null> {
+  const required = o.required;
+  const answer = await ElMessageBox.prompt(message, title, {
+    confirmButtonText: o.submit,
+    cancelButtonText: i18n.global.t('app.cancel'),
+    inputPlaceholder: o.placeholder,
+    inputType: 'textarea',
+    ...(o.type ? { type: o.type } : {}),
+    ...(required ? { inputValidator: (v: string) => (v && v.trim() ? true : required) } : {}),
+  }).catch(() => null);
+  return answer ? (answer.value ?? '').trim() : null;
 }
 
 /** A list as ListTable and ListFooter show it: its items, whether it is being read, the problem, and the next page. */
