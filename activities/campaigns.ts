@@ -156,6 +156,7 @@ async function writeTasks(tx: Tx, c: CampaignRef, tasks: TaskStart[], now: Date)
         org_id: input.branch.id,
         process_id: input.processId,
         org_path: input.branch.path,
+        parent_path: input.branch.path.slice(0, input.branch.path.length - input.branch.id.length - 1),
         depth: pathIds(input.branch.path).length - 1,
         reviewer_id: input.reviewer.id,
         step: 'evaluation' as const,

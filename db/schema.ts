@@ -336,6 +336,8 @@ export interface CampaignTasksTable {
   org_id: string;
   process_id: string;
   org_path: string;
+  /** The branch's parent's path: campaign_rollups keeps the counts per parent (migration 0010). */
+  parent_path: string;
   depth: number;
   /** The nearest committee above the branch: it confirms or returns the evaluation. */
   reviewer_id: string;
@@ -350,6 +352,23 @@ export interface CampaignTasksTable {
   confirmed_at: Timestamp | null;
   registered_at: Timestamp | null;
   closed_at: Timestamp | null;
+}
+
+/** R22: the counts of the tasks under one parent of branches, kept by a trigger on campaign_tasks (read by progress). */
+export interface CampaignRollupsTable {
+  campaign_id: string;
+  parent_path: string;
+  total: number;
+  evaluated: number;
+  confirmed: number;
+  registered: number;
+  done: number;
+  in_progress: number;
+  overdue: number;
+  unfinished: number;
+  members_total: number;
+  members_evaluated: number;
+  members_registered: number;
 }
 
 /** R22: a member's grade in the education evaluation. */
@@ -422,6 +441,7 @@ export interface AwardsTable {
 export interface Database {
   campaigns: CampaignsTable;
   campaign_tasks: CampaignTasksTable;
+  campaign_rollups: CampaignRollupsTable;
   campaign_grades: CampaignGradesTable;
   campaign_registrations: CampaignRegistrationsTable;
   campaign_cadres: CampaignCadresTable;

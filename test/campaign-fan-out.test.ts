@@ -67,6 +67,21 @@ async function taskRuns(workflowId: string): Promise<Map<string, number>> {
   return runs;
 }
 
+/** Rollups that differ from the tasks they sum (none when the trigger keeps them right). */
+async function rollupsDrift(campaignId: string): Promise<unknown[]> {
+  const { rows } = await sql`
+    select coalesce(r.parent_path, t.parent_path) as parent, r.total, t.total as tasks, r.overdue, t.overdue as tasks_overdue, r.members_total, t.members as tasks_members
+    from campaign_rollups r
+    full join (
+      select parent_path, count(*)::int as total, (count(*) filter (where overdue and step not in ('done', 'unfinished')))::int as overdue,
+        sum(members_total)::int as members
+      from campaign_tasks where campaign_id = ${campaignId} group by parent_path
+    ) t on t.parent_path = r.parent_path
+    where (r.campaign_id = ${campaignId} or r.campaign_id is null)
+      and (r.total is distinct from t.total or r.overdue is distinct from t.overdue or r.members_total is distinct from t.members)`.execute(sys.db);
+  return rows;
+}
+
 async function opened(tree: Tree, year: number): Promise<{ campaignId: string; workflowId: string }> {
   const r = await call(sys.app, 'POST', '/api/campaigns', tree.tokens.province, testCampaignPlan({ year }));
   expect(r.status, JSON.stringify(r.body)).toBe(201);
@@ -91,7 +106,7 @@ afterAll(async () => {
 
 describe('R22: the campaign fan-out', () => {
   it(
-    'R22: a campaign reaches every branch down the tree with one task each, and a re-run of a fan-out page starts nothing twice',
+    'R22: a campaign reaches every branch down the tree with one task each, a re-run of a fan-out page starts nothing twice, and its progress rollups sum exactly its tasks',
     { timeout: 240_000 },
     async () => {
       const worker = await startWorker();
@@ -142,6 +157,20 @@ describe('R22: the campaign fan-out', () => {
       expect(again.existing).toBe(again.branches);
       expect(await events()).toBe(before);
       expect((await taskRuns(workflowId)).size).toBe(branches.length);
+
+      // The progress rollups (one per parent of branches, kept by a trigger) sum exactly the tasks under them, also
+      // after concurrent changes of sibling branches, each in its own transaction.
+      await Promise.all(
+        tasks.map((t, i) =>
+          sys.db
+            .updateTable('campaign_tasks')
+            .set({ overdue: i % 3 === 0, members_total: i % 7 })
+            .where('campaign_id', '=', campaignId)
+            .where('org_id', '=', t.org_id)
+            .execute(),
+        ),
+      );
+      expect(await rollupsDrift(campaignId)).toEqual([]);
 
       // The campaign's own history holds a child per partition, not one per branch.
       const history = await sys.env.client.workflow.getHandle(workflowId).fetchHistory();

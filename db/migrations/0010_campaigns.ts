@@ -38,6 +38,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('org_id', 'text', (c) => c.notNull().references('organizations.id'))
     .addColumn('process_id', 'uuid', (c) => c.notNull().unique())
     .addColumn('org_path', 'text', (c) => c.notNull())
+    // The branch's parent's path: its tasks' counts are kept together in campaign_rollups (below).
+    .addColumn('parent_path', 'text', (c) => c.notNull())
     .addColumn('depth', 'integer', (c) => c.notNull())
     .addColumn('reviewer_id', 'text', (c) => c.notNull())
     .addColumn('step', 'text', (c) =>
@@ -56,6 +58,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addPrimaryKeyConstraint('campaign_tasks_pk', ['campaign_id', 'org_id'])
     .execute();
   await sql`create index campaign_tasks_path on campaign_tasks (campaign_id, org_path text_pattern_ops)`.execute(db);
+  await sql`create index campaign_tasks_parent on campaign_tasks (campaign_id, parent_path)`.execute(db);
+  await rollups(db);
 
   await db.schema
     .createTable('campaign_grades')
@@ -133,7 +137,67 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`create index awards_path on awards (org_path text_pattern_ops)`.execute(db);
 }
 
+/**
+ * R22 progress at the province's scale: the counts of the tasks under each parent of branches (a school, a
+ * community committee: tens of branches each), kept by a trigger in the transaction that changes a task, so the
+ * progress of any subtree sums a few thousand rollups instead of 50,000 tasks. A statement's trigger recomputes each
+ * parent it touched from that parent's tasks (always right, whatever changed), under a transaction lock per parent
+ * taken in order: a concurrent change to a sibling waits, then recomputes with it.
+ */
+async function rollups(db: Kysely<unknown>): Promise<void> {
+  await db.schema
+    .createTable('campaign_rollups')
+    .addColumn('campaign_id', 'uuid', (c) => c.notNull().references('campaigns.id'))
+    .addColumn('parent_path', 'text', (c) => c.notNull())
+    .addColumn('total', 'integer', (c) => c.notNull())
+    .addColumn('evaluated', 'integer', (c) => c.notNull())
+    .addColumn('confirmed', 'integer', (c) => c.notNull())
+    .addColumn('registered', 'integer', (c) => c.notNull())
+    .addColumn('done', 'integer', (c) => c.notNull())
+    .addColumn('in_progress', 'integer', (c) => c.notNull())
+    .addColumn('overdue', 'integer', (c) => c.notNull())
+    .addColumn('unfinished', 'integer', (c) => c.notNull())
+    .addColumn('members_total', 'integer', (c) => c.notNull())
+    .addColumn('members_evaluated', 'integer', (c) => c.notNull())
+    .addColumn('members_registered', 'integer', (c) => c.notNull())
+    .addPrimaryKeyConstraint('campaign_rollups_pk', ['campaign_id', 'parent_path'])
+    .execute();
+  await sql`create index campaign_rollups_path on campaign_rollups (campaign_id, parent_path text_pattern_ops)`.execute(db);
+  await sql`
+    create function campaign_rollups_refresh() returns trigger language plpgsql as $$
+    declare
+      p record;
+    begin
+      for p in select distinct campaign_id, parent_path from changed order by campaign_id, parent_path loop
+        perform pg_advisory_xact_lock(hashtext('campaign-rollup:' || p.campaign_id || ':' || p.parent_path));
+        insert into campaign_rollups
+        select t.campaign_id, t.parent_path,
+          count(*), count(t.evaluated_at), count(t.confirmed_at), count(t.registered_at),
+          count(*) filter (where t.step = 'done'),
+          count(*) filter (where t.step not in ('done', 'unfinished')),
+          count(*) filter (where t.overdue and t.step not in ('done', 'unfinished')),
+          count(*) filter (where t.step = 'unfinished'),
+          coalesce(sum(t.members_total), 0), coalesce(sum(t.members_evaluated), 0), coalesce(sum(t.members_registered), 0)
+        from campaign_tasks t
+        where t.campaign_id = p.campaign_id and t.parent_path = p.parent_path
+        group by t.campaign_id, t.parent_path
+        on conflict (campaign_id, parent_path) do update set
+          total = excluded.total, evaluated = excluded.evaluated, confirmed = excluded.confirmed,
+          registered = excluded.registered, done = excluded.done, in_progress = excluded.in_progress,
+          overdue = excluded.overdue, unfinished = excluded.unfinished, members_total = excluded.members_total,
+          members_evaluated = excluded.members_evaluated, members_registered = excluded.members_registered;
+      end loop;
+      return null;
+    end $$`.execute(db);
+  await sql`create trigger campaign_tasks_rollup_insert after insert on campaign_tasks
+    referencing new table as changed for each statement execute function campaign_rollups_refresh()`.execute(db);
+  await sql`create trigger campaign_tasks_rollup_update after update on campaign_tasks
+    referencing new table as changed for each statement execute function campaign_rollups_refresh()`.execute(db);
+}
+
 export async function down(db: Kysely<unknown>): Promise<void> {
+  await sql`drop table if exists campaign_rollups`.execute(db);
+  await sql`drop function if exists campaign_rollups_refresh() cascade`.execute(db);
   for (const t of ['awards', 'campaign_extensions', 'campaign_cadres', 'campaign_registrations', 'campaign_grades', 'campaign_tasks', 'campaigns'])
     await db.schema.dropTable(t).ifExists().execute();
 }
