@@ -1,7 +1,8 @@
 // `npm run bench`: the figures (issues 3, 9 and 13), measured side by side in one run on a throw-away PostgreSQL
 // and an in-memory Temporal dev server on this machine. Prints a table; saves it under bench/results/.
 // BENCH_ONLY=1,5,6 runs some. Sizes: BENCH_E2E_N, BENCH_BULK_N, BENCH_ORGS, BENCH_PROCESSES, BENCH_OPEN_N, BENCH_DECISIONS, BENCH_CLIENTS,
-// BENCH_MEMBERS and BENCH_HEALTH_CALLS (figure 8, bench/health.ts).
+// BENCH_MEMBERS and BENCH_HEALTH_CALLS (figure 8, bench/health.ts), BENCH_CAMPAIGN_CALLS (figure 9, bench/campaign.ts: an R22 campaign
+// fanned out over the tree's branches; TUANWU_CAMPAIGN_FAN_OUT_PAGE and TUANWU_CAMPAIGN_START_CONCURRENCY set its knobs).
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,6 +28,7 @@ import { gzipSync } from 'node:zlib';
 import { consoleBuilt, context, field, launch, listening } from '../test/browser/harness';
 import { byPattern, cpuProfile } from './cpu';
 import { figure8 } from './health';
+import { figure9 } from './campaign';
 
 const n = (name: string, d: number) => Number(process.env[name] ?? d);
 const SIZE = {
@@ -44,6 +46,8 @@ const SIZE = {
   /** Figure 8: members written over the tree's branches, and calls timed per measure. */
   members: n('BENCH_MEMBERS', 1_000_000),
   healthCalls: n('BENCH_HEALTH_CALLS', 100),
+  /** Figure 9: progress queries timed per measure. */
+  campaignCalls: n('BENCH_CAMPAIGN_CALLS', 100),
 };
 const log = (s: string) => console.error(`[bench] ${s}`);
 /** Whether this run has seeded the read model's processes (figures 3 and 7 share them). */
@@ -71,7 +75,7 @@ const client = sys.env.client;
 try {
   const tree = await seedTree(sys);
   // BENCH_ONLY=1,5 runs some figures only (figure 3 uses figure 2's workflows for its visibility side).
-  const only = new Set((process.env.BENCH_ONLY ?? '1,2,3,4,5,6,7,8').split(',').map((x) => x.trim()));
+  const only = new Set((process.env.BENCH_ONLY ?? '1,2,3,4,5,6,7,8,9').split(',').map((x) => x.trim()));
   if (only.has('1')) await figure1(tree);
   if (only.has('6')) await figure6(tree);
   if (only.has('2')) await figure2(tree);
@@ -87,6 +91,13 @@ try {
         { members: SIZE.members, calls: SIZE.healthCalls },
         log,
       ),
+    );
+  if (only.has('9'))
+    results.push(
+      ...(await figure9(
+        { sys, spawnWorker: campaignWorker, sizes: { calls: SIZE.campaignCalls }, log },
+        { orgCount: tree.orgCount, branches: tree.branches.map((b) => b.id), cities: tree.cities, cityTokens: tree.tokens.city },
+      )),
     );
 } catch (e) {
   console.error('bench failed:', e, (e as { cause?: unknown }).cause);
@@ -596,6 +607,13 @@ function spawnWorker(taskQueue: string, env: Record<string, string> = {}, nodeAr
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+}
+
+/** Figure 9's worker: a process of its own with the V8 heap limit docs/deploy.md gives workers, the cache left to its default. */
+async function campaignWorker(queue: string) {
+  const child = spawnWorker(queue, {}, [`--max-old-space-size=${SIZE.heapMb}`]);
+  await polling(child);
+  return child;
 }
 
 function polling(child: ReturnType<typeof spawnWorker>): Promise<void> {

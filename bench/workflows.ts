@@ -2,7 +2,7 @@
 // (start with an early-return update, one activity, a decision update, one activity) but no domain work.
 import { allHandlersFinished, condition, defineUpdate, proxyLocalActivities, setHandler } from '@temporalio/workflow';
 
-export { checkIn } from '../workflows/index';
+export { campaign, campaignFanOut, campaignTask, checkIn } from '../workflows/index';
 
 export const bareSubmitted = defineUpdate<string>('submitted');
 export const bareDecide = defineUpdate<string, [string]>('decide');
