@@ -67,11 +67,6 @@ export function targetAt(targets: readonly Target[], now: number): Target | null
   return current;
 }
 
-/** The phase a step belongs to. */
-export function phaseOf(step: CampaignTaskStep): Phase {
-  return step === 'evaluation' || step === 'evaluation-review' ? 'evaluation' : 'registration';
-}
-
 /** The share of 优秀 over the cap: a branch of `total` graded members may give at most floor(cap × total). */
 export function excellentOverCap(cap: number | null, excellent: number, total: number): boolean {
   return cap !== null && excellent > Math.floor(cap * total);

@@ -76,6 +76,7 @@ export const campaignTaskProcess: ProcessDefinition<CampaignTaskStepName, TaskCo
   kind: 'campaign',
   noun: 'campaign task',
   rule: 'R22',
+  // Tasks are started by the fan-out under campaignTaskWorkflowId (domain/workflow-ids.ts), never by startProcess.
   workflowId: (key) => key,
   first: () => 'evaluation',
   projectsDeadlines: true,
