@@ -3,7 +3,9 @@
 // recorded an exception before (api/age-out.ts). Days are the offices' (Asia/Shanghai).
 import { sql } from 'kysely';
 import { likePrefix, recordOnce, type Db } from '../db';
-import { insertNotifications } from './processes';
+import { closeOtherProcesses, insertNotifications } from './processes';
+import { transitionMember } from '../db/member-state';
+import type { Client } from '@temporalio/client';
 import { mapLimit } from '../domain/concurrency';
 import { AGE_OUT_AT } from '../domain/numbers';
 import { OFFICE_ZONE } from '../domain/office-day';
@@ -33,7 +35,7 @@ const noticeKey = (m: AgingMember) => `age-out.notice:${m.memberId}:${m.ageOutDa
 /** Rolls the aged-out event back: the member left the league meanwhile, or the branch recorded an exception. */
 class NoLongerDue extends Error {}
 
-export function createAgeOutActivities(deps: { db: Db }) {
+export function createAgeOutActivities(deps: { db: Db; client?: Client }) {
   const { db } = deps;
   return {
     /**
@@ -107,15 +109,11 @@ export function createAgeOutActivities(deps: { db: Db }) {
               payload: { ageOutDate: m.ageOutDate, asOf: input.asOf },
             },
             async (tx) => {
-              const changed = await tx
-                .updateTable('members')
-                .set({ status: 'aged_out', updated_at: new Date() })
-                .where('id', '=', m.memberId)
-                .where('status', 'in', ['active', 'probation'])
-                .where((eb) => eb.not(eb.exists(eb.selectFrom('age_out_exceptions').select('member_id').where('member_id', '=', m.memberId))))
-                .returning('id')
-                .executeTakeFirst();
-              if (!changed) throw new NoLongerDue();
+              const excepted = await tx.selectFrom('age_out_exceptions').select('member_id').where('member_id', '=', m.memberId).executeTakeFirst();
+              if (excepted) throw new NoLongerDue();
+              // R25: through the transition table; a member who left meanwhile is not aged out (and nothing is written).
+              const changed = await transitionMember(tx, { memberId: m.memberId, effect: 'age-out', processId: null, now: new Date() });
+              if (!changed.ok) throw new NoLongerDue();
               await insertNotifications(tx, key, null, [
                 {
                   recipientOrgId: m.branchId,
@@ -126,6 +124,8 @@ export function createAgeOutActivities(deps: { db: Db }) {
             },
           );
           if (r.applied) agedOut += 1;
+          // R25: the member's open processes end (a retried sweep signals again; a closed workflow is skipped).
+          await closeOtherProcesses(db, deps.client, m.memberId, null);
         } catch (e) {
           if (!(e instanceof NoLongerDue)) throw e;
         }

@@ -114,6 +114,7 @@ export async function awardCounts(db: Db, orgPath: string): Promise<AwardCounts>
  * deciding and recording organization (it and those above revoke it), at the level of its place in the tree.
  */
 export const disciplineAwardsProjection: Projection = async (tx, e, now) => {
+  if (e.type === 'discipline.expelled') return recordExpulsionAfterProbation(tx, e, now);
   const sanction = e.payload?.sanction;
   if (e.type !== 'discipline.sanction-applied' || typeof sanction !== 'string' || sanction === 'none' || !e.memberId) return;
   const approval = await tx
@@ -145,3 +146,51 @@ export const disciplineAwardsProjection: Projection = async (tx, e, now) => {
     recorded_by: e.actorId ?? 'system',
   });
 };
+
+/**
+ * R23/R18: the expulsion at the end of probation (`discipline.expelled`) is the case's punishment from now on. An entry
+ * is unique per case (migration 0010), so the case's probation entry becomes the expulsion, decided by the organization
+ * that expelled (the configured approver; the branch in runs begun before the patch probation-expulsion-approved), with
+ * an `award.recorded` event of its own: the member's history keeps both. Revoking it then undoes the expulsion (R25).
+ */
+async function recordExpulsionAfterProbation(tx: Tx, e: Parameters<Projection>[1], now: Date): Promise<void> {
+  if (!e.memberId || !e.orgId) return;
+  const org = await tx.selectFrom('organizations').select(['id', 'path', 'name', 'depth', 'kind']).where('id', '=', e.orgId).executeTakeFirst();
+  if (!org) return;
+  const entry = {
+    org_id: org.id,
+    org_path: org.path,
+    type: 'punishment' as const,
+    kind: 'expulsion',
+    level: awardLevelOf(org),
+    decided_on: officeDay(now),
+    deciding_org: org.name,
+    document_number: `R18-${e.processId.slice(0, 8)}`,
+    recorded_by: e.actorId ?? 'system',
+  };
+  const updated = await tx
+    .updateTable('awards')
+    .set(entry)
+    .where('source_process_id', '=', e.processId)
+    .where('revoked_at', 'is', null)
+    .returning(['id'])
+    .executeTakeFirst();
+  if (!updated) {
+    // No entry of the case to carry on (a case recorded before the register): the expulsion is its first.
+    await insertAward(tx, { id: randomUUID(), member_id: e.memberId, source_process_id: e.processId, ...entry });
+    return;
+  }
+  const a: NewAward = { id: updated.id, member_id: e.memberId, source_process_id: e.processId, ...entry };
+  await tx
+    .insertInto('events')
+    .values({
+      idempotency_key: `award:discipline:${e.processId}:expulsion`,
+      member_id: e.memberId,
+      org_id: org.id,
+      type: 'award.recorded',
+      actor_id: a.recorded_by,
+      payload: JSON.stringify(recordedPayload(a)),
+    })
+    .onConflict((oc) => oc.column('idempotency_key').doNothing())
+    .execute();
+}

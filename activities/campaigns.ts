@@ -16,6 +16,7 @@ import { campaignTaskWorkflowId } from '../domain/workflow-ids';
 import { mapLimit } from '../domain/concurrency';
 import { ProcessAlreadyOpen } from '../services/start-process';
 import { startDeletion } from '../services/deletion-start';
+import { branchMembers, evaluationProblem, IN_CAMPAIGN } from '../services/campaign-checks';
 import { startAttributes } from '../workflows/definition';
 import type { CampaignTaskInput } from '../workflows/campaign-task';
 import type { Projection } from './processes';
@@ -123,6 +124,16 @@ async function taskInputs(db: Db, c: CampaignRef, branches: { id: string; path: 
 }
 
 type TaskStart = Awaited<ReturnType<typeof taskInputs>>[number];
+type Branch = Parameters<typeof taskInputs>[2][number];
+
+/** A heartbeat when running as an activity (the same functions run in tests outside one). */
+function heartbeatIfActivity(details: unknown): void {
+  try {
+    heartbeat(details);
+  } catch {
+    // Not in an activity's context: nothing to report to.
+  }
+}
 
 /** The rows of a page of tasks, in one transaction; rows already there (a retried page) stay as they are. */
 async function writeTasks(tx: Tx, c: CampaignRef, tasks: TaskStart[], now: Date): Promise<void> {
@@ -236,6 +247,7 @@ async function signalTask(client: Client, workflowId: string, action: FanOutOp):
 
 /** The campaign task's row follows its process: step, deadline, overdue, when each phase was handed in, how it ended. */
 export const campaignProjection: Projection = async (tx, e, now) => {
+  if (e.type === 'campaign-task.evaluated') await checkHandIn(tx, e.processId);
   const patch = e.patch ?? {};
   const done = patch.closed ? { step: e.outcome === 'approved' ? ('done' as const) : ('unfinished' as const), closed_at: now, overdue: false } : {};
   const set = {
@@ -254,6 +266,26 @@ export const campaignProjection: Projection = async (tx, e, now) => {
   await tx.updateTable('campaign_tasks').set(set).where('process_id', '=', e.processId).where('closed_at', 'is', null).execute();
 };
 
+/**
+ * R22: the evaluation's hand-in decided against the grades as they are now: the task's row is locked (the grade
+ * writes take the same lock and check the step, api/campaigns.ts), so a grade raised at the moment of the hand-in
+ * is either counted here or refused there; over the cap (or a member ungraded) the hand-in is refused and nothing is
+ * written (the workflow goes back to the evaluation step).
+ */
+async function checkHandIn(tx: Tx, processId: string): Promise<void> {
+  const task = await tx
+    .selectFrom('campaign_tasks as t')
+    .innerJoin('campaigns as c', 'c.id', 't.campaign_id')
+    .select(['t.org_id', 'c.id', 'c.year', 'c.excellent_cap'])
+    .where('t.process_id', '=', processId)
+    .forUpdate('t')
+    .executeTakeFirst();
+  if (!task) return;
+  const problem = evaluationProblem(await branchMembers(tx, { id: task.id, year: task.year }, task.org_id), task.excellent_cap);
+  if (problem)
+    throw ApplicationFailure.create({ type: 'rule', message: problem, details: [{ kind: 'rule', message: problem, rule: 'R22' }], nonRetryable: true });
+}
+
 export interface CampaignOpenInput extends CampaignRef {
   provincePath: string;
   excellentCap: number | null;
@@ -268,7 +300,53 @@ export function createCampaignActivities(deps: { db: Db; client?: Client; config
     return { client: deps.client, config: deps.config };
   }
 
+  /**
+   * The tasks of some branches: their rows in one transaction, then their starts under IDs derived from the branch
+   * (a start Temporal already has counts as existing). The fan-out's pages and the branches created later use it.
+   */
+  async function openTasks(c: CampaignRef, branches: Branch[], concurrency: number): Promise<FanOutCounts> {
+    const { client, config } = need();
+    heartbeatIfActivity(0);
+    const tasks = await taskInputs(db, c, branches);
+    const now = new Date();
+    await db.transaction().execute((tx) => writeTasks(tx, c, tasks, now));
+    heartbeatIfActivity(0);
+    let reached = 0;
+    let done = 0;
+    await mapLimit(tasks, concurrency, async (t) => {
+      if (await startTask(client, campaignTaskQueue(config.taskQueue), c, t)) reached += 1;
+      if (++done % 10 === 0) heartbeatIfActivity(done);
+    });
+    return { branches: tasks.length, reached, existing: tasks.length - reached };
+  }
+
   return {
+    /**
+     * R22: branches created while the campaign is open (imported, moved in) get their tasks with the phase's
+     * deadlines, as the fan-out gives them: only branches of the campaign's province, not those that have one.
+     */
+    async openBranchTasks(i: { campaign: CampaignRef; branchIds: string[]; concurrency: number }): Promise<FanOutCounts> {
+      const c = i.campaign;
+      if (i.branchIds.length === 0) return { branches: 0, reached: 0, existing: 0 };
+      const branches = await db
+        .selectFrom('organizations')
+        .select(['id', 'path', 'parent_id', 'kind'])
+        .where('kind', '=', 'branch')
+        .where('id', 'in', i.branchIds)
+        .where('path', 'like', likePrefix(`${c.provinceId}/`))
+        .orderBy('path')
+        .execute();
+      if (branches.length === 0) return { branches: 0, reached: 0, existing: 0 };
+      const counts = await openTasks(c, branches, i.concurrency);
+      await db
+        .updateTable('campaigns')
+        .set({ tasks: sql<number>`(select count(*)::int from campaign_tasks where campaign_id = ${c.campaignId})` })
+        .where('id', '=', c.campaignId)
+        .where('fanned_out_at', 'is not', null)
+        .execute();
+      return counts;
+    },
+
     /** The campaign's row and its first event, once. */
     async recordCampaignOpened(c: CampaignOpenInput): Promise<void> {
       await recordOnce(
@@ -306,7 +384,17 @@ export function createCampaignActivities(deps: { db: Db; client?: Client; config
     /** Every branch has its task: the campaign says so, with the count. */
     async recordFannedOut(i: { campaignId: string; tasks: number }): Promise<void> {
       await recordOnce(db, { idempotency_key: `${i.campaignId}:fanned-out`, type: 'campaign.fanned-out', payload: { tasks: i.tasks } }, async (tx) => {
-        await tx.updateTable('campaigns').set({ fanned_out_at: new Date(), tasks: i.tasks }).where('id', '=', i.campaignId).execute();
+        // The rows, not the fan-out's count: a branch created during the fan-out got its task apart from it.
+        const { n } = await tx
+          .selectFrom('campaign_tasks')
+          .select(sql<number>`count(*)::int`.as('n'))
+          .where('campaign_id', '=', i.campaignId)
+          .executeTakeFirstOrThrow();
+        await tx
+          .updateTable('campaigns')
+          .set({ fanned_out_at: new Date(), tasks: Math.max(n, i.tasks) })
+          .where('id', '=', i.campaignId)
+          .execute();
       });
     },
 
@@ -367,6 +455,7 @@ export function createCampaignActivities(deps: { db: Db; client?: Client; config
           unfinished = open.length;
           for (let k = 0; k < open.length; k += 5000) {
             const page = open.slice(k, k + 5000);
+            heartbeatIfActivity(k);
             // Closed as lapsed, and the branch's again (a task at its review step was the committee's).
             await sql`update processes p set status = 'lapsed', step = 'closed', closed_at = ${now}, overdue = false, updated_at = ${now},
                 org_id = t.org_id, org_path = t.org_path
@@ -412,7 +501,7 @@ export function createCampaignActivities(deps: { db: Db; client?: Client; config
      * Heartbeats as it goes; a retry does the page again and finds its rows written and its starts made.
      */
     async fanOutPage(p: FanOutPage): Promise<FanOutCounts & { next: string | null }> {
-      const { client, config } = need();
+      const { client } = need();
       const { campaign: c, partition, action } = p;
       if (action.op === 'open') {
         const branches = await db
@@ -425,21 +514,8 @@ export function createCampaignActivities(deps: { db: Db; client?: Client; config
           .limit(p.limit)
           .execute();
         if (branches.length === 0) return { branches: 0, reached: 0, existing: 0, next: null };
-        const tasks = await taskInputs(db, c, branches);
-        const now = new Date();
-        await db.transaction().execute((tx) => writeTasks(tx, c, tasks, now));
-        let reached = 0;
-        let done = 0;
-        await mapLimit(tasks, p.concurrency, async (t) => {
-          if (await startTask(client, campaignTaskQueue(config.taskQueue), c, t)) reached += 1;
-          if (++done % 50 === 0) heartbeat(done);
-        });
-        return {
-          branches: tasks.length,
-          reached,
-          existing: tasks.length - reached,
-          next: branches.length < p.limit ? null : branches[branches.length - 1]!.path,
-        };
+        const counts = await openTasks(c, branches, p.concurrency);
+        return { ...counts, next: branches.length < p.limit ? null : branches[branches.length - 1]!.path };
       }
       const tasks = await db
         .selectFrom('campaign_tasks')
@@ -456,7 +532,7 @@ export function createCampaignActivities(deps: { db: Db; client?: Client; config
       let done = 0;
       await mapLimit(tasks, p.concurrency, async (t) => {
         if (await signalTask(client, campaignTaskWorkflowId(c.workflowId, t.org_id), action)) reached += 1;
-        if (++done % 50 === 0) heartbeat(done);
+        if (++done % 10 === 0) heartbeatIfActivity(done);
       });
       return { branches: tasks.length, reached, existing: tasks.length - reached, next: tasks.length < p.limit ? null : tasks[tasks.length - 1]!.org_path };
     },
@@ -474,6 +550,7 @@ export function createCampaignActivities(deps: { db: Db; client?: Client; config
         .selectFrom('campaign_registrations as r')
         .innerJoin('members as m', 'm.id', 'r.member_id')
         .leftJoin('organizations as b', 'b.id', 'm.branch_id')
+        .leftJoin('campaign_settlements as s', (j) => j.onRef('s.campaign_id', '=', 'r.campaign_id').onRef('s.member_id', '=', 'r.member_id'))
         .select([
           'r.member_id',
           'r.decision',
@@ -484,6 +561,7 @@ export function createCampaignActivities(deps: { db: Db; client?: Client; config
           'm.status',
           'b.path as branch_path',
           'b.special_kind',
+          's.member_id as settled',
         ])
         .where('r.campaign_id', '=', i.campaignId)
         .where('r.org_id', '=', i.orgId)
@@ -492,6 +570,7 @@ export function createCampaignActivities(deps: { db: Db; client?: Client; config
       let deletions = 0;
       const refused = rows.filter((r) => r.decision === 'refused');
       for (const r of refused.filter((x) => x.deletion_process_id === null && (x.status === 'active' || x.status === 'probation') && x.branch_path)) {
+        heartbeatIfActivity(deletions);
         const processId = await refusalDeletion(deps, r, year);
         if (processId === null) continue;
         await db
@@ -502,7 +581,8 @@ export function createCampaignActivities(deps: { db: Db; client?: Client; config
           .execute();
         deletions += 1;
       }
-      const deferred = rows.filter((r) => r.decision === 'deferred');
+      // R25: a deferred member who left is settled (db/queries/campaigns.ts): nobody decides them again.
+      const deferred = rows.filter((r) => r.decision === 'deferred' && r.settled === null && (IN_CAMPAIGN as readonly string[]).includes(r.status));
       const followUpBy = deferred.reduce<string | null>(
         (latest, r) => (r.follow_up_on && (latest === null || r.follow_up_on > latest) ? r.follow_up_on : latest),
         null,
@@ -522,7 +602,7 @@ export function createCampaignActivities(deps: { db: Db; client?: Client; config
       const recorded = await startDeletion(
         { db: d.db, client, config },
         { id: r.member_id, branchPath: r.branch_path!, graduate: r.special_kind === 'graduate' },
-        { category: 'other', reason: `R22: 不予注册 (${year}): ${r.reason ?? ''}`.slice(0, 500), appliedBy: r.recorded_by },
+        { category: 'registration-refused', reason: `R22: 不予注册 (${year}): ${r.reason ?? ''}`.slice(0, 500), appliedBy: r.recorded_by },
       );
       return recorded.processId;
     } catch (e) {

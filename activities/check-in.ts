@@ -2,11 +2,12 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { sql } from 'kysely';
 import { lockDevelopmentNumber, type Db, type Tx } from '../db';
-import { openProcessOnce, type Projection } from './processes';
-import type { ProcessStatus } from '../domain/processes';
+import { openProcessOnce } from './processes';
+import { submitFirstCheckIn } from '../db/member-state';
+import { registrationRefusalBlock } from '../db/queries/campaigns';
 import type { MembersTable } from '../db/schema';
 import type { CheckInInput } from '../domain/check-in';
-import { checkInAdmission, isRefusal, statusRow, type CheckInContext, type MemberStatus } from '../domain/member-status';
+import { checkInAdmission, isRefusal, type CheckInContext, type MemberStatus } from '../domain/member-status';
 
 // The table in domain/member-status.ts covers exactly the statuses the database holds.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
@@ -29,7 +30,9 @@ export async function checkInContext(q: Db | Tx, m: { id: string; status: string
           .limit(1)
           .executeTakeFirst()
       : undefined;
-  return { sanction: m.sanction, deletedAs: deletion?.category ?? null };
+  // R22: deleted after 不予注册: no new check-in until the deciding committee consents.
+  const refusedRegistration = m.status === 'deleted' ? await registrationRefusalBlock(q, m.id) : null;
+  return { sanction: m.sanction, deletedAs: deletion?.category ?? null, refusedRegistration };
 }
 
 /** The record as a new check-in sees it: its status and branch, and the table's context. */
@@ -48,22 +51,6 @@ export interface SubmittedInput {
   submittedAt: string;
   deadline: string;
 }
-
-/**
- * R2/R4: a check-in's projection. Its outcome changes the member record by the member-status table
- * (domain/member-status.ts): approval activates and locks a first membership, or starts a former member's new one.
- */
-export const checkInProjection: Projection = async (tx, e, now) => {
-  if (!e.outcome || !e.memberId || !e.orgId) return;
-  const current = await tx.selectFrom('members').select(['status', 'locked_at']).where('id', '=', e.memberId).forUpdate().executeTakeFirst();
-  const change = current ? memberChange(current, e.outcome, e.orgId, now) : undefined;
-  if (change)
-    await tx
-      .updateTable('members')
-      .set({ ...change, updated_at: now })
-      .where('id', '=', e.memberId)
-      .execute();
-};
 
 export function createCheckInActivities(deps: { db: Db }) {
   const { db } = deps;
@@ -120,24 +107,23 @@ export function createCheckInActivities(deps: { db: Db }) {
                   throw ApplicationFailure.create({ type: 'conflict', message, details: [{ kind: 'rule', rule: 'R19' }], nonRetryable: true });
                 }
               }
-              const member = {
-                name,
-                id_number: idNumber,
-                join_date: joinDate,
-                development_number: developmentNumber ?? null,
-                branch_id: input.branchId,
-                status: 'pending' as const,
-                details: JSON.stringify(details),
-                // R19: the admitting meeting and the late-entry flag, as the API decided them.
-                meeting_date: input.meetingDate ?? null,
-                late_entry: input.lateEntry ?? false,
-                updated_at: now,
-              };
-              await tx
-                .insertInto('members')
-                .values({ id: input.memberId, ...member })
-                .onConflict((oc) => oc.column('id').doUpdateSet(member).where('members.locked_at', 'is', null))
-                .execute();
+              await submitFirstCheckIn(
+                tx,
+                input.memberId,
+                {
+                  name,
+                  id_number: idNumber,
+                  join_date: joinDate,
+                  development_number: developmentNumber ?? null,
+                  branch_id: input.branchId,
+                  details: JSON.stringify(details),
+                  // R19: the admitting meeting and the late-entry flag, as the API decided them.
+                  meeting_date: input.meetingDate ?? null,
+                  late_entry: input.lateEntry ?? false,
+                },
+                input.processId,
+                now,
+              );
             } else {
               await tx
                 .updateTable('members')
@@ -169,26 +155,6 @@ export function createCheckInActivities(deps: { db: Db }) {
      * check-in's record and leaves a former member's as it was.
      */
   };
-}
-
-/** The change a check-in's outcome makes to the record, by the member-status table; undefined: none. */
-function memberChange(current: { status: string; locked_at: Date | null }, outcome: ProcessStatus, branchId: string, now: Date) {
-  const effect = statusRow(current.status).approval;
-  if (outcome !== 'approved') {
-    // R2: a first check-in's record shows the outcome; a former member's stays as it was.
-    return effect === 'first-membership' && current.locked_at === null ? { status: outcome as 'returned' | 'withdrawn' } : undefined;
-  }
-  if (effect === 'first-membership' && current.locked_at === null) {
-    // R4: approval locks name, ID number, join date and development number for good.
-    return { status: 'active' as const, locked_at: now, branch_id: branchId };
-  }
-  if (effect === 'new-membership') {
-    // R10/R16: a new membership in this branch; the four fields stay locked with their values (R4). locked_at is
-    // also the month of activation the dues streak counts from (R18, activities/dues.ts): the new membership's,
-    // so the months spent deleted or in another province, when no dues could be paid here, are not unpaid months.
-    return { status: 'active' as const, branch_id: branchId, deleted_at: null, locked_at: now };
-  }
-  return undefined;
 }
 
 export type CheckInActivities = ReturnType<typeof createCheckInActivities>;

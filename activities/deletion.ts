@@ -21,14 +21,7 @@ const DELETABLE = ['active', 'probation'] as const;
 export const deletionProjection: Projection = async (tx, e, now) => {
   if (!e.outcome) return;
   await tx.updateTable('deletions').set({ status: e.outcome, decided_at: now }).where('process_id', '=', e.processId).execute();
-  if (e.outcome === 'approved' && e.memberId) {
-    await tx
-      .updateTable('members')
-      .set({ status: 'deleted', deleted_at: now, updated_at: now })
-      .where('id', '=', e.memberId)
-      .where('status', 'in', DELETABLE)
-      .execute();
-  }
+  // The member's soft delete is the transition table's (R25, db/member-state.ts), applied by the append.
 };
 
 /** Rolls back an abuse flag's transaction: the organization is already flagged in this window. */

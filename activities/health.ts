@@ -8,6 +8,8 @@ import { sql, type RawBuilder } from 'kysely';
 import { likePrefix, type Db, type Tx } from '../db';
 import { healthMessage, NOTIFIED_KINDS, type HealthCounts, type HealthItem, type HealthKind } from '../domain/health';
 import { pathIds } from '../domain/orgs';
+import { officeDay } from '../domain/office-day';
+import { currentPost } from '../db/queries/cadres';
 import type { ActivityDeps } from '../worker/index';
 
 interface FactsRow {
@@ -26,8 +28,11 @@ interface FactsRow {
 
 const ORG_COLUMNS = sql`id, parent_id, path, kind, name, special_kind, contact_phone, credit_code, industry_category, school_type, graduation_date`;
 
-/** `facts`: one row per organization of `sub` (a select of ORG_COLUMNS from organizations) with its problems. */
-function withFacts(sub: RawBuilder<unknown>): RawBuilder<unknown> {
+/**
+ * `facts`: one row per organization of `sub` (a select of ORG_COLUMNS from organizations) with its problems, on the
+ * office day `today` (R8/R25: a secretary counts only while the post is current, db/queries/cadres.ts).
+ */
+function withFacts(sub: RawBuilder<unknown>, today: string = officeDay()): RawBuilder<unknown> {
   return sql`
     with sub as (${sub}),
     facts as (
@@ -36,7 +41,7 @@ function withFacts(sub: RawBuilder<unknown>): RawBuilder<unknown> {
           select 1 from organizations b where b.kind = 'branch' and b.path ~>=~ s.path and b.path ~<~ (s.path || '~'))) as hollow,
         (s.kind = 'branch' and not exists (select 1 from members m where m.branch_id = s.id and m.status = 'active')) as empty,
         (s.kind = 'branch' and not exists (
-          select 1 from cadres c where c.org_id = s.id and c.role = 'secretary' and c.ended_at is null)) as no_secretary,
+          select 1 from cadres c where c.org_id = s.id and c.role = 'secretary' and ${currentPost('c', today)})) as no_secretary,
         (s.kind = 'branch' and s.contact_phone is null) as no_phone,
         (case when s.kind = 'branch' then (select count(*) from members m where m.branch_id = s.id and m.late_entry) else 0 end)::int as late,
         concat_ws('; ',

@@ -26,15 +26,7 @@ export const transferProjection: Projection = async (tx, e, now) => {
       .where('process_id', '=', e.processId)
       .execute();
   }
-  if (e.outcome === 'approved' && e.memberId) {
-    const member = d.direction === 'outbound' ? { status: 'transferred_out' as const } : { status: 'active' as const, branch_id: d.completeAt!.id };
-    await tx
-      .updateTable('members')
-      .set({ ...member, updated_at: now })
-      .where('id', '=', e.memberId)
-      .$if(d.direction === 'internal', (q) => q.where('status', '=', 'active'))
-      .execute();
-  }
+  // The member's branch or departure is the transition table's (R25, db/member-state.ts), applied by the append.
 };
 
 export interface PeerSendInput {

@@ -12,6 +12,7 @@ import { Sanction } from '../domain/discipline';
 import { DomainError } from '../domain/errors';
 import { officeDay } from '../domain/office-day';
 import { recordOnce, type Db } from '../db';
+import { transitionMember } from '../db/member-state';
 import type { Selectable } from 'kysely';
 import type { AwardsTable } from '../db/schema';
 import { awardCounts, awardFields, insertAward, revokedPayload } from '../activities/awards';
@@ -171,9 +172,32 @@ function revokeRoute(app: Api, db: Db): void {
         },
         async (tx) => {
           await tx.updateTable('awards').set({ revoked_at: now, revoked_by: p.actorId, revoke_reason: reason }).where('id', '=', a.id).execute();
-          // A case's sanction in force is lifted with it (R18's sanction column; the member's status is the case's).
-          if (a.source_process_id)
-            await tx.updateTable('members').set({ sanction: null, updated_at: now }).where('id', '=', a.member_id).where('sanction', '=', a.kind).execute();
+          // R23/R25: revoking a case's sanction undoes what it did to the member (status and sanction), through the
+          // transition table; posts ended by 撤销团内职务 are not given back (R8: a post is entered anew).
+          if (a.source_process_id) {
+            const undone = await transitionMember(tx, {
+              memberId: a.member_id,
+              effect: 'revoke',
+              processId: a.source_process_id,
+              revokes: { processId: a.source_process_id, sanction: a.kind },
+              now,
+            });
+            await tx
+              .insertInto('events')
+              .values({
+                idempotency_key: `award:${a.id}:member`,
+                member_id: a.member_id,
+                org_id: p.orgId,
+                type: undone.ok ? 'member.restored' : 'member.not-restored',
+                actor_id: p.actorId,
+                payload: JSON.stringify(
+                  undone.ok
+                    ? { awardId: a.id, sanction: a.kind, from: undone.from, to: undone.to, rule: 'R23' }
+                    : { awardId: a.id, sanction: a.kind, status: undone.status, reason: undone.message, rule: 'R25' },
+                ),
+              })
+              .execute();
+          }
         },
       );
       if (!r.applied) throw alreadyRevoked();

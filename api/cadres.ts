@@ -1,7 +1,8 @@
 // R8: an organization's cadres (团干部): enter one, list them, end a term. Entering or ending writes its event
-// (`cadre.entered`, `cadre.ended`: no name, no ID number) and the cadres row in one transaction (recordOnce). A
+// (`cadre.entered`, `cadre.ended`: no name, no ID number) and the cadres row in one transaction (recordOnce; an end through endCadre, keyed the same). A
 // cadre who is also a member stays a member: the two are linked by ID number and nothing in members changes.
 // R21: a branch's current secretary is what clears its "no secretary" flag (api/health.ts, GET /organizations/{id}).
+// R8/R25: "current" is one definition (db/queries/cadres.ts currentPost): not ended, term not passed, holder not left.
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
@@ -13,6 +14,7 @@ import { maskIdNumber } from '../domain/identifiers';
 import { officeDay } from '../domain/office-day';
 import { recordOnce, type Db } from '../db';
 import type { CadresTable } from '../db/schema';
+import { cadreEndedEvent, currentPost, endCadre, endLapsedPosts, isCurrentPost, ONE_CURRENT_POST } from '../db/queries/cadres';
 import { errorResponses, IdParams, iso, notFound } from './schemas';
 
 const CadreView = z.object({
@@ -26,12 +28,14 @@ const CadreView = z.object({
   termStart: z.string(),
   termEnd: z.string().nullable(),
   endedAt: z.string().nullable(),
+  /** R8/R25: current today: not ended, its term not passed, its holder not left (db/queries/cadres.ts). */
+  current: z.boolean(),
   /** The member record with the same ID number, if any (R8: linked, neither replaces the other). */
   memberId: z.uuid().nullable(),
 });
 type CadreView = z.infer<typeof CadreView>;
 
-type CadreRow = Omit<CadresTable, 'created_at' | 'ended_at'> & { ended_at: Date | null; member_id: string | null };
+type CadreRow = Omit<CadresTable, 'created_at' | 'ended_at'> & { ended_at: Date | null; member_id: string | null; current: boolean };
 
 function viewOf(row: CadreRow, full: boolean): CadreView {
   return {
@@ -44,12 +48,13 @@ function viewOf(row: CadreRow, full: boolean): CadreView {
     termStart: row.term_start,
     termEnd: row.term_end,
     endedAt: iso(row.ended_at),
+    current: row.current,
     memberId: row.member_id,
   };
 }
 
-/** The cadres of an organization with their linked member, current ones first (by term start), then ended ones. */
-function cadreRows(db: Db, orgId: string) {
+/** The cadres of an organization with their linked member and whether each post is current on the office day `today`. */
+function cadreRows(db: Db, orgId: string, today: string) {
   return db
     .selectFrom('cadres')
     .leftJoin('members', 'members.id_number', 'cadres.id_number')
@@ -66,6 +71,7 @@ function cadreRows(db: Db, orgId: string) {
       'cadres.entered_by',
       'cadres.ended_at',
       'members.id as member_id',
+      currentPost('cadres', today).as('current'),
     ])
     .where('cadres.org_id', '=', orgId);
 }
@@ -80,6 +86,7 @@ const mayWrite = (p: Principal, orgPath: string) => isAllowed(p, 'cadre.write', 
 /** The unique index that keeps one current secretary per organization (migration 0008). */
 const ONE_SECRETARY = 'cadres_one_secretary';
 const secondSecretary = () => DomainError.conflict('R8: the organization already has a current secretary; end their term first', 'R8');
+const samePerson = () => DomainError.conflict('R8: this person already holds a current post here', 'R8');
 
 /** POST /organizations/:id/cadres (R8). */
 function enterRoute(app: Api, { db }: AppDeps): void {
@@ -99,16 +106,17 @@ function enterRoute(app: Api, { db }: AppDeps): void {
       const b = req.body;
       const problem = cadreRoleProblem(org.kind, b.role);
       if (problem) throw DomainError.rule('R8', problem.message, [problem]);
+      const now = new Date();
       const current = await db
         .selectFrom('cadres')
         .select(['role', 'id_number'])
         .where('org_id', '=', org.id)
-        .where('ended_at', 'is', null)
+        .where(currentPost('cadres', officeDay(now)))
         .where((eb) => eb.or([eb('role', '=', 'secretary'), eb('id_number', '=', b.idNumber)]))
         .execute();
-      if (current.some((c) => c.id_number === b.idNumber)) throw DomainError.conflict('R8: this person already holds a current post here', 'R8');
+      if (current.some((c) => c.id_number === b.idNumber)) throw samePerson();
       if (b.role === 'secretary' && current.some((c) => c.role === 'secretary')) throw secondSecretary();
-      const member = await db.selectFrom('members').select('id').where('id_number', '=', b.idNumber).executeTakeFirst();
+      const member = await db.selectFrom('members').select(['id', 'status']).where('id_number', '=', b.idNumber).executeTakeFirst();
       const row = {
         id: randomUUID(),
         org_id: org.id,
@@ -133,17 +141,21 @@ function enterRoute(app: Api, { db }: AppDeps): void {
             payload: cadreEventPayload({ id: row.id, role: row.role, post: row.post, termStart: row.term_start, termEnd: row.term_end }),
           },
           async (tx) => {
+            // R8/R25: a post no longer current (term passed, holder left) that still holds the place is closed first.
+            await endLapsedPosts(tx, org.id, b.idNumber, b.role, now, req.principal.actorId);
             await tx.insertInto('cadres').values(row).execute();
           },
         );
       } catch (e) {
-        // Two secretaries entered at the same moment: the index lets one in, the other is the same 409.
+        // Two entries at the same moment (two secretaries, or the same person twice): the indexes let one in, the other is the same 409.
         const err = e as { code?: string; constraint?: string };
         if (err.code === '23505' && err.constraint === ONE_SECRETARY) throw secondSecretary();
+        if (err.code === '23505' && err.constraint === ONE_CURRENT_POST) throw samePerson();
         throw e;
       }
       reply.code(201);
-      return viewOf({ ...row, ended_at: null, member_id: member?.id ?? null }, true);
+      const isCurrent = isCurrentPost({ ended_at: null, term_end: row.term_end }, member?.status ?? null, officeDay(now));
+      return viewOf({ ...row, ended_at: null, member_id: member?.id ?? null, current: isCurrent }, true);
     },
   );
 }
@@ -162,7 +174,8 @@ function listRoute(app: Api, { db }: AppDeps): void {
     async (req) => {
       const org = await orgOf(db, req.params.id);
       authorize(req.principal, 'cadre.read', { orgPath: org.path });
-      const rows = await cadreRows(db, org.id)
+      const rows = await cadreRows(db, org.id, officeDay())
+        .orderBy('current', 'desc')
         .orderBy('cadres.ended_at', (ob) => ob.desc().nullsFirst())
         .orderBy('cadres.term_start', 'desc')
         .orderBy('cadres.id')
@@ -189,7 +202,7 @@ function endRoute(app: Api, { db }: AppDeps): void {
     async (req) => {
       const org = await orgOf(db, req.params.id);
       authorize(req.principal, 'cadre.write', { orgPath: org.path });
-      const cadre = await cadreRows(db, org.id).where('cadres.id', '=', req.params.cadreId).executeTakeFirst();
+      const cadre = await cadreRows(db, org.id, officeDay()).where('cadres.id', '=', req.params.cadreId).executeTakeFirst();
       if (!cadre) notFound('cadre');
       if (cadre.ended_at !== null) throw DomainError.conflict("R8: this cadre's term has already ended", 'R8');
       const endedOn = req.body.endedOn ?? officeDay();
@@ -198,23 +211,12 @@ function endRoute(app: Api, { db }: AppDeps): void {
           { field: 'body.endedOn', rule: 'R8', message: `before the term's start, ${cadre.term_start}` },
         ]);
       const endedAt = new Date();
-      const { applied } = await recordOnce(
-        db,
-        {
-          idempotency_key: `cadre:${cadre.id}:ended`,
-          type: 'cadre.ended',
-          org_id: org.id,
-          member_id: cadre.member_id,
-          actor_id: req.principal.actorId,
-          payload: { ...cadreEventPayload({ id: cadre.id, role: cadre.role, post: cadre.post, termStart: cadre.term_start, termEnd: endedOn }), endedOn },
-        },
-        async (tx) => {
-          await tx.updateTable('cadres').set({ ended_at: endedAt, term_end: endedOn }).where('id', '=', cadre.id).execute();
-        },
-      );
+      // The same event and write as the ends that follow from the member (db/queries/cadres.ts endPostsOfMember).
+      const event = cadreEndedEvent(cadre, { termEnd: endedOn, endedOn, memberId: cadre.member_id, actorId: req.principal.actorId });
+      const applied = await db.transaction().execute((tx) => endCadre(tx, cadre, endedAt, event, endedOn));
       // Ended by someone else meanwhile: the event's key was taken, nothing was changed here.
       if (!applied) throw DomainError.conflict("R8: this cadre's term has already ended", 'R8');
-      return viewOf({ ...cadre, ended_at: endedAt, term_end: endedOn }, true);
+      return viewOf({ ...cadre, ended_at: endedAt, term_end: endedOn, current: false }, true);
     },
   );
 }

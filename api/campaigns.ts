@@ -9,7 +9,17 @@ import { sql, type Selectable } from 'kysely';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Api, AppDeps } from './deps';
 import { authorize, type Action, type Principal } from '../domain/authz';
-import { CadreRegistrationBody, CampaignOpen, CloseBody, ExtensionBody, GradeCode, GradesBody, RegistrationCode, RegistrationsBody } from '../domain/campaigns';
+import {
+  CadreRegistrationBody,
+  CampaignOpen,
+  CloseBody,
+  ExtensionBody,
+  GradeCode,
+  GradesBody,
+  RefusalConsentBody,
+  RegistrationCode,
+  RegistrationsBody,
+} from '../domain/campaigns';
 import { dueAt, targetAt } from '../domain/campaign-plan';
 import { currentPhase, phaseDeadline, phaseProgress, isBehind, shareOf, type BranchCounts, type MemberCounts } from '../domain/campaign-progress';
 import { DomainError, type FieldProblem } from '../domain/errors';
@@ -18,6 +28,8 @@ import { OrgId, pathIds } from '../domain/orgs';
 import { likePrefix, recordOnce, type Db, type Tx } from '../db';
 import type { CampaignsTable } from '../db/schema';
 import { branchMembers, recountBranch } from '../services/campaign-checks';
+import { currentPost } from '../db/queries/cadres';
+import { recordRefusalConsent, refusalOf } from '../db/queries/campaigns';
 import { closeCampaign, extendCampaign, openCampaign } from '../services/campaigns';
 import { availableActions } from './process-steps';
 import { errorResponses, iso, notFound, UuidParams } from './schemas';
@@ -254,7 +266,7 @@ async function cadreCounts(db: Db, campaignId: string, path: string): Promise<{ 
       .selectFrom('cadres')
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .where('org_path', 'like', likePrefix(path))
-      .where('ended_at', 'is', null)
+      .where(currentPost('cadres', officeDay()))
       .executeTakeFirstOrThrow(),
     db
       .selectFrom('campaign_cadres')
@@ -404,7 +416,7 @@ function branchRoute(app: Api, { db }: AppDeps): void {
           .leftJoin('campaign_cadres as cc', (j) => j.onRef('cc.cadre_id', '=', 'cadres.id').on('cc.campaign_id', '=', campaign.id))
           .select(['cadres.id', 'cadres.name', 'cadres.post', 'cc.cadre_id as registered'])
           .where('cadres.org_id', '=', org.id)
-          .where('cadres.ended_at', 'is', null)
+          .where(currentPost('cadres', officeDay()))
           .orderBy('cadres.id')
           .execute(),
         db.selectFrom('processes').selectAll().where('id', '=', task.process_id).executeTakeFirst(),
@@ -661,7 +673,7 @@ function cadresRoute(app: Api, { db }: AppDeps): void {
         .leftJoin('campaign_cadres as cc', (j) => j.onRef('cc.cadre_id', '=', 'cadres.id').on('cc.campaign_id', '=', campaign.id))
         .select(['cadres.id', 'cc.cadre_id as registered'])
         .where('cadres.org_id', '=', org.id)
-        .where('cadres.ended_at', 'is', null)
+        .where(currentPost('cadres', officeDay()))
         .execute();
       const ids = new Set(current.map((c) => c.id));
       refuseAll(
@@ -749,6 +761,40 @@ function provinceRoutes(app: Api, { db, client }: AppDeps): void {
   );
 }
 
+/** POST /campaigns/:id/refusals/:memberId/consent. */
+function refusalConsentRoute(app: Api, { db }: AppDeps): void {
+  app.post(
+    '/campaigns/:id/refusals/:memberId/consent',
+    {
+      schema: {
+        summary:
+          'R22: a member deleted after 不予注册 in this campaign is not checked in again until the deciding committee (the province, which alone decides deletions, R14) consents, with a reason',
+        params: UuidParams.extend({ memberId: z.uuid() }),
+        body: RefusalConsentBody,
+        response: { 201: z.object({ deletionProcessId: z.uuid() }), ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const p = req.principal;
+      const campaign = await campaignOf(db, req.params.id, p);
+      const province = await orgOf(db, campaign.province_id);
+      authorize(p, 'campaign.review', { orgPath: province.path });
+      if (!(await refusalOf(db, campaign.id, req.params.memberId)))
+        throw DomainError.notFound('no refusal of registration (不予注册) in this campaign waits for consent for this member');
+      const consented = await recordRefusalConsent(db, {
+        campaignId: campaign.id,
+        memberId: req.params.memberId,
+        orgId: province.id,
+        actorId: p.actorId,
+        reason: req.body.reason,
+      });
+      if (!consented) throw DomainError.conflict('R22: the consent was recorded meanwhile', 'R22');
+      reply.code(201);
+      return consented;
+    },
+  );
+}
+
 export function campaignsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
   return async (app) => {
     campaignRoutes(app, deps);
@@ -758,5 +804,6 @@ export function campaignsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     registrationsRoute(app, deps);
     cadresRoute(app, deps);
     provinceRoutes(app, deps);
+    refusalConsentRoute(app, deps);
   };
 }

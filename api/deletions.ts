@@ -63,13 +63,20 @@ function applyRoute(app: Api, { db, client, config }: AppDeps): void {
   );
 }
 
+/**
+ * R15: the steps at which an application is pending review (已申请删除，待审核): at the city and at the province. One at
+ * the branch's re-check was returned already and is the branch's to file again: nothing to return.
+ */
+const PENDING_REVIEW = ['city-review', 'province-review'] as const;
+
 /** POST /deletions/bulk-return (R15): the province returns pending applications in bulk. */
 function bulkReturnRoute(app: Api, { db, client }: AppDeps): void {
   app.post(
     '/deletions/bulk-return',
     {
       schema: {
-        summary: 'R15: the province returns every application pending at it that matches all the filters given, for re-checking by the branches',
+        summary:
+          'R15: the province returns every application pending review in its subtree (at the city or at the province) that matches all the filters given, for re-checking by the branches',
         body: BulkReturn,
         response: { 200: z.object({ matched: z.number(), returned: z.number(), processIds: z.array(z.uuid()) }), ...errorResponses },
       },
@@ -82,9 +89,10 @@ function bulkReturnRoute(app: Api, { db, client }: AppDeps): void {
       const pending = await db
         .selectFrom('processes')
         .innerJoin('deletions', 'deletions.process_id', 'processes.id')
-        .select(['processes.id', 'processes.workflow_id', 'processes.run_id'])
+        .select(['processes.id', 'processes.workflow_id', 'processes.run_id', 'processes.step'])
         .where('processes.kind', '=', 'deletion')
-        .where('processes.step', '=', 'province-review')
+        // R15: all of them, "at any level" (seed 004), not only those already at the province.
+        .where('processes.step', 'in', PENDING_REVIEW)
         .where('processes.closed_at', 'is', null)
         .where('processes.org_path', 'like', likePrefix(p.orgPath))
         .$if(cityId !== undefined, (q) => q.where('deletions.city_id', '=', cityId!))
@@ -92,10 +100,10 @@ function bulkReturnRoute(app: Api, { db, client }: AppDeps): void {
         .$if(olderThanDays !== undefined, (q) => q.where('processes.step_since', '<=', new Date(Date.now() - olderThanDays! * 86_400_000)))
         .orderBy('processes.step_since')
         .execute();
-      // Sent as the decision the province would take on each: one that moved on meanwhile refuses it.
-      const cmd: DecisionCommand = { action: 'return', reason, actorId: p.actorId, step: 'province-review', actorRole: p.role };
       const returned: string[] = [];
       await mapLimit(pending, 8, async (r) => {
+        // Sent as the decision the province takes on each at the step it was seen at: one that moved on meanwhile refuses it.
+        const cmd: DecisionCommand = { action: 'return', reason, actorId: p.actorId, step: r.step, actorRole: p.role };
         try {
           await client.workflow.getHandle(r.workflow_id, r.run_id ?? undefined).executeUpdate(decideUpdate, { args: [cmd], updateId: randomUUID() });
           returned.push(r.id);

@@ -18,6 +18,8 @@ import {
 } from '../domain/member-data';
 import { sql } from 'kysely';
 import { recordOnce, type Db } from '../db';
+import { currentPost } from '../db/queries/cadres';
+import { officeDay } from '../domain/office-day';
 import { errorResponses, iso, notFound, UuidParams } from './schemas';
 import { awardHistory, AwardHistoryFields } from '../activities/awards';
 import type { Api } from './deps';
@@ -43,7 +45,7 @@ const MemberView = z.object({
   pending: z.array(z.object({ processId: z.uuid(), kind: z.enum(['data', 'join-date']), fields: z.record(z.string(), z.unknown()), submittedAt: z.string() })),
   /** R5: a Party member (中共预备党员 / 中共党员) keeps the league membership (保留团籍): the status stays as it is. */
   partyMember: z.boolean(),
-  /** R8: the member's current cadre posts (cadres entered with the same ID number). */
+  /** R8/R25: the member's current cadre posts (same ID number; current as db/queries/cadres.ts defines it). */
   cadrePosts: z.array(z.object({ orgId: z.string(), role: z.string(), post: z.string() })),
   /** R19: the branch meeting that admitted the member, and whether the entry came late. */
   meetingDate: z.string().nullable(),
@@ -105,7 +107,7 @@ async function memberData(db: Db, m: Awaited<ReturnType<typeof loadMember>>) {
       .selectFrom('cadres')
       .select(['org_id', 'role', 'post'])
       .where('id_number', '=', m.id_number)
-      .where('ended_at', 'is', null)
+      .where(currentPost('cadres', officeDay()))
       .orderBy('term_start')
       .execute(),
     db.selectFrom('application_forms').select(['uploaded_at', 'sha256']).where('member_id', '=', m.id).executeTakeFirst(),

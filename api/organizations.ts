@@ -10,6 +10,7 @@ import { childPath, CONTACT_FIELDS, CreditCode, ORG_FIELDS, OrgInput, OrgPatch, 
 import { singleLine } from '../domain/text';
 import { errorResponses, IdParams, notFound } from './schemas';
 import { wakeTransfersWaitingFor } from '../services/transfers';
+import { tellCampaignsOfNewBranches } from '../services/campaigns';
 import { createOrganization, orgDataOf, updateOrganization } from '../activities/organizations';
 
 /**
@@ -116,6 +117,7 @@ function importRoute(app: Api, { db, client }: AppDeps): void {
 
       const indexOf = new Map(orgs.map((o, i) => [o.id, i]));
       const counts = { created: 0, updated: 0, unchanged: 0 };
+      const created: string[] = [];
       await db.transaction().execute(async (tx) => {
         for (const o of ordered) {
           const at = `body.organizations.${indexOf.get(o.id)!}.`;
@@ -131,6 +133,7 @@ function importRoute(app: Api, { db, client }: AppDeps): void {
               );
           if (fresh) {
             counts.created += 1;
+            created.push(o.id);
             continue;
           }
           const { changed } = await updateOrganization(tx, o.id, changes, req.principal.actorId, at);
@@ -148,6 +151,8 @@ function importRoute(app: Api, { db, client }: AppDeps): void {
       });
       // R12: a created branch (or one whose phone was entered) wakes the transfers waiting for it.
       await wakeTransfersWaitingFor({ db, client }, new Set(ordered.map((o) => o.id)));
+      // R22: a branch created while its province's campaign is open gets its task with the phase's deadlines.
+      await tellCampaignsOfNewBranches({ db, client }, created);
       return { imported: ordered.length, ...counts, rejected };
     },
   );

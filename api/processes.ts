@@ -1,4 +1,5 @@
 // Reading processes (read model) and deciding them (Temporal updates), for every kind of process.
+import { decisionConflict } from '../db/member-state';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
@@ -294,6 +295,9 @@ function decideRoute(app: Api, { db, client }: AppDeps): void {
         ]);
       authorize(req.principal, action, { orgPath: row.org_path, memberId: row.member_id });
       if (row.closed_at) throw DomainError.conflict(`this ${kind} is already ${row.status}`);
+      // R25: the member changed meanwhile (left, or a check-in's approval no longer legal): refused, naming why.
+      const conflict = await decisionConflict(db, row, req.body.action);
+      if (conflict) throw DomainError.conflict(`R25: ${conflict.message}`, 'R25');
       const { branchId: _branchId, ...decision } = req.body;
       const extra = (await PREPARE[kind]?.(db, row, req.body, req.principal)) ?? {};
       const cmd: DecisionCommand = { ...decision, ...extra, actorId: req.principal.actorId };

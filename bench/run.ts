@@ -29,6 +29,7 @@ import { consoleBuilt, context, field, launch, listening } from '../test/browser
 import { byPattern, cpuProfile } from './cpu';
 import { figure8 } from './health';
 import { figure9 } from './campaign';
+import { figure10 } from './invariants';
 
 const n = (name: string, d: number) => Number(process.env[name] ?? d);
 const SIZE = {
@@ -99,6 +100,8 @@ try {
         { orgCount: tree.orgCount, branches: tree.branches.map((b) => b.id), cities: tree.cities, cityTokens: tree.tokens.city },
       )),
     );
+  // Figure 10 (bench/invariants.ts, R25): BENCH_ONLY=10; its members are its own (BENCH_MEMBERS of them).
+  if (only.has('10')) results.push(await figure10(sys, { members: SIZE.members }, log));
 } catch (e) {
   console.error('bench failed:', e, (e as { cause?: unknown }).cause);
   process.exitCode = 1;

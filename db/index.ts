@@ -11,6 +11,9 @@ import * as m0007 from './migrations/0007_console';
 import * as m0008 from './migrations/0008_member_data';
 import * as m0009 from './migrations/0009_health';
 import * as m0010 from './migrations/0010_campaigns';
+import * as m0011 from './migrations/0011_member_state';
+import * as m0012 from './migrations/0012_campaign_r25';
+import * as m0013 from './migrations/0013_current_posts';
 
 // Dates stay calendar dates ("2019-05-04"), and counts come back as numbers.
 pg.types.setTypeParser(1082, (v) => v);
@@ -41,6 +44,9 @@ const migrations: Record<string, Migration> = {
   '0008_member_data': m0008,
   '0009_health': m0009,
   '0010_campaigns': m0010,
+  '0011_member_state': m0011,
+  '0012_campaign_r25': m0012,
+  '0013_current_posts': m0013,
 };
 
 /** Applies pending migrations; safe to call from several processes at once (kysely takes a lock). */

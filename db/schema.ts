@@ -44,6 +44,9 @@ export interface MembersTable {
   meeting_date: ColumnType<string | null, string | null | undefined, string | null>;
   /** R19: entered more than a month after that meeting: accepted, flagged, counted per organization. */
   late_entry: ColumnType<boolean, boolean | undefined, boolean>;
+  /** R25: the process whose effect set the status, and when (migration 0011); written only by db/member-state.ts. */
+  status_process_id: ColumnType<string | null, string | null | undefined, string | null>;
+  status_changed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   created_at: CreatedAt;
   updated_at: Timestamp;
 }
@@ -415,6 +418,32 @@ export interface CampaignExtensionsTable {
   reason: string;
   extended_by: string;
   created_at: CreatedAt;
+}
+
+/** R22/R25: a deferred registration settled because its member left (migration 0012): the follow-up counts it settled. */
+export interface CampaignSettlementsTable {
+  campaign_id: string;
+  member_id: string;
+  org_id: string;
+  reason: string;
+  settled_at: CreatedAt;
+}
+
+/** R22: the deciding committee's consent to re-check-in a member deleted after 不予注册 (migration 0012). */
+export interface RegistrationRefusalConsentsTable {
+  deletion_process_id: string;
+  campaign_id: string;
+  member_id: string;
+  org_id: string;
+  reason: string;
+  consented_by: string;
+  consented_at: CreatedAt;
+}
+
+// The tables of migration 0012, merged into Database (kept in this one block).
+export interface Database {
+  campaign_settlements: CampaignSettlementsTable;
+  registration_refusal_consents: RegistrationRefusalConsentsTable;
 }
 
 /** R23: a reward (表彰) or punishment (处分) of a member; revoked punishments stay, with the revocation. */

@@ -104,6 +104,9 @@ export const ExtensionBody = z.object({
   reason: freeText(500),
 });
 
+/** Body of POST /api/campaigns/{id}/refusals/{memberId}/consent: the deciding committee consents to a re-check-in. */
+export const RefusalConsentBody = z.object({ reason: freeText(500) });
+
 /** Body of POST /api/campaigns/{id}/close. */
 export const CloseBody = z.object({ reason: freeText(500).optional() });
 

@@ -5,14 +5,20 @@ import { DEFAULT_CHECK_IN_TIMING, parseDuration, stepTimingFromEnv, type StepTim
 import type { OrgRef } from './orgs';
 import { freeText, singleLine } from './text';
 
-export const DeletionCategory = z.enum(['wrong-branch', 'left', 'deceased', 'duplicate', 'other']);
+/**
+ * `registration-refused`: 不予注册 in a campaign (R22), started by the campaign only, never applied for by hand; final
+ * for that year's registration: a re-check-in needs the deciding committee's consent (db/queries/campaigns.ts).
+ */
+export const DeletionCategory = z.enum(['wrong-branch', 'left', 'deceased', 'duplicate', 'other', 'registration-refused']);
 export type DeletionCategory = z.infer<typeof DeletionCategory>;
+/** The categories a branch applies with (R14); a refusal of registration comes from the campaign. */
+export const AppliedCategory = DeletionCategory.exclude(['registration-refused']);
 
 /** Body of POST /api/deletions. */
 export const DeletionApplication = z
   .object({
     memberId: z.uuid(),
-    category: DeletionCategory,
+    category: AppliedCategory,
     reason: freeText(500),
     /** R16: a check-in approved in the wrong branch is undone only with a written explanation to the levels above. */
     explanation: freeText(2000).optional(),
@@ -26,13 +32,15 @@ export const DeletionApplication = z
       });
   });
 export type DeletionApplication = z.infer<typeof DeletionApplication>;
+/** An application as the one start takes it (services/deletion-start.ts): the campaign's refusal has its own category. */
+export type DeletionStart = Omit<DeletionApplication, 'category'> & { category: DeletionCategory };
 
 /** Body of POST /api/deletions/bulk-return (R15): every filter given must match. */
 export const BulkReturn = z.object({
   reason: freeText(500),
   cityId: singleLine(63, 0).optional(),
   category: DeletionCategory.optional(),
-  /** Only applications pending at the province for at least this many days. */
+  /** Only applications pending at their current step (city or province) for at least this many days. */
   olderThanDays: z.number().int().min(0).max(3650).optional(),
 });
 export type BulkReturn = z.infer<typeof BulkReturn>;

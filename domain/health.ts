@@ -7,7 +7,8 @@ import { z } from 'zod';
  * The kinds, as the lists name them:
  * - hollow-committee: a committee or general branch with no branch anywhere below it (空心团委);
  * - empty-branch: a branch without an active member (空心团支部);
- * - no-secretary: a branch without a current secretary entered as a cadre (R8; 支部无团干);
+ * - no-secretary: a branch without a current secretary entered as a cadre (R8; 支部无团干): one whose post is not
+ *   ended, whose term has not passed and who has not left (R25, db/queries/cadres.ts currentPost);
  * - no-phone: a branch without a contact phone (R13: transfers into it are blocked);
  * - invalid-data: R20 data missing or invalid (see INVALID_DATA);
  * - late-entry: a branch with members entered more than a month after the meeting that admitted them (R19).

@@ -97,6 +97,8 @@ export interface CheckInContext {
   deletedAs?: string | null;
   /** The sanction in force (members.sanction). */
   sanction?: string | null;
+  /** R22: deleted after a refusal of registration (不予注册) the deciding committee has not consented to lift. */
+  refusedRegistration?: { rule: string; message: string } | null;
 }
 
 export function statusRow(status: string | null | undefined): StatusRow {
@@ -115,6 +117,7 @@ export function checkInAdmission(status: string | null | undefined, ctx: CheckIn
       return refuse('rule', 'R14', `the member was deleted as ${ctx.deletedAs}: that deletion is final, no new check-in`);
     }
     if (ctx.sanction === 'probation') return MEMBER_STATUS_TABLE.probation.checkIn as CheckInRefusal;
+    if (ctx.refusedRegistration) return refuse('rule', ctx.refusedRegistration.rule, ctx.refusedRegistration.message);
   }
   return row.checkIn;
 }

@@ -6,7 +6,8 @@ import { freeText } from './text';
 export const ProcessKind = z.enum(['check-in', 'transfer', 'deletion', 'discipline', 'member-change', 'join-date', 'campaign']);
 export type ProcessKind = z.infer<typeof ProcessKind>;
 
-export const ProcessStatus = z.enum(['pending', 'approved', 'returned', 'withdrawn', 'rejected', 'lapsed', 'resolved']);
+/** `void`: the process's effect on the member was no longer legal (R25: another process changed the member meanwhile). */
+export const ProcessStatus = z.enum(['pending', 'approved', 'returned', 'withdrawn', 'rejected', 'lapsed', 'resolved', 'void']);
 export type ProcessStatus = z.infer<typeof ProcessStatus>;
 
 /**

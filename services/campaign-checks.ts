@@ -3,6 +3,7 @@
 // (api/processes.ts PREPARE): every member graded, 优秀 within the cap, every member registered, the cadres too.
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import type { Db, Tx } from '../db';
+import { currentPost } from '../db/queries/cadres';
 import type { CampaignsTable, ProcessRow } from '../db/schema';
 import type { Principal } from '../domain/authz';
 import { excellentOverCap, type Grade, type RegistrationDecision } from '../domain/campaign-plan';
@@ -46,25 +47,7 @@ export function branchMembers(db: Db | Tx, campaign: { id: string; year: number 
     .then((rows) => rows.map((r) => ({ ...r, turns28: r.turns28 === true })));
 }
 
-/**
- * Recounts the task's members (total, graded, 准予注册) in the transaction that wrote grades or registrations, so
- * the progress query sums the read model and never the members table.
- */
-export async function recountBranch(tx: Tx, campaignId: string, orgId: string): Promise<{ total: number; evaluated: number; registered: number }> {
-  const { rows } = await sql<{ total: number; evaluated: number; registered: number }>`
-    update campaign_tasks t
-    set members_total = c.total, members_evaluated = c.evaluated, members_registered = c.registered
-    from (
-      select count(*)::int as total, count(g.member_id)::int as evaluated, (count(*) filter (where r.decision = 'registered'))::int as registered
-      from members m
-      left join campaign_grades g on g.campaign_id = ${campaignId} and g.member_id = m.id
-      left join campaign_registrations r on r.campaign_id = ${campaignId} and r.member_id = m.id
-      where m.branch_id = ${orgId} and m.status in ('active', 'probation') and m.deleted_at is null
-    ) c
-    where t.campaign_id = ${campaignId} and t.org_id = ${orgId}
-    returning c.total, c.evaluated, c.registered`.execute(tx);
-  return rows[0] ?? { total: 0, evaluated: 0, registered: 0 };
-}
+export { recountBranch } from '../db/queries/campaigns';
 
 /** The branch of a campaign process's task, and its campaign (one query). */
 async function taskOf(db: Db, processId: string): Promise<{ orgId: string; campaign: Pick<CampaignsTable, 'id' | 'year' | 'excellent_cap'> }> {
@@ -80,15 +63,22 @@ async function taskOf(db: Db, processId: string): Promise<{ orgId: string; campa
 
 const refuse = (message: string) => DomainError.rule('R22', message, [{ field: 'body.action', message, rule: 'R22' }]);
 
-/** R22: the evaluation is handed in only with every member graded and 优秀 within the cap. */
-function checkEvaluation(members: BranchMember[], cap: number | null): void {
+/**
+ * R22: why the evaluation cannot be handed in (a member ungraded, 优秀 above the cap), or null. Checked before the
+ * `submit` is sent (PREPARE) and again where the hand-in is decided, under the task's row lock (activities/campaigns.ts).
+ */
+export function evaluationProblem(members: BranchMember[], cap: number | null): string | null {
   const ungraded = members.filter((m) => m.grade === null).length;
-  if (ungraded > 0) throw refuse(`R22: ${ungraded} member${ungraded === 1 ? ' has' : 's have'} no grade`);
+  if (ungraded > 0) return `R22: ${ungraded} member${ungraded === 1 ? ' has' : 's have'} no grade`;
   const excellent = members.filter((m) => m.grade === 'excellent').length;
   if (excellentOverCap(cap, excellent, members.length))
-    throw refuse(
-      `R22: ${excellent} of ${members.length} members graded 优秀, above the cap of ${Math.floor((cap ?? 1) * members.length)} (${(cap ?? 1) * 100} %)`,
-    );
+    return `R22: ${excellent} of ${members.length} members graded 优秀, above the cap of ${Math.floor((cap ?? 1) * members.length)} (${(cap ?? 1) * 100} %)`;
+  return null;
+}
+
+function checkEvaluation(members: BranchMember[], cap: number | null): void {
+  const problem = evaluationProblem(members, cap);
+  if (problem) throw refuse(problem);
 }
 
 /**
@@ -106,7 +96,7 @@ async function checkRegistration(db: Db, step: string, members: BranchMember[], 
     .leftJoin('campaign_cadres as cc', (j) => j.onRef('cc.cadre_id', '=', 'cadres.id').on('cc.campaign_id', '=', campaignId))
     .select((eb) => eb.fn.countAll<string>().as('unregistered'))
     .where('cadres.org_id', '=', orgId)
-    .where('cadres.ended_at', 'is', null)
+    .where(currentPost('cadres', today))
     .where('cc.cadre_id', 'is', null)
     .executeTakeFirstOrThrow();
   if (Number(unregistered) > 0) throw refuse(`R22: ${unregistered} current cadre${unregistered === '1' ? ' is' : 's are'} not registered (团干部注册)`);

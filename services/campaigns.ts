@@ -1,12 +1,23 @@
 // R22: the API's side of a campaign: open it (update-with-start: answers once the campaign's row is written),
 // extend a phase for one city, close it. Refusals keep their kind and rule.
 import { randomUUID } from 'node:crypto';
-import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Db } from '../db';
+import { tasksSettledFor } from '../db/queries/campaigns';
+import { pathIds } from '../domain/orgs';
 import type { Config } from '../domain/config';
 import { DomainError } from '../domain/errors';
 import type { CampaignOpen, Due, Phase } from '../domain/campaigns';
-import { campaignWorkflowId } from '../domain/workflow-ids';
-import { campaign, campaignCloseUpdate, campaignExtendUpdate, campaignOpenedUpdate, type CampaignInput } from '../workflows/campaign';
+import { campaignTaskWorkflowId, campaignWorkflowId } from '../domain/workflow-ids';
+import {
+  campaign,
+  campaignBranchesCreatedSignal,
+  campaignCloseUpdate,
+  campaignExtendUpdate,
+  campaignOpenedUpdate,
+  type CampaignInput,
+} from '../workflows/campaign';
+import { registrationsSettledSignal } from '../workflows/campaign-task';
 import { toDomainError } from './temporal-errors';
 
 export interface CampaignDeps {
@@ -80,4 +91,48 @@ export async function closeCampaign(
   } catch (err) {
     throw toDomainError(err, 'campaign');
   }
+}
+
+/** A signal to a run that may have closed meanwhile: a closed run has nothing left to hear. */
+async function signalIfOpen(send: () => Promise<void>): Promise<void> {
+  try {
+    await send();
+  } catch (e) {
+    if (!(e instanceof WorkflowNotFoundError)) throw e;
+  }
+}
+
+/**
+ * R22: organizations were created (imported, or moved in, R30): the open campaigns of their provinces hear of the
+ * branches among them, and give each its task with the phase's deadlines (workflows/campaign.ts). Called once the
+ * creating transaction committed; a repeated call starts nothing twice (the task's workflow ID is the branch's).
+ */
+export async function tellCampaignsOfNewBranches({ db, client }: { db: Db; client: Client }, orgIds: Iterable<string>): Promise<void> {
+  const ids = [...new Set(orgIds)];
+  if (ids.length === 0) return;
+  const branches = await db.selectFrom('organizations').select(['id', 'path']).where('id', 'in', ids).where('kind', '=', 'branch').execute();
+  const byProvince = new Map<string, string[]>();
+  for (const b of branches) {
+    const province = pathIds(b.path)[0]!;
+    byProvince.set(province, [...(byProvince.get(province) ?? []), b.id]);
+  }
+  if (byProvince.size === 0) return;
+  const open = await db
+    .selectFrom('campaigns')
+    .select(['workflow_id', 'province_id'])
+    .where('province_id', 'in', [...byProvince.keys()])
+    .where('status', '=', 'open')
+    .execute();
+  for (const c of open)
+    await signalIfOpen(() => client.workflow.getHandle(c.workflow_id).signal(campaignBranchesCreatedSignal, { branchIds: byProvince.get(c.province_id)! }));
+}
+
+/**
+ * R22/R25: after a member who left was settled (db/queries/campaigns.ts `settleRegistrationsOfLeftMember`, in the
+ * transaction that recorded the leaving) and that transaction committed: the tasks waiting at their follow-up with
+ * nothing else deferred check their registration again and move on.
+ */
+export async function tellSettledTasks({ db, client }: { db: Db; client: Client }, memberId: string): Promise<void> {
+  for (const t of await tasksSettledFor(db, memberId))
+    await signalIfOpen(() => client.workflow.getHandle(campaignTaskWorkflowId(t.campaignWorkflowId, t.orgId)).signal(registrationsSettledSignal));
 }

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { Db } from '../db';
 import type { Config } from '../domain/config';
-import type { DeletionApplication, DeletionInput } from '../domain/deletions';
+import type { DeletionInput, DeletionStart } from '../domain/deletions';
 import { pathIds, type OrgRef } from '../domain/orgs';
 import { deletion, deletionProcess } from '../workflows/deletion';
 import { startProcess, type Recorded } from './start-process';
@@ -20,7 +20,7 @@ export interface DeletionStartDeps {
 export async function startDeletion(
   { db, client, config }: DeletionStartDeps,
   member: { id: string; branchPath: string; graduate: boolean },
-  application: Omit<DeletionApplication, 'memberId'> & { appliedBy: string },
+  application: Omit<DeletionStart, 'memberId'> & { appliedBy: string },
 ): Promise<Recorded> {
   const ids = pathIds(member.branchPath);
   const orgs = await db.selectFrom('organizations').select(['id', 'path', 'parent_id', 'kind']).where('id', 'in', ids).execute();

@@ -9,6 +9,7 @@ import type { Principal } from '../domain/authz';
 import type { Config } from '../domain/config';
 import { DomainError } from '../domain/errors';
 import { pathIds } from '../domain/orgs';
+import { nearestCommitteeAbove } from '../db/queries/organizations';
 import type { DisciplineInput } from '../domain/discipline';
 import type { OrgRef } from '../domain/orgs';
 import type { DecisionBody, DecisionCommand } from '../domain/processes';
@@ -45,7 +46,9 @@ export function disciplineStarter({ db, client, config }: { db: Db; client: Clie
     const byId = new Map(orgs.map((o) => [o.id, { id: o.id, path: o.path, parentId: o.parent_id, kind: o.kind } satisfies OrgRef]));
     const branch = byId.get(ids[ids.length - 1]!)!;
     const province = byId.get(ids[0]!)!;
-    const approver = byId.get(branch.parentId ?? ids[0]!) ?? province;
+    // R18: the nearest committee above the branch approves (a general branch, 团总支, is no committee): R3's function.
+    const committee = await nearestCommitteeAbove(db, branch.id);
+    const approver = (committee !== null ? byId.get(committee) : undefined) ?? province;
     const level = config.expulsionApproval;
     const expulsionApprover = level === 'province' ? province : level === 'city' ? (byId.get(ids[1] ?? ids[0]!) ?? province) : approver;
     const processId = randomUUID();

@@ -2,8 +2,13 @@
 // secretary, ending a term, the link to a member record by ID number (the member stays a member), masking, who
 // may enter and read them; and R21: a branch without a secretary entered as a cadre is flagged until one is.
 import { describe, expect, it } from 'vitest';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
 import { activeMember, actorToken, call, idNumber, importOrgs, newMemberToken, useSystemWithTree } from './harness';
+import { currentPost, endPostsOfMember } from '../db/queries/cadres';
+import * as m0013 from '../db/migrations/0013_current_posts';
+import { officeDay } from '../domain/office-day';
+import { deletionWorkflowId } from '../domain/deletions';
 
 const ctx = useSystemWithTree();
 
@@ -184,5 +189,160 @@ describe('R8 cadres', () => {
   it('R8: an unknown organization is 404, an unknown cadre 404', async () => {
     expect((await enter(ctx.tree.tokens.province, 'no-such-org', cadre())).status).toBe(404);
     expect((await end(ctx.tree.tokens.province, ctx.tree.ids.branch1, '00000000-0000-4000-8000-000000000000')).status).toBe(404);
+  });
+});
+
+describe('R8/R25 current posts (issue 19): one definition, ended when the member leaves or is removed from posts, unique per person', () => {
+  /** R21's view of the branch: listed by health as without a secretary. */
+  const noSecretary = async (branch: { id: string; sec: string }): Promise<boolean> => {
+    const health = await call(ctx.sys.app, 'GET', `/api/organizations/${branch.id}/health?list=no-secretary`, branch.sec);
+    expect(health.status).toBe(200);
+    const listed = (health.body.list.items as { orgId: string }[]).some((i) => i.orgId === branch.id);
+    expect(health.body.counts.branchesWithoutSecretary).toBe(listed ? 1 : 0);
+    return listed;
+  };
+  const postsOnRecord = async (memberId: string, token: string): Promise<unknown[]> => {
+    const r = await call(ctx.sys.app, 'GET', `/api/members/${memberId}`, token);
+    expect(r.status).toBe(200);
+    return r.body.cadrePosts as unknown[];
+  };
+  const currentRows = (orgId: string) =>
+    ctx.sys.db.selectFrom('cadres').select('id').where('org_id', '=', orgId).where(currentPost('cadres', officeDay())).execute();
+
+  it('R21: a secretary whose term ended in 2021 is not current: health flags the branch, the member record shows no post, the list marks it not current; a new secretary is entered and the old post is closed with reason term-passed', async () => {
+    const branch = await newBranch(ctx.tree.ids.school1);
+    const id = idNumber('19990101');
+    const memberId = await activeMember(ctx.sys.app, branch.id, branch.sec, { idNumber: id });
+    const old = await enter(branch.sec, branch.id, cadre({ idNumber: id, termStart: '2019-01-01', termEnd: '2021-12-31' }));
+    expect(old.status).toBe(201);
+    expect(old.body.current).toBe(false);
+
+    expect(await noSecretary(branch)).toBe(true);
+    expect(await postsOnRecord(memberId, branch.sec)).toEqual([]);
+    const listed = (await list(branch.sec, branch.id)).body.items as { id: string; current: boolean; endedAt: string | null }[];
+    expect(listed).toEqual([expect.objectContaining({ id: old.body.id, current: false, endedAt: null })]);
+
+    // The lapsed post does not block the new secretary (R8): it is ended, with its event, in the same transaction.
+    const next = await enter(branch.sec, branch.id, cadre({ name: '王五', termStart: '2026-01-01' }));
+    expect(next.status).toBe(201);
+    expect(next.body.current).toBe(true);
+    expect(await noSecretary(branch)).toBe(false);
+    const rows = await cadreRows(branch.id);
+    expect(rows.find((r) => r.id === old.body.id)!.ended_at).not.toBeNull();
+    expect(rows.find((r) => r.id === old.body.id)!.term_end).toBe('2021-12-31');
+    const ended = (await cadreEvents(branch.id)).filter((e) => e.type === 'cadre.ended');
+    expect(ended).toEqual([
+      expect.objectContaining({ member_id: memberId, payload: expect.objectContaining({ cadreId: old.body.id, reason: 'term-passed' }) }),
+    ]);
+    const items = (await list(branch.sec, branch.id)).body.items as { id: string; current: boolean }[];
+    expect(items.map((i) => [i.id, i.current])).toEqual([
+      [next.body.id, true],
+      [old.body.id, false],
+    ]);
+  });
+
+  it('R25: removal from posts (撤销团内职务) ends the member’s secretary post: one cadre.ended event per post, in the caller’s transaction; the record and health follow; a second call ends nothing', async () => {
+    const branch = await newBranch(ctx.tree.ids.school1);
+    const general = await newBranch(ctx.tree.ids.school1, 'general_branch');
+    const id = idNumber('19980202');
+    const memberId = await activeMember(ctx.sys.app, branch.id, branch.sec, { idNumber: id });
+    const secretary = await enter(branch.sec, branch.id, cadre({ idNumber: id }));
+    const committee = await enter(ctx.tree.tokens.school1, general.id, cadre({ idNumber: id, role: 'committee_member', post: '委员' }));
+    expect([secretary.status, committee.status]).toEqual([201, 201]);
+    expect(await postsOnRecord(memberId, branch.sec)).toHaveLength(2);
+    expect(await noSecretary(branch)).toBe(false);
+
+    // A transaction that fails after the call leaves the posts as they were: the ends are the caller's.
+    await expect(
+      ctx.sys.db.transaction().execute(async (tx) => {
+        expect(await endPostsOfMember(tx, memberId, new Date(), 'removal-from-posts', null)).toBe(2);
+        throw new Error('rolled back');
+      }),
+    ).rejects.toThrow('rolled back');
+    expect(await postsOnRecord(memberId, branch.sec)).toHaveLength(2);
+
+    const n = await ctx.sys.db.transaction().execute((tx) => endPostsOfMember(tx, memberId, new Date(), 'removal-from-posts', null));
+    expect(n).toBe(2);
+    expect(await postsOnRecord(memberId, branch.sec)).toEqual([]);
+    expect(await noSecretary(branch)).toBe(true);
+    for (const org of [branch.id, general.id]) {
+      const events = (await cadreEvents(org)).filter((e) => e.type === 'cadre.ended');
+      expect(events).toEqual([expect.objectContaining({ member_id: memberId, payload: expect.objectContaining({ reason: 'removal-from-posts' }) })]);
+    }
+    expect(await ctx.sys.db.transaction().execute((tx) => endPostsOfMember(tx, memberId, new Date(), 'removal-from-posts'))).toBe(0);
+  });
+
+  it('R25: a post whose holder has left (deleted by the province) is no longer current: health flags the branch and the cadre list marks it', async () => {
+    const branch = await newBranch(ctx.tree.ids.school1);
+    const id = idNumber('19970303');
+    const memberId = await activeMember(ctx.sys.app, branch.id, branch.sec, { idNumber: id });
+    expect((await enter(branch.sec, branch.id, cadre({ idNumber: id }))).status).toBe(201);
+    expect(await noSecretary(branch)).toBe(false);
+    const applied = await call(ctx.sys.app, 'POST', '/api/deletions', branch.sec, { memberId, category: 'left', reason: 'moved away for good' });
+    expect(applied.status).toBe(201);
+    for (const token of [ctx.tree.tokens.city1, ctx.tree.tokens.province])
+      expect((await call(ctx.sys.app, 'POST', `/api/processes/${applied.body.processId}/decisions`, token, { action: 'approve' })).status).toBe(200);
+    await ctx.sys.env.client.workflow.getHandle(deletionWorkflowId(memberId)).result();
+    // Whether the leave hook ended the post or not, a holder who left holds no current post.
+    expect(await noSecretary(branch)).toBe(true);
+    expect(await postsOnRecord(memberId, ctx.tree.tokens.province)).toEqual([]);
+    const items = (await list(branch.sec, branch.id)).body.items as { memberId: string | null; current: boolean }[];
+    expect(items).toEqual([expect.objectContaining({ memberId, current: false })]);
+    expect(await currentRows(branch.id)).toEqual([]);
+  });
+
+  it('R8: two simultaneous entries of the same committee member: one 201, one 409 naming R8, one current post', async () => {
+    const general = await newBranch(ctx.tree.ids.school1, 'general_branch');
+    const body = cadre({ role: 'committee_member', post: '委员', idNumber: idNumber('19960404') });
+    for (let round = 0; round < 3; round++) {
+      const org = round === 0 ? general : await newBranch(ctx.tree.ids.school1, 'general_branch');
+      const results = await Promise.all([enter(ctx.tree.tokens.school1, org.id, body), enter(ctx.tree.tokens.school1, org.id, body)]);
+      expect(results.map((r) => r.status).sort()).toEqual([201, 409]);
+      expect(results.find((r) => r.status === 409)!.body.rule).toBe('R8');
+      expect(await currentRows(org.id)).toHaveLength(1);
+      expect((await cadreEvents(org.id)).map((e) => e.type)).toEqual(['cadre.entered']);
+    }
+  });
+
+  it('R8: migration 0013 on an existing database with duplicated current posts ends the newer ones (with their events) and then refuses another', async () => {
+    const general = await newBranch(ctx.tree.ids.school1, 'general_branch');
+    const person = idNumber('19950505');
+    const ids = [randomUUID(), randomUUID()];
+    const { path } = await ctx.sys.db.selectFrom('organizations').select('path').where('id', '=', general.id).executeTakeFirstOrThrow();
+    const dup = (id: string, at: string) => ({
+      id,
+      org_id: general.id,
+      org_path: path,
+      name: '赵六',
+      id_number: person,
+      role: 'committee_member' as const,
+      post: '委员',
+      term_start: '2025-01-01',
+      entered_by: 'test',
+      created_at: at,
+    });
+    await expect(
+      ctx.sys.db.transaction().execute(async (tx) => {
+        await tx.schema.dropIndex('cadres_one_current_post').execute();
+        await tx
+          .insertInto('cadres')
+          .values([dup(ids[0]!, '2025-01-01T00:00:00Z'), dup(ids[1]!, '2025-02-01T00:00:00Z')])
+          .execute();
+        await m0013.up(tx as unknown as Kysely<unknown>);
+        const rows = await tx.selectFrom('cadres').select(['id', 'ended_at']).where('org_id', '=', general.id).orderBy('created_at').execute();
+        expect(rows.map((r) => [r.id, r.ended_at === null])).toEqual([
+          [ids[0], true],
+          [ids[1], false],
+        ]);
+        const ev = await tx.selectFrom('events').select(['type', 'payload']).where('idempotency_key', '=', `cadre:${ids[1]}:ended`).execute();
+        expect(ev).toEqual([{ type: 'cadre.ended', payload: expect.objectContaining({ cadreId: ids[1], reason: 'duplicate' }) }]);
+        await expect(tx.insertInto('cadres').values(dup(randomUUID(), '2025-03-01T00:00:00Z')).execute()).rejects.toMatchObject({
+          code: '23505',
+          constraint: 'cadres_one_current_post',
+        });
+        throw new Error('rolled back');
+      }),
+    ).rejects.toThrow('rolled back');
+    expect(await cadreRows(general.id)).toEqual([]);
   });
 });

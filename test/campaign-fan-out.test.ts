@@ -1,8 +1,10 @@
 // R22 at scale, on a small tree: a campaign fans out one task per branch through a child workflow per partition
 // (a child of the province root), a page of branches per activity; the task workflows start under IDs derived
 // from the branch, so a retried page, a re-run fan-out or a worker killed in the middle starts nothing twice.
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { sql } from 'kysely';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { createCampaignActivities, type CampaignRef } from '../activities/campaigns';
 import { campaignTaskWorkflowId } from '../domain/workflow-ids';
 import {
@@ -253,5 +255,46 @@ describe('R22: the campaign fan-out', () => {
     expect(opened2.filter((e) => e.n !== 1)).toEqual([]);
     console.log(`campaign fan-out: cut at ${atCut}/${branches.length} tasks written (${cutRuns} started), all ${branches.length} after the restart`);
     await worker.stop('SIGKILL');
+  });
+
+  it('R22: long activities heartbeat: a fan-out page and the tasks of branches created later report progress as they start tasks', async () => {
+    const tree = await seedTree(sys.app);
+    await widen(tree, 24);
+    const activities = createCampaignActivities({ db: sys.db, client: sys.env.client, config: sys.config });
+    const plan = testCampaignPlan({ year: 2033 });
+    const ref: CampaignRef = {
+      campaignId: randomUUID(),
+      // No campaign workflow runs here: the activities are run as a worker would, one at a time.
+      workflowId: `heartbeat-test-${randomUUID()}`,
+      provinceId: tree.ids.province,
+      year: 2033,
+      phases: { evaluation: plan.evaluation, registration: plan.registration } as unknown as CampaignRef['phases'],
+      timing: { reminderOffsetsMs: [], escalationIntervalMs: 86_400_000 },
+    };
+    await activities.recordCampaignOpened({ ...ref, provincePath: `${tree.ids.province}/`, excellentCap: null, openedBy: 'test' });
+    const beats: unknown[] = [];
+    const env = new MockActivityEnvironment();
+    env.on('heartbeat', (d: unknown) => beats.push(d));
+    const city1 = await sys.db.selectFrom('organizations').select(['id', 'path']).where('id', '=', tree.ids.city1).executeTakeFirstOrThrow();
+    const page = (await env.run(activities.fanOutPage, {
+      campaign: ref,
+      partition: city1,
+      action: { op: 'open' as const },
+      after: null,
+      limit: 500,
+      concurrency: 3,
+    })) as Awaited<ReturnType<typeof activities.fanOutPage>>;
+    expect(page.reached).toBeGreaterThan(10);
+    // Before the rows are written, after, and every few starts: a lost worker is noticed within the heartbeat timeout.
+    expect(beats.length).toBeGreaterThanOrEqual(2 + Math.floor(page.reached / 10));
+
+    const late = `${tree.ids.province}-late`;
+    await importOrgs(sys.app, [{ id: late, parentId: tree.ids.county2, name: '新建团支部', kind: 'branch', contactPhone: '020-12345670' }]);
+    beats.length = 0;
+    const created = await new MockActivityEnvironment()
+      .on('heartbeat', (d: unknown) => beats.push(d))
+      .run(activities.openBranchTasks, { campaign: ref, branchIds: [late, tree.ids.city2], concurrency: 3 });
+    expect(created).toEqual({ branches: 1, reached: 1, existing: 0 });
+    expect(beats.length).toBeGreaterThanOrEqual(2);
   });
 });

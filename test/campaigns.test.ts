@@ -7,15 +7,22 @@ import {
   call,
   eventually,
   idNumber,
+  importOrgs,
   memberActorToken,
   openTestCampaign,
+  profile,
   seedTree,
   startSystem,
   testCampaignPlan,
   type System,
   type Tree,
 } from './harness';
+import { sql } from 'kysely';
 import { dueAt } from '../domain/campaign-plan';
+import { campaignTaskWorkflowId } from '../domain/workflow-ids';
+import { deletionWorkflowId } from '../domain/deletions';
+import { registrationRefusalBlock, settleRegistrationsOfLeftMember } from '../db/queries/campaigns';
+import { tellCampaignsOfNewBranches, tellSettledTasks } from '../services/campaigns';
 
 let sys: System;
 
@@ -503,5 +510,210 @@ describe('R22 campaigns', () => {
     expect((await call(sys.app, 'POST', `/api/campaigns/${c.campaignId}/close`, otherTree.tokens.province, {})).status).toBe(404);
     expect((await call(sys.app, 'POST', `/api/campaigns/${c.campaignId}/close`, tree.tokens.city1, {})).status).toBe(403);
     expect((await sys.db.selectFrom('campaigns').select('status').where('id', '=', c.campaignId).executeTakeFirstOrThrow()).status).toBe('open');
+  });
+});
+
+describe('R22 campaigns hear the tree (issue 19)', () => {
+  const campaignRow = (campaignId: string) => sys.db.selectFrom('campaigns').selectAll().where('id', '=', campaignId).executeTakeFirstOrThrow();
+
+  /** R14: the member's deletion applied for by the branch (unless already open) and approved by the city and the province, to its end. */
+  async function deleteToTheEnd(tree: Tree, memberId: string, processId?: string) {
+    let id = processId;
+    if (!id) {
+      const applied = await call(sys.app, 'POST', '/api/deletions', tree.tokens.sec1, { memberId, category: 'left', reason: '已迁往外省' });
+      expect(applied.status, JSON.stringify(applied.body)).toBe(201);
+      id = applied.body.processId as string;
+    }
+    for (const token of [tree.tokens.city1, tree.tokens.province]) expect((await decide(id, token, { action: 'approve' })).status).toBe(200);
+    await sys.env.client.workflow.getHandle(deletionWorkflowId(memberId)).result();
+    expect((await sys.db.selectFrom('members').select('status').where('id', '=', memberId).executeTakeFirstOrThrow()).status).toBe('deleted');
+  }
+
+  it('R22: a branch imported while the campaign is open gets its task with the phase deadlines, is counted in progress and rollups, and is started once', async () => {
+    const tree = await seedTree(sys.app);
+    const c = await openTestCampaign(sys, tree, testCampaignPlan({ evaluation: { deadlines: [{ level: 'branch', on: inMs(1_800_000) }] } }));
+    const late = `${tree.ids.province}-late`;
+    await importOrgs(sys.app, [{ id: late, parentId: tree.ids.school1, name: '高一(3)班团支部', kind: 'branch', contactPhone: '0755-12345670' }]);
+
+    const row = await eventually(
+      async () => sys.db.selectFrom('campaign_tasks').selectAll().where('campaign_id', '=', c.campaignId).where('org_id', '=', late).executeTakeFirst(),
+      20_000,
+      "the late branch's task",
+    );
+    // The phase's deadline for a branch, the same as the branches of the fan-out; reviewed by the nearest committee.
+    expect(row.deadline.getTime()).toBe((await task(c.campaignId, tree.ids.branch1)).deadline.getTime());
+    expect(row).toMatchObject({ step: 'evaluation', reviewer_id: tree.ids.school1 });
+    const { workflow_id } = await campaignRow(c.campaignId);
+    const handle = sys.env.client.workflow.getHandle(campaignTaskWorkflowId(workflow_id, late));
+    const first = await eventually(
+      async () => {
+        const d = await handle.describe().catch(() => undefined);
+        return d?.status.name === 'RUNNING' ? d : undefined;
+      },
+      20_000,
+      "the late branch's task workflow",
+    );
+
+    const p = await progress(c.campaignId, tree.tokens.province);
+    expect(p.body.branches).toMatchObject({ total: 4, inProgress: 4 });
+    const city1 = Object.fromEntries(p.body.children.map((x: any) => [x.orgId, x]))[tree.ids.city1];
+    expect(city1.branches.total).toBe(3);
+    const schoolPath = (await sys.db.selectFrom('organizations').select('path').where('id', '=', tree.ids.school1).executeTakeFirstOrThrow()).path;
+    const rollup = await sys.db
+      .selectFrom('campaign_rollups')
+      .select(['total', 'in_progress'])
+      .where('campaign_id', '=', c.campaignId)
+      .where('parent_path', '=', schoolPath)
+      .executeTakeFirstOrThrow();
+    expect(rollup).toEqual({ total: 3, in_progress: 3 });
+    await eventually(async () => ((await campaignRow(c.campaignId)).tasks === 4 ? true : undefined), 20_000, 'the campaign to count 4 tasks');
+
+    // Told again (a retried import, a repeated call): nothing is started or written twice.
+    await tellCampaignsOfNewBranches({ db: sys.db, client: sys.env.client }, [late, tree.ids.branch1]);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await handle.describe()).runId).toBe(first.runId);
+    const opened = await sys.db.selectFrom('events').select('id').where('process_id', '=', row.process_id).where('type', '=', 'campaign-task.opened').execute();
+    expect(opened).toHaveLength(1);
+    expect(await sys.db.selectFrom('campaign_tasks').select('org_id').where('campaign_id', '=', c.campaignId).execute()).toHaveLength(4);
+
+    // The late branch goes through the evaluation like any other.
+    const sec = await call(sys.app, 'POST', '/api/actors', ADMIN_TOKEN, { role: 'branch_secretary', orgId: late, label: 'late secretary' });
+    expect((await decide(row.process_id, sec.body.token, { action: 'submit' })).status).toBe(200);
+    await atStep(c.campaignId, late, 'evaluation-review');
+  });
+
+  it('R22/R25: a deferred (暂缓注册) member who left is settled: the task at its follow-up moves on without waiting for them', async () => {
+    const { tree, members } = await treeWithMembers({ branch1: 2 });
+    const c = await openTestCampaign(sys, tree);
+    const [m1, m2] = members.branch1 as [string, string];
+    await throughEvaluation(tree, c, 'branch1', [m1, m2]);
+    await putRegistrations(c.campaignId, tree.ids.branch1, tree.tokens.sec1, [
+      { memberId: m1, decision: 'registered' },
+      { memberId: m2, decision: 'deferred', reason: '长期未参加组织生活', followUpOn: day(1) },
+    ]);
+    expect((await decide(c.tasks.branch1, tree.tokens.sec1, { action: 'submit' })).status).toBe(200);
+    await atStep(c.campaignId, tree.ids.branch1, 'follow-up');
+
+    await deleteToTheEnd(tree, m2);
+    // As the member-state writer does when a member leaves: in its transaction, then told once committed.
+    for (let i = 0; i < 2; i++) await sys.db.transaction().execute((tx) => settleRegistrationsOfLeftMember(tx, m2, new Date(), 'deleted'));
+    await tellSettledTasks({ db: sys.db, client: sys.env.client }, m2);
+    await atStep(c.campaignId, tree.ids.branch1, 'done');
+    const settled = await sys.db
+      .selectFrom('events')
+      .select('process_id')
+      .where('type', '=', 'campaign.registration-settled')
+      .where('member_id', '=', m2)
+      .execute();
+    expect(settled).toEqual([{ process_id: c.tasks.branch1 }]);
+    expect(await task(c.campaignId, tree.ids.branch1)).toMatchObject({ members_total: 1, members_registered: 1 });
+    const types = (await eventsOf(c.tasks.branch1)).map((e) => e.type);
+    expect(types.filter((t) => t === 'campaign-task.deferred')).toHaveLength(1);
+    expect(types).toContain('campaign-task.registered');
+  });
+
+  it('R22: a grade raised at the moment of the hand-in (its write holding the task lock) is counted where the hand-in is decided: the 优秀 cap is never passed', async () => {
+    const { tree, members } = await treeWithMembers({ branch1: 3 });
+    const c = await openTestCampaign(sys, tree, testCampaignPlan({ extra: { excellentCap: 0.34 } }));
+    const [m1, m2, m3] = members.branch1 as [string, string, string];
+    const graded = await putGrades(c.campaignId, tree.ids.branch1, tree.tokens.sec1, [
+      { memberId: m1, grade: 'excellent' },
+      { memberId: m2, grade: 'qualified' },
+      { memberId: m3, grade: 'qualified' },
+    ]);
+    expect(graded.status).toBe(200);
+
+    // A grade write as api/campaigns.ts makes it (the task's row locked, the grade upserted), not yet committed when
+    // the branch hands in: the hand-in's check (before the submit is sent) sees one 优秀 of three.
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((r) => (locked = r));
+    const raise = sys.db.transaction().execute(async (tx) => {
+      await tx.selectFrom('campaign_tasks').select('step').where('campaign_id', '=', c.campaignId).where('org_id', '=', tree.ids.branch1).forUpdate().execute();
+      await tx
+        .updateTable('campaign_grades')
+        .set({ grade: 'excellent', recorded_at: new Date() })
+        .where('campaign_id', '=', c.campaignId)
+        .where('member_id', '=', m2)
+        .execute();
+      locked();
+      await released;
+    });
+    await isLocked;
+    let settled = false;
+    const submit = decide(c.tasks.branch1, tree.tokens.sec1, { action: 'submit' }).finally(() => (settled = true));
+    await eventually(
+      async () => {
+        if (settled) return true;
+        const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_locks where not granted`.execute(sys.db);
+        return rows[0]!.n > 0 ? true : undefined;
+      },
+      20_000,
+      'the hand-in to wait for the grade write',
+    );
+    release();
+    await raise;
+    const handIn = await submit;
+    expect(handIn.status, JSON.stringify(handIn.body)).toBe(422);
+    expect(handIn.body.rule).toBe('R22');
+    expect(handIn.body.message).toMatch(/cap/);
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await task(c.campaignId, tree.ids.branch1)).step).toBe('evaluation');
+    expect(
+      await sys.db.selectFrom('events').select('id').where('process_id', '=', c.tasks.branch1).where('type', '=', 'campaign-task.evaluated').execute(),
+    ).toEqual([]);
+
+    // Still the branch's to hand in: within the cap, it goes through.
+    expect((await putGrades(c.campaignId, tree.ids.branch1, tree.tokens.sec1, [{ memberId: m2, grade: 'qualified' }])).status).toBe(200);
+    expect((await decide(c.tasks.branch1, tree.tokens.sec1, { action: 'submit' })).status).toBe(200);
+    await atStep(c.campaignId, tree.ids.branch1, 'evaluation-review');
+  });
+
+  it('R22: a member refused registration (不予注册) is deleted under its own category; no branch checks them in again until the province consents', async () => {
+    const tree = await seedTree(sys.app);
+    const m1 = await activeMember(sys.app, tree.ids.branch1, tree.tokens.sec1);
+    const prof = profile();
+    const m2 = await activeMember(sys.app, tree.ids.branch1, tree.tokens.sec1, prof);
+    const c = await openTestCampaign(sys, tree);
+    await throughEvaluation(tree, c, 'branch1', [m1, m2]);
+    await putRegistrations(c.campaignId, tree.ids.branch1, tree.tokens.sec1, [
+      { memberId: m1, decision: 'registered' },
+      { memberId: m2, decision: 'refused', reason: '连续六个月不参加组织生活' },
+    ]);
+    expect((await decide(c.tasks.branch1, tree.tokens.sec1, { action: 'submit' })).status).toBe(200);
+    const deletion = await eventually(
+      async () => sys.db.selectFrom('deletions').select(['process_id', 'category']).where('member_id', '=', m2).executeTakeFirst(),
+      20_000,
+      "the refused member's deletion",
+    );
+    expect(deletion.category).toBe('registration-refused');
+    // The category is the campaign's: a branch does not apply with it.
+    const byHand = await call(sys.app, 'POST', '/api/deletions', tree.tokens.sec1, { memberId: m1, category: 'registration-refused', reason: '不予注册' });
+    expect(byHand.status).toBe(400);
+    expect(await registrationRefusalBlock(sys.db, m2)).toBeNull();
+    await deleteToTheEnd(tree, m2, deletion.process_id);
+    expect(await registrationRefusalBlock(sys.db, m2)).toMatchObject({ rule: 'R22', message: expect.stringMatching(/不予注册/) });
+
+    // Another branch checks them in the next day: refused, naming R22 (the lead wires the block into the check-in admission).
+    const again = await call(sys.app, 'POST', '/api/check-ins', tree.tokens.sec3, { branchId: tree.ids.branch3, profile: prof });
+    expect(again.status, JSON.stringify(again.body)).toBe(422);
+    expect(again.body.rule).toBe('R22');
+
+    const consent = (token: string, body: Record<string, unknown> = { reason: '经团省委研究同意重新报到' }) =>
+      call(sys.app, 'POST', `/api/campaigns/${c.campaignId}/refusals/${m2}/consent`, token, body);
+    for (const token of [tree.tokens.sec1, tree.tokens.school1, tree.tokens.city1]) expect((await consent(token)).status).toBe(403);
+    expect((await consent(tree.tokens.province, {})).status).toBe(400);
+    expect(await sys.db.selectFrom('registration_refusal_consents').select('member_id').where('member_id', '=', m2).execute()).toEqual([]);
+    const given = await consent(tree.tokens.province);
+    expect(given.status, JSON.stringify(given.body)).toBe(201);
+    expect(given.body).toEqual({ deletionProcessId: deletion.process_id });
+    expect((await consent(tree.tokens.province)).status).toBe(404);
+    expect(await registrationRefusalBlock(sys.db, m2)).toBeNull();
+    expect(await sys.db.selectFrom('events').select('id').where('type', '=', 'campaign.refusal-consented').where('member_id', '=', m2).execute()).toHaveLength(
+      1,
+    );
+    const consented = await call(sys.app, 'POST', '/api/check-ins', tree.tokens.sec3, { branchId: tree.ids.branch3, profile: prof });
+    expect(consented.status, JSON.stringify(consented.body)).toBe(201);
   });
 });

@@ -228,7 +228,7 @@ describe('R14 deletion', () => {
 });
 
 describe('R15 bulk return', () => {
-  it('R15: the province returns all pending applications matching a filter in one call; a second identical call changes nothing', async () => {
+  it('R15: the province returns all pending applications matching a filter in one call, at the city as at the province; a second identical call changes nothing', async () => {
     // A tree of its own: only these applications are pending at its province.
     const t = await seedTree(sys.app);
     const city2 = await actorToken(sys.app, 'committee_admin', t.ids.city2);
@@ -249,13 +249,17 @@ describe('R15 bulk return', () => {
 
     const first = await call(sys.app, 'POST', '/api/deletions/bulk-return', t.tokens.province, body);
     expect(first.status).toBe(200);
-    expect(first.body).toMatchObject({ matched: 2, returned: 2 });
-    expect([...first.body.processIds].sort()).toEqual([a.id, b.id].sort());
+    // "全部退回…已申请删除，待审核" (seed 004): e, still at the city, is returned as well.
+    expect(first.body).toMatchObject({ matched: 3, returned: 3 });
+    expect([...first.body.processIds].sort()).toEqual([a.id, b.id, e].sort());
     expect(await processOf(a.id)).toMatchObject({ step: 'branch-recheck', org_id: t.ids.branch1, status: 'pending' });
     expect(await processOf(b.id)).toMatchObject({ step: 'branch-recheck', org_id: t.ids.branch2, status: 'pending' });
     expect((await processOf(c.id)).step).toBe('province-review');
     expect((await processOf(d.id)).step).toBe('province-review');
-    expect((await processOf(e)).step).toBe('city-review');
+    expect(await processOf(e)).toMatchObject({ step: 'branch-recheck', org_id: t.ids.branch1, status: 'pending' });
+    expect(
+      await sys.db.selectFrom('events').select('payload').where('process_id', '=', e).where('type', '=', 'deletion.returned').executeTakeFirstOrThrow(),
+    ).toMatchObject({ payload: { reason: body.reason, step: 'city-review' } });
     const ev = await sys.db
       .selectFrom('events')
       .select(['payload', 'actor_id'])
@@ -283,6 +287,8 @@ describe('R15 bulk return', () => {
     // A returned application is checked and filed again (R15).
     expect((await decide(a.id, t.tokens.sec1, { action: 'approve' })).status).toBe(200);
     expect(await processOf(a.id)).toMatchObject({ step: 'city-review', org_id: t.ids.city1 });
+    expect((await decide(e, t.tokens.sec1, { action: 'approve' })).status).toBe(200);
+    expect(await processOf(e)).toMatchObject({ step: 'city-review', org_id: t.ids.city1 });
   });
 });
 

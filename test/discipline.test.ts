@@ -2,7 +2,7 @@
 // probation as a timer, the configured expulsion level, and removal cases resolved by paying the dues.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { activeMember, call, eventually, seedTree, startSystem, type System, type Tree } from './harness';
+import { activeMember, actorToken, call, eventually, importOrgs, seedTree, startSystem, type System, type Tree } from './harness';
 
 let sys: System;
 let tree: Tree;
@@ -31,23 +31,22 @@ async function upload(id: string, token: string, content: Buffer, type = 'applic
   return { status: r.statusCode, body: r.json() };
 }
 
-/** Opens a case in branch1 and takes it to the meeting's decision with `sanction`. */
-async function toApproval(sanction: string, extra: Record<string, unknown> = {}) {
-  const memberId = await activeMember(sys.app, tree.ids.branch1, tree.tokens.sec1);
-  const opened = await call(sys.app, 'POST', '/api/discipline', tree.tokens.sec1, {
+/** Opens a case in branch1 (or `at` another branch, with its secretary) and takes it to the meeting's decision with `sanction`. */
+async function toApproval(sanction: string, extra: Record<string, unknown> = {}, at = { branchId: tree.ids.branch1, sec: tree.tokens.sec1 }) {
+  const sec1 = at.sec;
+  const memberId = await activeMember(sys.app, at.branchId, sec1);
+  const opened = await call(sys.app, 'POST', '/api/discipline', sec1, {
     memberId,
     grounds: 'misconduct',
     details: 'repeated absence from league life',
   });
   expect(opened.status).toBe(201);
   const id = opened.body.processId as string;
-  expect((await decide(id, tree.tokens.sec1, { action: 'approve' })).status).toBe(200);
-  expect(
-    (await call(sys.app, 'POST', `/api/discipline/${id}/talk`, tree.tokens.sec1, { heldOn: '2026-11-01', summary: 'talked with the member' })).status,
-  ).toBe(200);
-  const material = await upload(id, tree.tokens.sec1, Buffer.from(`minutes of the branch meeting ${id}`));
+  expect((await decide(id, sec1, { action: 'approve' })).status).toBe(200);
+  expect((await call(sys.app, 'POST', `/api/discipline/${id}/talk`, sec1, { heldOn: '2026-11-01', summary: 'talked with the member' })).status).toBe(200);
+  const material = await upload(id, sec1, Buffer.from(`minutes of the branch meeting ${id}`));
   expect(material.status).toBe(201);
-  const decided = await call(sys.app, 'POST', `/api/discipline/${id}/decision`, tree.tokens.sec1, {
+  const decided = await call(sys.app, 'POST', `/api/discipline/${id}/decision`, sec1, {
     heldOn: '2026-11-05',
     sanction,
     materialIds: [material.body.id],
@@ -164,7 +163,7 @@ describe('R18 disciplinary handling', () => {
     expect(await memberOf(memberId)).toMatchObject({ sanction: 'warning' });
   });
 
-  it("R18: probation is a timer; at its end the branch reviews and restores the member's rights, or expels", async () => {
+  it("R18: probation is a timer; at its end the branch restores the member's rights, or proposes an expulsion that the configured approver approves or returns", async () => {
     const a = await toApproval('probation', { probationMonths: 6 });
     const b = await toApproval('probation', { probationMonths: 6 });
     for (const c of [a, b]) {
@@ -181,7 +180,65 @@ describe('R18 disciplinary handling', () => {
     expect((await decide(a.id, tree.tokens.sec1, { action: 'approve' })).status).toBe(200);
     expect(await memberOf(a.memberId)).toMatchObject({ status: 'active', sanction: null });
     expect((await decide(b.id, tree.tokens.sec1, { action: 'expel', reason: 'no improvement' })).status).toBe(200);
+    // The branch alone does not expel: the case waits for the configured approver (here the city), the member still on probation.
+    expect(await processOf(b.id)).toMatchObject({ step: 'approval', org_id: tree.ids.city1, status: 'pending' });
+    expect(await memberOf(b.memberId)).toMatchObject({ status: 'probation', sanction: 'probation' });
+    expect((await decide(b.id, tree.tokens.sec1, { action: 'approve' })).status).toBe(403);
+    expect((await decide(b.id, tree.tokens.school1, { action: 'approve' })).status).toBe(403);
+    expect((await decide(b.id, tree.tokens.city1, { action: 'return', reason: 'the talk after probation is missing' })).status).toBe(200);
+    expect(await processOf(b.id)).toMatchObject({ step: 'probation-review', org_id: tree.ids.branch1, status: 'pending' });
+    expect((await decide(b.id, tree.tokens.sec1, { action: 'expel', reason: 'no improvement after the talk' })).status).toBe(200);
+    expect((await decide(b.id, tree.tokens.city1, { action: 'approve' })).status).toBe(200);
+    expect(await processOf(b.id)).toMatchObject({ status: 'approved', step: 'closed' });
     expect(await memberOf(b.memberId)).toMatchObject({ status: 'expelled', sanction: 'expulsion' });
+    const types = (await sys.db.selectFrom('events').select('type').where('process_id', '=', b.id).orderBy('id').execute()).map((e) => e.type);
+    const after = ['discipline.expulsion-proposed', 'discipline.returned', 'discipline.expelled'];
+    expect(types.filter((t) => after.includes(t))).toEqual([
+      'discipline.expulsion-proposed',
+      'discipline.returned',
+      'discipline.expulsion-proposed',
+      'discipline.expelled',
+    ]);
+  });
+
+  it("R23: the expulsion after probation is recorded in the register as the case's punishment, decided by the approver; revoking it undoes it", async () => {
+    const c = await toApproval('probation', { probationMonths: 6 });
+    expect((await decide(c.id, tree.tokens.school1, { action: 'approve' })).status).toBe(200);
+    expect((await decide(c.id, tree.tokens.province, { action: 'approve' })).status).toBe(200);
+    const entries = () => sys.db.selectFrom('awards').selectAll().where('source_process_id', '=', c.id).execute();
+    expect(await entries()).toMatchObject([{ kind: 'probation', type: 'punishment' }]);
+    await eventually(async () => (await processOf(c.id)).step === 'probation-review', 20_000, 'the end of probation');
+    expect((await decide(c.id, tree.tokens.sec1, { action: 'expel', reason: 'no improvement' })).status).toBe(200);
+    expect((await decide(c.id, tree.tokens.city1, { action: 'approve' })).status).toBe(200);
+    const [entry] = await entries();
+    expect(entry).toMatchObject({ kind: 'expulsion', type: 'punishment', org_id: tree.ids.city1, level: 'city', revoked_at: null });
+    const listed = await call(sys.app, 'GET', `/api/members/${c.memberId}/awards`, tree.tokens.city1);
+    expect(listed.status).toBe(200);
+    expect(JSON.stringify(listed.body)).toContain('expulsion');
+    const recorded = await sys.db.selectFrom('events').select('payload').where('member_id', '=', c.memberId).where('type', '=', 'award.recorded').execute();
+    expect(recorded.map((r) => (r.payload as { kind: string }).kind).sort()).toEqual(['expulsion', 'probation']);
+    // R23/R25: revoking the recorded expulsion undoes it.
+    const revoked = await call(sys.app, 'POST', `/api/awards/${entry!.id}/revocation`, tree.tokens.city1, { reason: 'the decision was annulled on appeal' });
+    expect(revoked.status, JSON.stringify(revoked.body)).toBe(200);
+    expect(await memberOf(c.memberId)).toMatchObject({ status: 'active', sanction: null });
+  });
+
+  it('R18: a sanction is approved by the nearest committee above the branch: a general branch (团总支) in between is passed over', async () => {
+    const gb = `${tree.ids.school1}-gb${Date.now() % 100000}`;
+    const branch = `${gb}-b`;
+    await importOrgs(sys.app, [
+      { id: gb, parentId: tree.ids.school1, name: '高二年级团总支', kind: 'general_branch' },
+      { id: branch, parentId: gb, name: '高二(1)班团支部', kind: 'branch', contactPhone: '0755-12345670' },
+    ]);
+    const gbAdmin = await actorToken(sys.app, 'committee_admin', gb, 'general branch admin');
+    const sec = await actorToken(sys.app, 'branch_secretary', branch, 'general branch secretary');
+    const { id, memberId } = await toApproval('removal-from-roll', {}, { branchId: branch, sec });
+    expect(await processOf(id)).toMatchObject({ step: 'approval', org_id: tree.ids.school1 });
+    expect([403, 409]).toContain((await decide(id, gbAdmin, { action: 'approve' })).status);
+    expect(await processOf(id)).toMatchObject({ step: 'approval', status: 'pending' });
+    expect((await decide(id, tree.tokens.school1, { action: 'approve' })).status).toBe(200);
+    expect((await decide(id, tree.tokens.province, { action: 'approve' })).status).toBe(200);
+    expect(await memberOf(memberId)).toMatchObject({ status: 'removed', sanction: 'removal-from-roll' });
   });
 
   it('R18: an expulsion is approved at the configured level (here the city), not by the committee directly above', async () => {

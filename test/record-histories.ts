@@ -14,7 +14,7 @@ import { startDevServer } from '../scripts/temporal-server';
 import { freePort } from '../scripts/net';
 import { workflowsPath } from '../worker/index';
 import { failureConverterPath } from '../temporal/codec';
-import { activeMember, actorToken, call, idNumber, importOrgs, profile, seedTree, startSystemAt, testCampaignPlan } from './system';
+import { activeMember, actorToken, call, caseAtApproval, idNumber, importOrgs, profile, seedTree, startSystemAt, testCampaignPlan } from './system';
 import { startPeerProvince } from './peer-province';
 import { PEER_PATHS } from '../domain/peer-protocol';
 import type { AddressInfo } from 'node:net';
@@ -23,6 +23,9 @@ import { checkIn } from '../workflows/check-in';
 import { memberChange } from '../workflows/member-change';
 import { ageOutSweep } from '../workflows/age-out';
 import { healthCheck } from '../workflows/health-check';
+import { invariantCheck } from '../workflows/invariant-check';
+import { decideUpdate } from '../workflows/common';
+import { transitionMember } from '../db/member-state';
 import { checkInWorkflowId } from '../domain/check-in';
 import { campaignFanOutWorkflowId, campaignTaskWorkflowId } from '../domain/workflow-ids';
 
@@ -391,6 +394,55 @@ try {
     }
   }
 
+  if (wanted('r25')) {
+    // R25: a case open when its member is deleted ends void on the member-left signal; a deletion whose member was
+    // expelled meanwhile, decided past the API's check (as a race would), ends void with `process.voided`.
+    const left = await activeMember(sys.app, tree.ids.branch1, tree.tokens.sec1);
+    await caseAtApproval(sys, tree, left, 'warning');
+    const deletion = async (mid: string) => {
+      const r = await call(sys.app, 'POST', '/api/deletions', tree.tokens.sec1, { memberId: mid, category: 'left', reason: 'moved abroad for good' });
+      if (r.status !== 201) throw new Error(JSON.stringify(r.body));
+      await decide(r.body.processId, tree.tokens.city1, { action: 'approve' });
+      return r.body.processId as string;
+    };
+    await deletion(left);
+    await decide(
+      (await sys.db.selectFrom('processes').select('id').where('member_id', '=', left).where('kind', '=', 'deletion').executeTakeFirstOrThrow()).id,
+      tree.tokens.province,
+      { action: 'approve' },
+    );
+    await saveWorkflow('discipline-member-left', `discipline-${left}`);
+
+    const expelled = await activeMember(sys.app, tree.ids.branch1, tree.tokens.sec1);
+    const d = await deletion(expelled);
+    await sys.db
+      .transaction()
+      .execute((tx) => transitionMember(tx, { memberId: expelled, effect: 'sanction.expel', sanction: 'expulsion', processId: null, now: new Date() }));
+    const row = await sys.db.selectFrom('processes').select(['workflow_id', 'step']).where('id', '=', d).executeTakeFirstOrThrow();
+    await sys.env.client.workflow
+      .getHandle(row.workflow_id)
+      .executeUpdate(decideUpdate, { args: [{ action: 'approve', actorId: 'recorder', actorRole: 'province_admin', step: row.step }] });
+    await saveWorkflow('deletion-voided', row.workflow_id);
+
+    // R18: at the end of probation the branch proposes an expulsion; the configured approver (here the school) approves.
+    const onProbation = await activeMember(sys.app, tree.ids.branch1, tree.tokens.sec1);
+    const c = await caseAtApproval(sys, tree, onProbation, 'probation', { probationMonths: 6 });
+    await decide(c, tree.tokens.school1, { action: 'approve' });
+    await decide(c, tree.tokens.province, { action: 'approve' });
+    await waitForStep(sys.db, c, 'probation-review');
+    await decide(c, tree.tokens.sec1, { action: 'expel', reason: 'no improvement during probation' });
+    await waitForStep(sys.db, c, 'approval');
+    await decide(c, tree.tokens.school1, { action: 'approve' });
+    await saveWorkflow('discipline-probation-expelled', `discipline-${onProbation}`);
+  }
+
+  if (wanted('invariant-check')) {
+    const root = await sys.db.selectFrom('organizations').select('path').where('id', '=', tree.ids.province).executeTakeFirstOrThrow();
+    const workflowId = `invariant-check-${randomUUID()}`;
+    await sys.env.client.workflow.start(invariantCheck, { workflowId, taskQueue: sys.config.taskQueue, args: [{ orgPath: root.path, pageSize: 2 }] });
+    await saveWorkflow('invariant-check', workflowId);
+  }
+
   if (wanted('campaign')) {
     // R22: a campaign over the tree (fan-out pages of two branches). Branch 1 grades, is returned once, is confirmed,
     // registers one member, defers one (followed up, then registered) and refuses one (a deletion); branch 2 lets
@@ -445,9 +497,16 @@ try {
     );
     ok(await decide(b1, tree.tokens.sec1, { action: 'submit' }));
     await at('follow-up', b1);
-    ok(await call(sys.app, 'PUT', `${branch1}/registrations`, tree.tokens.sec1, { entries: [{ memberId: members[1], decision: 'registered' }] }));
-    ok(await decide(b1, tree.tokens.sec1, { action: 'submit' }));
+    // R25 (v9): the deferred member is deleted meanwhile: settled, the follow-up hears it and the task ends.
+    const deletion = ok(await call(sys.app, 'POST', '/api/deletions', tree.tokens.sec1, { memberId: members[1], category: 'left', reason: 'moved abroad' })) as { body: { processId: string } };
+    ok(await decide(deletion.body.processId, tree.tokens.city1, { action: 'approve' }));
+    ok(await decide(deletion.body.processId, tree.tokens.province, { action: 'approve' }));
     await saveWorkflow('campaign-task-registered', campaignTaskWorkflowId(workflowId, tree.ids.branch1));
+
+    // R25 (v9): a branch imported while the campaign is open gets its task.
+    const newBranch = `${tree.ids.branch1}-new`;
+    await importOrgs(sys.app, [{ id: newBranch, parentId: tree.ids.school1, name: '新建团支部', kind: 'branch', contactPhone: '0755-12345670' }]);
+    await task(newBranch);
 
     await task(tree.ids.branch2);
     await new Promise((r) => setTimeout(r, 5000)); // branch 2: reminded, overdue, escalated

@@ -545,3 +545,31 @@ export function testAward(over: Record<string, unknown> = {}): Record<string, un
     ...over,
   };
 }
+
+/**
+ * R18: opens a case on `memberId` in branch1 and takes it through verification, the talk and the branch meeting's
+ * decision (`sanction`, with its materials): the case then waits at the approval step. Returns the case.
+ */
+export async function caseAtApproval(sys: System, tree: Tree, memberId: string, sanction: string, extra: Record<string, unknown> = {}): Promise<string> {
+  const sec = tree.tokens.sec1;
+  const opened = await call(sys.app, 'POST', '/api/discipline', sec, { memberId, grounds: 'misconduct', details: 'repeated absence from league life' });
+  if (opened.status !== 201) throw new Error(`case failed: ${JSON.stringify(opened.body)}`);
+  const id = opened.body.processId as string;
+  await call(sys.app, 'POST', `/api/processes/${id}/decisions`, sec, { action: 'approve' });
+  await call(sys.app, 'POST', `/api/discipline/${id}/talk`, sec, { heldOn: '2026-11-01', summary: 'talked with the member' });
+  const upload = await sys.app.inject({
+    method: 'POST',
+    url: `/api/discipline/${id}/materials`,
+    headers: { authorization: `Bearer ${sec}`, 'content-type': 'application/pdf', 'x-filename': 'minutes.pdf' },
+    payload: Buffer.from(`%PDF-1.4 minutes of the branch meeting ${id}`),
+  });
+  const decided = await call(sys.app, 'POST', `/api/discipline/${id}/decision`, sec, {
+    heldOn: '2026-11-05',
+    sanction,
+    materialIds: [upload.json().id],
+    summary: 'decided by the branch meeting',
+    ...extra,
+  });
+  if (decided.status !== 200) throw new Error(`meeting failed: ${JSON.stringify(decided.body)}`);
+  return id;
+}

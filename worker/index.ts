@@ -10,20 +10,20 @@ import { recordProblemsTo } from './runtime';
 import { fileURLToPath } from 'node:url';
 import { campaignTaskQueue } from './task-queues';
 import type { Db } from '../db';
-import { checkInProjection, createCheckInActivities } from '../activities/check-in';
+import { createCheckInActivities } from '../activities/check-in';
 import { createProcessActivities } from '../activities/processes';
 import { createTransferActivities, transferProjection } from '../activities/transfer';
 import { createDuesActivities } from '../activities/dues';
 import { createDeletionActivities, deletionProjection } from '../activities/deletion';
 import { createMemberDataActivities, memberDataProjection } from '../activities/member-data';
 import { createHealthActivities } from '../activities/health';
+import { createInvariantActivities } from '../activities/invariants';
 import { createAgeOutActivities } from '../activities/age-out';
 import { disciplineAwardsProjection } from '../activities/awards';
 import { campaignProjection, createCampaignActivities } from '../activities/campaigns';
 
 /** Each process's own read-model change, applied by the one event append in the event's transaction. */
 const PROJECTIONS = {
-  'check-in': checkInProjection,
   transfer: transferProjection,
   deletion: deletionProjection,
   'member-change': memberDataProjection,
@@ -44,13 +44,14 @@ export interface ActivityDeps {
 
 export function createActivities(deps: ActivityDeps) {
   return dataErrorsNonRetryable({
-    ...createProcessActivities({ db: deps.db, projections: PROJECTIONS }),
+    ...createProcessActivities({ db: deps.db, projections: PROJECTIONS, client: deps.client }),
     ...createCheckInActivities(deps),
     ...createTransferActivities({ db: deps.db, province: deps.province ?? 'gd', peers: deps.peers ?? new Map() }),
     ...createDuesActivities(deps),
     ...createDeletionActivities({ db: deps.db, config: deps.config }),
     ...createMemberDataActivities(deps),
     ...createHealthActivities(deps),
+    ...createInvariantActivities(deps),
     ...createAgeOutActivities(deps),
     ...createCampaignActivities(deps),
   });

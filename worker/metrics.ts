@@ -6,7 +6,7 @@
 // Names never collide: ours are `tuanwu_*`, prom-client's defaults `process_*`/`nodejs_*`, Core's `temporal_*`.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 
 interface Shared {
   registry: Registry;
@@ -37,6 +37,8 @@ export interface WorkerMetrics {
   reminders: Counter;
   escalations: Counter;
   peerRequests: Counter<'province' | 'message' | 'outcome'>;
+  /** R25: the violations the last invariant check found, per invariant (domain/invariants.ts). */
+  invariantViolations: Gauge<'invariant'>;
 }
 
 /**
@@ -61,6 +63,12 @@ export function workerMetrics(): WorkerMetrics {
       name: 'tuanwu_peer_requests_total',
       help: "Messages sent to another province's system (R10), by outcome: ok, retry (5xx, 408, 429), refused (other 4xx), unreachable",
       labelNames: ['province', 'message', 'outcome'] as const,
+      registers: [s.registry],
+    }),
+    invariantViolations: new Gauge({
+      name: 'tuanwu_invariant_violations',
+      help: 'R25 violations found by the last daily invariant check, per invariant (each also a data problem of the province)',
+      labelNames: ['invariant'] as const,
       registers: [s.registry],
     }),
   };

@@ -5,6 +5,7 @@ import type { Config } from '../domain/config';
 import { duesCheck, type DuesCheckInput } from '../workflows/dues-check';
 import { healthCheck } from '../workflows/health-check';
 import { ageOutSweep } from '../workflows/age-out';
+import { invariantCheck } from '../workflows/invariant-check';
 
 /** A subtree a scheduled sweep keeps to (tests keep to their own tree); the whole province when absent. */
 export interface ScheduleScope {
@@ -55,9 +56,15 @@ export function ensureAgeOutSchedule(client: Client, config: Config, scope: Sche
   return ensureSchedule(client, config, 'age-out', config.ageOut.checkEveryMs, ageOutSweep, [input]);
 }
 
+/** R25: the invariant check, daily unless told otherwise (no setting of its own yet): every violation told to its province. */
+export function ensureInvariantSchedule(client: Client, config: Config, scope: ScheduleScope = {}, everyMs = 86_400_000): Promise<string> {
+  return ensureSchedule(client, config, 'invariant-check', everyMs, invariantCheck, [scope.orgPath ? { orgPath: scope.orgPath } : {}]);
+}
+
 /** Every schedule the worker owns. */
 export async function ensureSchedules(client: Client, config: Config): Promise<void> {
   await ensureDuesSchedule(client, config);
   await ensureHealthSchedule(client, config);
   await ensureAgeOutSchedule(client, config);
+  await ensureInvariantSchedule(client, config);
 }

@@ -4,13 +4,13 @@
 // (R14), and deferred ones are followed up at their date. Each step has its deadline from the campaign's plan
 // (a deadline per level, moved for a city by the province), with the reminders and escalation every process has.
 // The fan-out (workflows/campaign.ts) wrote the task's first rows before starting it, for 50,000 branches at once.
-import { defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
+import { defineSignal, patched, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { CampaignActivities } from '../activities/campaigns';
 import type { CampaignPhases, Due, Phase } from '../domain/campaign-plan';
 import { dueAt, levelDeadline } from '../domain/campaign-plan';
 import type { OrgRef } from '../domain/orgs';
 import type { ProcessStatus } from '../domain/processes';
-import { ACTIVITY_OPTIONS } from './common';
+import { ACTIVITY_OPTIONS, applicationFailureIn, refuse } from './common';
 import type { ProcessDefinition } from './definition';
 import { Process } from './process';
 
@@ -42,6 +42,8 @@ interface TaskContext {
 export const campaignExtendedSignal = defineSignal<[{ phase: Phase; until: Due; reason: string; actorId: string }]>('campaignExtended');
 /** The province closed the campaign: the task ends unfinished (its row already says so). */
 export const campaignClosedSignal = defineSignal('campaignClosed');
+/** R22/R25: a deferred member left and was settled: the follow-up checks again (services/campaigns.ts). */
+export const registrationsSettledSignal = defineSignal('registrationsSettled');
 
 function depthOf(org: OrgRef): number {
   return org.path.split('/').filter((s) => s !== '').length - 1;
@@ -108,14 +110,25 @@ export async function campaignTask(input: CampaignTaskInput): Promise<{ processI
   const c: TaskContext = { input, extended: { ...input.extended } };
   const p = new Process(campaignTaskProcess, c, { processId: input.processId, memberId: null });
   let closedByCampaign = false;
+  // Set by registrationsSettledSignal at the follow-up step: the registration is settled again.
+  let settledHeard = false;
 
   p.handle({
-    // Synchronous state change first, so a second decision in the same moment fails validation.
-    decide(cmd) {
+    // Synchronous state change first (an async function runs to its first await), so a second decision in the same
+    // moment fails validation.
+    async decide(cmd) {
       const from = p.step;
       if (cmd.action === 'submit' && from === 'evaluation') {
         const patch = p.enter('evaluation-review');
-        return p.record('campaign-task.evaluated', { actorId: cmd.actorId, orgId: input.branch.id, patch, notify: p.task(input.reviewer) });
+        try {
+          return await p.record('campaign-task.evaluated', { actorId: cmd.actorId, orgId: input.branch.id, patch, notify: p.task(input.reviewer) });
+        } catch (e) {
+          // R22: the hand-in is decided under the task's lock (activities/campaigns.ts): refused, nothing was written.
+          const refusal = applicationFailureIn(e);
+          if (refusal?.type !== 'rule' || !patched('campaign-cap-at-hand-in')) throw e;
+          p.enter('evaluation');
+          return refuse('rule', refusal.message, 'R22');
+        }
       }
       if (cmd.action === 'approve') {
         const patch = p.enter('registration');
@@ -153,6 +166,9 @@ export async function campaignTask(input: CampaignTaskInput): Promise<{ processI
     if (deadline <= p.watch.deadline) return;
     await p.extend({ action: 'extend', until: new Date(deadline).toISOString(), reason, actorId }, p.ready);
   });
+  setHandler(registrationsSettledSignal, () => {
+    if (p.pending && p.step === 'follow-up' && patched('campaign-follow-up-hears-settled')) settledHeard = true;
+  });
   setHandler(campaignClosedSignal, () => {
     if (!p.pending) return;
     closedByCampaign = true;
@@ -162,6 +178,12 @@ export async function campaignTask(input: CampaignTaskInput): Promise<{ processI
   // The fan-out wrote the task's first rows (workflows/campaign.ts): nothing to write here.
   await p.open(async () => {});
   await p.run({
+    wake: (step) => step === 'follow-up' && settledHeard,
+    woken: async () => {
+      settledHeard = false;
+      const patch = p.enter('registration-check');
+      await p.record('campaign-task.follow-up-settled', { orgId: input.branch.id, patch });
+    },
     at: {
       'registration-check': async () => {
         const settled = await remote.settleRegistration({ campaignId: input.campaignId, orgId: input.branch.id, processId: input.processId });

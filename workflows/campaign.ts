@@ -10,7 +10,9 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  patched,
   defineQuery,
+  defineSignal,
   defineUpdate,
   executeChild,
   proxyActivities,
@@ -59,6 +61,8 @@ export const campaignExtendUpdate = defineUpdate<{ extensionId: string }, [Exten
 /** R22: the province closes the campaign; every unfinished branch is recorded as unfinished. */
 export const campaignCloseUpdate = defineUpdate<{ unfinished: number }, [CloseCommand]>('close');
 export const campaignStateQuery = defineQuery<CampaignState>('state');
+/** R22: branches created while the campaign is open (imported, moved in): each gets its task (services/campaigns.ts). */
+export const campaignBranchesCreatedSignal = defineSignal<[{ branchIds: string[] }]>('branchesCreated');
 
 const local = proxyLocalActivities<CampaignActivities>(LOCAL_ACTIVITY_OPTIONS);
 const remote = proxyActivities<CampaignActivities>(ACTIVITY_OPTIONS);
@@ -76,11 +80,18 @@ export async function campaign(input: CampaignInput): Promise<{ campaignId: stri
   const { campaignId, workflowId } = input;
   const state: CampaignState = { campaignId, status: 'opening', partitions: 0, fanOut: zero(), extensionsPending: 0 };
   const extensions: ExtendCommand[] = [];
+  // Branches created meanwhile, waiting for their tasks.
+  const created: string[] = [];
   let closing: CloseCommand | undefined;
   // Set once the close is written: the close update answers with it.
   let unfinished: number | undefined = undefined;
 
   setHandler(campaignStateQuery, () => ({ ...state, extensionsPending: extensions.length }));
+  setHandler(campaignBranchesCreatedSignal, ({ branchIds }) => {
+    // Runs recorded before it never had the signal: the patch marks the runs that hear the tree (R22).
+    if (closing || state.status === 'closed' || !Array.isArray(branchIds) || !patched('campaign-hears-new-branches')) return;
+    for (const id of branchIds) if (typeof id === 'string' && !created.includes(id)) created.push(id);
+  });
   setHandler(campaignOpenedUpdate, async () => {
     await condition(() => state.status !== 'opening');
     return { campaignId, workflowId };
@@ -127,9 +138,15 @@ export async function campaign(input: CampaignInput): Promise<{ campaignId: stri
   await remote.recordFannedOut({ campaignId, tasks: state.fanOut.branches });
   state.status = 'open';
 
-  // Extensions are handed on in the order given, each to its city's open tasks, until the province closes.
+  // Extensions are handed on in the order given, each to its city's open tasks, until the province closes; the
+  // branches created meanwhile get their tasks first (the fan-out may have passed them by).
   for (;;) {
-    await condition(() => closing !== undefined || extensions.length > 0);
+    await condition(() => closing !== undefined || extensions.length > 0 || created.length > 0);
+    if (created.length > 0) {
+      const branchIds = created.splice(0, input.fanOutPage);
+      await pages.openBranchTasks({ campaign: ref, branchIds, concurrency: input.concurrency });
+      continue;
+    }
     const ext = extensions.shift();
     if (!ext) break;
     const action: FanOutOp = { op: 'extend', phase: ext.phase, until: ext.until, reason: ext.reason, actorId: ext.actorId };

@@ -35,7 +35,8 @@ export const deletionProcess: ProcessDefinition<DeletionStep, DeletionInput> = {
       timing: (input) => input.timing.cityReview,
       decisions: {
         approve: { rule: 'R14', roles: ['committee_admin'] },
-        return: { rule: 'R15', roles: ['committee_admin'], reason: true },
+        // R15: the province returns pending applications at any level, also those still at the city.
+        return: { rule: 'R15', roles: ['committee_admin', 'province_admin'], reason: true },
         extend: { rule: 'R3' },
       },
     },

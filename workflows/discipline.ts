@@ -31,6 +31,8 @@ export interface DisciplineContext {
   input: DisciplineInput;
   talk?: TalkRecord;
   meeting?: MeetingDecision & { materials: { id: string; sha256: string }[] };
+  /** R18: the branch's expulsion at the end of probation, waiting for the configured approver (patch probation-expulsion-approved). */
+  expulsion?: { reason: string; proposedBy: string };
 }
 
 const BRANCH = ['branch_secretary'] as const;
@@ -76,7 +78,8 @@ export const disciplineProcess: ProcessDefinition<DisciplineStep, DisciplineCont
     },
     approval: {
       label: 'Disciplinary case: approval by the committee above',
-      acting: (c) => (c.meeting?.sanction === 'expulsion' ? c.input.expulsionApprover : c.input.approver),
+      // R18: an expulsion, decided by the meeting or after probation, is approved at the configured level (expulsionApproval).
+      acting: (c) => (c.expulsion || c.meeting?.sanction === 'expulsion' ? c.input.expulsionApprover : c.input.approver),
       timing: (c) => c.input.timing.approval,
       decisions: {
         approve: { rule: 'R18', roles: COMMITTEE },
@@ -183,6 +186,29 @@ async function decide(p: Case, c: DisciplineContext, cmd: DecisionCommand): Prom
     return p.record('discipline.resolved', { orgId, actorId, payload: { reason: cmd.reason ?? 'dues paid in full', step: at }, patch });
   }
   if (at === 'verification') return p.record('discipline.verified', { orgId, actorId, payload: { reason: cmd.reason }, patch: p.enter('talk') });
+  if (at === 'approval' && c.expulsion) {
+    const proposed = c.expulsion;
+    c.expulsion = undefined;
+    if (cmd.action === 'approve') {
+      // R18/R25: the approver's decision expels the member (the transition table checks they are still on probation).
+      const patch = p.close('approved');
+      return p.record('discipline.expelled', {
+        orgId,
+        actorId,
+        payload: { reason: proposed.reason, proposedBy: proposed.proposedBy, afterProbation: true },
+        patch,
+        effect: { effect: 'probation.expel', sanction: 'expulsion' },
+        notifyMember: 'After probation, you were expelled.',
+      });
+    }
+    return p.record('discipline.returned', {
+      orgId,
+      actorId,
+      payload: { reason: cmd.reason, to: 'probation-review' },
+      patch: p.enter('probation-review'),
+      notify: p.task(input.branch),
+    });
+  }
   if (at === 'approval' && cmd.action === 'approve') {
     if (input.spotCheck) return p.record('discipline.approved', { orgId, actorId, payload: {}, patch: p.enter('spot-check'), notify: p.task(input.province) });
     await p.record('discipline.approved', { orgId, actorId, payload: {} });
@@ -219,6 +245,12 @@ async function decide(p: Case, c: DisciplineContext, cmd: DecisionCommand): Prom
       member: { status: 'active', sanction: null },
       notifyMember: 'Your probation ended: your rights are restored.',
     });
+  }
+  if (at === 'probation-review' && patched('probation-expulsion-approved')) {
+    // R18: the branch proposes; the configured expulsion approver decides (runs begun before the patch expel at once).
+    c.expulsion = { reason: cmd.reason ?? '', proposedBy: actorId };
+    const patch = p.enter('approval');
+    return p.record('discipline.expulsion-proposed', { orgId, actorId, payload: { reason: cmd.reason }, patch, notify: p.task(input.expulsionApprover) });
   }
   if (at === 'probation-review') {
     const patch = p.close('approved');
@@ -281,23 +313,27 @@ export async function discipline(input: DisciplineInput): Promise<{ processId: s
     },
   );
 
-  await p.open((first) =>
-    local.openProcess({
-      key: `${processId}:opened`,
-      processId,
-      kind: 'discipline',
-      memberId,
-      org: { id: input.branch.id, path: input.branch.path },
-      step: 'verification',
-      deadline: first.deadline ?? null,
-      type: 'discipline.opened',
-      actorId: input.startedBy,
-      payload: { grounds: input.grounds, details: input.details, spotCheck: input.spotCheck },
-      notify: [
-        { recipientOrgId: input.branch.id, kind: 'task', message: `${disciplineProcess.steps.verification.label}: a case was opened (${input.grounds})` },
-      ],
-    }),
+  // R25: refused when a process open for the member forbids a case beside it (a transfer, domain/member-transitions.ts).
+  const opened = await p.open(
+    (first) =>
+      local.openProcess({
+        key: `${processId}:opened`,
+        processId,
+        kind: 'discipline',
+        memberId,
+        org: { id: input.branch.id, path: input.branch.path },
+        step: 'verification',
+        deadline: first.deadline ?? null,
+        type: 'discipline.opened',
+        actorId: input.startedBy,
+        payload: { grounds: input.grounds, details: input.details, spotCheck: input.spotCheck },
+        notify: [
+          { recipientOrgId: input.branch.id, kind: 'task', message: `${disciplineProcess.steps.verification.label}: a case was opened (${input.grounds})` },
+        ],
+      }),
+    ['conflict'],
   );
+  if (!opened) return p.finish({ sanction: null });
 
   // Probation is a timer (6 or 12 months); at its end the branch reviews.
   const probation = async () => {

@@ -13,7 +13,8 @@ import {
   type ApplicationFailure,
 } from '@temporalio/workflow';
 import type { UpdateDefinition } from '@temporalio/common';
-import type { ProcessActivities, ProcessEventInput, ProcessPatch } from '../activities/processes';
+import type { ProcessActivities, ProcessEventInput, ProcessPatch, RecordedEvent } from '../activities/processes';
+import { memberLeftSignal, type MemberLeft } from './messages';
 import type { DecisionCommand } from '../domain/processes';
 import type { OrgRef } from '../domain/orgs';
 import { ProcessSteps } from './steps';
@@ -149,9 +150,24 @@ export class Process<S extends string, C> extends ProcessSteps<S> {
       return { processId: this.processId, step: this.step, deadline: new Date(this.watch.deadline).toISOString() };
     };
     setHandler(recordedUpdate, answer);
+    setHandler(memberLeftSignal, (left) => this.memberLeft(left));
     const legacy = this.definition.legacyRecordedUpdate;
     if (legacy) setHandler(defineUpdate<Recorded>(legacy), answer);
     return this;
+  }
+
+  /**
+   * R25: the member left while this process was open (another process deleted, expelled, removed them; age-out;
+   * transferred out): it ends `void`, saying why, in its own timeline. A process not yet recorded, or closed, ignores it.
+   */
+  private async memberLeft(left: MemberLeft): Promise<void> {
+    if (!this.pending || !this.#recorded) return;
+    const patch = this.close('void');
+    await this.record('process.member-left', {
+      payload: { status: left.status, byProcessId: left.byProcessId, rule: 'R25' },
+      patch,
+      notify: [{ recipientOrgId: this.acting.id, kind: 'decision', message: `Ended: the member is ${left.status} (R25)` }],
+    });
   }
 
   /** The declaration's checks, in a validator: refused decisions write nothing to history. */
@@ -215,7 +231,18 @@ export class Process<S extends string, C> extends ProcessSteps<S> {
     await this.ready();
     const outcome = this.pending ? undefined : this.status;
     const append = durable ? withUpdate.recordProcessEvent : this.append();
-    await append({ ...e, key, processId: this.processId, memberId: this.options.memberId, type, orgId, kind: this.definition.kind, outcome });
+    const written = (await append({
+      ...e,
+      key,
+      processId: this.processId,
+      memberId: this.options.memberId,
+      type,
+      orgId,
+      kind: this.definition.kind,
+      outcome,
+    })) as RecordedEvent | undefined;
+    // R25: the effect on the member was no longer legal: the append wrote `process.voided`; the process ends so.
+    if (written?.void && patched('r25-member-effect')) this.close('void');
   }
 
   /** New runs append through `recordProcessEvent`; runs recorded before the skeleton keep their append's name. */

@@ -59,6 +59,21 @@ async function stepAfter(h: Handle, cmd: Parameters<typeof decide>[1]): Promise<
 const sleepDays = (days: number) => t.env.sleep(days * DAY);
 
 describe('deletion (R14-R15): the step table', () => {
+  test('R15: the province returns an application still at the city (its bulk return takes every pending one): back to the branch, to be filed again', async () => {
+    const { h } = await applied();
+    expect(await stepAfter(h, { action: 'return', ...PROVINCE_ADMIN, reason: 'all pending applications are re-checked', step: 'city-review' })).toBe(
+      'branch-recheck',
+    );
+    expect(eventsOf(t, h).at(-1)).toMatchObject({
+      type: 'deletion.returned',
+      orgId: CITY.id,
+      actorId: PROVINCE_ADMIN.actorId,
+      payload: { step: 'city-review', reason: 'all pending applications are re-checked' },
+      patch: { step: 'branch-recheck', org: { id: BRANCH.id } },
+    });
+    expect(await stepAfter(h, { action: 'approve', ...SECRETARY })).toBe('city-review');
+  });
+
   test('R14: only the province approves: the city forwards, the province decides; a return goes back to the branch', async () => {
     const { h, pid, deadline } = await applied();
     const [first] = t.callsOf(h.workflowId, 'recordDeletionApplied');

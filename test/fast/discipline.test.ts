@@ -168,7 +168,7 @@ describe('disciplinary case (R18): the step table', () => {
     ]);
   });
 
-  test('R18: probation is a timer of N months followed by the probation-review: the branch restores the rights, or expels with a reason', async () => {
+  test('R18: probation is a timer of N months followed by the probation-review: the branch restores the rights, or proposes an expulsion that the configured approver approves or returns', async () => {
     const restored = await opened();
     await toApproval(restored.h, 'probation', 6);
     // Approved: the sanction applies at once, the case waits out 6 months (180 days) of probation.
@@ -230,15 +230,29 @@ describe('disciplinary case (R18): the step table', () => {
       message: '"expel" needs a reason',
     });
     expect(await refusal(decide(expelled.h, { action: 'expel', ...SCHOOL_ADMIN, reason: 'no change' }))).toMatchObject({ kind: 'forbidden', rule: 'R18' });
-    await decide(expelled.h, { action: 'expel', ...SECRETARY, reason: 'no change in behaviour' });
+    // R18: the branch proposes; the configured expulsion approver (here the city) approves or returns it.
+    expect(await stepAfter(expelled.h, { action: 'expel', ...SECRETARY, reason: 'no change in behaviour' })).toBe('approval');
+    expect(eventsOf(t, expelled.h).at(-1)).toMatchObject({
+      type: 'discipline.expulsion-proposed',
+      orgId: BRANCH.id,
+      patch: { step: 'approval', org: { id: CITY.id } },
+      notify: [{ recipientOrgId: CITY.id, kind: 'task' }],
+    });
+    expect(eventsOf(t, expelled.h).at(-1)!.outcome).toBeUndefined();
+    expect(await refusal(decide(expelled.h, { action: 'approve', ...SECRETARY }))).toMatchObject({ kind: 'forbidden', rule: 'R18' });
+    expect(await stepAfter(expelled.h, { action: 'return', ...CITY_ADMIN, reason: 'talk to the member first' })).toBe('probation-review');
+    expect(eventsOf(t, expelled.h).at(-1)).toMatchObject({ type: 'discipline.returned', orgId: CITY.id, payload: { to: 'probation-review' } });
+    await decide(expelled.h, { action: 'expel', ...SECRETARY, reason: 'no change after the talk' });
+    expect(await stepAfter(expelled.h, { action: 'approve', ...CITY_ADMIN })).toBe('closed');
     expect(eventsOf(t, expelled.h).at(-1)).toMatchObject({
       type: 'discipline.expelled',
-      orgId: BRANCH.id,
+      orgId: CITY.id,
       kind: 'discipline',
       outcome: 'approved',
-      member: { status: 'expelled', sanction: 'expulsion' },
-      payload: { reason: 'no change in behaviour' },
+      effect: { effect: 'probation.expel', sanction: 'expulsion' },
+      payload: { reason: 'no change after the talk', afterProbation: true },
     });
+    expect(await expelled.h.result()).toMatchObject({ status: 'approved' });
   });
 
   test('R18: a resolve is refused unless the grounds are unpaid dues; a removal case for unpaid dues is resolved by the branch where the steps take it', async () => {
