@@ -112,6 +112,7 @@ const en: typeof zhCN = {
     rejected: 'Rejected',
     lapsed: 'Lapsed',
     resolved: 'Resolved',
+    void: 'Void (the member changed)',
   },
   actions: {
     approve: 'Approve',
@@ -222,6 +223,9 @@ const en: typeof zhCN = {
       deferred: 'Deferred registrations to follow up',
       registered: 'Registration done',
       unfinished: 'Unfinished at the close',
+      voided: 'Ended without effect: the member changed meanwhile (R25)',
+      'member-left': 'Ended: the member left (R25)',
+      'expulsion-proposed': 'Expulsion proposed by the branch, awaiting approval',
     },
   },
   member: {

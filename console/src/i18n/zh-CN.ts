@@ -106,6 +106,7 @@ export default {
     rejected: '已驳回',
     lapsed: '已失效',
     resolved: '已办结',
+    void: '已终止（团员状态已变）',
   },
   actions: {
     approve: '通过',
@@ -216,6 +217,9 @@ export default {
       deferred: '暂缓注册待复核',
       registered: '完成注册',
       unfinished: '活动结束时未完成',
+      voided: '终止：团员状态已变化，决定未生效（R25）',
+      'member-left': '终止：团员已离开（R25）',
+      'expulsion-proposed': '团支部提出开除团籍，待上级批准',
     },
   },
   member: {
