@@ -130,4 +130,32 @@ describe('R25 one member, one truth', () => {
     expect(refused.status).toBe(409);
     expect(refused.body).toMatchObject({ rule: 'R25' });
   });
+
+  it("R8/R18: the sanction 撤销团内职务, approved, ends the member's secretary post (an event); revoking it does not give the post back", async () => {
+    const memberId = await activeMember(sys.app, tree.ids.branch1, tree.tokens.sec1);
+    const m = await memberOf(memberId);
+    const entered = await call(sys.app, 'POST', `/api/organizations/${tree.ids.branch1}/cadres`, tree.tokens.school1, {
+      name: m.name,
+      idNumber: m.id_number,
+      role: 'secretary',
+      post: '书记',
+      termStart: '2025-01-01',
+    });
+    expect(entered.status).toBe(201);
+    const caseId = await caseAtApproval(sys, tree, memberId, 'removal-from-posts');
+    expect((await decide(caseId, tree.tokens.school1, { action: 'approve' })).status).toBe(200);
+    await closed(caseId);
+    const post = await sys.db.selectFrom('cadres').select(['ended_at']).where('id', '=', entered.body.id).executeTakeFirstOrThrow();
+    expect(post.ended_at).not.toBeNull();
+    expect(await memberOf(memberId)).toMatchObject({ status: 'active', sanction: 'removal-from-posts' });
+    const ended = await sys.db.selectFrom('events').select('type').where('type', '=', 'cadre.ended').where('member_id', '=', memberId).execute();
+    expect(ended.length).toBe(1);
+    const list = await call(sys.app, 'GET', `/api/organizations/${tree.ids.branch1}/cadres`, tree.tokens.school1);
+    expect(list.body.items.find((c: { id: string }) => c.id === entered.body.id)).toMatchObject({ current: false });
+    const award = await eventually(() => sys.db.selectFrom('awards').select('id').where('source_process_id', '=', caseId).executeTakeFirst());
+    expect((await call(sys.app, 'POST', `/api/awards/${award.id}/revocation`, tree.tokens.school1, { reason: '复查后撤销处分' })).status).toBe(200);
+    expect(await memberOf(memberId)).toMatchObject({ status: 'active', sanction: null });
+    const still = await sys.db.selectFrom('cadres').select(['ended_at']).where('id', '=', entered.body.id).executeTakeFirstOrThrow();
+    expect(still.ended_at).not.toBeNull();
+  });
 });

@@ -6,6 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { MEMBER_STATUSES } from '../domain/member-status';
 import { LEFT_STATUSES, MEMBER_TRANSITIONS, OPEN_TOGETHER, isLegal, mayBeOpenTogether, statusAfter, type MemberEffect } from '../domain/member-transitions';
 import { ProcessKind } from '../domain/processes';
+import { transitionMember } from '../db/member-state';
+import { idNumber, useSystemWithTree } from './harness';
+import { randomUUID } from 'node:crypto';
 
 const ROOT = join(import.meta.dirname, '..');
 
@@ -64,5 +67,66 @@ describe('R25 the transition table', () => {
       if (/update\s+members\s+set[^;]*\b(status|branch_id)\s*=/i.test(text)) offenders.push(`${rel}: raw SQL`);
     }
     expect(offenders).toEqual([]);
+  });
+});
+
+describe('R25 the one writer, on PostgreSQL', () => {
+  const ctx = useSystemWithTree();
+  /** What each effect needs beyond the member (its branch, its sanction, the case it revokes). */
+  const args = (effect: MemberEffect, processId: string) =>
+    effect === 'check-in.approve' || effect === 'transfer.in'
+      ? { branchId: ctx.tree.ids.branch2 }
+      : effect === 'revoke'
+        ? { revokes: { processId, sanction: 'probation' } }
+        : effect.startsWith('sanction.') || effect === 'probation.expel'
+          ? { sanction: 'warning' }
+          : {};
+
+  it('R25: every effect from every status: applied exactly where the table allows it, refused (R25, the record untouched) everywhere else', async () => {
+    const { db } = ctx.sys;
+    for (const effect of Object.keys(MEMBER_TRANSITIONS) as MemberEffect[]) {
+      for (const status of MEMBER_STATUSES) {
+        const id = randomUUID();
+        const setBy = randomUUID();
+        // A first check-in's record is not locked yet (R4); every other record was approved once.
+        const first = ['pending', 'returned', 'withdrawn'].includes(status);
+        await db
+          .insertInto('members')
+          .values({
+            id,
+            name: '测试',
+            id_number: idNumber(),
+            join_date: '2020-05-04',
+            branch_id: ctx.tree.ids.branch1,
+            status,
+            sanction: status === 'probation' ? 'probation' : null,
+            details: '{}',
+            locked_at: first ? null : new Date(),
+            status_process_id: setBy,
+            updated_at: new Date(),
+          })
+          .execute();
+        const before = await db.selectFrom('members').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+        const r = await db
+          .transaction()
+          .execute((tx) => transitionMember(tx, { memberId: id, effect, processId: null, now: new Date(), ...args(effect, setBy) }));
+        const after = await db.selectFrom('members').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+        const what = `${effect} from ${status}`;
+        if (!isLegal(effect, status)) {
+          expect(r.ok, what).toBe(false);
+          if (!r.ok) expect(r.rule, what).toBe('R25');
+          expect(after, what).toEqual(before);
+        } else if (r.ok) {
+          expect(after.status, what).toBe(r.to);
+          expect(r.to, what).toBe(effect === 'revoke' ? 'active' : statusAfter(effect, status));
+          if (r.to !== status) expect(after.status_changed_at, what).not.toBeNull();
+        } else {
+          // Legal by status, but not for this record: a former member's check-in return (R2), a revocation of a sanction
+          // this record does not carry (R23). Nothing changes.
+          expect(['check-in.return', 'check-in.withdraw', 'check-in.approve', 'revoke'], what).toContain(effect);
+          expect(after, what).toEqual(before);
+        }
+      }
+    }
   });
 });
