@@ -66,6 +66,11 @@ const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
 /** axe-core's serious and critical violations on the page as it is now: "rule: target …". */
 export async function axeProblems(page: Page): Promise<string[]> {
+  // A toast caught mid-fade has the contrast of half its opacity: let running transitions end first (at most 2 s).
+  await page.evaluate(async () => {
+    const doc = (globalThis as unknown as { document: { getAnimations(): { finished: Promise<unknown> }[] } }).document;
+    await Promise.race([Promise.allSettled(doc.getAnimations().map((a) => a.finished)), new Promise((r) => setTimeout(r, 2000))]);
+  });
   await page.addScriptTag({ path: axePath });
   const violations = await page.evaluate(async () => {
     const axe = (globalThis as unknown as { axe: { run(): Promise<{ violations: { id: string; impact: string | null; nodes: { target: unknown[] }[] }[] }> } })
