@@ -50,20 +50,25 @@ export async function insertAward(tx: Tx, a: NewAward): Promise<boolean> {
     .returning('id')
     .executeTakeFirst();
   if (!inserted) return false;
+  // Keyed on the case when there is one: its event is written once, whatever retries.
+  await recordedEvent(tx, a.source_process_id ? `award:discipline:${a.source_process_id}` : `award:${a.id}:recorded`, a, a.org_id);
+  return true;
+}
+
+/** The `award.recorded` event of an entry, on the member (their history), once per key. */
+async function recordedEvent(tx: Tx, key: string, a: NewAward, orgId: string): Promise<void> {
   await tx
     .insertInto('events')
     .values({
-      // Keyed on the case when there is one: its event is written once, whatever retries.
-      idempotency_key: a.source_process_id ? `award:discipline:${a.source_process_id}` : `award:${a.id}:recorded`,
+      idempotency_key: key,
       member_id: a.member_id,
-      org_id: a.org_id,
+      org_id: orgId,
       type: 'award.recorded',
       actor_id: a.recorded_by,
       payload: JSON.stringify(recordedPayload(a)),
     })
     .onConflict((oc) => oc.column('idempotency_key').doNothing())
     .execute();
-  return true;
 }
 
 /** The payload of `award.revoked`: which entry, and the reason (the history shows `reason`). */
@@ -181,16 +186,5 @@ async function recordExpulsionAfterProbation(tx: Tx, e: Parameters<Projection>[1
     return;
   }
   const a: NewAward = { id: updated.id, member_id: e.memberId, source_process_id: e.processId, ...entry };
-  await tx
-    .insertInto('events')
-    .values({
-      idempotency_key: `award:discipline:${e.processId}:expulsion`,
-      member_id: e.memberId,
-      org_id: org.id,
-      type: 'award.recorded',
-      actor_id: a.recorded_by,
-      payload: JSON.stringify(recordedPayload(a)),
-    })
-    .onConflict((oc) => oc.column('idempotency_key').doNothing())
-    .execute();
+  await recordedEvent(tx, `award:discipline:${e.processId}:expulsion`, a, org.id);
 }
