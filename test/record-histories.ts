@@ -498,7 +498,9 @@ try {
     ok(await decide(b1, tree.tokens.sec1, { action: 'submit' }));
     await at('follow-up', b1);
     // R25 (v9): the deferred member is deleted meanwhile: settled, the follow-up hears it and the task ends.
-    const deletion = ok(await call(sys.app, 'POST', '/api/deletions', tree.tokens.sec1, { memberId: members[1], category: 'left', reason: 'moved abroad' })) as { body: { processId: string } };
+    const deletion = ok(
+      await call(sys.app, 'POST', '/api/deletions', tree.tokens.sec1, { memberId: members[1], category: 'left', reason: 'moved abroad' }),
+    ) as { body: { processId: string } };
     ok(await decide(deletion.body.processId, tree.tokens.city1, { action: 'approve' }));
     ok(await decide(deletion.body.processId, tree.tokens.province, { action: 'approve' }));
     await saveWorkflow('campaign-task-registered', campaignTaskWorkflowId(workflowId, tree.ids.branch1));
