@@ -1,5 +1,5 @@
 // Lint: no floating promises anywhere; no Node builtins or I/O modules in workflows/ (determinism); no import
-// cycles anywhere; no function in api/ over 120 lines.
+// cycles anywhere; no function in api/ over 120 lines; no UTC date arithmetic outside the office calendar.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import { createNodeResolver, importX } from 'eslint-plugin-import-x';
@@ -50,6 +50,24 @@ export default tseslint.config(
     rules: {
       // Packages are not followed: a cycle inside one is not ours (and its bundles are not parsed).
       'import-x/no-cycle': ['error', { ignoreExternal: true }],
+    },
+  },
+  {
+    // Dates are office dates in Asia/Shanghai (DOMAIN.md): UTC's day or month is a day off between 00:00 and 08:00.
+    files: ['**/*.ts'],
+    ignores: ['domain/calendar.ts', 'test/**', 'bench/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        ...['getUTC', 'setUTC'].map((prefix) => ({
+          selector: `CallExpression[callee.property.name=/^${prefix}/]`,
+          message: `${prefix}*: UTC date arithmetic; use domain/calendar.ts (office dates in Asia/Shanghai)`,
+        })),
+        {
+          selector: "CallExpression[callee.property.name=/^(slice|substring|substr)$/][callee.object.callee.property.name='toISOString']",
+          message: "toISOString().slice(): UTC's date; use domain/calendar.ts (officeDay, officeMonth)",
+        },
+      ],
     },
   },
   {

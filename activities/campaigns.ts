@@ -10,7 +10,7 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Clien
 import { sql } from 'kysely';
 import { likePrefix, recordOnce, type Db, type Tx } from '../db';
 import type { Config } from '../domain/config';
-import { pathIds, type OrgRef } from '../domain/orgs';
+import { cityLevelOf, nearestCommitteeOf, pathIds, type OrgRef } from '../domain/orgs';
 import { dueAt, levelDeadline, type CampaignPhases, type Due, type Phase } from '../domain/campaign-plan';
 import { campaignTaskWorkflowId } from '../domain/workflow-ids';
 import { mapLimit } from '../domain/concurrency';
@@ -105,9 +105,9 @@ async function taskInputs(db: Db, c: CampaignRef, branches: { id: string; path: 
   );
   return branches.map((b) => {
     const ids = pathIds(b.path);
-    const reviewerId = [...ids.slice(0, -1)].reverse().find((id) => committees.has(id)) ?? ids[0]!;
+    const reviewerId = nearestCommitteeOf(b.path, (id) => committees.has(id)) ?? ids[0]!;
     const reviewer = committees.get(reviewerId) ?? { id: ids[0]!, path: `${ids[0]}/`, parentId: null, kind: 'committee' };
-    const cityExtended = extended.get(ids[1] ?? '') ?? {};
+    const cityExtended = extended.get(cityLevelOf(b.path)) ?? {};
     const input: CampaignTaskInput = {
       processId: campaignTaskProcessId(c.campaignId, b.id),
       campaignId: c.campaignId,

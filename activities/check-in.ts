@@ -133,7 +133,9 @@ export function createCheckInActivities(deps: { db: Db }) {
             }
           },
           after: async (tx) => {
-            if (input.linkActorId) {
+            // Issue 20 (R1): a check-in links its account only to the record it created (no record before it, as the
+            // lock in `before` confirmed); an existing record is linked only by its branch (POST /api/actors).
+            if (input.linkActorId && !seen) {
               await tx.updateTable('actors').set({ member_id: input.memberId }).where('id', '=', input.linkActorId).where('member_id', 'is', null).execute();
             }
           },

@@ -6,7 +6,7 @@ import { likePrefix, recordOnce, type Db } from '../db';
 import { insertNotifications, openProcessOnce, type NotificationInput, type ProcessPatch, type Projection } from './processes';
 import type { Config } from '../domain/config';
 import { abuseWatchFromEnv, type DeletionInput } from '../domain/deletions';
-import { pathIds } from '../domain/orgs';
+import { cityLevelOf, pathIds } from '../domain/orgs';
 
 export interface DeletionDeps {
   db: Db;
@@ -106,7 +106,7 @@ export function createDeletionActivities({ db, config }: DeletionDeps) {
           eb.fn.countAll<number>().filterWhere('d.graduate', '=', true).as('graduates'),
         ])
         .where('o.id', 'in', committees)
-        .where('d.branch_path', 'like', likePrefix(`${ids[0]}/${ids[1]}/`))
+        .where('d.branch_path', 'like', likePrefix(`${ids[0]}/${cityLevelOf(branchPath)}/`))
         .where('d.status', '=', 'approved')
         .where('d.decided_at', '>', since)
         .groupBy(['o.id', 'o.name', 'o.path', 'o.parent_id'])

@@ -9,6 +9,7 @@ import { mapLimit } from '../domain/concurrency';
 import { disciplineStarter } from '../services/discipline';
 import type { Config } from '../domain/config';
 import { addMonths, monthOf, monthStart, monthsBetween } from '../domain/dues';
+import { OFFICE_ZONE } from '../domain/calendar';
 
 export interface UnpaidMember {
   memberId: string;
@@ -63,7 +64,7 @@ export function createDuesActivities(deps: { db: Db; client?: Client; config?: C
           cross join lateral (
             select greatest(
               (select max(p.month) from dues_payments p where p.member_id = m.id and p.month <= ${monthStart(month)}::date),
-              date_trunc('month', coalesce(m.locked_at, m.created_at) at time zone 'UTC')::date
+              date_trunc('month', coalesce(m.locked_at, m.created_at) at time zone ${OFFICE_ZONE})::date
             ) as since
           ) s
           where m.status = 'active' and m.id > ${input.after ?? FIRST_UUID}::uuid

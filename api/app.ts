@@ -41,7 +41,7 @@ import { awardsRoutes } from './awards';
 import { numbersRoutes } from './numbers';
 import { applicationFormsRoutes } from './application-forms';
 import { ageOutRoutes } from './age-out';
-import { refuseControlCharacters } from './validation';
+import { refuseControlCharacters, strictRouteInput } from './validation';
 
 /** Temporal is down, unreachable or busy for a moment, anywhere in the cause chain. */
 function isTemporalUnavailable(e: unknown): boolean {
@@ -76,10 +76,13 @@ async function answers(check: () => Promise<unknown>, ms: number): Promise<boole
 function errorHandler(err: FastifyError | Error, _req: FastifyRequest, reply: FastifyReply) {
   if (hasZodFastifySchemaValidationErrors(err)) {
     const where = (err as { validationContext?: string }).validationContext ?? 'body';
-    const fields = err.validation.map((v) => ({
-      field: [where, ...v.instancePath.split('/').filter(Boolean)].join('.'),
-      message: v.message ?? 'invalid',
-    }));
+    const fields = err.validation.flatMap((v) => {
+      const path = [where, ...v.instancePath.split('/').filter(Boolean)];
+      // A field the schema does not declare (api/validation.ts, strictRouteInput): named itself, one entry each.
+      if (v.keyword === 'unrecognized_keys' && Array.isArray(v.params.keys))
+        return (v.params.keys as unknown[]).map((k) => ({ field: [...path, String(k)].join('.'), message: 'unknown field' }));
+      return [{ field: path.join('.'), message: v.message ?? 'invalid' }];
+    });
     return reply.code(400).send(problemBody({ kind: 'invalid', message: `invalid ${where}`, fields }));
   }
   if (err instanceof DomainError) {
@@ -132,6 +135,8 @@ export async function buildApp(
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  // Before any route: every body and query schema refuses fields it does not declare, 400 naming them (issue 20).
+  app.addHook('onRoute', strictRouteInput);
   // Before any route: every route registered below is counted (GET /metrics, no auth: see api/metrics.ts).
   metricsRoutes(app, deps.db);
   // Every route, every input: a control character is a 400 naming the field, before any handler (api/validation.ts).

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { AppDeps } from './deps';
-import { authorize, Role } from '../domain/authz';
+import { authorizeBinding, Role } from '../domain/authz';
 import { DomainError } from '../domain/errors';
 import { OrgId } from '../domain/orgs';
 import { errorResponses } from './schemas';
@@ -31,7 +31,8 @@ export function bootstrapRoutes({ db }: AppDeps): FastifyPluginAsyncZod {
       '/actors',
       {
         schema: {
-          summary: 'Create an actor; the response carries its bearer token, shown only this once',
+          summary:
+            "Create an actor; the response carries its bearer token, shown only this once. The caller's subtree holds the actor's organization and, for a member account, the member's branch (R1)",
           body: ActorInput,
           response: { 201: z.object({ id: z.uuid(), role: Role, orgId: z.string().nullable(), token: z.string() }), ...errorResponses },
         },
@@ -46,16 +47,20 @@ export function bootstrapRoutes({ db }: AppDeps): FastifyPluginAsyncZod {
             { field: 'body.orgId', message: 'wrong kind of organization for this role', rule: 'R8' },
           ]);
         }
-        if (req.principal.role !== 'system') {
-          if (!org) throw DomainError.forbidden('only the bootstrap admin creates actors outside an organization');
-          authorize(req.principal, 'actor.create', { orgPath: org.path });
-          if (role === 'province_admin' && req.principal.role !== 'province_admin')
-            throw DomainError.forbidden('only a province admin creates province admins');
+        // Issue 20: the member first (its branch is one end of the binding), then both ends against the caller's subtree.
+        const member = memberId
+          ? await db
+              .selectFrom('members')
+              .leftJoin('organizations', 'organizations.id', 'members.branch_id')
+              .select(['members.id', 'organizations.path'])
+              .where('members.id', '=', memberId)
+              .executeTakeFirst()
+          : undefined;
+        if (memberId && !member) {
+          if (req.principal.role !== 'system') throw DomainError.forbidden('no such member in your organization');
+          throw DomainError.rule('R8', 'no such member', [{ field: 'body.memberId', message: 'unknown member' }]);
         }
-        if (memberId) {
-          const m = await db.selectFrom('members').select('id').where('id', '=', memberId).executeTakeFirst();
-          if (!m) throw DomainError.rule('R8', 'no such member', [{ field: 'body.memberId', message: 'unknown member' }]);
-        }
+        authorizeBinding(req.principal, { role, orgPath: org?.path ?? null, memberId: memberId ?? null, memberBranchPath: member?.path ?? null });
         const token = newToken();
         const id = randomUUID();
         await db

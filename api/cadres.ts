@@ -7,22 +7,22 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Api, AppDeps } from './deps';
-import { authorize, isAllowed, type Principal } from '../domain/authz';
+import { authorize, type Principal } from '../domain/authz';
 import { CadreBody, cadreEventPayload, cadreRoleProblem, CadreRole, EndCadreBody } from '../domain/cadres';
 import { DomainError } from '../domain/errors';
-import { maskIdNumber } from '../domain/identifiers';
+import { personalView } from '../domain/privacy';
 import { officeDay } from '../domain/office-day';
 import { recordOnce, type Db } from '../db';
 import type { CadresTable } from '../db/schema';
 import { cadreEndedEvent, currentPost, endCadre, endLapsedPosts, isCurrentPost, ONE_CURRENT_POST } from '../db/queries/cadres';
-import { errorResponses, IdParams, iso, notFound } from './schemas';
+import { errorResponses, IdParams, iso, notFound, PiiString } from './schemas';
 
 const CadreView = z.object({
   id: z.uuid(),
   orgId: z.string(),
   name: z.string(),
-  /** Masked unless the reader may write this organization's cadres. */
-  idNumber: z.string(),
+  /** Whole for the organization itself, masked for every level above, its direct superior too (domain/privacy.ts). */
+  idNumber: PiiString('idNumber'),
   role: CadreRole,
   post: z.string(),
   termStart: z.string(),
@@ -37,12 +37,14 @@ type CadreView = z.infer<typeof CadreView>;
 
 type CadreRow = Omit<CadresTable, 'created_at' | 'ended_at'> & { ended_at: Date | null; member_id: string | null; current: boolean };
 
-function viewOf(row: CadreRow, full: boolean): CadreView {
+/** A cadre as `reader` sees them: the person's organization is the one holding the post (domain/privacy.ts). */
+function viewOf(row: CadreRow, reader: Principal): CadreView {
+  const view = personalView(reader, { orgPath: row.org_path, memberId: row.member_id });
   return {
     id: row.id,
     orgId: row.org_id,
     name: row.name,
-    idNumber: full ? row.id_number : maskIdNumber(row.id_number),
+    idNumber: view.show('idNumber', row.id_number),
     role: row.role,
     post: row.post,
     termStart: row.term_start,
@@ -80,8 +82,6 @@ async function orgOf(db: Db, id: string) {
   const org = await db.selectFrom('organizations').select(['id', 'path', 'kind']).where('id', '=', id).executeTakeFirst();
   return org ?? notFound('organization');
 }
-
-const mayWrite = (p: Principal, orgPath: string) => isAllowed(p, 'cadre.write', { orgPath });
 
 /** The unique index that keeps one current secretary per organization (migration 0008). */
 const ONE_SECRETARY = 'cadres_one_secretary';
@@ -155,7 +155,7 @@ function enterRoute(app: Api, { db }: AppDeps): void {
       }
       reply.code(201);
       const isCurrent = isCurrentPost({ ended_at: null, term_end: row.term_end }, member?.status ?? null, officeDay(now));
-      return viewOf({ ...row, ended_at: null, member_id: member?.id ?? null, current: isCurrent }, true);
+      return viewOf({ ...row, ended_at: null, member_id: member?.id ?? null, current: isCurrent }, req.principal);
     },
   );
 }
@@ -166,7 +166,8 @@ function listRoute(app: Api, { db }: AppDeps): void {
     '/organizations/:id/cadres',
     {
       schema: {
-        summary: "R8: an organization's cadres, current ones first, then those whose term ended; ID numbers masked unless the reader may enter cadres here",
+        summary:
+          "R8: an organization's cadres, current ones first, then those whose term ended; ID numbers whole for the organization itself, masked for every level above",
         params: IdParams,
         response: { 200: z.object({ items: z.array(CadreView) }), ...errorResponses },
       },
@@ -181,8 +182,7 @@ function listRoute(app: Api, { db }: AppDeps): void {
         .orderBy('cadres.id')
         .limit(1000)
         .execute();
-      const full = mayWrite(req.principal, org.path);
-      return { items: rows.map((r) => viewOf(r, full)) };
+      return { items: rows.map((r) => viewOf(r, req.principal)) };
     },
   );
 }
@@ -216,7 +216,7 @@ function endRoute(app: Api, { db }: AppDeps): void {
       const applied = await db.transaction().execute((tx) => endCadre(tx, cadre, endedAt, event, endedOn));
       // Ended by someone else meanwhile: the event's key was taken, nothing was changed here.
       if (!applied) throw DomainError.conflict("R8: this cadre's term has already ended", 'R8');
-      return viewOf({ ...cadre, ended_at: endedAt, term_end: endedOn, current: false }, true);
+      return viewOf({ ...cadre, ended_at: endedAt, term_end: endedOn, current: false }, req.principal);
     },
   );
 }

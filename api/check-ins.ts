@@ -3,10 +3,10 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { AppDeps } from './deps';
-import { authorize } from '../domain/authz';
+import { authorize, checkInRecordRefusal } from '../domain/authz';
 import { DomainError } from '../domain/errors';
 import { CheckInSubmission, checkInInput } from '../domain/check-in';
-import { lockedFieldProblems, profileRuleProblems } from '../domain/members';
+import { LOCKED_FIELDS, lockedFieldProblems, profileRuleProblems } from '../domain/members';
 import { checkInAdmission, isRefusal } from '../domain/member-status';
 import { checkInContext } from '../activities/check-in';
 import { checkIn, checkInProcess } from '../workflows/check-in';
@@ -16,6 +16,7 @@ import { startProcess } from '../services/start-process';
 import { checkInNumberProblem } from './numbers';
 import { isLateEntry, meetingDateProblem } from '../domain/numbers';
 import { birthDateOf } from '../domain/identifiers';
+import { stepDeadline } from '../domain/calendar';
 
 const CheckInCreated = z.object({
   processId: z.uuid(),
@@ -23,6 +24,15 @@ const CheckInCreated = z.object({
   status: z.literal('pending'),
   deadline: z.string(),
 });
+
+/** The four profile fields (R4) the submission would change on the record. */
+function profileRewrites(
+  given: { name: string; idNumber: string; joinDate: string; developmentNumber?: string | null | undefined },
+  record: { name: string; id_number: string; join_date: string; development_number: string | null },
+): string[] {
+  const recorded = { name: record.name, idNumber: record.id_number, joinDate: record.join_date, developmentNumber: record.development_number };
+  return LOCKED_FIELDS.filter((f) => given[f] !== undefined && given[f] !== recorded[f]);
+}
 
 export function checkInRoutes({ db, client, config }: AppDeps): FastifyPluginAsyncZod {
   return async (app) => {
@@ -68,6 +78,18 @@ export function checkInRoutes({ db, client, config }: AppDeps): FastifyPluginAsy
           if (wanted && !existing && body.memberId) throw DomainError.notFound('member not found');
           if (byIdNumber && existing && byIdNumber.id !== existing.id) {
             throw DomainError.conflict('this ID number belongs to another member record', 'R2');
+          }
+          // Issue 20 (R1/R2): whose record this is decides whether the check-in may touch it (domain/authz.ts).
+          if (existing) {
+            const linked = await db.selectFrom('actors').select('id').where('member_id', '=', existing.id).where('role', '=', 'member').executeTakeFirst();
+            const refusal = checkInRecordRefusal(
+              p,
+              branch.id,
+              { id: existing.id, branchId: existing.branch_id, linked: !!linked },
+              // A record approved once keeps its four fields by R4 (checked below, 422 naming them).
+              existing.locked_at === null ? profileRewrites(body.profile, existing) : [],
+            );
+            if (refusal) throw refusal;
           }
           // Whether this record may check in again, and how, is the member-status table's (domain/member-status.ts);
           // the activity asks it again when it writes.
@@ -121,7 +143,7 @@ export function checkInRoutes({ db, client, config }: AppDeps): FastifyPluginAsy
               memberId,
               input,
               org: branch,
-              deadline: new Date(Date.now() + config.timing.checkIn.deadlineMs),
+              deadline: new Date(stepDeadline(config.timing.checkIn, Date.now())),
               alreadyOpen: 'check-in: one is already open for this member',
             },
           );

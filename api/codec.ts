@@ -10,7 +10,8 @@ import { principalFromHeader } from './auth';
 import { DomainError } from '../domain/errors';
 import { EncryptionCodec, type PayloadKeys } from '../temporal/codec';
 
-const JsonPayload = z.object({ metadata: z.record(z.string(), z.string()).nullish(), data: z.string().nullish() });
+// Open on purpose (issue 20): a payload is Temporal's (its Web UI sends what its API version has); only these are read.
+const JsonPayload = z.looseObject({ metadata: z.record(z.string(), z.string()).nullish(), data: z.string().nullish() });
 const Body = z.object({ payloads: z.array(JsonPayload).max(1000) });
 
 function fromJson(p: z.infer<typeof JsonPayload>): Payload {

@@ -28,6 +28,7 @@ import { startProcess, type Recorded } from '../services/start-process';
 import { answerOnce } from './idempotency';
 import { loadMember } from './members';
 import { errorResponses, UuidParams } from './schemas';
+import { stepDeadline } from '../domain/calendar';
 
 type Member = Awaited<ReturnType<typeof loadMember>>;
 
@@ -260,7 +261,7 @@ function changeRoute(app: Api, { db, client, config }: AppDeps): void {
           memberId: m.id,
           input,
           org: branch,
-          deadline: new Date(Date.now() + config.timing.memberChange.deadlineMs),
+          deadline: new Date(stepDeadline(config.timing.memberChange, Date.now())),
           alreadyOpen: 'a change of member data is already under review for this member: wait for the branch, or withdraw it',
         },
       );
@@ -355,7 +356,7 @@ function joinDateStartRoute(app: Api, { db, client, config }: AppDeps): void {
           memberId: m.id,
           input,
           org: first.org,
-          deadline: new Date(Date.now() + first.timing.deadlineMs),
+          deadline: new Date(stepDeadline(first.timing, Date.now())),
           alreadyOpen: 'a correction of the join date is already open for this member',
         },
       );

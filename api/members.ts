@@ -1,35 +1,29 @@
-// Members: read (ID number masked unless the reader may see it whole), edit (R4-R6), and their whole history.
+// Members: read (personal data as domain/privacy.ts shows it to the reader), edit (R4-R6), and their whole history.
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { AppDeps } from './deps';
-import { authorize, mayReadFullIdNumber } from '../domain/authz';
+import { authorize, type Principal } from '../domain/authz';
 import { DomainError, type FieldProblem } from '../domain/errors';
-import { maskIdNumber } from '../domain/identifiers';
+import { personalView, type PersonalView } from '../domain/privacy';
 import { LOCKED_FIELDS, MemberPatch, REVIEWED_FIELDS } from '../domain/members';
-import {
-  HISTORY_CATEGORIES,
-  PARTY_STATUSES,
-  applicationFormRequired,
-  fieldChanges,
-  historyCategory,
-  maskPersonalValue,
-  type FieldChange,
-} from '../domain/member-data';
+import { HISTORY_CATEGORIES, PARTY_STATUSES, applicationFormRequired, fieldChanges, historyCategory, type FieldChange } from '../domain/member-data';
 import { sql } from 'kysely';
 import { recordOnce, type Db } from '../db';
 import { currentPost } from '../db/queries/cadres';
 import { officeDay } from '../domain/office-day';
-import { errorResponses, iso, notFound, UuidParams } from './schemas';
+import { errorResponses, iso, notFound, PiiNamedBy, PiiString, UuidParams } from './schemas';
 import { awardHistory, AwardHistoryFields } from '../activities/awards';
 import type { Api } from './deps';
 
-const Change = z.object({ field: z.string(), from: z.unknown(), to: z.unknown() });
+/** A field's old and new value; personal when `field` names a kind of personal data (phone, address: domain/privacy.ts). */
+const Change = z.object({ field: z.string(), from: PiiNamedBy('field'), to: PiiNamedBy('field') });
 
 const MemberView = z.object({
   id: z.uuid(),
   name: z.string(),
-  idNumber: z.string(),
+  idNumber: PiiString('idNumber'),
+  /** The reader sees this member's personal data (ID number, phone, address) masked (domain/privacy.ts). */
   idNumberMasked: z.boolean(),
   joinDate: z.string(),
   developmentNumber: z.string().nullable(),
@@ -37,7 +31,8 @@ const MemberView = z.object({
   status: z.string(),
   locked: z.boolean(),
   lockedFields: z.array(z.string()),
-  details: z.record(z.string(), z.unknown()),
+  /** Other personal data (R6); phone and address as domain/privacy.ts shows them to the reader. */
+  details: z.object({ phone: PiiString('phone').nullish(), address: PiiString('address').nullish() }).catchall(z.unknown()),
   updatedAt: z.string(),
   /** The member's history, newest first: every event about them (processes, edits), without payloads (PII). */
   history: z.array(z.object({ at: z.string(), type: z.string(), orgId: z.string().nullable(), processId: z.string().nullable() })),
@@ -91,10 +86,10 @@ export async function loadMember(db: Db, id: string) {
   return row ?? notFound('member');
 }
 
-type Reader = Parameters<typeof mayReadFullIdNumber>[0];
+type Reader = Principal;
 
 /** The issue-13 parts of the record: pending changes (R5/R7), Party membership, cadre posts (R8), R19 and R24. */
-async function memberData(db: Db, m: Awaited<ReturnType<typeof loadMember>>) {
+async function memberData(db: Db, m: Awaited<ReturnType<typeof loadMember>>, view: PersonalView) {
   const [pending, cadrePosts, form] = await Promise.all([
     db
       .selectFrom('member_changes')
@@ -114,7 +109,12 @@ async function memberData(db: Db, m: Awaited<ReturnType<typeof loadMember>>) {
   ]);
   const details = m.details as Record<string, unknown>;
   return {
-    pending: pending.map((c) => ({ processId: c.process_id, kind: c.kind, fields: c.fields as Record<string, unknown>, submittedAt: iso(c.submitted_at)! })),
+    pending: pending.map((c) => ({
+      processId: c.process_id,
+      kind: c.kind,
+      fields: view.fields(c.fields as Record<string, unknown>),
+      submittedAt: iso(c.submitted_at)!,
+    })),
     partyMember: typeof details.politicalStatus === 'string' && PARTY_STATUSES.includes(details.politicalStatus),
     cadrePosts: cadrePosts.map((c) => ({ orgId: c.org_id, role: c.role, post: c.post })),
     meetingDate: m.meeting_date,
@@ -127,7 +127,8 @@ async function memberView(db: Db, id: string, reader: Reader) {
   const m = await loadMember(db, id);
   const target = { orgPath: m.branch_path ?? '', memberId: m.id };
   authorize(reader, 'member.read', target);
-  const full = mayReadFullIdNumber(reader, target);
+  // One privacy policy (issue 20): the record shows what the history and the lists show this reader.
+  const view = personalView(reader, target);
   const [events, data] = await Promise.all([
     db
       .selectFrom('events')
@@ -136,20 +137,20 @@ async function memberView(db: Db, id: string, reader: Reader) {
       .orderBy('id', 'desc')
       .limit(HISTORY_LIMIT)
       .execute(),
-    memberData(db, m),
+    memberData(db, m, view),
   ]);
   return {
     id: m.id,
     name: m.name,
-    idNumber: full ? m.id_number : maskIdNumber(m.id_number),
-    idNumberMasked: !full,
+    idNumber: view.show('idNumber', m.id_number),
+    idNumberMasked: !view.whole,
     joinDate: m.join_date,
     developmentNumber: m.development_number,
     branchId: m.branch_id,
     status: m.status,
     locked: m.locked_at !== null,
     lockedFields: m.locked_at !== null ? [...LOCKED_FIELDS] : [],
-    details: m.details as Record<string, unknown>,
+    details: view.fields(m.details as Record<string, unknown>),
     updatedAt: iso(m.updated_at)!,
     history: events.map((e) => ({ at: iso(e.occurred_at)!, type: e.type, orgId: e.org_id, processId: e.process_id })),
     ...data,
@@ -209,7 +210,7 @@ function patchRoute(app: Api, db: Db): void {
             org_id: m.branch_id,
             type: 'member.updated',
             actor_id: req.principal.actorId,
-            // R6: who changed what, the old and new values (the history masks phone and address for other readers).
+            // R6: who changed what, the old and new values (the history shows them through domain/privacy.ts).
             payload: { changes },
           },
           async (tx) => {
@@ -226,15 +227,15 @@ function patchRoute(app: Api, db: Db): void {
   );
 }
 
-/** The changes an event of the history shows: the payload's, or the join date's two dates (R7); masked for other readers. */
-function historyChanges(type: string, payload: Record<string, unknown>, full: boolean): FieldChange[] | undefined {
+/** The changes an event of the history shows: the payload's, or the join date's two dates (R7); personal values as the policy shows them. */
+function historyChanges(type: string, payload: Record<string, unknown>, view: PersonalView): FieldChange[] | undefined {
   const raw = Array.isArray(payload.changes)
     ? (payload.changes as FieldChange[])
     : type === 'join-date.approved'
       ? [{ field: 'joinDate', from: payload.from, to: payload.to }]
       : undefined;
-  if (!raw || full) return raw;
-  return raw.map((c) => ({ field: c.field, from: maskPersonalValue(c.field, c.from), to: maskPersonalValue(c.field, c.to) }));
+  if (!raw || view.whole) return raw;
+  return raw.map((c) => ({ field: c.field, from: view.field(c.field, c.from), to: view.field(c.field, c.to) }));
 }
 
 /** GET /members/:id/history: the member's whole timeline, newest first, by category, with cursor paging. */
@@ -253,7 +254,7 @@ function historyRoute(app: Api, db: Db): void {
       const m = await loadMember(db, req.params.id);
       const target = { orgPath: m.branch_path ?? '', memberId: m.id };
       authorize(req.principal, 'member.read', target);
-      const full = mayReadFullIdNumber(req.principal, target);
+      const view = personalView(req.principal, target);
       const { cursor, limit } = req.query;
       const rows = await db
         .selectFrom('events')
@@ -268,7 +269,7 @@ function historyRoute(app: Api, db: Db): void {
       return {
         items: page.map((e) => {
           const payload = e.payload as Record<string, unknown>;
-          const changes = historyChanges(e.type, payload, full);
+          const changes = historyChanges(e.type, payload, view);
           const award = awardHistory(e.type, payload);
           return {
             id: String(e.id),
@@ -279,7 +280,7 @@ function historyRoute(app: Api, db: Db): void {
             orgId: e.org_id,
             processId: e.process_id,
             ...(changes ? { changes } : {}),
-            ...(typeof payload.reason === 'string' ? { reason: payload.reason } : {}),
+            ...(typeof payload.reason === 'string' ? { reason: view.text(payload.reason) } : {}),
             ...(award ? { award: award.award } : {}),
           };
         }),

@@ -13,6 +13,7 @@ import { prepareTransferDecision } from '../services/transfers';
 import { prepareDisciplineDecision } from '../services/discipline';
 import { prepareCampaignDecision } from '../services/campaign-checks';
 import { loadProcess } from '../services/processes';
+import { personalView } from '../domain/privacy';
 import { likePrefix, type Db } from '../db';
 import type { ProcessRow } from '../db/schema';
 import { errorResponses, iso, notFound, UuidParams } from './schemas';
@@ -250,10 +251,20 @@ function readRoute(app: Api, { db }: AppDeps): void {
     async (req) => {
       const row = await loadProcess(db, req.params.id);
       await authorizeRead(db, req.principal, row);
-      const [events, org] = await Promise.all([
+      const [events, org, member] = await Promise.all([
         db.selectFrom('events').select(['type', 'actor_id', 'org_id', 'occurred_at', 'payload']).where('process_id', '=', row.id).orderBy('id').execute(),
         db.selectFrom('organizations').select('name').where('id', '=', row.org_id).executeTakeFirst(),
+        row.member_id
+          ? db
+              .selectFrom('members')
+              .innerJoin('organizations', 'organizations.id', 'members.branch_id')
+              .select('organizations.path')
+              .where('members.id', '=', row.member_id)
+              .executeTakeFirst()
+          : undefined,
       ]);
+      // One privacy policy (issue 20): the timeline's values about the member as the record shows them to this reader.
+      const view = personalView(req.principal, { orgPath: member?.path ?? row.org_path, memberId: row.member_id });
       return {
         ...summary(row),
         orgName: org?.name ?? null,
@@ -264,7 +275,7 @@ function readRoute(app: Api, { db }: AppDeps): void {
           actorId: e.actor_id,
           orgId: e.org_id,
           at: iso(e.occurred_at)!,
-          payload: (({ workflowRunId: _omit, ...rest }) => rest)(e.payload as Record<string, unknown>),
+          payload: view.payload((({ workflowRunId: _omit, ...rest }) => rest)(e.payload as Record<string, unknown>)) as Record<string, unknown>,
         })),
       };
     },

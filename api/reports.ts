@@ -1,9 +1,12 @@
 // Any report as an Excel file: the console sends the rows it shows, the API writes the workbook (exceljs, streamed:
-// 50,000 rows do not hold a cell object each in memory). The rows come from the caller, who already read them.
+// 50,000 rows do not hold a cell object each in memory). The rows come from the caller, who already read them; the
+// cells still pass domain/privacy.ts exportCell (issue 20: every export goes through the one policy).
 import { PassThrough } from 'node:stream';
 import { z } from 'zod';
 import ExcelJS from 'exceljs';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { Principal } from '../domain/authz';
+import { exportCell } from '../domain/privacy';
 import { XLSX_TYPE } from '../domain/tables';
 import { singleLine } from '../domain/text';
 import type { Api, AppDeps } from './deps';
@@ -70,8 +73,14 @@ function columnWidths(b: ReportBody): number[] {
   });
 }
 
+/** The rows as `reader` may export them: a committee's or the province's ID-shaped cells masked (domain/privacy.ts). */
+function exportedRows(b: ReportBody, reader: Principal): ReportBody {
+  return { ...b, rows: b.rows.map((r) => Object.fromEntries(b.columns.map((c) => [c.key, exportCell(reader, r[c.key])]))) };
+}
+
 /** The workbook: one sheet, its header row bold and frozen, the columns sized to their contents. */
-export async function reportWorkbook(b: ReportBody): Promise<Buffer> {
+export async function reportWorkbook(body: ReportBody, reader: Principal): Promise<Buffer> {
+  const b = exportedRows(body, reader);
   const stream = new PassThrough();
   const chunks: Buffer[] = [];
   stream.on('data', (c: Buffer) => chunks.push(c));
@@ -119,7 +128,7 @@ function xlsxRoute(app: Api): void {
       },
     },
     async (req, reply) => {
-      const file = await reportWorkbook(req.body);
+      const file = await reportWorkbook(req.body, req.principal);
       // The 200's schema describes a binary string for OpenAPI; the bytes themselves are sent as they are.
       return reply
         .header('content-type', XLSX_TYPE)

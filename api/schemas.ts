@@ -4,6 +4,7 @@ import { DomainError } from '../domain/errors';
 import { authorize, type Action, type Principal } from '../domain/authz';
 import type { Db } from '../db';
 import { MS_EXCEL_TYPE, XLSX_TYPE } from '../domain/tables';
+import { PII_EXTENSION, type PiiKind } from '../domain/privacy';
 import type { Api } from './deps';
 
 export const ProblemResponse = z.object({
@@ -24,6 +25,15 @@ export const errorResponses = {
   422: ProblemResponse,
   503: ProblemResponse,
 };
+
+/**
+ * A response string holding personal data of `kind`: tagged in the OpenAPI document (`x-pii`), filled only through
+ * domain/privacy.ts (whole for the person and their organization, masked above; test/privacy.test.ts checks).
+ */
+export const PiiString = (kind: PiiKind) => z.string().meta({ [PII_EXTENSION]: kind });
+
+/** A response value that is personal data when its sibling property (a change's `field`) names a kind of it. */
+export const PiiNamedBy = (sibling: string) => z.unknown().meta({ [PII_EXTENSION]: { namedBy: sibling } });
 
 export const IdParams = z.object({ id: z.string().min(1).max(100) });
 export const UuidParams = z.object({ id: z.uuid() });

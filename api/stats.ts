@@ -4,29 +4,24 @@ import { z } from 'zod';
 import { sql } from 'kysely';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { OrgId } from '../domain/orgs';
-import { OFFICE_ZONE, officeDay, officeDayStart } from '../domain/office-day';
+import { OFFICE_ZONE, addDays, addMonths, officeDay, officeDayStart, officeMonth } from '../domain/calendar';
 import { likePrefix } from '../db';
 import type { Api, AppDeps } from './deps';
 import { errorResponses, iso, statisticsOrg } from './schemas';
 import { awardCounts } from '../activities/awards';
 import { AwardStatistics } from './awards';
 
-const DAY_MS = 86_400_000;
-
 /** The last `n` Shanghai days up to today, oldest first, and the instant the first of them began. */
 export function lastDays(n: number, now: Date): { days: string[]; since: Date } {
-  const today = Date.parse(`${officeDay(now)}T00:00:00Z`);
-  const days = Array.from({ length: n }, (_, i) => new Date(today - (n - 1 - i) * DAY_MS).toISOString().slice(0, 10));
+  const today = officeDay(now);
+  const days = Array.from({ length: n }, (_, i) => addDays(today, -(n - 1 - i)));
   return { days, since: new Date(officeDayStart(days[0]!)) };
 }
 
 /** The last `n` Shanghai months up to this one, oldest first (YYYY-MM), and the instant the first began. */
 export function lastMonths(n: number, now: Date): { months: string[]; since: Date } {
-  const [y, m] = officeDay(now).split('-').map(Number) as [number, number];
-  const months = Array.from({ length: n }, (_, i) => {
-    const d = new Date(Date.UTC(y, m - 1 - (n - 1 - i), 1));
-    return d.toISOString().slice(0, 7);
-  });
+  const month = officeMonth(now);
+  const months = Array.from({ length: n }, (_, i) => addMonths(month, -(n - 1 - i)));
   return { months, since: new Date(officeDayStart(`${months[0]}-01`)) };
 }
 

@@ -14,6 +14,8 @@ import * as m0010 from './migrations/0010_campaigns';
 import * as m0011 from './migrations/0011_member_state';
 import * as m0012 from './migrations/0012_campaign_r25';
 import * as m0013 from './migrations/0013_current_posts';
+import * as m0014 from './migrations/0014_idempotency_claims';
+import * as m0015 from './migrations/0015_cohort_bases';
 
 // Dates stay calendar dates ("2019-05-04"), and counts come back as numbers.
 pg.types.setTypeParser(1082, (v) => v);
@@ -47,6 +49,8 @@ const migrations: Record<string, Migration> = {
   '0011_member_state': m0011,
   '0012_campaign_r25': m0012,
   '0013_current_posts': m0013,
+  '0014_idempotency_claims': m0014,
+  '0015_cohort_bases': m0015,
 };
 
 /** Applies pending migrations; safe to call from several processes at once (kysely takes a lock). */

@@ -62,6 +62,18 @@ export interface ActorsTable {
   created_at: CreatedAt;
 }
 
+/** R12: a correction of a cohort's base, by a committee above the school, with a reason (migration 0015). */
+export interface GraduateBaseCorrectionsTable {
+  id: string;
+  cohort: number;
+  school_id: string;
+  member_id: string;
+  change: 'add' | 'remove';
+  reason: string;
+  actor_id: string;
+  occurred_at: ColumnType<Date, Date | string | undefined, never>;
+}
+
 export interface EventsTable {
   id: Generated<string>;
   /** Unique: a retried activity finds its event already written and changes nothing. */
@@ -110,8 +122,9 @@ export interface IdempotentRequestsTable {
   actor_id: string;
   key: string;
   request_hash: string;
-  status_code: number;
-  response: Json<unknown>;
+  /** null (with response) while the key is claimed and its first request still runs (migration 0014). */
+  status_code: number | null;
+  response: Json<unknown> | null;
   created_at: CreatedAt;
 }
 
@@ -153,8 +166,9 @@ export interface PeerMessagesTable {
   province: string;
   idempotency_key: string;
   request_hash: string;
-  status_code: number;
-  response: Json<unknown>;
+  /** null (with response) while the key is claimed and its first message still runs (migration 0014). */
+  status_code: number | null;
+  response: Json<unknown> | null;
   created_at: CreatedAt;
 }
 
@@ -497,6 +511,7 @@ export interface Database {
   members: MembersTable;
   actors: ActorsTable;
   events: EventsTable;
+  graduate_base_corrections: GraduateBaseCorrectionsTable;
   processes: ProcessesTable;
   notifications: NotificationsTable;
   idempotent_requests: IdempotentRequestsTable;

@@ -32,6 +32,7 @@ export type Action =
   | 'org.update-contact'
   | 'org.update'
   | 'actor.create'
+  | 'actor.link-member'
   | 'check-in.submit'
   | 'check-in.approve'
   | 'check-in.return'
@@ -49,6 +50,7 @@ export type Action =
   | 'transfer.withdraw'
   | 'transfer.import'
   | 'stats.read'
+  | 'graduates.base-correct'
   | 'deletion.apply'
   | 'deletion.decide'
   | 'deletion.bulk-return'
@@ -117,6 +119,9 @@ export const POLICY: Record<Action, Grant[]> = {
   ],
   'org.update': [{ role: 'system' }, { role: 'committee_admin', relations: ['parent'] }, { role: 'province_admin', relations: ['own', 'ancestor'] }],
   'actor.create': [{ role: 'system' }, ...SUPERVISORS],
+  // Issue 20 (R1): a member account is linked to an existing member record only by that member's branch: its
+  // secretary or a committee above it (the target is the member's branch), or by the member's own first check-in.
+  'actor.link-member': [{ role: 'system' }, { role: 'branch_secretary', relations: ['own'] }, ...SUPERVISORS],
   // R1: the member checks in; a secretary may enter it on the member's behalf, into their own branch.
   'check-in.submit': [
     { role: 'member', self: true },
@@ -171,6 +176,11 @@ export const POLICY: Record<Action, Grant[]> = {
   // R12: a school (or any committee above the graduates' branches) files the graduates' roster.
   'transfer.import': SUPERVISORS,
   'stats.read': SUPERVISORS,
+  // R12: a cohort's base is corrected by a committee above the school (the target), not by the school whose rate it measures.
+  'graduates.base-correct': [
+    { role: 'committee_admin', relations: ['ancestor'] },
+    { role: 'province_admin', relations: ['ancestor'] },
+  ],
   // R14: a branch applies; the city-level committee verifies; only the province approves (the workflow checks the role per step).
   'deletion.apply': [{ role: 'branch_secretary', relations: ['own'] }],
   'deletion.decide': [
@@ -271,7 +281,71 @@ export function authorize(p: Principal, action: Action, target: Target): void {
   }
 }
 
-/** A member reads the full ID number of their own record; so does a reviewer of the member's branch. */
-export function mayReadFullIdNumber(p: Principal, target: Target): boolean {
-  return isAllowed(p, 'member.update', target);
+/** What a new account is bound to: the organization it sits in, and the member record it acts for (null: none). */
+export interface Binding {
+  role: Role;
+  orgPath: string | null;
+  memberId: string | null;
+  /** The member's branch, when the record has one. */
+  memberBranchPath: string | null;
+}
+
+/**
+ * Issue 20: every grant that binds an account checks the caller's subtree against both ends: the organization
+ * the account sits in, and the member's branch (R1: an account is linked to an existing record only by that
+ * member's branch, its secretary or a committee above it). The bootstrap token binds anything.
+ */
+export function authorizeBinding(p: Principal, b: Binding): void {
+  if (p.role === 'system') return;
+  if (b.orgPath === null && b.memberId === null) throw DomainError.forbidden('only the bootstrap admin creates actors outside an organization');
+  if (b.orgPath !== null) authorize(p, b.memberId !== null ? 'actor.link-member' : 'actor.create', { orgPath: b.orgPath });
+  if (b.memberId !== null) {
+    // R1: no branch, no one below the province to vouch for the record: only the bootstrap admin links it.
+    if (b.memberBranchPath === null || !isAllowed(p, 'actor.link-member', { orgPath: b.memberBranchPath })) {
+      throw new DomainError({
+        kind: 'forbidden',
+        rule: 'R1',
+        message: "an account is linked to a member record only by that member's branch or a committee above it",
+        fields: [{ field: 'body.memberId', message: 'outside your organization', rule: 'R1' }],
+      });
+    }
+  }
+  if (b.role === 'province_admin' && p.role !== 'province_admin') throw DomainError.forbidden('only a province admin creates province admins');
+}
+
+/** The member record a check-in found (the one asked for, or the one holding the ID number). */
+export interface CheckInRecord {
+  id: string;
+  branchId: string | null;
+  /** A member account is linked to it. */
+  linked: boolean;
+}
+
+/**
+ * Issue 20 (R1, R2): whether this check-in may go on for the record found. A member token checks in only for its
+ * own record, or, not linked yet, only where no record holds the ID number (a first check-in links it); anyone
+ * else's check-in does not rewrite the profile (`rewrites`: the fields it would change) of a record a member
+ * account holds or another branch entered: the member corrects their own data (R2), the branch then reviews it.
+ */
+export function checkInRecordRefusal(p: Principal, branchId: string, record: CheckInRecord | undefined, rewrites: readonly string[]): DomainError | undefined {
+  if (!record) return undefined;
+  if (p.role === 'member') {
+    if (p.memberId === record.id) return undefined;
+    const message = p.memberId
+      ? 'a member checks in only for themselves: this ID number belongs to another member record'
+      : "a member record with this ID number exists: an account is linked to it only by the member's branch (R1), not by a check-in";
+    return new DomainError({
+      kind: 'forbidden',
+      rule: 'R1',
+      message,
+      fields: [{ field: 'body.profile.idNumber', message: 'another member record', rule: 'R1' }],
+    });
+  }
+  if (rewrites.length === 0 || (!record.linked && record.branchId === branchId)) return undefined;
+  return new DomainError({
+    kind: 'forbidden',
+    rule: 'R2',
+    message: "a check-in does not rewrite another's record before its branch approves: the member corrects their own data (R2)",
+    fields: rewrites.map((f) => ({ field: `body.profile.${f}`, message: 'differs from the member record', rule: 'R2' })),
+  });
 }

@@ -1,6 +1,6 @@
 // R22: a campaign's plan as the workflows read it: phases, deadlines per level, dated targets, and what a branch's
 // task does at each step. No zod here: the workflow bundle imports it (domain/campaigns.ts validates the input).
-import { officeDayStart } from './office-day';
+import { officeDayEnd } from './calendar';
 
 export type Phase = 'evaluation' | 'registration';
 
@@ -47,7 +47,7 @@ export interface CampaignPhases {
 
 /** The instant a deadline falls: the end of an office day, or the instant given. */
 export function dueAt(due: Due): number {
-  return /^\d{4}-\d{2}-\d{2}$/.test(due) ? officeDayStart(due) + 86_400_000 - 1 : Date.parse(due);
+  return /^\d{4}-\d{2}-\d{2}$/.test(due) ? officeDayEnd(due) - 1 : Date.parse(due);
 }
 
 /**

@@ -3,6 +3,7 @@
 // Pure functions: no database, no clock of their own (`now` is passed in).
 import { AGE_OUT_AT } from './numbers';
 import { birthDateOf } from './identifiers';
+import { dateParts } from './calendar';
 import { dueAt, levelDeadline, targetAt, type CampaignPhases, type Due, type Phase, type PhasePlan, type Target } from './campaign-plan';
 
 /** The counts of the branches' tasks in a subtree (one row of the progress query). */
@@ -35,7 +36,7 @@ export interface PhaseProgress {
  * (the birth date is the ID number's, GB 11643).
  */
 export function turns28In(idNumber: string, year: number): boolean {
-  return birthDateOf(idNumber).getUTCFullYear() + AGE_OUT_AT === year;
+  return dateParts(birthDateOf(idNumber)).year + AGE_OUT_AT === year;
 }
 
 /** The level whose deadline applies to an organization: a branch's own step, or a committee's depth (the province: the phase's end). */

@@ -31,9 +31,9 @@ export interface Config {
   };
   /**
    * R19: a range is listed as holding open numbers once issued longer ago than `openAfterMs`; a member entered
-   * more than `lateEntryMs` after the admitting meeting is flagged.
+   * later than the month after the admitting meeting (a calendar month; `lateEntryMs` when configured) is flagged.
    */
-  numbers: { openAfterMs: number; lateEntryMs: number };
+  numbers: { openAfterMs: number; lateEntryMs?: number };
   /** R19 age-out: the sweep's interval, and how long before the 28th birthday the branch is told. */
   ageOut: { checkEveryMs: number; noticeMs: number };
   /** R21: how often the health check notifies committees of new problems below them. */
@@ -82,7 +82,7 @@ const Env = z.object({
   TUANWU_EXPULSION_APPROVAL: ExpulsionApproval.default('parent'),
   TUANWU_SPOT_CHECK_RATE: z.coerce.number().min(0).max(1).default(1),
   TUANWU_NUMBERS_OPEN_AFTER: z.string().default('180d'),
-  TUANWU_LATE_ENTRY_AFTER: z.string().default('31d'),
+  TUANWU_LATE_ENTRY_AFTER: z.string().optional(),
   TUANWU_AGE_OUT_CHECK_EVERY: z.string().default('1d'),
   TUANWU_AGE_OUT_NOTICE: z.string().default('30d'),
   TUANWU_HEALTH_CHECK_EVERY: z.string().default('1d'),
@@ -118,7 +118,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         provinceReview: stepTimingFromEnv('TUANWU_JOIN_DATE_PROVINCE_REVIEW', DEFAULT_CHECK_IN_TIMING, env),
       },
     },
-    numbers: { openAfterMs: parseDuration(e.TUANWU_NUMBERS_OPEN_AFTER), lateEntryMs: parseDuration(e.TUANWU_LATE_ENTRY_AFTER) },
+    numbers: {
+      openAfterMs: parseDuration(e.TUANWU_NUMBERS_OPEN_AFTER),
+      ...(e.TUANWU_LATE_ENTRY_AFTER ? { lateEntryMs: parseDuration(e.TUANWU_LATE_ENTRY_AFTER) } : {}),
+    },
     ageOut: { checkEveryMs: parseDuration(e.TUANWU_AGE_OUT_CHECK_EVERY), noticeMs: parseDuration(e.TUANWU_AGE_OUT_NOTICE) },
     health: { checkEveryMs: parseDuration(e.TUANWU_HEALTH_CHECK_EVERY) },
     campaign: {

@@ -47,8 +47,10 @@ export interface DisciplineTiming {
   approval: StepTiming;
   spotCheck: StepTiming;
   probationReview: StepTiming;
-  /** One month of probation (R18: 6 or 12 months); short in tests. */
+  /** One month of probation (R18: 6 or 12 months); in whole days, a calendar month (domain/calendar.ts); short in tests. */
   probationMonthMs: number;
+  /** R18: a month of whole days is a calendar month (probation ends the same day months later). */
+  calendarMonths?: boolean;
 }
 
 export function disciplineTimingFromEnv(env: NodeJS.ProcessEnv): DisciplineTiming {
@@ -61,6 +63,7 @@ export function disciplineTimingFromEnv(env: NodeJS.ProcessEnv): DisciplineTimin
     spotCheck: step('SPOT_CHECK'),
     probationReview: step('PROBATION_REVIEW'),
     probationMonthMs: parseDuration(env.TUANWU_PROBATION_MONTH ?? '30d'),
+    calendarMonths: true,
   };
 }
 

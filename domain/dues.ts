@@ -1,6 +1,10 @@
 // Dues (团费): paid monthly, watched per organization; six consecutive unpaid months start R18.
-// Months are calendar months in UTC, written "YYYY-MM"; the ledger stores their first day.
+// Months are the offices' calendar months (Asia/Shanghai, domain/calendar.ts), written "YYYY-MM"; the ledger
+// stores their first day.
 import { z } from 'zod';
+import { addMonths, monthOf } from './calendar';
+
+export { addMonths, monthOf };
 
 /**
  * How many months past the month of recording a payment may be for (TUANWU_DUES_MAX_AHEAD_MONTHS): a guard
@@ -19,23 +23,9 @@ export const DuesPayment = z.object({
 });
 export type DuesPayment = z.infer<typeof DuesPayment>;
 
-/** The month of a date-time (or of a "YYYY-MM-DD" date), in UTC. */
-export function monthOf(date: Date | string): string {
-  if (typeof date === 'string' && /^\d{4}-\d{2}(-\d{2})?$/.test(date)) return date.slice(0, 7);
-  const d = typeof date === 'string' ? new Date(date) : date;
-  if (Number.isNaN(d.getTime())) throw new Error(`not a date: ${String(date)}`);
-  return `${String(d.getUTCFullYear()).padStart(4, '0')}-${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
-}
-
 function index(month: string): number {
   const [y, m] = month.split('-').map(Number);
   return y! * 12 + (m! - 1);
-}
-
-/** `month` moved by `n` months (negative: back). */
-export function addMonths(month: string, n: number): string {
-  const i = index(month) + n;
-  return `${String(Math.floor(i / 12)).padStart(4, '0')}-${String((i % 12) + 1).padStart(2, '0')}`;
 }
 
 /** How many months `to` is after `from` (negative if before). */

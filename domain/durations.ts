@@ -24,6 +24,10 @@ export const DurationText = z.string().transform((s, ctx) => {
  */
 export const StepTiming = z.object({
   deadlineMs: z.number().int().positive(),
+  /** R3: a deadline of whole days ends at 24:00 Shanghai of the last natural day (domain/calendar.ts stepDeadline). */
+  naturalDays: z.boolean().optional(),
+  /** R18: the deadline is the same day this many calendar months later (a probation); deadlineMs where absent. */
+  calendarMonths: z.number().int().positive().optional(),
   reminderOffsetsMs: z.array(z.number().int().positive()),
   escalationIntervalMs: z.number().int().positive(),
 });
@@ -41,6 +45,7 @@ const DAY = 86_400_000;
 /** R3: 10 natural days; reminders 3 days and 1 day before; escalation repeated daily while overdue. */
 export const DEFAULT_CHECK_IN_TIMING: StepTiming = {
   deadlineMs: 10 * DAY,
+  naturalDays: true,
   reminderOffsetsMs: [3 * DAY, 1 * DAY],
   escalationIntervalMs: 1 * DAY,
 };
@@ -50,8 +55,11 @@ export function stepTimingFromEnv(prefix: string, defaults: StepTiming, env: Nod
   const deadline = env[`${prefix}_DEADLINE`];
   const reminders = env[`${prefix}_REMINDERS`];
   const interval = env[`${prefix}_ESCALATION_INTERVAL`];
+  const deadlineMs = deadline ? parseDuration(deadline) : defaults.deadlineMs;
   const timing: StepTiming = {
-    deadlineMs: deadline ? parseDuration(deadline) : defaults.deadlineMs,
+    deadlineMs,
+    // R3: whole days stay natural days; a duration in hours or seconds is counted as such.
+    ...(defaults.naturalDays && deadlineMs % DAY === 0 ? { naturalDays: true } : {}),
     reminderOffsetsMs:
       reminders !== undefined
         ? reminders

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { Destination } from './routing';
 import { IdNumber } from './members';
+import { officeDayEnd } from './calendar';
 
 /** A yearly target: by month-day `date` of the cohort's year, at least `share` percent transferred. */
 export interface GraduateTarget {
@@ -52,12 +53,12 @@ export function parseGraduateBaseDate(text: string): string {
 }
 
 /**
- * The instant a cohort's base is counted at: the end of its base date (in UTC, as dues months are), or `now`
- * while that day has not ended (the base then follows the live roster).
+ * The instant a cohort's base is counted at: the end of its base date on the offices' calendar (24:00 Shanghai),
+ * or `now` while that day has not ended (the base then follows the live roster).
  */
 export function graduateBaseAt(cohort: number, baseDate: string, now: Date): { date: string; at: Date; fixed: boolean } {
   const date = `${String(cohort).padStart(4, '0')}-${baseDate}`;
-  const end = new Date(Date.parse(`${date}T00:00:00Z`) + 86_400_000);
+  const end = new Date(officeDayEnd(date));
   return end.getTime() <= now.getTime() ? { date, at: end, fixed: true } : { date, at: now, fixed: false };
 }
 

@@ -1,26 +1,24 @@
 // Identifier checks from DOMAIN.md ("Validation of identifiers"): GB 11643-1999 and GB 32100-2015.
+import { dateOnly, dateParts, isoDate, officeDay, realDate, wholeYears } from './calendar';
 
 const ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 const ID_CHECK = '10X98765432';
 
 export type IdNumberProblem = 'format' | 'birth-date' | 'check-digit';
 
-/** Parses YYYYMMDD into a UTC date, or undefined when it is not a real calendar date. */
+/** Parses YYYYMMDD into a date-only Date (domain/calendar.ts), or undefined when it is not a real calendar date. */
 export function parseCompactDate(s: string): Date | undefined {
   if (!/^\d{8}$/.test(s)) return undefined;
-  const y = Number(s.slice(0, 4));
-  const m = Number(s.slice(4, 6));
-  const d = Number(s.slice(6, 8));
-  const date = new Date(Date.UTC(y, m - 1, d));
-  if (date.getUTCFullYear() !== y || date.getUTCMonth() !== m - 1 || date.getUTCDate() !== d) return undefined;
-  return date;
+  const date = realDate(Number(s.slice(0, 4)), Number(s.slice(4, 6)), Number(s.slice(6, 8)));
+  return date === undefined ? undefined : dateOnly(date);
 }
 
 /** Returns the first problem with a citizen ID number, or undefined when it is valid. */
 export function idNumberProblem(id: string, today: Date = new Date()): IdNumberProblem | undefined {
   if (!/^\d{17}[\dX]$/.test(id)) return 'format';
   const birth = parseCompactDate(id.slice(6, 14));
-  if (!birth || birth.getTime() > today.getTime() || birth.getUTCFullYear() < 1900) return 'birth-date';
+  // Not in the future on the offices' calendar: born today (Shanghai) is not "in the future" before 08:00.
+  if (!birth || isoDate(birth) > officeDay(today) || dateParts(birth).year < 1900) return 'birth-date';
   let sum = 0;
   for (let i = 0; i < 17; i++) sum += Number(id[i]) * ID_WEIGHTS[i]!;
   return ID_CHECK[sum % 11] === id[17] ? undefined : 'check-digit';
@@ -42,10 +40,7 @@ export function withIdCheckDigit(first17: string): string {
 
 /** Whole years between two dates (age on `at`). */
 export function ageOn(birth: Date, at: Date): number {
-  let age = at.getUTCFullYear() - birth.getUTCFullYear();
-  const beforeBirthday = at.getUTCMonth() < birth.getUTCMonth() || (at.getUTCMonth() === birth.getUTCMonth() && at.getUTCDate() < birth.getUTCDate());
-  if (beforeBirthday) age -= 1;
-  return age;
+  return wholeYears(birth, at);
 }
 
 const USCC_CHARS = '0123456789ABCDEFGHJKLMNPQRTUWXY';

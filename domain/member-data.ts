@@ -95,14 +95,6 @@ export function applicationFormRequired(joinDate: string): boolean {
   return joinDate >= APPLICATION_FORMS_FROM;
 }
 
-/** How the member's history names a phone or an address for a reader who may not see the member's ID number whole. */
-export function maskPersonalValue(field: string, v: unknown): unknown {
-  if (typeof v !== 'string' || v === '') return v;
-  if (field === 'phone') return v.length >= 7 ? `${v.slice(0, 3)}****${v.slice(-4)}` : '****';
-  if (field === 'address') return `${[...v].slice(0, 3).join('')}***`;
-  return v;
-}
-
 /** The event types of a member's history, by prefix, and the kinds of process their deadline events belong to. */
 const CATEGORY_BY_PREFIX: [string, string][] = [
   ['check-in.', 'check-in'],

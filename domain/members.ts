@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ageOn, birthDateOf, idNumberProblem } from './identifiers';
+import { dateOnly, dateParts, officeDay } from './calendar';
 import { Phone } from './orgs';
 import { singleLine } from './text';
 import type { FieldProblem } from './errors';
@@ -55,15 +56,16 @@ export const MIN_JOIN_AGE = 14;
 /** Business rules of a profile (422), beyond its shape (400). */
 export function profileRuleProblems(p: Pick<Profile, 'idNumber' | 'joinDate' | 'developmentNumber'>, today: Date): FieldProblem[] {
   const problems: FieldProblem[] = [];
-  const join = new Date(`${p.joinDate}T00:00:00Z`);
-  if (join.getTime() > today.getTime()) {
+  const join = dateOnly(p.joinDate);
+  // A join date of today (Shanghai) is not in the future, also between 00:00 and 08:00 (DOMAIN: office dates).
+  if (p.joinDate > officeDay(today)) {
     problems.push({ field: 'profile.joinDate', rule: 'R19', message: 'the join date is in the future' });
   }
   const age = ageOn(birthDateOf(p.idNumber), join);
   if (age < MIN_JOIN_AGE) {
     problems.push({ field: 'profile.joinDate', rule: 'R19', message: `members join at ${MIN_JOIN_AGE} or older; this one was ${age} at the join date` });
   }
-  if (join.getUTCFullYear() >= DEVELOPMENT_NUMBER_FROM_YEAR && !p.developmentNumber) {
+  if (dateParts(p.joinDate).year >= DEVELOPMENT_NUMBER_FROM_YEAR && !p.developmentNumber) {
     problems.push({
       field: 'profile.developmentNumber',
       rule: 'R19',

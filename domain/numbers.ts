@@ -5,7 +5,7 @@ import { OrgId } from './orgs';
 import { freeText, singleLine } from './text';
 import type { FieldProblem } from './errors';
 import { MIN_JOIN_AGE } from './members';
-import { officeDayStart } from './office-day';
+import { addCalendarMonths, addDays, addYears as calendarAddYears, officeDay, officeDayStart } from './calendar';
 
 /** "Every number accounted for": a range lists each of its numbers, so it stays small enough to list. */
 export const RANGE_MAX_COUNT = 100_000;
@@ -127,24 +127,30 @@ export const RangeQuery = z.object({
  */
 export function meetingDateProblem(meetingDate: string, joinDate: string, birth: Date, now: Date): FieldProblem | undefined {
   const problem = (message: string): FieldProblem => ({ field: 'body.meetingDate', rule: 'R19', message });
-  if (officeDayStart(meetingDate) > now.getTime()) return problem('the meeting date is in the future');
+  if (meetingDate > officeDay(now)) return problem('the meeting date is in the future');
   if (meetingDate > joinDate) return problem(`the admitting meeting comes before the join date (${joinDate}), not after it`);
   const fourteenth = addYears(birth, MIN_JOIN_AGE);
   if (meetingDate < fourteenth) return problem(`the meeting date is before the member's ${MIN_JOIN_AGE}th birthday`);
   return undefined;
 }
 
-/** R19: entered more than `lateEntryMs` after the admitting meeting (from the start of its day): accepted, flagged. */
-export function isLateEntry(meetingDate: string, enteredAt: Date, lateEntryMs: number): boolean {
+/**
+ * R19: entered later than the month after the admitting meeting: accepted, flagged. Without `lateEntryMs` (the
+ * default) that month is a calendar month of the offices' calendar: met on 31 January, entered by 24:00 Shanghai on
+ * 28 February (the same day a month later, the month's last day when it has none). A configured duration of whole
+ * days counts natural days (met on 1 March, "31d": by 24:00 on 1 April); a shorter one (tests) counts from the start
+ * of the meeting's day.
+ */
+export function isLateEntry(meetingDate: string, enteredAt: Date, lateEntryMs?: number): boolean {
+  const DAY = 86_400_000;
+  if (lateEntryMs === undefined) return officeDay(enteredAt) > addCalendarMonths(meetingDate, 1);
+  if (lateEntryMs % DAY === 0) return officeDay(enteredAt) > addDays(meetingDate, lateEntryMs / DAY);
   return enteredAt.getTime() - officeDayStart(meetingDate) > lateEntryMs;
 }
 
 /** The date `years` after `birth` (YYYY-MM-DD); a 29 February birthday falls on 28 February in a common year, as in PostgreSQL. */
 export function addYears(birth: Date, years: number): string {
-  const y = birth.getUTCFullYear() + years;
-  const m = birth.getUTCMonth();
-  const lastDay = new Date(Date.UTC(y, m + 1, 0)).getUTCDate();
-  return new Date(Date.UTC(y, m, Math.min(birth.getUTCDate(), lastDay))).toISOString().slice(0, 10);
+  return calendarAddYears(birth, years);
 }
 
 /** R19 age-out: the day a member born on `birth` leaves the league by age. */

@@ -122,6 +122,24 @@ export function pathIds(path: string): string[] {
 }
 
 /**
+ * R3/R18: the nearest committee above the organization at `path`: its deepest ancestor that is a committee (a general
+ * branch, 团总支, in between is passed over); undefined when none is. R3's escalation, R18's approval of a sanction and
+ * a campaign's reviewer (R26) all go to it (db/queries/organizations.ts reads the kinds).
+ */
+export function nearestCommitteeOf(path: string, isCommittee: (id: string) => boolean): string | undefined {
+  return pathIds(path).slice(0, -1).reverse().find(isCommittee);
+}
+
+/**
+ * R14: the city-level committee (地级以上市团委, 省有关单位团委, 省直管高校团委) above the organization at `path`: the
+ * province root's child on the path. An organization right under the province has none: the province acts for it.
+ */
+export function cityLevelOf(path: string): string {
+  const ids = pathIds(path);
+  return ids.length > 2 ? ids[1]! : ids[0]!;
+}
+
+/**
  * Orders an import so that parents come before children, and reports ids whose parent is neither
  * in the import nor among `existing`. Cycles are reported as unknown parents.
  */

@@ -6,9 +6,10 @@ import type { Client } from '@temporalio/client';
 import type { Db } from '../db';
 import type { Config } from '../domain/config';
 import type { DeletionInput, DeletionStart } from '../domain/deletions';
-import { pathIds, type OrgRef } from '../domain/orgs';
+import { cityLevelOf, pathIds, type OrgRef } from '../domain/orgs';
 import { deletion, deletionProcess } from '../workflows/deletion';
 import { startProcess, type Recorded } from './start-process';
+import { stepDeadline } from '../domain/calendar';
 
 export interface DeletionStartDeps {
   db: Db;
@@ -27,9 +28,8 @@ export async function startDeletion(
   const byId = new Map(orgs.map((o) => [o.id, { id: o.id, path: o.path, parentId: o.parent_id, kind: o.kind } satisfies OrgRef]));
   const branch = byId.get(ids[ids.length - 1]!)!;
   const province = byId.get(ids[0]!)!;
-  // R14: the city-level committee is the child of the province root above the branch; a branch right
-  // under the province has none, and the province verifies too.
-  const city = ids.length > 2 ? byId.get(ids[1]!)! : province;
+  // R14: the city-level committee verifies (a branch right under the province has none: the province does).
+  const city = byId.get(cityLevelOf(member.branchPath))!;
   const input: DeletionInput = {
     processId: randomUUID(),
     memberId: member.id,
@@ -53,7 +53,7 @@ export async function startDeletion(
       memberId: member.id,
       input,
       org: city,
-      deadline: new Date(Date.now() + config.timing.deletion.cityReview.deadlineMs),
+      deadline: new Date(stepDeadline(config.timing.deletion.cityReview, Date.now())),
     },
   );
 }

@@ -8,13 +8,14 @@ import type { ProcessRow } from '../db/schema';
 import type { Principal } from '../domain/authz';
 import type { Config } from '../domain/config';
 import { DomainError } from '../domain/errors';
-import { pathIds } from '../domain/orgs';
+import { cityLevelOf, pathIds } from '../domain/orgs';
 import { nearestCommitteeAbove } from '../db/queries/organizations';
 import type { DisciplineInput } from '../domain/discipline';
 import type { OrgRef } from '../domain/orgs';
 import type { DecisionBody, DecisionCommand } from '../domain/processes';
 import { discipline, disciplineProcess } from '../workflows/discipline';
 import { ProcessAlreadyOpen, startProcess, type Recorded } from './start-process';
+import { stepDeadline } from '../domain/calendar';
 
 export interface DisciplineStartRequest {
   memberId: string;
@@ -50,7 +51,7 @@ export function disciplineStarter({ db, client, config }: { db: Db; client: Clie
     const committee = await nearestCommitteeAbove(db, branch.id);
     const approver = (committee !== null ? byId.get(committee) : undefined) ?? province;
     const level = config.expulsionApproval;
-    const expulsionApprover = level === 'province' ? province : level === 'city' ? (byId.get(ids[1] ?? ids[0]!) ?? province) : approver;
+    const expulsionApprover = level === 'province' ? province : level === 'city' ? byId.get(cityLevelOf(member.path))! : approver;
     const processId = randomUUID();
     const input: DisciplineInput = {
       processId,
@@ -71,7 +72,7 @@ export function disciplineStarter({ db, client, config }: { db: Db; client: Clie
       memberId: r.memberId,
       input,
       org: branch,
-      deadline: new Date(Date.now() + config.timing.discipline.verification.deadlineMs),
+      deadline: new Date(stepDeadline(config.timing.discipline.verification, Date.now())),
     };
     try {
       // R18: a case is opened unless one is already open.

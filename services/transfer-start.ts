@@ -6,13 +6,16 @@ import type { Db } from '../db';
 import { isAllowed, type Principal } from '../domain/authz';
 import type { Config } from '../domain/config';
 import { DomainError } from '../domain/errors';
-import { Profile, profileRuleProblems } from '../domain/members';
+import { Profile, lockedFieldProblems, profileRuleProblems } from '../domain/members';
+import { checkInAdmission, isRefusal, type CheckInContext } from '../domain/member-status';
+import { checkInContext } from '../activities/check-in';
 import type { OrgRef } from '../domain/orgs';
 import type { PeerAnnounce } from '../domain/peer-protocol';
 import type { TransferInput, TransferStart } from '../domain/transfers';
 import { transfer, transferProcess } from '../workflows/transfer';
 import { ProcessAlreadyOpen, startProcess } from './start-process';
 import { ORG_COLUMNS, Orgs, ref, requireContactPhone, routeFor, type OrgRow } from './transfers';
+import { stepDeadline } from '../domain/calendar';
 
 interface StartDeps {
   db: Db;
@@ -71,7 +74,7 @@ async function launch({ db, client, config }: StartDeps, plan: Plan, key: string
     }
   }
   const input = plan.input(processId);
-  const deadline = new Date(Date.now() + plan.firstDeadlineMs);
+  const deadline = new Date(stepDeadline({ deadlineMs: plan.firstDeadlineMs }, Date.now()));
   const start = {
     process: transferProcess,
     workflow: transfer,
@@ -183,6 +186,30 @@ async function planTransfer(
   };
 }
 
+/**
+ * R10: the announce admits as a check-in does (domain/member-status.ts): a member who may not rejoin (expelled,
+ * removed, on probation, a final deletion) and a returning member whose R4 fields differ are refused here, 422
+ * naming the rule and the `body.member.*` field, before anything starts (not a 202 and a later bare "rejected").
+ */
+function inboundAdmission(
+  member: Profile,
+  existing: { status: string; name: string; id_number: string; join_date: string; development_number: string | null } | undefined,
+  context: CheckInContext,
+): void {
+  const admission = checkInAdmission(existing?.status, context);
+  if (isRefusal(admission)) {
+    if (admission.kind === 'conflict') throw DomainError.conflict(admission.message, admission.rule);
+    throw DomainError.rule(admission.rule, admission.message, [
+      { field: 'body.member.idNumber', message: `the member is ${existing?.status ?? 'unknown'} here`, rule: admission.rule },
+    ]);
+  }
+  if (admission === 'again') {
+    // R4: a returning member keeps the four locked fields; the announced values would be dropped silently.
+    const locked = lockedFieldProblems(member, existing!).map((x) => ({ ...x, field: x.field.replace(/^body\.profile\./, 'body.member.') }));
+    if (locked.length > 0) throw DomainError.rule('R4', locked.map((x) => x.message).join('; '), locked);
+  }
+}
+
 /** R10 inbound: the other province announced a member; the receiving branch reviews a check-in. */
 async function planInbound({ db, config }: StartDeps, province: string, m: PeerAnnounce): Promise<Plan> {
   const profile = Profile.safeParse(m.member);
@@ -204,9 +231,10 @@ async function planInbound({ db, config }: StartDeps, province: string, m: PeerA
   if (branch.kind !== 'branch')
     throw DomainError.rule('R10', 'members check in to a branch', [{ field: 'body.toBranchId', message: `${branch.id} is a ${branch.kind}`, rule: 'R10' }]);
   await requireContactPhone(db, branch, 'body.toBranchId');
-  const existing = await db.selectFrom('members').select(['id', 'status']).where('id_number', '=', profile.data.idNumber).executeTakeFirst();
+  const existing = await db.selectFrom('members').selectAll().where('id_number', '=', profile.data.idNumber).executeTakeFirst();
   if (existing && (existing.status === 'active' || existing.status === 'pending'))
     throw DomainError.conflict('this person is already a member (or checking in) here', 'R10');
+  inboundAdmission(profile.data, existing, existing ? await checkInContext(db, existing) : {});
   const memberId = existing?.id ?? randomUUID();
   return {
     memberId,

@@ -1,11 +1,14 @@
 // Authorization matrix over real HTTP: role x relation to the organization concerned x action. The expected
-// tables below are written from the rules (R1-R9, R14, R18-R21, R24) and the roles in DOMAIN.md, not derived
+// tables below are written from the rules (R1-R9, R12, R14, R18-R21, R24) and the roles in DOMAIN.md, not derived
 // from domain/authz.ts, so the two check each other. Zero unauthorized successes, and every expected success succeeds.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ADMIN_TOKEN,
+  activeMember,
+  actorToken,
   call,
   idNumber,
+  importOrgs,
   newMemberToken,
   openTestCampaign,
   profile,
@@ -471,22 +474,141 @@ const ISSUE_13: Record<string, Row> = {
   },
 };
 
-describe('authorization matrix: member data, cadres, numbers, health and forms (issue 13)', () => {
-  for (const [action, row] of Object.entries(ISSUE_13)) {
-    it(`${row.rule}: ${action} is allowed to ${row.allowed.join(', ')} and refused to every other actor`, async () => {
-      const mismatches: string[] = [];
-      for (const actor of ACTORS) {
-        const self = await newMemberToken(sys.app);
-        const ctx = row.setup ? await row.setup(self) : {};
-        const before = row.writes ? await row.writes(ctx) : 0;
-        const r = await row.act(token(actor, self), ctx);
-        const expectAllowed = row.allowed.includes(actor);
-        const ok = expectAllowed ? r.status === 200 || r.status === 201 : r.status === 403 || r.status === 401;
-        if (!ok) mismatches.push(`${actor}: expected ${expectAllowed ? '2xx' : 403}, got ${r.status} ${JSON.stringify(r.body).slice(0, 160)}`);
-        if (!expectAllowed && row.writes && (await row.writes(ctx)) !== before) mismatches.push(`${actor}: a refused ${action} wrote something`);
-        if (expectAllowed && ok && row.undo) await row.undo(r, ctx);
-      }
-      expect(mismatches).toEqual([]);
-    });
-  }
+/** One describe per table of rows: every actor tries each row's request on a fresh cell. */
+function describeRows(title: string, rows: Record<string, Row>): void {
+  describe(title, () => {
+    for (const [action, row] of Object.entries(rows)) {
+      it(`${row.rule}: ${action} is allowed to ${row.allowed.join(', ')} and refused to every other actor`, async () => {
+        const mismatches: string[] = [];
+        for (const actor of ACTORS) {
+          const self = await newMemberToken(sys.app);
+          const ctx = row.setup ? await row.setup(self) : {};
+          const before = row.writes ? await row.writes(ctx) : 0;
+          const r = await row.act(token(actor, self), ctx);
+          const expectAllowed = row.allowed.includes(actor);
+          const ok = expectAllowed ? r.status === 200 || r.status === 201 : r.status === 403 || r.status === 401;
+          if (!ok) mismatches.push(`${actor}: expected ${expectAllowed ? '2xx' : 403}, got ${r.status} ${JSON.stringify(r.body).slice(0, 160)}`);
+          if (!expectAllowed && row.writes && (await row.writes(ctx)) !== before) mismatches.push(`${actor}: a refused ${action} wrote something`);
+          if (expectAllowed && ok && row.undo) await row.undo(r, ctx);
+        }
+        expect(mismatches).toEqual([]);
+      });
+    }
+  });
+}
+
+describeRows('authorization matrix: member data, cadres, numbers, health and forms (issue 13)', ISSUE_13);
+
+/** Issue 20: the organization each actor names when it mints an account (its own; members and the bootstrap name none). */
+const ORG_OF: Partial<Record<ActorKey, keyof Tree['ids']>> = {
+  'secretary/own': 'branch1',
+  'secretary/sibling': 'branch2',
+  'secretary/unrelated': 'branch3',
+  'committee/parent': 'school1',
+  'committee/ancestor': 'city1',
+  'committee/unrelated': 'county2',
+  'province/ancestor': 'province',
+};
+
+describe('authorization matrix: binding accounts (issue 20)', () => {
+  const allowed: ActorKey[] = ['secretary/own', ...SUPERVISORS, 'bootstrap'];
+  it(`R1: minting a member account for a member of branch1 is allowed to ${allowed.join(', ')} and refused to every other actor, naming its own organization`, async () => {
+    const mismatches: string[] = [];
+    for (const actor of ACTORS) {
+      const self = await newMemberToken(sys.app);
+      const memberId = await selfCheckedIn(self);
+      const org = ORG_OF[actor];
+      const accounts = () => count(sys.db.selectFrom('actors').select('id').where('member_id', '=', memberId).execute());
+      const before = await accounts();
+      const r = await call(sys.app, 'POST', '/api/actors', token(actor, self), {
+        role: 'member',
+        memberId,
+        label: 'matrix',
+        ...(org ? { orgId: tree.ids[org] } : {}),
+      });
+      const expectAllowed = allowed.includes(actor);
+      const ok = expectAllowed ? r.status === 201 : r.status === 403 || r.status === 401;
+      if (!ok) mismatches.push(`${actor}: expected ${expectAllowed ? 201 : 403}, got ${r.status} ${JSON.stringify(r.body).slice(0, 160)}`);
+      if ((await accounts()) !== before + (expectAllowed && ok ? 1 : 0)) mismatches.push(`${actor}: the accounts of the member changed wrongly`);
+    }
+    expect(mismatches).toEqual([]);
+  });
 });
+
+/** R18: a case on a new member of `branchId`, taken by its secretary to the approval step (like the harness's caseAtApproval). */
+async function caseAtApprovalIn(branchId: string, sec: string): Promise<string> {
+  const memberId = await activeMember(sys.app, branchId, sec);
+  const opened = await call(sys.app, 'POST', '/api/discipline', sec, { memberId, grounds: 'misconduct', details: 'repeated absence from league life' });
+  expect(opened.status).toBe(201);
+  const id = opened.body.processId as string;
+  expect((await call(sys.app, 'POST', `/api/processes/${id}/decisions`, sec, { action: 'approve' })).status).toBe(200);
+  expect((await call(sys.app, 'POST', `/api/discipline/${id}/talk`, sec, { heldOn: '2026-11-01', summary: 'talked with the member' })).status).toBe(200);
+  const upload = await sys.app.inject({
+    method: 'POST',
+    url: `/api/discipline/${id}/materials`,
+    headers: { authorization: `Bearer ${sec}`, 'content-type': 'application/pdf', 'x-filename': 'minutes.pdf' },
+    payload: Buffer.from(`%PDF-1.4 minutes of the branch meeting ${id}`),
+  });
+  expect(upload.statusCode).toBe(201);
+  const decided = await call(sys.app, 'POST', `/api/discipline/${id}/decision`, sec, {
+    heldOn: '2026-11-05',
+    sanction: 'warning',
+    materialIds: [upload.json().id],
+    summary: 'decided by the branch meeting',
+  });
+  expect(decided.status).toBe(200);
+  return id;
+}
+
+describe('authorization matrix: a sanction below a general branch (issue 20)', () => {
+  it('R18: a sanction is approved by the nearest committee above the branch (the school), refused to the general branch (团总支) in between, its branch, and every other committee', async () => {
+    const gb = `${tree.ids.school1}-gb`;
+    const branch = `${gb}-b`;
+    await importOrgs(sys.app, [
+      { id: gb, parentId: tree.ids.school1, name: '高二年级团总支', kind: 'general_branch' },
+      { id: branch, parentId: gb, name: '高二(1)班团支部', kind: 'branch', contactPhone: '0755-12345670' },
+    ]);
+    const gbAdmin = await actorToken(sys.app, 'committee_admin', gb, 'general branch admin');
+    const sec = await actorToken(sys.app, 'branch_secretary', branch, 'secretary below the general branch');
+    const cells: [string, string, boolean][] = [
+      ['the general branch above the branch', gbAdmin, false],
+      ['the branch itself', sec, false],
+      ['the school committee (nearest committee above)', tree.tokens.school1, true],
+      ['the city committee above', tree.tokens.city1, false],
+      ['an unrelated county committee', tree.tokens.county2, false],
+      ['the province', tree.tokens.province, false],
+    ];
+    const mismatches: string[] = [];
+    for (const [who, tok, allowed] of cells) {
+      const id = await caseAtApprovalIn(branch, sec);
+      const events = () => count(sys.db.selectFrom('events').select('id').where('process_id', '=', id).execute());
+      const before = await events();
+      const r = await call(sys.app, 'POST', `/api/processes/${id}/decisions`, tok, { action: 'approve' });
+      const ok = allowed ? r.status === 200 : r.status === 403;
+      if (!ok) mismatches.push(`${who}: expected ${allowed ? 200 : 403}, got ${r.status} ${JSON.stringify(r.body).slice(0, 160)}`);
+      const step = await sys.db.selectFrom('processes').select('step').where('id', '=', id).executeTakeFirstOrThrow();
+      if (!allowed && ((await events()) !== before || step.step !== 'approval')) mismatches.push(`${who}: a refused approval moved the case`);
+    }
+    expect(mismatches).toEqual([]);
+  });
+});
+
+/** Issue 20 (R12): rows in the shape of issue 13's, for the routes that issue adds. */
+const ISSUE_20: Record<string, Row> = {
+  "correct the school's graduate base": {
+    rule: "R12: a committee above the school corrects a cohort's base, with a reason; not the school whose rate it measures, nor its branch",
+    allowed: ['committee/ancestor', 'province/ancestor'],
+    setup: async (self) => ({ memberId: await selfCheckedIn(self) }),
+    act: (tok, c) =>
+      call(sys.app, 'POST', '/api/stats/graduate-transfers/base-corrections', tok, {
+        cohort: 2026,
+        schoolId: tree.ids.school1,
+        memberId: c.memberId,
+        change: 'add',
+        reason: 'missed by the graduation roster',
+      }),
+    writes: (c) => count(sys.db.selectFrom('graduate_base_corrections').select('id').where('member_id', '=', c.memberId!).execute()),
+  },
+};
+
+describeRows('authorization matrix: graduate bases (issue 20)', ISSUE_20);

@@ -3,7 +3,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { activeMember, call, eventually, profile, seedTree, startSystem, type System, type Tree } from './harness';
+import { activeMember, call, caseAtApproval, deletedMember, eventually, profile, seedTree, startSystem, type System, type Tree } from './harness';
+import { stepDeadline } from '../domain/calendar';
+import { transitionMember } from '../db/member-state';
+import type { MemberEffect } from '../domain/member-transitions';
 import { startPeerProvince, type PeerProvince } from './peer-province';
 import { PEER_PATHS } from '../domain/peer-protocol';
 
@@ -77,7 +80,9 @@ describe('R10 across provinces', () => {
       15_000,
       'the check-in',
     );
-    expect(checkIn.deadline!.getTime() - checkIn.started_at.getTime()).toBe(sys.config.timing.checkIn.deadlineMs);
+    // R3/R10: 10 natural days, ending at 24:00 Shanghai of the tenth day after the day it started.
+    expect(checkIn.deadline!.getTime()).toBe(stepDeadline(sys.config.timing.checkIn, checkIn.started_at.getTime()));
+    expect(new Date(checkIn.deadline!.getTime() + 8 * 3_600_000).toISOString().slice(11)).toBe('00:00:00.000Z');
     const parent = await sys.env.client.workflow.getHandle(`check-in-${memberId}`).describe();
     expect(parent.parentExecution?.workflowId).toBe(`transfer-${memberId}`);
     // Decisions on the transfer itself are refused while the review runs.
@@ -184,7 +189,7 @@ describe('R10 across provinces', () => {
     expect((await closed(id)).status).toBe('approved');
   });
 
-  it('R10: the other province sending the same message twice has no second effect', async () => {
+  it('R10: the other province sending the same message twice, one after the other or at the same moment, has no second effect', async () => {
     const a = announcement({ toBranchId: tree.ids.branch2 });
     const first = await hn.send(PEER_PATHS.announce, a, { idempotencyKey: `${a.transferId}:announce` });
     const again = await hn.send(PEER_PATHS.announce, a, { idempotencyKey: `${a.transferId}:announce` });
@@ -211,10 +216,16 @@ describe('R10 across provinces', () => {
     );
     expect(checkIns).toHaveLength(1);
     const release = { transferId: a.transferId, releasedAt: new Date().toISOString() };
-    const r1 = await hn.send(PEER_PATHS.releaseConfirmed(a.transferId), release, { idempotencyKey: 'rel-1' });
-    const r2 = await hn.send(PEER_PATHS.releaseConfirmed(a.transferId), release, { idempotencyKey: 'rel-1' });
-    expect(r1.body.duplicate).toBe(false);
-    expect(r2.body.duplicate).toBe(true);
+    // Issue 20: two sends of one message at the same moment act once: the key is claimed before the work, so one is
+    // the first answer and the other its duplicate, and one message is kept.
+    const [r1, r2] = await Promise.all([
+      hn.send(PEER_PATHS.releaseConfirmed(a.transferId), release, { idempotencyKey: 'rel-1' }),
+      hn.send(PEER_PATHS.releaseConfirmed(a.transferId), release, { idempotencyKey: 'rel-1' }),
+    ]);
+    expect([r1.status, r2.status]).toEqual([202, 202]);
+    expect([r1.body.duplicate, r2.body.duplicate].sort()).toEqual([false, true]);
+    const kept = await sys.db.selectFrom('peer_messages').select(['status_code']).where('province', '=', 'hn').where('idempotency_key', '=', 'rel-1').execute();
+    expect(kept).toEqual([{ status_code: 202 }]);
     await decide(checkIns[0]!.id, tree.tokens.sec2, { action: 'approve' });
     expect((await closed(first.body.processId)).status).toBe('approved');
     const completed = await sys.db
@@ -261,6 +272,89 @@ describe('R10 across provinces', () => {
     } finally {
       await slow.stop();
     }
+  });
+
+  /** The announcement of a member recorded here, with the recorded R4 fields unless `member` overrides them. */
+  async function announcementOf(memberId: string, member: Record<string, unknown> = {}) {
+    const m = await sys.db.selectFrom('members').selectAll().where('id', '=', memberId).executeTakeFirstOrThrow();
+    const a = announcement();
+    return {
+      ...a,
+      member: {
+        name: m.name,
+        idNumber: m.id_number,
+        joinDate: m.join_date,
+        developmentNumber: m.development_number ?? undefined,
+        phone: '13800138000',
+        ...member,
+      },
+    };
+  }
+
+  /** Nothing started here for a refused announcement: no transfer, no key, no process, no kept answer. */
+  async function nothingStarted(transferId: string, memberId: string, key: string) {
+    expect(
+      await sys.db.selectFrom('transfers').select('process_id').where('peer_province', '=', 'hn').where('peer_transfer_id', '=', transferId).execute(),
+    ).toHaveLength(0);
+    expect(await sys.db.selectFrom('transfer_keys').select('key').where('key', '=', `peer:hn:${transferId}`).execute()).toHaveLength(0);
+    expect(
+      await sys.db
+        .selectFrom('processes')
+        .select('id')
+        .where('member_id', '=', memberId)
+        .where('kind', 'in', ['transfer', 'check-in'])
+        .where('closed_at', 'is', null)
+        .execute(),
+    ).toHaveLength(0);
+    expect(
+      await sys.db.selectFrom('peer_messages').select('idempotency_key').where('province', '=', 'hn').where('idempotency_key', '=', key).execute(),
+    ).toHaveLength(0);
+  }
+
+  it('R10/R18: a member who may not rejoin here (expelled, removed from the roll, on probation) is refused at the announce with 422 naming the rule and body.member.idNumber, not a 202 and a later bare "rejected"', async () => {
+    const cases: [string, MemberEffect, Record<string, unknown>][] = [
+      ['expulsion', 'sanction.expel', {}],
+      ['removal-from-roll', 'sanction.remove', {}],
+      ['probation', 'sanction.probation', { probationMonths: 6 }],
+    ];
+    const announced: string[] = [];
+    for (const [sanction, effect, extra] of cases) {
+      const memberId = await activeMember(sys.app, tree.ids.branch1, tree.tokens.sec1);
+      const caseId = await caseAtApproval(sys, tree, memberId, sanction, extra);
+      await sys.db.transaction().execute(async (tx) => {
+        const r = await transitionMember(tx, { memberId, effect, sanction, processId: caseId, now: new Date() });
+        expect(r.ok).toBe(true);
+      });
+      const a = await announcementOf(memberId);
+      announced.push(a.transferId);
+      const key = `${a.transferId}:announce`;
+      const refused = await hn.send(PEER_PATHS.announce, a, { idempotencyKey: key });
+      expect(refused.status, `${sanction}: ${JSON.stringify(refused.body)}`).toBe(422);
+      expect(refused.body).toMatchObject({ rule: 'R18', fields: [expect.objectContaining({ field: 'body.member.idNumber', rule: 'R18' })] });
+      await nothingStarted(a.transferId, memberId, key);
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    expect(hn.received.filter((r) => announced.some((id) => r.path === PEER_PATHS.rejected(id)))).toHaveLength(0);
+  });
+
+  it('R10/R4: a returning member announced with R4 fields that differ from the record is refused at the announce with 422 naming each body.member.* field; with the recorded values it is accepted', async () => {
+    const branch = { id: tree.ids.branch2, secretary: tree.tokens.sec2 };
+    const { memberId } = await deletedMember(sys, tree, branch);
+    const differs = await announcementOf(memberId, { name: '李四', joinDate: '2016-06-01' });
+    const key = `${differs.transferId}:announce`;
+    const refused = await hn.send(PEER_PATHS.announce, differs, { idempotencyKey: key });
+    expect(refused.status, JSON.stringify(refused.body)).toBe(422);
+    expect(refused.body.rule).toBe('R4');
+    expect((refused.body.fields as { field: string }[]).map((f) => f.field).sort()).toEqual(['body.member.joinDate', 'body.member.name']);
+    await nothingStarted(differs.transferId, memberId, key);
+    const before = await sys.db.selectFrom('members').select(['name', 'join_date']).where('id', '=', memberId).executeTakeFirstOrThrow();
+    expect(before.name).not.toBe('李四');
+
+    // The same member announced with the recorded values is a returning member: accepted, the check-in reviews.
+    const same = await announcementOf(memberId);
+    const accepted = await hn.send(PEER_PATHS.announce, same);
+    expect(accepted.status, JSON.stringify(accepted.body)).toBe(202);
+    expect((await processOf(accepted.body.processId as string)).member_id).toBe(memberId);
   });
 
   it('R10: a request with a bad signature is refused with 401, and nothing changes', async () => {

@@ -4,7 +4,7 @@ import { creditCodeProblem, idNumberProblem, maskIdNumber, redactIdNumbers, with
 import { profileRuleProblems, Profile } from '../domain/members';
 import { parseDuration, stepTimingFromEnv, DEFAULT_CHECK_IN_TIMING } from '../domain/durations';
 import { isAllowed, relationOf, type Principal } from '../domain/authz';
-import { orderForImport, OrgInput } from '../domain/orgs';
+import { cityLevelOf, nearestCommitteeOf, orderForImport, OrgInput } from '../domain/orgs';
 
 const TODAY = new Date('2026-11-22T00:00:00Z');
 
@@ -74,6 +74,7 @@ describe('durations are configuration', () => {
       deadlineMs: 10 * 86_400_000,
       reminderOffsetsMs: [3 * 86_400_000, 86_400_000],
       escalationIntervalMs: 86_400_000,
+      naturalDays: true,
     });
   });
   it('R3: the environment overrides them, and a reminder after the deadline is refused', () => {
@@ -114,5 +115,17 @@ describe('organization import order', () => {
     const { ordered, problems } = orderForImport([o('b', 'a'), o('a', null), o('x', 'nowhere')], new Set());
     expect(ordered.map((x) => x.id)).toEqual(['a', 'b']);
     expect(problems).toEqual([{ index: 2, message: 'parent nowhere is unknown (or forms a cycle)' }]);
+  });
+});
+
+describe('where a decision goes up the tree (issue 20: one function each)', () => {
+  it('R3/R18: the nearest committee above passes over a general branch; R14: the city-level committee is the province root’s child, the province for a branch right under it', () => {
+    const kinds: Record<string, string> = { gd: 'committee', sz: 'committee', ns: 'committee', gb: 'general_branch', b1: 'branch' };
+    const isCommittee = (id: string) => kinds[id] === 'committee';
+    expect(nearestCommitteeOf('gd/sz/ns/gb/b1/', isCommittee)).toBe('ns');
+    expect(nearestCommitteeOf('gd/sz/b1/', isCommittee)).toBe('sz');
+    expect(nearestCommitteeOf('gd/', isCommittee)).toBeUndefined();
+    expect(cityLevelOf('gd/sz/ns/gb/b1/')).toBe('sz');
+    expect(cityLevelOf('gd/b1/')).toBe('gd');
   });
 });

@@ -48,9 +48,10 @@ const activatedIn = (memberId: string, month: string) =>
     .execute();
 
 describe('R18 dues', () => {
-  it('R18: the limit on paying ahead counts calendar months (UTC), across the end of a year; arrears reach back to the join month', () => {
-    expect(monthOf('2024-12-31T23:59:59Z')).toBe('2024-12');
-    expect(monthOf(new Date('2025-01-01T00:00:00Z'))).toBe('2025-01');
+  it('R18: the limit on paying ahead counts calendar months of the office (Shanghai), across the end of a year; arrears reach back to the join month', () => {
+    // 2024-12-31 23:59:59 in Shanghai is still December; 00:00 on 1 January in Shanghai (16:00 UTC the day before) is January.
+    expect(monthOf('2024-12-31T15:59:59Z')).toBe('2024-12');
+    expect(monthOf(new Date('2024-12-31T16:00:00Z'))).toBe('2025-01');
     expect(monthOf('2025-03-09')).toBe('2025-03');
     expect(addMonths('2024-11', 3)).toBe('2025-02');
     expect(addMonths('2025-01', -1)).toBe('2024-12');

@@ -53,6 +53,28 @@ async function graduates(branch: string, n: number, since = '2026-03-15T12:00:00
   return graduateMembers(sys, { id: branch, secretary: await actorToken(sys.app, 'branch_secretary', branch) }, n, { since });
 }
 
+/** Dates a transfer's completion (approved meanwhile): the counts as of a past day see what was done by then. */
+async function completedOn(processId: string, at: string): Promise<void> {
+  await eventually(
+    async () => (await sys.db.selectFrom('transfers').select('status').where('process_id', '=', processId).executeTakeFirst())?.status === 'approved',
+    15_000,
+    'the transfer approved',
+  );
+  await sys.db.updateTable('transfers').set({ completed_at: at }).where('process_id', '=', processId).execute();
+}
+
+/** A school with one graduate branch of `cohort` (graduation on 30 Jun), under county1; its admin, the branch's secretary. */
+async function cohortSchool(cohort: number, name: string) {
+  const s = randomBytes(2).toString('hex');
+  const school = `${tree.ids.county1}-s${cohort % 100}${s}`;
+  const branch = `${school}-g`;
+  await importOrgs(sys.app, [
+    { id: school, parentId: tree.ids.county1, name, kind: 'committee', contactPhone: '0755-22223333' },
+    { ...graduateBranchRow(branch, school), graduationDate: `${cohort}-06-30`, contactPhone: '0755-22224444' },
+  ]);
+  return { school, branch, admin: await actorToken(sys.app, 'committee_admin', school), secretary: await actorToken(sys.app, 'branch_secretary', branch) };
+}
+
 const importRoster = (token: string, csv: string, key: string) =>
   sys.app
     .inject({
@@ -180,6 +202,8 @@ describe('R12 graduates', () => {
     expect(t.status).toBe(201);
     expect((await call(sys.app, 'POST', `/api/processes/${t.body.processId}/decisions`, secretary2, { action: 'approve' })).status).toBe(200);
     expect((await call(sys.app, 'POST', `/api/processes/${t.body.processId}/decisions`, tree.tokens.sec1, { action: 'approve' })).status).toBe(200);
+    // asOf bounds the counts (R12): the transfer is dated before 16 Jul to count on that day.
+    await completedOn(t.body.processId as string, '2026-07-10T04:00:00Z');
 
     const july16 = await call(sys.app, 'GET', `/api/stats/graduate-transfers?cohort=${cohort}&asOf=2026-07-16`, tree.tokens.province);
     expect(july16.body.target).toEqual({ date: '2026-07-15', share: 30 });
@@ -258,5 +282,104 @@ describe('R12 graduates', () => {
     // Someone who joined the branch after the base date is not in that cohort's base.
     await graduates(branch, 1, new Date().toISOString());
     expect((await stats()).total).toEqual({ graduates: 4, transferred: 1, deleted: 1, share: 25 });
+  });
+  it("R12: a later edit of the graduate branch's data (its graduation date, its special kind) does not change the cohort's base: it is read as it stood on the base date", async () => {
+    const cohort = 2024;
+    const o = await cohortSchool(cohort, '第四中学团委');
+    await graduates(o.branch, 3, '2024-03-15T12:00:00Z');
+    const stats = async () => {
+      const r = await call(sys.app, 'GET', `/api/stats/graduate-transfers?cohort=${cohort}&orgId=${o.school}`, tree.tokens.city1);
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      return r.body;
+    };
+    expect((await stats()).total).toEqual({ graduates: 3, transferred: 0, deleted: 0, share: 0 });
+
+    // The school, direct parent, moves the branch to the next cohort, then makes it an ordinary branch (R20 allows both).
+    const patch = (body: object) => call(sys.app, 'PATCH', `/api/organizations/${o.branch}`, o.admin, body);
+    const moved = await patch({ graduationDate: '2025-06-30' });
+    expect(moved.status, JSON.stringify(moved.body)).toBe(200);
+    expect((await stats()).total).toEqual({ graduates: 3, transferred: 0, deleted: 0, share: 0 });
+    const plain = await patch({ specialKind: 'none', graduationDate: null });
+    expect(plain.status, JSON.stringify(plain.body)).toBe(200);
+    const after = await stats();
+    expect(after.total).toEqual({ graduates: 3, transferred: 0, deleted: 0, share: 0 });
+    expect(after.schools).toMatchObject([{ orgId: o.school, graduates: 3, behind: true }]);
+    // Nor does the next cohort gain them: on its base date the branch was no longer a graduate branch.
+    const next = await call(sys.app, 'GET', `/api/stats/graduate-transfers?cohort=2025&orgId=${o.school}`, tree.tokens.city1);
+    expect(next.body.total.graduates).toBe(0);
+  });
+
+  it('R12: asOf bounds every count: a transfer or a deletion after asOf is not counted on that day', async () => {
+    const cohort = 2023;
+    const o = await cohortSchool(cohort, '第五中学团委');
+    const gs = await graduates(o.branch, 2, '2023-03-15T12:00:00Z');
+    const t = await call(sys.app, 'POST', '/api/transfers', o.secretary, { memberId: gs[0]!.memberId, toOrgId: tree.ids.branch3 });
+    expect(t.status, JSON.stringify(t.body)).toBe(201);
+    expect((await call(sys.app, 'POST', `/api/processes/${t.body.processId}/decisions`, o.secretary, { action: 'approve' })).status).toBe(200);
+    expect((await call(sys.app, 'POST', `/api/processes/${t.body.processId}/decisions`, tree.tokens.sec3, { action: 'approve' })).status).toBe(200);
+    await completedOn(t.body.processId as string, '2023-07-20T04:00:00Z');
+    const at = async (asOf: string) => {
+      const r = await call(sys.app, 'GET', `/api/stats/graduate-transfers?cohort=${cohort}&orgId=${o.school}&asOf=${asOf}`, tree.tokens.city1);
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      return r.body;
+    };
+    expect((await at('2023-07-19')).total).toEqual({ graduates: 2, transferred: 0, deleted: 0, share: 0 });
+    // 20 Jul 04:00 UTC is 12:00 in Shanghai: counted on the office day 2023-07-20.
+    expect((await at('2023-07-20')).total).toEqual({ graduates: 2, transferred: 1, deleted: 0, share: 50 });
+    // Before the base date has passed as of asOf, the base is not fixed yet.
+    expect((await at('2023-05-31')).base).toEqual({ date: '2023-06-01', fixed: false });
+    expect((await at('2023-06-02')).base).toEqual({ date: '2023-06-01', fixed: true });
+  });
+
+  it('R12: a correction of the base is its own event, by a committee above the school with a reason; the school itself may not correct it', async () => {
+    const cohort = 2022;
+    const o = await cohortSchool(cohort, '第六中学团委');
+    const gs = await graduates(o.branch, 3, '2022-03-15T12:00:00Z');
+    // A graduate the base missed: in another branch of the school on the base date.
+    const missed = await graduates(tree.ids.branch1, 1, '2022-03-15T12:00:00Z');
+    const stats = async (asOf?: string) => {
+      const q = asOf ? `&asOf=${asOf}` : '';
+      const r = await call(sys.app, 'GET', `/api/stats/graduate-transfers?cohort=${cohort}&orgId=${o.school}${q}`, tree.tokens.city1);
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      return r.body;
+    };
+    expect((await stats()).total.graduates).toBe(3);
+    const correct = (token: string, body: Record<string, unknown>) => call(sys.app, 'POST', '/api/stats/graduate-transfers/base-corrections', token, body);
+    const remove = { cohort, schoolId: o.school, memberId: gs[2]!.memberId, change: 'remove', reason: '该生复读，不属于本届毕业生' };
+
+    // The school's rate is what the base measures: the school may not correct it; nor without a reason.
+    expect((await correct(o.admin, remove)).status).toBe(403);
+    expect((await correct(tree.tokens.city1, { ...remove, reason: undefined })).status).toBe(400);
+    expect((await stats()).total.graduates).toBe(3);
+
+    const removed = await correct(tree.tokens.city1, remove);
+    expect(removed.status, JSON.stringify(removed.body)).toBe(201);
+    const added = await correct(tree.tokens.city1, { cohort, schoolId: o.school, memberId: missed[0]!.memberId, change: 'add', reason: '漏报的毕业生' });
+    expect(added.status, JSON.stringify(added.body)).toBe(201);
+    const now = await stats();
+    expect(now.total).toEqual({ graduates: 3, transferred: 0, deleted: 0, share: 0 });
+    const counted = await sys.db
+      .selectFrom('graduate_base_corrections')
+      .select(['member_id', 'change'])
+      .where('school_id', '=', o.school)
+      .orderBy('occurred_at')
+      .execute();
+    expect(counted).toEqual([
+      { member_id: gs[2]!.memberId, change: 'remove' },
+      { member_id: missed[0]!.memberId, change: 'add' },
+    ]);
+    const events = await sys.db
+      .selectFrom('events')
+      .select(['type', 'payload', 'org_id'])
+      .where('type', '=', 'graduates.base-corrected')
+      .where('org_id', '=', o.school)
+      .execute();
+    expect(events).toHaveLength(2);
+    expect(events[0]!.payload).toMatchObject({ cohort, change: 'remove', reason: remove.reason });
+    // The correction undone: the last correction of a school and member decides.
+    expect((await correct(tree.tokens.city1, { ...remove, change: 'add', reason: '核实后恢复' })).status).toBe(201);
+    expect((await stats()).total.graduates).toBe(4);
+    // A day before the corrections were made, the counts were those of that day.
+    expect((await stats('2022-07-31')).total.graduates).toBe(3);
   });
 });

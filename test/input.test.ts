@@ -3,7 +3,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
-import { activeMember, actorToken, call, dataConverter, idNumber, importOrgs, profile, seedTree, startSystem, type System, type Tree } from './harness';
+import {
+  activeMember,
+  actorToken,
+  call,
+  dataConverter,
+  idNumber,
+  importOrgs,
+  profile,
+  seedTree,
+  startSystem,
+  testAward,
+  type System,
+  type Tree,
+} from './harness';
+import { answerOnce, requestHash } from '../api/idempotency';
 import { checkIn } from '../workflows/check-in';
 import { checkInWorkflowId } from '../domain/check-in';
 import { monthOf } from '../domain/dues';
@@ -241,5 +255,84 @@ describe('input', () => {
     ).toBe(true);
     expect(await sys.db.selectFrom('members').select('id').where('id', '=', memberId).execute()).toEqual([]);
     expect(await sys.db.selectFrom('processes').select('id').where('id', '=', processId).execute()).toEqual([]);
+  });
+  it('Idempotency-Key (issue 20): simultaneous sends of one award with one key record it once, and every send gets the first answer', async () => {
+    const memberId = await activeMember(sys.app, tree.ids.branch1, tree.tokens.sec1);
+    const key = `award-${randomUUID()}`;
+    const send = (body = testAward()) => call(sys.app, 'POST', `/api/members/${memberId}/awards`, tree.tokens.sec1, body, { 'idempotency-key': key });
+    const answers = await Promise.all([send(), send(), send()]);
+    for (const a of answers) expect(a.status, JSON.stringify(a.body)).toBe(201);
+    expect(new Set(answers.map((a) => a.body.id)).size).toBe(1);
+    expect(await sys.db.selectFrom('awards').select('id').where('member_id', '=', memberId).execute()).toEqual([{ id: answers[0]!.body.id }]);
+    // Later: the same answer again; the key with another body is refused, and records nothing.
+    expect(await send()).toEqual(answers[0]);
+    const other = await send(testAward({ kind: '优秀团干部' }));
+    expect(other.status).toBe(422);
+    expect(other.body.fields).toContainEqual({ field: 'headers.idempotency-key', message: 'reused with a different body' });
+    expect(await sys.db.selectFrom('awards').select('id').where('member_id', '=', memberId).execute()).toHaveLength(1);
+  });
+
+  it('Idempotency-Key (issue 20): a key is claimed before the work; a second request waits for that answer (409 "in progress" past its bound), takes over a failed or stale claim', async () => {
+    const actor = `test-${randomUUID()}`;
+    const claimed = async (key: string) => {
+      for (let i = 0; i < 200; i++) {
+        if (await sys.db.selectFrom('idempotent_requests').select('key').where('actor_id', '=', actor).where('key', '=', key).executeTakeFirst()) return;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      throw new Error(`${key} was never claimed`);
+    };
+    let runs = 0;
+    const work = (n: number, gate?: Promise<void>) => async () => {
+      runs++;
+      await gate;
+      return { statusCode: 201, response: { n } };
+    };
+
+    // The first request is still running: a second one with a short bound is told 409; one that waits gets its answer.
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const first = answerOnce(sys.db, actor, 'k1', { a: 1 }, work(1, gate));
+    await claimed('k1');
+    await expect(answerOnce(sys.db, actor, 'k1', { a: 1 }, work(2), { waitMs: 200 })).rejects.toMatchObject({
+      problem: { kind: 'conflict', fields: [{ field: 'headers.idempotency-key', message: 'in progress' }] },
+    });
+    const waiting = answerOnce(sys.db, actor, 'k1', { a: 1 }, work(3), { waitMs: 10_000 });
+    await new Promise((r) => setTimeout(r, 150));
+    open();
+    expect(await first).toEqual({ statusCode: 201, response: { n: 1 } });
+    expect(await waiting).toEqual({ statusCode: 201, response: { n: 1 } });
+    expect(runs).toBe(1);
+    await expect(answerOnce(sys.db, actor, 'k1', { a: 2 }, work(4))).rejects.toMatchObject({ problem: { kind: 'rule', rule: 'Idempotency-Key' } });
+
+    // The first request fails: its claim is released, and the one waiting does the work.
+    let fail!: (e: Error) => void;
+    const failure = new Promise<never>((_, reject) => (fail = reject));
+    const failing = answerOnce(sys.db, actor, 'k2', { a: 1 }, () => failure);
+    await claimed('k2');
+    const next = answerOnce(sys.db, actor, 'k2', { a: 1 }, work(5), { waitMs: 10_000 });
+    await new Promise((r) => setTimeout(r, 150));
+    fail(new Error('the first attempt failed'));
+    await expect(failing).rejects.toThrow('the first attempt failed');
+    expect(await next).toEqual({ statusCode: 201, response: { n: 5 } });
+
+    // A claim whose request died long ago (no answer after CLAIM_STALE_MS) is taken over.
+    await sys.db
+      .insertInto('idempotent_requests')
+      .values({
+        actor_id: actor,
+        key: 'k3',
+        request_hash: requestHash({ a: 1 }),
+        status_code: null,
+        response: null,
+        created_at: new Date(Date.now() - 3_600_000),
+      })
+      .execute();
+    expect(await answerOnce(sys.db, actor, 'k3', { a: 1 }, work(6), { waitMs: 1000 })).toEqual({ statusCode: 201, response: { n: 6 } });
+    const stored = await sys.db.selectFrom('idempotent_requests').select(['status_code', 'response']).where('actor_id', '=', actor).orderBy('key').execute();
+    expect(stored).toEqual([
+      { status_code: 201, response: { n: 1 } },
+      { status_code: 201, response: { n: 5 } },
+      { status_code: 201, response: { n: 6 } },
+    ]);
   });
 });

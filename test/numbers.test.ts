@@ -321,9 +321,15 @@ describe('R19: the admitting meeting and the age at the join date', () => {
     const without = await checkIn(ctx.tree.tokens.sec1, ctx.tree.ids.branch1, profile());
     expect(await row(without.body.memberId)).toEqual({ meeting_date: null, late_entry: false });
 
-    const month = 31 * DAY;
-    expect(isLateEntry('2026-01-01', new Date('2026-01-31T15:59:00Z'), month)).toBe(false);
-    expect(isLateEntry('2026-01-01', new Date('2026-01-31T16:01:00Z'), month)).toBe(true);
+    // The month after the meeting is a calendar month of Shanghai's calendar: met on 31 January, entered by 24:00
+    // on 28 February; met on 1 March, by 24:00 on 1 April (00:30 Shanghai is 16:30 UTC the day before).
+    expect(isLateEntry('2026-01-31', new Date('2026-02-28T15:59:00Z'))).toBe(false);
+    expect(isLateEntry('2026-01-31', new Date('2026-02-28T16:30:00Z'))).toBe(true);
+    expect(isLateEntry('2026-03-01', new Date('2026-04-01T15:59:00Z'))).toBe(false);
+    expect(isLateEntry('2026-03-01', new Date('2026-04-01T16:30:00Z'))).toBe(true);
+    // A configured duration of whole days counts natural days.
+    expect(isLateEntry('2026-01-01', new Date('2026-01-31T15:59:00Z'), 31 * DAY)).toBe(false);
+    expect(isLateEntry('2026-01-01', new Date('2026-02-01T16:01:00Z'), 31 * DAY)).toBe(true);
   });
 
   it('R19: a meeting date in the future, after the join date, or before the 14th birthday is refused with 422 naming body.meetingDate; nothing is persisted', async () => {

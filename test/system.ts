@@ -89,7 +89,7 @@ export async function startSystemAt(where: Where, opts: SystemOptions = {}): Pro
         provinceReview: { ...DEFAULT_CHECK_IN_TIMING, ...opts.joinDate?.provinceReview },
       },
     },
-    numbers: { openAfterMs: 180 * 86_400_000, lateEntryMs: 31 * 86_400_000, ...opts.numbers },
+    numbers: { openAfterMs: 180 * 86_400_000, ...opts.numbers },
     ageOut: { checkEveryMs: 86_400_000, noticeMs: 30 * 86_400_000, ...opts.ageOut },
     health: { checkEveryMs: 86_400_000, ...opts.health },
     campaign: {

@@ -103,6 +103,8 @@ export const disciplineProcess: ProcessDefinition<DisciplineStep, DisciplineCont
       // Probation is a timer of 6 or 12 months: its "deadline" is its end.
       timing: (c) => ({
         deadlineMs: (c.meeting?.probationMonths ?? 6) * c.input.timing.probationMonthMs,
+        // R18: 6 months are calendar months on the offices' calendar (workflows/steps.ts, patch probation-calendar-months).
+        ...(c.input.timing.calendarMonths && c.input.timing.probationMonthMs % 86_400_000 === 0 ? { calendarMonths: c.meeting?.probationMonths ?? 6 } : {}),
         reminderOffsetsMs: [],
         escalationIntervalMs: c.input.timing.probationReview.escalationIntervalMs,
       }),

@@ -1,6 +1,7 @@
 // The steps of a process with several waiting steps (transfer, deletion, disciplinary case): which step it is
 // at, who must act, that step's own deadline watch, and the read-model change of moving on or closing.
-import { upsertSearchAttributes } from '@temporalio/workflow';
+import { patched, upsertSearchAttributes } from '@temporalio/workflow';
+import { stepDeadline } from '../domain/calendar';
 import type { ProcessPatch } from '../activities/processes';
 import type { StepTiming } from '../domain/durations';
 import type { DecisionCommand, DecisionResult, ProcessKind, ProcessState, ProcessStatus } from '../domain/processes';
@@ -27,6 +28,18 @@ export interface StepsOptions<S extends string> {
   home?: () => OrgRef | undefined;
   /** The kind whose projection keeps this process's deadlines too (StepContext.kind). */
   deadlineKind?: ProcessKind;
+}
+
+/**
+ * A step's deadline from now. R3: natural days end at 24:00 Shanghai of the last day, R18: a probation ends the same
+ * day months later (domain/calendar.ts); runs started before counted plain milliseconds, hence the patches.
+ */
+export function deadlineOf(timing: StepTiming): number {
+  const now = Date.now();
+  if (timing.calendarMonths !== undefined && patched('probation-calendar-months')) return stepDeadline(timing, now);
+  if (timing.calendarMonths === undefined && timing.naturalDays && timing.deadlineMs % 86_400_000 === 0 && patched('r3-natural-days'))
+    return stepDeadline(timing, now);
+  return now + timing.deadlineMs;
 }
 
 export class ProcessSteps<S extends string> {
@@ -68,11 +81,7 @@ export class ProcessSteps<S extends string> {
   #newWatch(step: S): DeadlineWatch {
     const timing = this.o.timing(step);
     const hooks = deadlineHooks(() => this.context());
-    return new DeadlineWatch(
-      Date.now() + timing.deadlineMs,
-      timing,
-      this.o.onTimeout ? withTimeoutEffect(hooks, timing.onTimeout ?? 'remind', this.o.onTimeout) : hooks,
-    );
+    return new DeadlineWatch(deadlineOf(timing), timing, this.o.onTimeout ? withTimeoutEffect(hooks, timing.onTimeout ?? 'remind', this.o.onTimeout) : hooks);
   }
 
   /** Moves to the next step: its acting organization, its own deadline; returns the read-model change. */

@@ -24,6 +24,7 @@ import { startAttributes, type ProcessDefinition, type Recorded } from './defini
 import { Process, type ProcessEvent } from './process';
 import { ACTIVITY_OPTIONS, LOCAL_ACTIVITY_OPTIONS, applicationFailureIn, refuse } from './common';
 import { checkIn, checkInProcess } from './check-in';
+import { deadlineOf } from './steps';
 
 /** The early return's name before the one "recorded" update (workflows/definition.ts); kept for old callers. */
 export const transferRecordedUpdate = defineUpdate<Recorded>('transfer-recorded');
@@ -305,7 +306,7 @@ class TransferRun {
           },
         ],
         parentClosePolicy: 'REQUEST_CANCEL',
-        typedSearchAttributes: startAttributes('check-in', branch, new Date(Date.now() + input.checkInTiming.deadlineMs)),
+        typedSearchAttributes: startAttributes('check-in', branch, new Date(deadlineOf(input.checkInTiming))),
       });
       return handle.result();
     });

@@ -20,7 +20,7 @@ import { transferStarter, type TransferStarter } from '../../services/transfer-s
 import { peerSignal } from '../../workflows/transfer';
 import type { Api, AppDeps } from '../deps';
 import { errorResponses } from '../schemas';
-import { requestHash } from '../idempotency';
+import { answerOnce, PEER_KEYS } from '../idempotency';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -55,25 +55,25 @@ function checkSignature(config: Config) {
   };
 }
 
-/** The first answer to a key is kept; the same key again gets it back, marked as a duplicate, with no effect. */
+/**
+ * The first answer to a key is kept; the same key again gets it back, marked as a duplicate, with no effect. The key
+ * is claimed before the work (api/idempotency.ts, the province's keys in peer_messages), so two simultaneous sends
+ * of one message act once and both get the first answer.
+ */
 async function once<T extends object>(db: Db, req: FastifyRequest, handle: () => Promise<{ status: number; body: T }>): Promise<{ status: number; body: T }> {
-  const province = req.peerProvince!;
   const key = String(req.headers[PEER_HEADERS.idempotencyKey]);
-  const hash = requestHash(req.body);
-  const seen = await db.selectFrom('peer_messages').selectAll().where('province', '=', province).where('idempotency_key', '=', key).executeTakeFirst();
-  if (seen) {
-    if (seen.request_hash !== hash)
-      throw DomainError.rule('R10', 'this idempotency key was used with another body', [{ field: 'headers.idempotency-key', message: 'reused' }]);
-    const body = seen.response as T;
-    return { status: seen.status_code, body: 'accepted' in body ? { ...body, duplicate: true } : body };
-  }
-  const r = await handle();
-  await db
-    .insertInto('peer_messages')
-    .values({ province, idempotency_key: key, request_hash: hash, status_code: r.status, response: JSON.stringify(r.body) })
-    .onConflict((oc) => oc.columns(['province', 'idempotency_key']).doNothing())
-    .execute();
-  return r;
+  const r = await answerOnce<T>(
+    db,
+    req.peerProvince!,
+    key,
+    req.body,
+    async () => {
+      const a = await handle();
+      return { statusCode: a.status, response: a.body };
+    },
+    { store: PEER_KEYS, replayed: (body) => ('accepted' in body ? { ...body, duplicate: true } : body) },
+  );
+  return { status: r.statusCode, body: r.response };
 }
 
 const peerErrors = { 400: errorResponses[400], 401: errorResponses[401], 404: errorResponses[404], 409: errorResponses[409], 422: errorResponses[422] };

@@ -2,13 +2,13 @@
 import { z } from 'zod';
 import { authorize, isAllowed } from '../../domain/authz';
 import { DomainError, type FieldProblem } from '../../domain/errors';
-import { maskIdNumber } from '../../domain/identifiers';
+import { personalView } from '../../domain/privacy';
 import { parseRoster } from '../../domain/graduates';
 import { readTable } from '../../domain/tables';
 import { mapLimit } from '../../domain/concurrency';
 import { transferStarter } from '../../services/transfer-start';
 import { problemBody, type Api, type AppDeps } from '../deps';
-import { UPLOAD_TYPES, UploadedFile, errorResponses } from '../schemas';
+import { PiiString, UPLOAD_TYPES, UploadedFile, errorResponses } from '../schemas';
 import { csvCellProblems } from '../validation';
 
 /** Rows in one request; a bigger roster goes through the CLI (npm run import-graduates), which sends it in parts. */
@@ -16,7 +16,8 @@ export const MAX_ROSTER_ROWS = 20_000;
 
 const RowResult = z.object({
   line: z.number(),
-  idNumber: z.string().optional(),
+  /** As domain/privacy.ts shows it to the filer (a committee above the graduate: masked). */
+  idNumber: PiiString('idNumber').optional(),
   status: z.enum(['started', 'already-started', 'failed']),
   processId: z.string().optional(),
   route: z.string().optional(),
@@ -81,38 +82,41 @@ export function rosterRoutes(app: Api, deps: AppDeps): void {
       const members = valid.length
         ? await db
             .selectFrom('members')
-            .select(['id', 'id_number'])
+            .leftJoin('organizations', 'organizations.id', 'members.branch_id')
+            .select(['members.id', 'members.id_number', 'organizations.path'])
             .where(
-              'id_number',
+              'members.id_number',
               'in',
               valid.map((l) => l.row!.idNumber),
             )
             .execute()
         : [];
-      const byIdNumber = new Map(members.map((m) => [m.id_number, m.id]));
+      const byIdNumber = new Map(members.map((m) => [m.id_number, { id: m.id, orgPath: m.path ?? '' }]));
       const orgs = starter.orgs();
       const rows = await mapLimit(parsed.lines, 16, async (l): Promise<z.infer<typeof RowResult>> => {
         if (!l.row) return { line: l.line, status: 'failed', error: { status: 400, message: 'invalid row', fields: l.problems } };
-        const masked = maskIdNumber(l.row.idNumber);
-        const memberId = byIdNumber.get(l.row.idNumber);
-        if (!memberId) return { line: l.line, idNumber: masked, status: 'failed', error: { status: 404, message: 'no member with this ID number' } };
+        const member = byIdNumber.get(l.row.idNumber);
+        // The report shows the ID number as the policy shows it to the filer (issue 20); no record: no one holds it, masked.
+        const shown = personalView(p, { orgPath: member?.orgPath ?? '', memberId: member?.id ?? null }).show('idNumber', l.row.idNumber);
+        if (!member) return { line: l.line, idNumber: shown, status: 'failed', error: { status: 404, message: 'no member with this ID number' } };
         try {
           // The roster's sender must be above the graduate's branch.
           const senderAuthorized = (fromPath: string) => {
             authorize(p, 'transfer.import', { orgPath: fromPath });
             return true;
           };
+          const memberId = member.id;
           const plan = await starter.plan(p, { memberId, toOrgId: l.row.toOrgId, destination: l.row.destination }, orgs, { senderAuthorized });
           const r = await starter.launch(plan, `roster:${p.actorId}:${batch}:${memberId}`, { awaitRecorded: false });
           return {
             line: l.line,
-            idNumber: masked,
+            idNumber: shown,
             status: r.created ? 'started' : 'already-started',
             processId: r.processId,
             ...(r.route ? { route: r.route.case } : {}),
           };
         } catch (e) {
-          return { line: l.line, idNumber: masked, status: 'failed', error: asProblem(e) };
+          return { line: l.line, idNumber: shown, status: 'failed', error: asProblem(e) };
         }
       });
       return {

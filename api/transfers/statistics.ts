@@ -2,11 +2,14 @@
 import { z } from 'zod';
 import { sql } from 'kysely';
 import { likePrefix, type Db } from '../../db';
-import { authorize } from '../../domain/authz';
+import { randomUUID } from 'node:crypto';
+import { authorize, isAllowed, relationOf } from '../../domain/authz';
 import type { Config } from '../../domain/config';
 import { DomainError } from '../../domain/errors';
 import { graduateBaseAt, targetInForce } from '../../domain/graduates';
 import { OrgId } from '../../domain/orgs';
+import { freeText } from '../../domain/text';
+import { officeDay, officeDayEnd } from '../../domain/calendar';
 import type { Api, AppDeps } from '../deps';
 import { errorResponses, iso, notFound, statisticsOrg } from '../schemas';
 
@@ -53,22 +56,35 @@ interface SchoolCounts {
 }
 
 /**
- * R12: the base is who belonged to a graduate branch of the cohort at the base instant, whatever became of
+ * R12: the base is who belonged to a graduate branch of the cohort at the base instant `at`, whatever became of
  * them: counting today's active graduates would let a deletion shrink it (the abuse R17 watches for).
- * Derived from the data rather than snapshotted by a process on the day: it holds for past cohorts, for a
- * system started after the date and for a changed date, and nothing can miss the day. Where a member was
- * at an instant: the destination of their last approved transfer before it, else the origin of their first
- * one after it, else their branch (kept on soft-deleted rows). In the league then: approved (locked_at)
- * before it, and not deleted (deleted_at), removed or expelled (their discipline event) before it.
- * Graduates transferred out before the base date count in it too, as transferred (an early school is not
- * behind). After the base date only the outcome moves: waiting, transferred or deleted.
+ * Derived from the data as of that instant rather than snapshotted by a process on the day: it holds for past
+ * cohorts, for a system started after the date and for a changed date, and nothing can miss the day.
+ * - Which branches were the cohort's graduate branches: their special kind and graduation date as of `at` (a
+ *   later `org.updated` event names the value it replaced), so a later PATCH by the school changes nothing.
+ * - Where a member was at `at`: the destination of their last approved transfer before it, else the origin of
+ *   their first one after it, else their branch (kept on soft-deleted rows). In the league then: approved
+ *   (locked_at) before it, and not deleted (deleted_at), removed or expelled (their discipline event) before it.
+ * - Graduates transferred out before the base date count in it too, as transferred (an early school is not behind).
+ * - `until` (the end of asOf) bounds every count: transfers completed, deletions and corrections of the base
+ *   (graduate_base_corrections, by a committee above the school) recorded before it.
  */
-async function baseCounts(db: Db, orgPath: string, cohort: number, at: string): Promise<SchoolCounts[]> {
+async function baseCounts(db: Db, orgPath: string, cohort: number, at: string, until: string): Promise<SchoolCounts[]> {
   const { rows } = await sql<SchoolCounts>`
-    with g as (
-      select id, parent_id, path from organizations
-      where special_kind = 'graduate' and path like ${likePrefix(orgPath)}
-        and graduation_date between ${`${cohort}-01-01`}::date and ${`${cohort}-12-31`}::date
+    with edits as (
+      select distinct on (e.org_id, f.key) e.org_id, f.key, f.value->>'old' as old
+      from events e cross join lateral jsonb_each(e.payload->'changes') f
+      where e.type = 'org.updated' and e.occurred_at >= ${at}::timestamptz and f.key in ('specialKind', 'graduationDate')
+      order by e.org_id, f.key, e.occurred_at, e.id
+    ),
+    g as (
+      select o.id, o.parent_id, o.path from organizations o
+      left join edits sk on sk.org_id = o.id and sk.key = 'specialKind'
+      left join edits gd on gd.org_id = o.id and gd.key = 'graduationDate'
+      where o.path like ${likePrefix(orgPath)}
+        and (case when sk.org_id is not null then sk.old else o.special_kind end) = 'graduate'
+        and (case when gd.org_id is not null then gd.old::date else o.graduation_date end)
+          between ${`${cohort}-01-01`}::date and ${`${cohort}-12-31`}::date
     ),
     candidates as (
       select m.id from members m where m.branch_id in (select id from g)
@@ -87,7 +103,7 @@ async function baseCounts(db: Db, orgPath: string, cohort: number, at: string): 
       where completed_at < ${at}::timestamptz order by member_id, completed_at desc
     ),
     first_after as (
-      select distinct on (member_id) member_id, from_branch_id from moves
+      select distinct on (member_id) member_id, from_branch_id, completed_at from moves
       where completed_at >= ${at}::timestamptz and direction <> 'inbound' order by member_id, completed_at
     ),
     at_base as (
@@ -95,8 +111,8 @@ async function baseCounts(db: Db, orgPath: string, cohort: number, at: string): 
         case when lb.member_id is not null then (case when lb.direction = 'outbound' then null else lb.to_org_id end)
              when fa.member_id is not null then fa.from_branch_id
              else m.branch_id end as branch_id,
-        fa.member_id is not null as transferred,
-        fa.member_id is null and m.status = 'deleted' as deleted
+        coalesce(fa.completed_at < ${until}::timestamptz, false) as transferred,
+        not coalesce(fa.completed_at < ${until}::timestamptz, false) and m.status = 'deleted' and m.deleted_at < ${until}::timestamptz as deleted
       from members m
       join candidates c on c.id = m.id
       left join last_before lb on lb.member_id = m.id
@@ -112,15 +128,36 @@ async function baseCounts(db: Db, orgPath: string, cohort: number, at: string): 
       where t.graduate_cohort = ${cohort} and t.status = 'approved' and t.from_branch_id in (select id from g)
         and t.completed_at < ${at}::timestamptz
     ),
-    counted as (
-      select distinct on (x.id, x.branch_id) x.branch_id, x.transferred, x.deleted
+    found as (
+      select distinct on (x.id, g.parent_id) x.id, g.parent_id as school_id, g.path, x.transferred, x.deleted
       from (select * from at_base union all select * from transferred_early) x
-      where x.branch_id in (select id from g)
-      order by x.id, x.branch_id, x.transferred desc
+      join g on g.id = x.branch_id
+      order by x.id, g.parent_id, x.transferred desc
+    ),
+    -- R12: the last correction of each school and member recorded before the end of asOf decides: added or removed.
+    corrected as (
+      select distinct on (c.school_id, c.member_id) c.school_id, c.member_id, c.change
+      from graduate_base_corrections c join organizations s on s.id = c.school_id
+      where c.cohort = ${cohort} and c.occurred_at < ${until}::timestamptz and s.path like ${likePrefix(orgPath)}
+      order by c.school_id, c.member_id, c.occurred_at desc, c.id
+    ),
+    added as (
+      select c.member_id as id, c.school_id, s.path,
+        exists (select 1 from transfers t where t.member_id = c.member_id and t.status = 'approved' and t.direction <> 'inbound'
+          and t.completed_at < ${until}::timestamptz) as transferred,
+        m.status = 'deleted' and m.deleted_at < ${until}::timestamptz as deleted
+      from corrected c join organizations s on s.id = c.school_id join members m on m.id = c.member_id
+      where c.change = 'add' and not exists (select 1 from found f where f.id = c.member_id and f.school_id = c.school_id)
+    ),
+    counted as (
+      select f.school_id, f.path, f.transferred, f.deleted from found f
+      where not exists (select 1 from corrected c where c.change = 'remove' and c.member_id = f.id and c.school_id = f.school_id)
+      union all
+      select a.school_id, a.path, a.transferred and not a.deleted, a.deleted and not a.transferred from added a
     )
-    select g.parent_id as school_id, split_part(g.path, '/', 2) as city_id, count(*)::int as graduates,
-      (count(*) filter (where c.transferred))::int as transferred, (count(*) filter (where c.deleted))::int as deleted
-    from counted c join g on g.id = c.branch_id
+    select school_id, split_part(path, '/', 2) as city_id, count(*)::int as graduates,
+      (count(*) filter (where transferred))::int as transferred, (count(*) filter (where deleted))::int as deleted
+    from counted
     group by 1, 2`.execute(db);
   return rows;
 }
@@ -199,10 +236,87 @@ function graduateStatisticsRoute(app: Api, { db, config }: AppDeps): void {
     async (req) => {
       const org = await statisticsOrg(db, req.principal, req.query.orgId, 'stats.read');
       const { cohort } = req.query;
-      const asOf = req.query.asOf ?? new Date().toISOString().slice(0, 10);
-      const base = graduateBaseAt(cohort, config.graduateBaseDate, new Date());
-      const rows = await baseCounts(db, org.path, cohort, base.at.toISOString());
+      const now = new Date();
+      // asOf is an office day (today when left out); it bounds every count at its end, or now while it runs.
+      const asOf = req.query.asOf ?? officeDay(now);
+      const until = new Date(Math.min(officeDayEnd(asOf), now.getTime()));
+      const base = graduateBaseAt(cohort, config.graduateBaseDate, until);
+      const rows = await baseCounts(db, org.path, cohort, base.at.toISOString(), until.toISOString());
       return graduateStatistics({ db, config }, rows, { cohort, asOf, base });
+    },
+  );
+}
+
+const BaseCorrection = z
+  .object({
+    cohort: z.number().int().min(2000).max(2100),
+    schoolId: OrgId,
+    memberId: z.uuid(),
+    /** add: a graduate the base missed; remove: one it counted wrongly. */
+    change: z.enum(['add', 'remove']),
+    reason: freeText(500),
+  })
+  .strict();
+
+const BaseCorrected = z.object({
+  id: z.uuid(),
+  cohort: z.number(),
+  schoolId: z.string(),
+  memberId: z.string(),
+  change: z.enum(['add', 'remove']),
+  occurredAt: z.string(),
+});
+
+/**
+ * POST /stats/graduate-transfers/base-corrections (R12): the base is not recomputed from today's organization data;
+ * it is corrected by its own record and event, by a committee above the school (not the school, whose rate it is),
+ * with a reason. The last correction of a school and member decides.
+ */
+function baseCorrectionRoute(app: Api, { db }: AppDeps): void {
+  app.post(
+    '/stats/graduate-transfers/base-corrections',
+    {
+      schema: {
+        summary: "R12: a committee above a school corrects a cohort's base (a graduate added or removed), with a reason",
+        body: BaseCorrection,
+        response: { 201: BaseCorrected, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const p = req.principal;
+      const b = req.body;
+      const school = await db.selectFrom('organizations').select(['id', 'path', 'kind']).where('id', '=', b.schoolId).executeTakeFirst();
+      if (!school) notFound('organization');
+      // R12: the school reports the rate the base measures; only a committee above it corrects the base.
+      if (!isAllowed(p, 'stats.read', { orgPath: school.path }) || relationOf(p.orgPath, school.path) !== 'ancestor')
+        throw DomainError.forbidden("a cohort's base is corrected by a committee above the school (R12)");
+      if (school.kind !== 'committee')
+        throw DomainError.rule('R12', 'a base is corrected per school', [{ field: 'body.schoolId', message: `${school.id} is a ${school.kind}`, rule: 'R12' }]);
+      const member = await db.selectFrom('members').select('id').where('id', '=', b.memberId).executeTakeFirst();
+      if (!member) throw DomainError.rule('R12', 'no such member', [{ field: 'body.memberId', message: 'unknown member', rule: 'R12' }]);
+      const id = randomUUID();
+      const row = await db.transaction().execute(async (tx) => {
+        const written = await tx
+          .insertInto('graduate_base_corrections')
+          .values({ id, cohort: b.cohort, school_id: school.id, member_id: b.memberId, change: b.change, reason: b.reason, actor_id: p.actorId })
+          .returning('occurred_at')
+          .executeTakeFirstOrThrow();
+        await tx
+          .insertInto('events')
+          .values({
+            idempotency_key: `graduate-base:${id}`,
+            org_id: school.id,
+            member_id: b.memberId,
+            type: 'graduates.base-corrected',
+            actor_id: p.actorId,
+            payload: JSON.stringify({ correctionId: id, cohort: b.cohort, change: b.change, reason: b.reason }),
+          })
+          .execute();
+        return written;
+      });
+      return reply
+        .code(201)
+        .send({ id, cohort: b.cohort, schoolId: school.id, memberId: b.memberId, change: b.change, occurredAt: row.occurred_at.toISOString() });
     },
   );
 }
@@ -266,5 +380,6 @@ function dataProblemsRoute(app: Api, { db }: AppDeps): void {
 /** The statistics routes of the transfers plugin (api/transfers/index.ts). */
 export function statisticsRoutes(app: Api, deps: AppDeps): void {
   graduateStatisticsRoute(app, deps);
+  baseCorrectionRoute(app, deps);
   dataProblemsRoute(app, deps);
 }

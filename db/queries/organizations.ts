@@ -1,6 +1,6 @@
 // Organization queries that API routes, services and activities share: where a decision goes up the tree.
 import type { Db, Tx } from '../index';
-import { pathIds } from '../../domain/orgs';
+import { nearestCommitteeOf, pathIds } from '../../domain/orgs';
 
 /**
  * R3/R18: the nearest committee above an organization (its deepest ancestor of kind 'committee'; a general branch
@@ -10,14 +10,8 @@ import { pathIds } from '../../domain/orgs';
 export async function nearestCommitteeAbove(db: Db | Tx, orgId: string): Promise<string | null> {
   const org = await db.selectFrom('organizations').select('path').where('id', '=', orgId).executeTakeFirst();
   const ancestors = org ? pathIds(org.path).slice(0, -1) : [];
-  if (ancestors.length === 0) return null;
-  const committee = await db
-    .selectFrom('organizations')
-    .select('id')
-    .where('id', 'in', ancestors)
-    .where('kind', '=', 'committee')
-    .orderBy('depth', 'desc')
-    .limit(1)
-    .executeTakeFirst();
-  return committee?.id ?? null;
+  if (!org || ancestors.length === 0) return null;
+  const committees = await db.selectFrom('organizations').select('id').where('id', 'in', ancestors).where('kind', '=', 'committee').execute();
+  const ids = new Set(committees.map((c) => c.id));
+  return nearestCommitteeOf(org.path, (id) => ids.has(id)) ?? null;
 }

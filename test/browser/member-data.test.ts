@@ -74,6 +74,29 @@ describe('console: member data, cadres, health, numbers, application forms', () 
     await shot(m, 'member-change-approved-desktop');
   });
 
+  it('PII (issue 20): a city admin reads a member page with the phone and address masked and no way to save them; the member edits the same fields', async () => {
+    const { tree } = w;
+    const { memberId, token } = await selfMember(tree.ids.branch1, tree.tokens.sec1, { phone: '13800138000', address: '深圳市福田区华强北路1号' });
+    const city = await w.page();
+    await signIn(city, w.base, tree.tokens.city1);
+    await memberPage(city, memberId);
+    await city.getByTestId('member-read-only').waitFor();
+    expect(await field(city, 'member-phone').inputValue()).toBe('138****8000');
+    expect(await field(city, 'member-address').inputValue()).toBe('深圳市***');
+    expect(await field(city, 'member-phone').isDisabled()).toBe(true);
+    expect(await city.getByTestId('member-save').count()).toBe(0);
+    await shot(city, 'member-read-only-city-desktop');
+
+    const m = await w.page();
+    await signIn(m, w.base, token);
+    await memberPage(m, memberId);
+    await expect.poll(() => field(m, 'member-phone').inputValue()).toBe('13800138000');
+    expect(await m.getByTestId('member-read-only').count()).toBe(0);
+    await field(m, 'member-phone').fill('13912345678');
+    await m.getByTestId('member-save').click();
+    await eventually(async () => ((await member(memberId, token)).details as Record<string, unknown>).phone === '13912345678', 15_000, 'saved');
+  });
+
   it("R8: a committee enters its branch's secretary, and the no-secretary flag goes; ending the term brings it back", async () => {
     const { tree } = w;
     const noSecretary = async () =>

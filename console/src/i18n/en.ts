@@ -253,6 +253,7 @@ const en: typeof zhCN = {
     history: 'History',
     noHistory: 'No history',
     masked: 'masked',
+    readOnlyAbove: 'Only the member and their branch edit this data; committees above read personal data masked',
     memberStatuses: {
       active: 'Active',
       pending: 'Pending',

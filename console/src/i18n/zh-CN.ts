@@ -247,6 +247,7 @@ export default {
     history: '历史记录',
     noHistory: '暂无历史记录',
     masked: '已脱敏',
+    readOnlyAbove: '仅团员本人和所在团支部可修改；上级组织查看的个人信息已脱敏',
     memberStatuses: {
       active: '正常',
       pending: '待审核',
