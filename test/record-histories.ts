@@ -436,6 +436,54 @@ try {
     await saveWorkflow('discipline-probation-expelled', `discipline-${onProbation}`);
   }
 
+  if (wanted('calendar')) {
+    // Issue 20: deadlines on the offices' calendar. A check-in whose ten days are natural days (patch r3-natural-days:
+    // the deadline is 24:00 Shanghai of the tenth day), approved; a probation of 6 calendar months (patch
+    // probation-calendar-months), ended by the member's deletion (member-left).
+    const DAY = 86_400_000;
+    const branch = await sys.db.selectFrom('organizations').selectAll().where('id', '=', tree.ids.branch1).executeTakeFirstOrThrow();
+    const memberId = randomUUID();
+    const processId = randomUUID();
+    await sys.env.client.workflow.start(checkIn, {
+      workflowId: checkInWorkflowId(memberId),
+      taskQueue: sys.config.taskQueue,
+      args: [
+        {
+          processId,
+          memberId,
+          branchId: branch.id,
+          branchPath: branch.path,
+          parentOrgId: branch.parent_id,
+          submittedBy: 'recorder',
+          linkActorId: null,
+          profile: profile(),
+          timing: { deadlineMs: 10 * DAY, naturalDays: true, reminderOffsetsMs: [3 * DAY, DAY], escalationIntervalMs: DAY },
+        },
+      ],
+    });
+    await waitForStep(sys.db, processId, 'branch-review');
+    await decide(processId, tree.tokens.sec1, { action: 'approve' });
+    await save('check-in-natural-days-approved', memberId);
+
+    const monthMs = sys.config.timing.discipline.probationMonthMs;
+    sys.config.timing.discipline.probationMonthMs = 30 * DAY;
+    try {
+      const onProbation = await activeMember(sys.app, tree.ids.branch1, tree.tokens.sec1);
+      const c = await caseAtApproval(sys, tree, onProbation, 'probation', { probationMonths: 6 });
+      await decide(c, tree.tokens.school1, { action: 'approve' });
+      await decide(c, tree.tokens.province, { action: 'approve' });
+      await waitForStep(sys.db, c, 'probation');
+      const r = await call(sys.app, 'POST', '/api/deletions', tree.tokens.sec1, { memberId: onProbation, category: 'left', reason: 'moved abroad for good' });
+      if (r.status !== 201) throw new Error(JSON.stringify(r.body));
+      await decide(r.body.processId, tree.tokens.city1, { action: 'approve' });
+      await waitForStep(sys.db, r.body.processId, 'province-review');
+      await decide(r.body.processId, tree.tokens.province, { action: 'approve' });
+      await saveWorkflow('discipline-probation-calendar-months-member-left', `discipline-${onProbation}`);
+    } finally {
+      sys.config.timing.discipline.probationMonthMs = monthMs;
+    }
+  }
+
   if (wanted('invariant-check')) {
     const root = await sys.db.selectFrom('organizations').select('path').where('id', '=', tree.ids.province).executeTakeFirstOrThrow();
     const workflowId = `invariant-check-${randomUUID()}`;
