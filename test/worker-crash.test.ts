@@ -22,6 +22,8 @@ function startWorkerProcess(): ChildProcess {
       TUANWU_TASK_QUEUE: sys.config.taskQueue,
       TUANWU_WORKFLOW_BUNDLE: inject('workflowBundlePath'),
       TUANWU_PAYLOAD_KEYS: TEST_PAYLOAD_KEYS,
+      // No metrics server: its fixed default port (9464) would be taken by any other worker on the machine.
+      TUANWU_WORKER_METRICS_PORT: '0',
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
