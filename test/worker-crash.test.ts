@@ -1,6 +1,7 @@
 // Processes in flight while the worker is SIGKILLed at random moments and restarted: every process
 // completes, none is lost, no event is written twice (checked against the event log and the read model).
 // TUANWU_FAULT_N sets how many (200 by default, as in CI; 1000 locally).
+import { randomUUID } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
@@ -79,11 +80,21 @@ describe('worker crash', () => {
       await polling(worker);
       const tStart = Date.now();
       const branches = [tree.ids.branch1, tree.ids.branch2];
+      // As a client does: a 503 (the worker did not confirm in time on a loaded machine) is sent again under the same
+      // Idempotency-Key, which records the check-in once.
       const created = await inBatches([...Array(N).keys()], 25, async (i) => {
         const token = i % 2 === 0 ? tree.tokens.sec1 : tree.tokens.sec2;
-        const r = await call(sys.app, 'POST', '/api/check-ins', token, { branchId: branches[i % 2], profile: profile() });
-        expect(r.status).toBe(201);
-        return { ...(r.body as { processId: string; memberId: string }), token };
+        const body = { branchId: branches[i % 2], profile: profile() };
+        const key = `worker-crash-${randomUUID()}`;
+        for (let attempt = 1; ; attempt++) {
+          const r = await call(sys.app, 'POST', '/api/check-ins', token, body, { 'idempotency-key': key });
+          if (r.status === 503 && attempt < 5) {
+            await new Promise((resolve) => setTimeout(resolve, 2000));
+            continue;
+          }
+          expect(r.status).toBe(201);
+          return { ...(r.body as { processId: string; memberId: string }), token };
+        }
       });
       console.log(`fault: ${N} check-ins submitted in ${Date.now() - tStart} ms`);
 

@@ -66,19 +66,25 @@ const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
 /** axe-core's serious and critical violations on the page as it is now: "rule: target …". */
 export async function axeProblems(page: Page): Promise<string[]> {
-  // A toast caught mid-fade has the contrast of half its opacity: let running transitions end first (at most 2 s).
-  await page.evaluate(async () => {
-    const doc = (globalThis as unknown as { document: { getAnimations(): { finished: Promise<unknown> }[] } }).document;
-    await Promise.race([Promise.allSettled(doc.getAnimations().map((a) => a.finished)), new Promise((r) => setTimeout(r, 2000))]);
-  });
   await page.addScriptTag({ path: axePath });
-  const violations = await page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run(): Promise<{ violations: { id: string; impact: string | null; nodes: { target: unknown[] }[] }[] }> } })
-      .axe;
-    const r = await axe.run();
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.map((n) => JSON.stringify(n.target)) }));
-  });
-  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.targets.slice(0, 3).join(' ')}`);
+  // A toast caught mid-fade has the contrast of half its opacity: let running transitions end first (at most 2 s),
+  // and scan again when one began its fade during the scan (a loaded machine is slow enough for that).
+  for (let attempt = 1; ; attempt++) {
+    await page.evaluate(async () => {
+      const doc = (globalThis as unknown as { document: { getAnimations(): { finished: Promise<unknown> }[] } }).document;
+      await Promise.race([Promise.allSettled(doc.getAnimations().map((a) => a.finished)), new Promise((r) => setTimeout(r, 2000))]);
+    });
+    const violations = await page.evaluate(async () => {
+      const axe = (
+        globalThis as unknown as { axe: { run(): Promise<{ violations: { id: string; impact: string | null; nodes: { target: unknown[] }[] }[] }> } }
+      ).axe;
+      const r = await axe.run();
+      return r.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.map((n) => JSON.stringify(n.target)) }));
+    });
+    const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    const inTransition = serious.some((v) => v.targets.some((t) => /-(leave|enter)-(active|from|to)/.test(t)));
+    if (!inTransition || attempt === 3) return serious.map((v) => `${v.id} (${v.impact}): ${v.targets.slice(0, 3).join(' ')}`);
+  }
 }
 
 /** Whether a chart's canvas has anything drawn on it: the share of pixels that are not the background. */
