@@ -2,7 +2,7 @@
 // (`npm run worker`). Several replicas may run side by side: the API keeps no state of its own.
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../domain/config';
-import { createDb, migrate } from '../db';
+import { assertSchemaCurrent, createDb } from '../db';
 import { createDataConverter, payloadKeysFromEnv } from '../temporal/codec';
 import { Lifecycle } from '../scripts/lifecycle';
 import { buildApp } from './app';
@@ -15,7 +15,8 @@ life.run(async () => {
   const payloadKeys = payloadKeysFromEnv();
   const db = createDb(config.databaseUrl);
   life.onStop('database', () => db.destroy());
-  await migrate(db);
+  // Production never migrates at start (issue 21): `npm run migrate` does, once, before a roll; an old schema stops here.
+  await assertSchemaCurrent(db);
   const connection = await Connection.connect({ address: config.temporalAddress });
   life.onStop('Temporal connection', () => connection.close());
   const client = new Client({ connection, namespace: config.namespace, dataConverter: createDataConverter(payloadKeys) });

@@ -30,6 +30,7 @@ import { byPattern, cpuProfile } from './cpu';
 import { figure8 } from './health';
 import { figure9 } from './campaign';
 import { figure10 } from './invariants';
+import { figure11 } from './migrations';
 
 const n = (name: string, d: number) => Number(process.env[name] ?? d);
 const SIZE = {
@@ -102,6 +103,8 @@ try {
     );
   // Figure 10 (bench/invariants.ts, R25): BENCH_ONLY=10; its members are its own (BENCH_MEMBERS of them).
   if (only.has('10')) results.push(await figure10(sys, { members: SIZE.members }, log));
+  // Figure 11 (bench/migrations.ts, issue 21): BENCH_ONLY=11; on a throw-away PostgreSQL of its own, from 0001's schema.
+  if (only.has('11')) results.push(await figure11({ members: SIZE.members, processes: SIZE.processes }, log));
 } catch (e) {
   console.error('bench failed:', e, (e as { cause?: unknown }).cause);
   process.exitCode = 1;

@@ -1,21 +1,6 @@
-import { Kysely, Migrator, PostgresDialect, sql, type Migration, type Transaction } from 'kysely';
+import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { Database, NewEvent } from './schema';
-import * as m0001 from './migrations/0001_init';
-import * as m0002 from './migrations/0002_workflow_problems';
-import * as m0003 from './migrations/0003_transfers';
-import * as m0004 from './migrations/0004_deletions_dues_discipline';
-import * as m0005 from './migrations/0005_open_processes';
-import * as m0006 from './migrations/0006_org_data';
-import * as m0007 from './migrations/0007_console';
-import * as m0008 from './migrations/0008_member_data';
-import * as m0009 from './migrations/0009_health';
-import * as m0010 from './migrations/0010_campaigns';
-import * as m0011 from './migrations/0011_member_state';
-import * as m0012 from './migrations/0012_campaign_r25';
-import * as m0013 from './migrations/0013_current_posts';
-import * as m0014 from './migrations/0014_idempotency_claims';
-import * as m0015 from './migrations/0015_cohort_bases';
 
 // Dates stay calendar dates ("2019-05-04"), and counts come back as numbers.
 pg.types.setTypeParser(1082, (v) => v);
@@ -35,31 +20,9 @@ export function createDb(databaseUrl: string, opts: { max?: number } = {}): Db {
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 
-const migrations: Record<string, Migration> = {
-  '0001_init': m0001,
-  '0002_workflow_problems': m0002,
-  '0003_transfers': m0003,
-  '0004_deletions_dues_discipline': m0004,
-  '0005_open_processes': m0005,
-  '0006_org_data': m0006,
-  '0007_console': m0007,
-  '0008_member_data': m0008,
-  '0009_health': m0009,
-  '0010_campaigns': m0010,
-  '0011_member_state': m0011,
-  '0012_campaign_r25': m0012,
-  '0013_current_posts': m0013,
-  '0014_idempotency_claims': m0014,
-  '0015_cohort_bases': m0015,
-};
-
-/** Applies pending migrations; safe to call from several processes at once (kysely takes a lock). */
-export async function migrate(db: Db): Promise<void> {
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
-  const { error, results } = await migrator.migrateToLatest();
-  const failed = results?.find((r) => r.status === 'Error');
-  if (error || failed) throw new Error(`migration ${failed?.migrationName ?? ''} failed: ${String(error)}`);
-}
+// The migration runner (issue 21): `migrate` for `npm run migrate`, `npm start` and the tests; the API and the
+// worker only `assertSchemaCurrent`.
+export { assertSchemaCurrent, migrate, schemaStatus, SchemaNotCurrentError, MIGRATIONS, type MigrateOptions } from './migrate';
 
 /**
  * The one way to change state: append a domain event under its idempotency key and, only if the event is

@@ -3,7 +3,7 @@
 import { NativeConnection } from '@temporalio/worker';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../domain/config';
-import { createDb, migrate } from '../db';
+import { assertSchemaCurrent, createDb } from '../db';
 import { ensureSearchAttributes } from '../scripts/temporal-server';
 import { Lifecycle } from '../scripts/lifecycle';
 import { createWorker, runWorker } from './index';
@@ -20,7 +20,8 @@ life.run(async () => {
   const payloadKeys = payloadKeysFromEnv();
   const db = createDb(config.databaseUrl);
   life.onStop('database', () => db.destroy());
-  await migrate(db);
+  // Production never migrates at start (issue 21): `npm run migrate` does, once, before a roll; an old schema stops here.
+  await assertSchemaCurrent(db);
   await ensureSearchAttributes(config.temporalAddress, config.namespace);
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   life.onStop('worker connection', () => connection.close());

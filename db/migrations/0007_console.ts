@@ -1,4 +1,8 @@
 import { sql, type Kysely } from 'kysely';
+import { createIndex } from './online';
+
+/** Built CONCURRENTLY (processes and events are large): outside a transaction. */
+export const transactional = false;
 
 /**
  * The console's reads at a million processes (figures in the report of issue 12), each on a partial index of
@@ -9,18 +13,12 @@ import { sql, type Kysely } from 'kysely';
  * - what is overdue below me, newest first (`overdue=true`): by path prefix (0001's processes_overdue_subtree),
  *   or in order of start when the subtree is most of the tree, stopping at the page's end;
  * - overdue events per day (`/stats/overdue`): the `deadline.overdue` events by time.
- * Built inside the migration's transaction (kysely runs migrations in one): on a large table in production,
- * create them CONCURRENTLY by hand first, with the same names, and this migration finds them.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await sql`create index if not exists processes_open_acting on processes (org_id, started_at desc, id desc) where closed_at is null`.execute(db);
-  await sql`create index if not exists processes_open_subtree on processes (org_path text_pattern_ops) include (kind, overdue) where closed_at is null`.execute(
-    db,
-  );
-  await sql`create index if not exists processes_overdue_recent on processes (started_at desc, id desc) include (org_path) where overdue and closed_at is null`.execute(
-    db,
-  );
-  await sql`create index if not exists events_overdue on events (occurred_at) include (org_id, process_id) where type = 'deadline.overdue'`.execute(db);
+  await createIndex(db, 'processes_open_acting', sql`on processes (org_id, started_at desc, id desc) where closed_at is null`);
+  await createIndex(db, 'processes_open_subtree', sql`on processes (org_path text_pattern_ops) include (kind, overdue) where closed_at is null`);
+  await createIndex(db, 'processes_overdue_recent', sql`on processes (started_at desc, id desc) include (org_path) where overdue and closed_at is null`);
+  await createIndex(db, 'events_overdue', sql`on events (occurred_at) include (org_id, process_id) where type = 'deadline.overdue'`);
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {

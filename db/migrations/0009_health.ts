@@ -1,4 +1,8 @@
 import { sql, type Kysely } from 'kysely';
+import { createIndex } from './online';
+
+/** The index CONCURRENTLY (organizations grows with the tree): outside a transaction. */
+export const transactional = false;
 
 /**
  * Organization health (R20, R21), computed from the read model in one query per subtree (activities/health.ts):
@@ -9,7 +13,8 @@ import { sql, type Kysely } from 'kysely';
  *   compares the two on valid and invalid codes.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await sql`create index if not exists organizations_branch_path on organizations (path text_pattern_ops) where kind = 'branch'`.execute(db);
+  await createIndex(db, 'organizations_branch_path', sql`on organizations (path text_pattern_ops) where kind = 'branch'`);
+  // A function of its own: no table's lock.
   await sql`
     create or replace function tuanwu_credit_code_valid(code text) returns boolean
     language sql immutable parallel safe as $$

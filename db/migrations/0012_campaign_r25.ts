@@ -1,4 +1,8 @@
 import { sql, type Kysely } from 'kysely';
+import { createIndex, ddl } from './online';
+
+/** campaign_registrations' index CONCURRENTLY (a row per member and year): outside a transaction. */
+export const transactional = false;
 
 /**
  * R22/R25 (issue 19), campaigns hear the tree:
@@ -8,8 +12,14 @@ import { sql, type Kysely } from 'kysely';
  *   registration was refused (不予注册, deletion category `registration-refused`), one per deletion.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
+  await ddl(db, tables);
+  await createIndex(db, 'campaign_registrations_deletion', sql`on campaign_registrations (deletion_process_id) where deletion_process_id is not null`);
+}
+
+async function tables(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .createTable('campaign_settlements')
+    .ifNotExists()
     .addColumn('campaign_id', 'uuid', (c) => c.notNull().references('campaigns.id'))
     .addColumn('member_id', 'uuid', (c) => c.notNull().references('members.id'))
     .addColumn('org_id', 'text', (c) => c.notNull())
@@ -20,6 +30,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
   await db.schema
     .createTable('registration_refusal_consents')
+    .ifNotExists()
     .addColumn('deletion_process_id', 'uuid', (c) => c.primaryKey())
     .addColumn('campaign_id', 'uuid', (c) => c.notNull().references('campaigns.id'))
     .addColumn('member_id', 'uuid', (c) => c.notNull().references('members.id'))
@@ -28,8 +39,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('consented_by', 'text', (c) => c.notNull())
     .addColumn('consented_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .execute();
-  await sql`create index registration_refusal_consents_member on registration_refusal_consents (member_id)`.execute(db);
-  await sql`create index campaign_registrations_deletion on campaign_registrations (deletion_process_id) where deletion_process_id is not null`.execute(db);
+  await sql`create index if not exists registration_refusal_consents_member on registration_refusal_consents (member_id)`.execute(db);
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {

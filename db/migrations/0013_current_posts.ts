@@ -1,4 +1,8 @@
 import { sql, type Kysely } from 'kysely';
+import { createIndex, ddl } from './online';
+
+/** The unique index CONCURRENTLY (cadres grows with the tree): outside a transaction. */
+export const transactional = false;
 
 /**
  * R8/R25 (issue 19): one current post per person and organization, kept by the database, so two simultaneous
@@ -10,8 +14,31 @@ import { sql, type Kysely } from 'kysely';
  *   same organization whatever the role, and this index keeps that true under races as well.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
-  // No entry slips in between the deduplication and the index.
-  await sql`lock table cadres in share row exclusive mode`.execute(db);
+  if (db.isTransaction) {
+    // In a transaction (a test calls `up` in one): no entry slips in between the deduplication and the index.
+    await sql`lock table cadres in share row exclusive mode`.execute(db);
+    await endDuplicates(db);
+    await createIndex(db, INDEX, DEFINITION, { unique: true });
+    return;
+  }
+  // Online (issue 21): entries go on during the build; one that duplicates a post meanwhile fails the build (its index
+  // left invalid): the next round ends it too, drops the invalid index and builds again.
+  for (let round = 1; ; round++) {
+    await ddl(db, endDuplicates);
+    try {
+      await createIndex(db, INDEX, DEFINITION, { unique: true });
+      return;
+    } catch (e) {
+      if ((e as { code?: unknown }).code !== '23505' || round >= 5) throw e;
+    }
+  }
+}
+
+const INDEX = 'cadres_one_current_post';
+const DEFINITION = sql`on cadres (org_id, id_number) where ended_at is null`;
+
+/** Ends the newer of duplicated not-ended posts, each with its `cadre.ended` event. */
+async function endDuplicates(db: Kysely<unknown>): Promise<void> {
   await sql`
     with dup as (
       select id, org_id, id_number, role, post, term_start, term_end from (
@@ -28,7 +55,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       on conflict (idempotency_key) do nothing
     )
     update cadres set ended_at = now() where id in (select id from dup)`.execute(db);
-  await sql`create unique index cadres_one_current_post on cadres (org_id, id_number) where ended_at is null`.execute(db);
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {

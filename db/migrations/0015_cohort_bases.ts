@@ -1,4 +1,8 @@
 import { sql, type Kysely } from 'kysely';
+import { createIndex, ddl } from './online';
+
+/** The events index CONCURRENTLY: outside a transaction. */
+export const transactional = false;
 
 /**
  * R12 (issue 20): a cohort's base is the graduates as they stood on the base date, not as organization data says
@@ -7,9 +11,10 @@ import { sql, type Kysely } from 'kysely';
  * by a committee above the school, with a reason.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await sql`create index if not exists events_org_updated on events (org_id, occurred_at) where type = 'org.updated'`.execute(db);
-  await sql`
-    create table graduate_base_corrections (
+  await createIndex(db, 'events_org_updated', sql`on events (org_id, occurred_at) where type = 'org.updated'`);
+  await ddl(db, async (tx) => {
+    await sql`
+    create table if not exists graduate_base_corrections (
       id uuid primary key,
       cohort int not null,
       school_id text not null references organizations (id),
@@ -18,8 +23,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       reason text not null,
       actor_id text not null,
       occurred_at timestamptz not null default now()
-    )`.execute(db);
-  await sql`create index graduate_base_corrections_cohort on graduate_base_corrections (cohort, school_id, occurred_at)`.execute(db);
+    )`.execute(tx);
+    await sql`create index if not exists graduate_base_corrections_cohort on graduate_base_corrections (cohort, school_id, occurred_at)`.execute(tx);
+  });
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
