@@ -6,16 +6,7 @@ import { createNodeResolver, importX } from 'eslint-plugin-import-x';
 import { builtinModules } from 'node:module';
 
 const ALLOWED_NODE_BUILTINS = new Set(['assert']);
-const IO_MODULES = [
-  'pg',
-  'kysely',
-  'fastify',
-  '@temporalio/client',
-  '@temporalio/worker',
-  '@temporalio/activity',
-  '@electric-sql/pglite',
-  '@electric-sql/pglite-socket',
-];
+const IO_MODULES = ['pg', 'kysely', 'fastify', '@temporalio/client', '@temporalio/worker', '@temporalio/activity'];
 
 export default tseslint.config(
   // The console (console/) is Vue: typechecked by vue-tsc (npm run console:typecheck), formatted by Prettier.

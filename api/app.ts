@@ -10,12 +10,11 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import { sql } from 'kysely';
-import PinoPretty from 'pino-pretty';
 import { isDatabaseUnavailable } from '../db';
 import type { Principal } from '../domain/authz';
 import { DomainError, HTTP_STATUS, causes } from '../domain/errors';
-import { redactIdNumbers } from '../domain/identifiers';
 import { principalFromHeader } from './auth';
+import { loggerOptions } from './logging';
 import { problemBody, type AppDeps } from './deps';
 import { bootstrapRoutes } from './bootstrap';
 import { organizationRoutes } from './organizations';
@@ -119,19 +118,9 @@ export async function buildApp(
   deps: AppDeps,
   opts: { logger?: boolean; logStream?: NodeJS.WritableStream; logFormat?: 'json' | 'pretty'; consoleDir?: string } = {},
 ): Promise<FastifyInstance> {
-  // JSON lines (production, the default), or readable lines in a terminal: TUANWU_LOG_FORMAT=pretty.
-  const pretty = (opts.logFormat ?? process.env.TUANWU_LOG_FORMAT) === 'pretty';
-  const stream = pretty ? PinoPretty({ destination: opts.logStream ?? 1, sync: true }) : opts.logStream;
+  // JSON lines (production, the default), or readable lines in a terminal: TUANWU_LOG_FORMAT=pretty (api/logging.ts).
   const app = Fastify({
-    logger: opts.logger
-      ? {
-          ...(stream ? { stream } : {}),
-          // Logs never carry a full ID number: request bodies are not logged, and messages are redacted
-          // (each JSON line, before pino-pretty formats it).
-          // The Web UI's codec URL carries a token in its path (/codec/t/<token>): never logged either.
-          hooks: { streamWrite: (line: string) => redactIdNumbers(line).replace(/\/codec\/t\/[^/"\s?]+/g, '/codec/t/[token]') },
-        }
-      : false,
+    ...loggerOptions(opts),
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

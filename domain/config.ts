@@ -63,7 +63,9 @@ export interface Config {
 }
 
 const Env = z.object({
-  TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
+  /** An external Temporal server; unset, `npm start` runs a dev server on 127.0.0.1:TUANWU_TEMPORAL_PORT. */
+  TEMPORAL_ADDRESS: z.string().optional(),
+  TUANWU_TEMPORAL_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
   TEMPORAL_NAMESPACE: z.string().default('default'),
   TUANWU_TASK_QUEUE: z.string().default('tuanwu'),
   DATABASE_URL: z.string().optional(),
@@ -97,7 +99,7 @@ const Env = z.object({
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = Env.parse(env);
   return {
-    temporalAddress: e.TEMPORAL_ADDRESS,
+    temporalAddress: e.TEMPORAL_ADDRESS || `127.0.0.1:${e.TUANWU_TEMPORAL_PORT}`, // empty is unset, as scripts/start.ts reads it
     namespace: e.TEMPORAL_NAMESPACE,
     taskQueue: e.TUANWU_TASK_QUEUE,
     databaseUrl: e.DATABASE_URL,

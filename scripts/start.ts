@@ -21,10 +21,13 @@ import { createDataConverter, newPayloadKeySpec, payloadKeysFromEnv } from '../t
 import { installWorkerRuntime } from '../worker/runtime';
 import { ensureSchedules } from '../worker/schedules';
 import { Lifecycle } from './lifecycle';
+import { serveBackups } from './backup-pause';
 
-// A person at a terminal reads lines; production (npm run api / worker) logs JSON.
+// A person at a terminal reads lines; production (npm run api / worker) logs JSON. Below `warn` nothing is shown
+// unless TUANWU_LOG_LEVEL asks (info: one line per request, the worker's state), so the banner is what one reads.
 process.env.TUANWU_LOG_FORMAT ??= 'pretty';
-installWorkerRuntime('INFO');
+process.env.TUANWU_LOG_LEVEL ??= 'warn';
+installWorkerRuntime('WARN');
 
 const dataDir = resolve(process.env.TUANWU_DATA_DIR ?? '.data');
 mkdirSync(dataDir, { recursive: true });
@@ -84,7 +87,7 @@ async function main() {
   } else {
     const [host, port] = config.temporalAddress.split(':');
     if (host !== '127.0.0.1' && host !== 'localhost') throw new Error('a dev server is started only on loopback');
-    log('starting the Temporal dev server (data in .data/temporal.db)...');
+    log(`starting the Temporal dev server on ${config.temporalAddress} (TUANWU_TEMPORAL_PORT; data in ${join(dataDir, 'temporal.db')})...`);
     temporal = await startDevServer({
       port: Number(port),
       uiPort: Number(process.env.TUANWU_TEMPORAL_UI_PORT ?? 8233),
@@ -97,8 +100,8 @@ async function main() {
 
   let databaseUrl = config.databaseUrl;
   if (!databaseUrl) {
-    log('starting the embedded PostgreSQL (PGlite, data in .data/pglite)...');
-    embedded = await startEmbeddedPostgres(join(dataDir, 'pglite'));
+    log(`starting the embedded PostgreSQL (data in ${join(dataDir, 'postgres')})...`);
+    embedded = await startEmbeddedPostgres(join(dataDir, 'postgres'));
     life.onStop('embedded PostgreSQL', () => embedded!.stop());
     databaseUrl = embedded.url;
   }
@@ -150,6 +153,7 @@ async function main() {
   API          ${base}   (docs: ${base}/docs, spec: ${base}/openapi.json)
   Console      ${consoleUrl}   (sign in with a token below; the secretary of 高一(1)班 has a check-in to approve)
   Temporal UI  ${temporal ? `http://127.0.0.1:${temporal.uiPort}` : '(external server)'}
+  PostgreSQL   ${embedded ? `${embedded.url.replace(/:[^:@/]*@/, '@')}   (password in ${embedded.passwordFile})` : '(DATABASE_URL)'}
   Admin token  ${config.adminToken}   (bootstrap: import organizations, create actors)`);
   if (existsSync(demoFile)) {
     const actors = JSON.parse(readFileSync(demoFile, 'utf8')) as { label: string; role: string; orgId: string | null; token: string }[];
@@ -165,6 +169,19 @@ async function main() {
 `);
   }
   console.log('Press Ctrl-C to stop.');
+  // `npm run backup` asks this process to pause for a cold copy of both stores (issue 21, scripts/backup-pause.ts).
+  const stores = {
+    get temporal() {
+      return temporal;
+    },
+    set temporal(t) {
+      temporal = t;
+    },
+    get postgres() {
+      return embedded;
+    },
+  };
+  await serveBackups({ dataDir, log, life, stores });
 }
 
 life.run(main);

@@ -6,7 +6,7 @@ import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Config } from '../domain/config';
 import { createDataConverter, type PayloadKeys } from '../temporal/codec';
-import { recordProblemsTo } from './runtime';
+import { bundlerLogger, recordProblemsTo } from './runtime';
 import { fileURLToPath } from 'node:url';
 import { campaignTaskQueue } from './task-queues';
 import type { Db } from '../db';
@@ -140,7 +140,8 @@ export async function createWorker(o: WorkerOptions): Promise<Workers> {
   recordProblemsTo(o.db);
   // Bundled once for both workers (a prebuilt bundle is used as it is).
   const workflowBundle = o.workflowBundle ?? {
-    code: (await bundleWorkflowCode({ workflowsPath, failureConverterPath: createDataConverter(o.payloadKeys).failureConverterPath })).code,
+    code: (await bundleWorkflowCode({ workflowsPath, failureConverterPath: createDataConverter(o.payloadKeys).failureConverterPath, logger: bundlerLogger() }))
+      .code,
   };
   const activities = createActivities({ db: o.db, province: o.province, peers: o.peers, client: o.client, config: o.config });
   const create = (taskQueue: string) =>

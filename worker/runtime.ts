@@ -8,6 +8,7 @@ import { DefaultLogger, Runtime, type LogLevel, type LogMetadata, type Logger } 
 import { sql } from 'kysely';
 import { pino, type Logger as PinoLogger } from 'pino';
 import type { Db } from '../db';
+import { logLevel } from '../api/logging';
 import { redactIdNumbers } from '../domain/identifiers';
 import { setCoreMetricsAddress, workerMetricsPort } from './metrics';
 
@@ -88,10 +89,21 @@ function coreMetricsPorts(env: NodeJS.ProcessEnv): number[] {
 
 let installed = false;
 
-/** Installs the runtime once per process; call before any connection is made. Never below INFO: traces carry payloads. */
-export function installWorkerRuntime(level: 'INFO' | 'WARN' | 'ERROR' = 'WARN', env: NodeJS.ProcessEnv = process.env): void {
+/** TUANWU_LOG_LEVEL as the runtime's level, never below INFO (traces carry payloads); `fallback` when unset. */
+export function runtimeLogLevel(env: NodeJS.ProcessEnv, fallback: 'INFO' | 'WARN' | 'ERROR'): 'INFO' | 'WARN' | 'ERROR' {
+  if (!env.TUANWU_LOG_LEVEL) return fallback;
+  const level = logLevel(env);
+  return level === 'error' ? 'ERROR' : level === 'warn' ? 'WARN' : 'INFO';
+}
+
+/**
+ * Installs the runtime once per process; call before any connection is made. `fallback` applies unless
+ * TUANWU_LOG_LEVEL is set (`npm start` sets it to `warn` when unset).
+ */
+export function installWorkerRuntime(fallback: 'INFO' | 'WARN' | 'ERROR' = 'WARN', env: NodeJS.ProcessEnv = process.env): void {
   if (installed) return;
   installed = true;
+  const level = runtimeLogLevel(env, fallback);
   const logger = new WorkerLogger(logFormat(env) === 'json' ? new JsonLogger(level) : new DefaultLogger(level));
   const logging = { filter: { core: 'WARN', other: 'WARN' }, forward: {} } as const;
   const ports = coreMetricsPorts(env);
@@ -107,6 +119,24 @@ export function installWorkerRuntime(level: 'INFO' | 'WARN' | 'ERROR' = 'WARN', 
     }
   }
   Runtime.install({ logger, telemetryOptions: { logging } });
+}
+
+/**
+ * The workflow bundler's logger: its warnings and errors go to the runtime's logger; its info lines (webpack's
+ * module report, the bundle's size) are build noise at every start, dropped.
+ */
+export function bundlerLogger(): Logger {
+  const runtime = () => Runtime.instance().logger;
+  return {
+    log: (level, message, meta) => {
+      if (level === 'WARN' || level === 'ERROR') runtime().log(level, message, meta);
+    },
+    trace: () => {},
+    debug: () => {},
+    info: () => {},
+    warn: (message, meta) => runtime().warn(message, meta),
+    error: (message, meta) => runtime().error(message, meta),
+  };
 }
 
 const recording = new WeakSet<Db>();
