@@ -6,7 +6,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { Client, Connection } from '@temporalio/client';
 import { startThrowawayPostgres } from '../scripts/postgres';
 import { freePort } from '../scripts/net';
-import { createDb } from '../db';
+import { createDb, migrate } from '../db';
 import { ADMIN_TOKEN, TEST_PAYLOAD_KEYS, call, eventually, httpApp, profile, seedTree, spawnTuanwu, waitForHttp } from './harness';
 
 describe('separate processes', () => {
@@ -15,6 +15,10 @@ describe('separate processes', () => {
     { timeout: 300_000 },
     async () => {
       const pg = await startThrowawayPostgres();
+      // As a deploy does: `npm run migrate` first; the API and the worker refuse a schema that is not current.
+      const migrating = createDb(pg.url, { max: 1 });
+      await migrate(migrating);
+      await migrating.destroy();
       const port = await freePort();
       const base = `http://127.0.0.1:${port}`;
       const env = {

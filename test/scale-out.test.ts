@@ -39,7 +39,15 @@ describe('scale-out', () => {
         Array.from({ length: N }, (_, i) => i),
         16,
         async (i) => {
-          const r = await call(apps[i % 2]!, 'POST', '/api/check-ins', tree.tokens.sec1, { branchId: tree.ids.branch1, profile: profile() });
+          // As a client does: a 503 ("Temporal has not confirmed the start in time: send it again", on a loaded
+          // machine) is sent again under the same Idempotency-Key, which records the check-in once.
+          const body = { branchId: tree.ids.branch1, profile: profile() };
+          const key = `scale-out-${i}-${randomUUID()}`;
+          let r = await call(apps[i % 2]!, 'POST', '/api/check-ins', tree.tokens.sec1, body, { 'idempotency-key': key });
+          for (let attempt = 2; r.status === 503 && attempt <= 5; attempt++) {
+            await new Promise((done) => setTimeout(done, 2000));
+            r = await call(apps[i % 2]!, 'POST', '/api/check-ins', tree.tokens.sec1, body, { 'idempotency-key': key });
+          }
           // On a failure, the API's own log says why (its error line carries the cause); the line may still be in
           // the pipe when the answer arrives, so it is read a moment later, and only the error lines are shown.
           if (r.status !== 201) await new Promise((done) => setTimeout(done, 1000));

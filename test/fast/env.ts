@@ -97,7 +97,15 @@ export function fastEnv(opts: FastEnvOptions): FastEnv {
     quietRuntime();
     const bundled = inject('fastWorkflowBundle');
     // A free port chosen by core for this file's server: files running in parallel never share one.
-    env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: findTemporalTestServer() } } });
+    // Core gives the (Java) test server 5 s to listen; on a loaded machine its JVM may take longer: start it again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: findTemporalTestServer() } } });
+        break;
+      } catch (e) {
+        if (attempt === 3 || !/did not start within/.test(String(e))) throw e;
+      }
+    }
     // The workflows upsert Tuanwu's search attributes (workflows/steps.ts); the test server knows only those registered.
     await env.connection.operatorService.addSearchAttributes({
       namespace: env.namespace ?? 'default',
