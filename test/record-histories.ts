@@ -77,6 +77,30 @@ try {
     return r.body as { processId: string; memberId: string };
   };
   const decide = (processId: string, token: string, body: object) => call(sys.app, 'POST', `/api/processes/${processId}/decisions`, token, body);
+  /** A check-in workflow started directly in branch 1 (past the API's checks), for shapes the API would not start. */
+  const startCheckInDirectly = async (o: { profile: ReturnType<typeof profile>; timing: typeof sys.config.timing.checkIn }) => {
+    const branch = await sys.db.selectFrom('organizations').selectAll().where('id', '=', tree.ids.branch1).executeTakeFirstOrThrow();
+    const memberId = randomUUID();
+    const processId = randomUUID();
+    await sys.env.client.workflow.start(checkIn, {
+      workflowId: checkInWorkflowId(memberId),
+      taskQueue: sys.config.taskQueue,
+      args: [
+        {
+          processId,
+          memberId,
+          branchId: branch.id,
+          branchPath: branch.path,
+          parentOrgId: branch.parent_id,
+          submittedBy: 'recorder',
+          linkActorId: null,
+          profile: o.profile,
+          timing: o.timing,
+        },
+      ],
+    });
+    return { memberId, processId };
+  };
 
   if (wanted('check-in')) {
     const a = await submit();
@@ -101,25 +125,7 @@ try {
     // A record that collides with an existing member's ID number: refused by the database, workflow rejected.
     const taken = await submit();
     const row = await sys.db.selectFrom('members').selectAll().where('id', '=', taken.memberId).executeTakeFirstOrThrow();
-    const branch = await sys.db.selectFrom('organizations').selectAll().where('id', '=', tree.ids.branch1).executeTakeFirstOrThrow();
-    const memberId = randomUUID();
-    await sys.env.client.workflow.start(checkIn, {
-      workflowId: checkInWorkflowId(memberId),
-      taskQueue: sys.config.taskQueue,
-      args: [
-        {
-          processId: randomUUID(),
-          memberId,
-          branchId: branch.id,
-          branchPath: branch.path,
-          parentOrgId: branch.parent_id,
-          submittedBy: 'recorder',
-          linkActorId: null,
-          profile: { ...profile(), idNumber: row.id_number },
-          timing: sys.config.timing.checkIn,
-        },
-      ],
-    });
+    const { memberId } = await startCheckInDirectly({ profile: { ...profile(), idNumber: row.id_number }, timing: sys.config.timing.checkIn });
     await save('check-in-rejected-conflict', memberId);
   }
 
@@ -441,25 +447,9 @@ try {
     // the deadline is 24:00 Shanghai of the tenth day), approved; a probation of 6 calendar months (patch
     // probation-calendar-months), ended by the member's deletion (member-left).
     const DAY = 86_400_000;
-    const branch = await sys.db.selectFrom('organizations').selectAll().where('id', '=', tree.ids.branch1).executeTakeFirstOrThrow();
-    const memberId = randomUUID();
-    const processId = randomUUID();
-    await sys.env.client.workflow.start(checkIn, {
-      workflowId: checkInWorkflowId(memberId),
-      taskQueue: sys.config.taskQueue,
-      args: [
-        {
-          processId,
-          memberId,
-          branchId: branch.id,
-          branchPath: branch.path,
-          parentOrgId: branch.parent_id,
-          submittedBy: 'recorder',
-          linkActorId: null,
-          profile: profile(),
-          timing: { deadlineMs: 10 * DAY, naturalDays: true, reminderOffsetsMs: [3 * DAY, DAY], escalationIntervalMs: DAY },
-        },
-      ],
+    const { memberId, processId } = await startCheckInDirectly({
+      profile: profile(),
+      timing: { deadlineMs: 10 * DAY, naturalDays: true, reminderOffsetsMs: [3 * DAY, DAY], escalationIntervalMs: DAY },
     });
     await waitForStep(sys.db, processId, 'branch-review');
     await decide(processId, tree.tokens.sec1, { action: 'approve' });
