@@ -1,5 +1,6 @@
 // Lint: no floating promises anywhere; no Node builtins or I/O modules in workflows/ (determinism); no import
-// cycles anywhere; no function in api/ over 120 lines; no UTC date arithmetic outside the office calendar.
+// cycles anywhere, no import up the layers; no function in api/ over 120 lines; no UTC date arithmetic outside the
+// office calendar.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import { createNodeResolver, importX } from 'eslint-plugin-import-x';
@@ -39,8 +40,45 @@ export default tseslint.config(
       'import-x/extensions': ['.ts', '.js', '.mjs', '.cjs'],
     },
     rules: {
-      // Packages are not followed: a cycle inside one is not ours (and its bundles are not parsed).
+      // Packages are not followed: a cycle inside one is not ours (and its bundles are not parsed). This rule skips
+      // `import type` whatever its options (import-x 4.x); test/layers.test.ts finds the circles through those too.
       'import-x/no-cycle': ['error', { ignoreExternal: true }],
+      // The layers (issue 22): an import goes down, type imports included (this rule checks them); test/layers.test.ts
+      // checks every arrow against the whole order.
+      'import-x/no-restricted-paths': [
+        'error',
+        {
+          basePath: import.meta.dirname,
+          zones: [
+            { target: './api', from: './activities', message: 'api/ reads db/queries, never activities/' },
+            { target: './activities', from: ['./worker', './workflows', './services'], message: 'activities/ sit below worker/, workflows/ and services/' },
+            { target: ['./api/main.ts', './worker/main.ts'], from: './scripts', message: 'a main process uses runtime/, never scripts/' },
+            {
+              target: './processes',
+              from: ['./db', './temporal', './runtime', './activities', './workflows', './services', './worker', './api', './scripts', './bench'],
+              message: 'processes/ import only domain/ and processes/',
+            },
+            {
+              target: './domain',
+              from: [
+                './processes',
+                './contract',
+                './db',
+                './temporal',
+                './runtime',
+                './activities',
+                './workflows',
+                './services',
+                './worker',
+                './api',
+                './scripts',
+                './bench',
+              ],
+              message: 'domain/ imports only domain/',
+            },
+          ],
+        },
+      ],
     },
   },
   {

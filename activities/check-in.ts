@@ -4,36 +4,15 @@ import { sql } from 'kysely';
 import { lockDevelopmentNumber, type Db, type Tx } from '../db';
 import { openProcessOnce } from './processes';
 import { submitFirstCheckIn } from '../db/member-state';
-import { registrationRefusalBlock } from '../db/queries/campaigns';
+import { checkInContext } from '../db/queries/check-in';
 import type { MembersTable } from '../db/schema';
 import type { CheckInInput } from '../domain/check-in';
-import { checkInAdmission, isRefusal, type CheckInContext, type MemberStatus } from '../domain/member-status';
+import { checkInAdmission, isRefusal, type MemberStatus } from '../domain/member-status';
 
 // The table in domain/member-status.ts covers exactly the statuses the database holds.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const statusesMatch: Same<MembersTable['status'], MemberStatus> = true;
 void statusesMatch;
-
-/**
- * What the member-status table needs beyond the status (domain/member-status.ts): the sanction in force (R18)
- * and, for a deleted record, the category of its approved deletion (R14). The API and the activity both ask here.
- */
-export async function checkInContext(q: Db | Tx, m: { id: string; status: string; sanction: string | null }): Promise<CheckInContext> {
-  const deletion =
-    m.status === 'deleted'
-      ? await q
-          .selectFrom('deletions')
-          .select('category')
-          .where('member_id', '=', m.id)
-          .where('status', '=', 'approved')
-          .orderBy('decided_at', 'desc')
-          .limit(1)
-          .executeTakeFirst()
-      : undefined;
-  // R22: deleted after 不予注册: no new check-in until the deciding committee consents.
-  const refusedRegistration = m.status === 'deleted' ? await registrationRefusalBlock(q, m.id) : null;
-  return { sanction: m.sanction, deletedAs: deletion?.category ?? null, refusedRegistration };
-}
 
 /** The record as a new check-in sees it: its status and branch, and the table's context. */
 async function memberForCheckIn(q: Db | Tx, memberId: string, forUpdate: boolean) {

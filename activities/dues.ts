@@ -6,7 +6,7 @@ import { sql } from 'kysely';
 import { likePrefix, recordOnce, type Db } from '../db';
 import { insertNotifications } from './processes';
 import { mapLimit } from '../domain/concurrency';
-import { disciplineStarter } from '../services/discipline';
+import { disciplineStarter } from '../temporal/discipline-start';
 import type { Config } from '../domain/config';
 import { addMonths, monthOf, monthStart, monthsBetween } from '../domain/dues';
 import { OFFICE_ZONE } from '../domain/calendar';

@@ -1,5 +1,5 @@
 // R25, the daily invariant check (workflows/invariant-check.ts): one keyset page of one invariant's violations
-// (db/queries/invariants.ts), each told to its province as a data problem (activities/data-problems.ts: one open
+// (db/queries/invariants.ts), each told to its province as a data problem (db/queries/data-problems.ts: one open
 // problem per kind, so a violation seen again only counts again); the problems of the page's key range that are no
 // longer found are resolved, so a violation that comes back is told again. The counts go to a Prometheus gauge.
 import { z } from 'zod';
@@ -15,9 +15,9 @@ import {
 } from '../domain/invariants';
 import { officeDay } from '../domain/office-day';
 import { invariantViolations, openProblemKinds, resolveGoneProblems } from '../db/queries/invariants';
-import { reportDataProblem } from './data-problems';
-import { workerMetrics } from '../worker/metrics';
-import type { ActivityDeps } from '../worker/index';
+import { reportDataProblem } from '../db/queries/data-problems';
+import { workerMetrics } from '../runtime/metrics';
+import type { ActivityDeps } from './deps';
 
 /** Violations per page: a province in disorder still travels in small activity results. */
 export const INVARIANT_PAGE = 500;

@@ -4,14 +4,14 @@ import { sql } from 'kysely';
 import { recordOnce, type Db, type Tx } from '../db';
 import type { OrgRef } from '../domain/orgs';
 import type { ProcessKind, ProcessStatus } from '../domain/processes';
-import { workerMetrics } from '../worker/metrics';
+import { workerMetrics } from '../runtime/metrics';
 import { nearestCommitteeAbove } from '../db/queries/organizations';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { transitionMember, type MemberTransitionInput, type TransitionResult } from '../db/member-state';
 import { isLeft, mayBeOpenTogether } from '../domain/member-transitions';
 import { ApplicationFailure } from '@temporalio/common';
-import { memberLeftSignal, type MemberLeft } from '../workflows/messages';
-import { tellSettledTasks } from '../services/campaigns';
+import { memberLeftSignal, type MemberLeft } from '../processes/messages';
+import { tellSettledTasks } from '../temporal/campaigns';
 
 export interface ProcessPatch {
   status?: string;
@@ -250,7 +250,7 @@ export interface RecordedEvent {
 
 /**
  * R25: the effect an event has on its member. New events name it (`effect`); the effect of events written by runs that
- * predate the table follows from the kind, the outcome and the legacy `member` field, so every append goes through it.
+ * predate the table follows from the kind, the outcome and the older `member` field, so every append goes through it.
  */
 export function memberEffectOf(e: ProcessEventInput): Omit<MemberTransitionInput, 'memberId' | 'processId' | 'now'> | undefined {
   if (e.effect) return e.effect;
@@ -330,7 +330,7 @@ export async function closeOtherProcesses(db: Db, client: Client | undefined, me
   return open.length;
 }
 
-export function createProcessActivities(deps: { db: Db; projections?: Partial<Record<ProcessKind, Projection>>; client?: Client }) {
+export function createProcessActivities(deps: { db: Db; projections?: Partial<Record<ProcessKind, Projection | null>>; client?: Client }) {
   const { db } = deps;
   /**
    * The one event append: every process writes its events here, keyed so that a retry writes nothing twice. An event
@@ -379,11 +379,6 @@ export function createProcessActivities(deps: { db: Db; projections?: Partial<Re
   }
   return {
     recordProcessEvent,
-    // The names the append had per process before the skeleton: histories record an activity's name, so runs
-    // that wrote under them replay under them (workflows/process.ts, patch one-event-append). Same append.
-    recordCheckInDecision: recordProcessEvent,
-    recordDeletionEvent: recordProcessEvent,
-    recordTransferEvent: recordProcessEvent,
 
     /** Opens a process: its first event and its read-model row, at its first step. */
     async openProcess(input: OpenProcessInput): Promise<{ applied: boolean }> {

@@ -3,11 +3,11 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Db } from '../db';
 import { openProcessOnce, type ProcessPatch, type Projection } from './processes';
-import { MISSING_PHONE, reportDataProblem } from './data-problems';
+import { MISSING_PHONE, reportDataProblem } from '../db/queries/data-problems';
 import type { PeerMessageType, TransferInput } from '../domain/transfers';
 import type { OrgRef } from '../domain/orgs';
 import { PEER_PATHS, signedHeaders } from '../domain/peer-protocol';
-import { workerMetrics } from '../worker/metrics';
+import { workerMetrics } from '../runtime/metrics';
 
 /**
  * R9/R10: a transfer's projection. Its row keeps the destination once known and the outcome; a completed

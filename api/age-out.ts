@@ -1,6 +1,5 @@
 // R19 age-out: the branch records an exception, with a reason, before the member's 28th birthday; the sweep
 // (workflows/age-out.ts) then leaves the member in the league.
-import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { AppDeps } from './deps';
 import { authorize } from '../domain/authz';
@@ -10,6 +9,7 @@ import { AgeOutException, ageOutDate } from '../domain/numbers';
 import { officeDay } from '../domain/office-day';
 import { recordOnce } from '../db';
 import { errorResponses, notFound, UuidParams } from './schemas';
+import { AgeOutRecorded } from '../contract/age-out';
 
 export function ageOutRoutes({ db }: AppDeps): FastifyPluginAsyncZod {
   return async (app) => {
@@ -20,7 +20,7 @@ export function ageOutRoutes({ db }: AppDeps): FastifyPluginAsyncZod {
           summary: "R19 age-out: the member's branch records an exception, with a reason, before the 28th birthday (超龄离团 does not apply)",
           params: UuidParams,
           body: AgeOutException,
-          response: { 201: z.object({ memberId: z.uuid(), reason: z.string() }), ...errorResponses },
+          response: { 201: AgeOutRecorded, ...errorResponses },
         },
       },
       async (req, reply) => {

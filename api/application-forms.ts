@@ -9,6 +9,7 @@ import { authorize } from '../domain/authz';
 import { DomainError } from '../domain/errors';
 import { likePrefix, recordOnce, type Db } from '../db';
 import { errorResponses, iso, notFound, statisticsOrg, UuidParams } from './schemas';
+import { FormUploadHeaders, FormView, MissingPage, MissingQuery } from '../contract/application-forms';
 import { decodeCursor, encodeCursor } from './cursor';
 import { acceptFiles, decodedFilename, fileBody, receivedFile, type FilePolicy } from './uploads';
 
@@ -19,8 +20,6 @@ import { OFFICE_ZONE } from '../domain/office-day';
 export const MAX_FORM_BYTES = 10 * 1024 * 1024;
 const FORMS: FilePolicy = { types: ['application/pdf', 'image/png', 'image/jpeg'], maxBytes: MAX_FORM_BYTES, checkSignature: { rule: 'R24' } };
 const EXTENSIONS: Record<string, string> = { 'application/pdf': 'pdf', 'image/png': 'png', 'image/jpeg': 'jpg' };
-
-const FormView = z.object({ memberId: z.uuid(), sha256: z.string(), size: z.number().int(), uploadedAt: z.string() });
 
 async function memberOf(db: Db, id: string) {
   const row = await db
@@ -48,7 +47,7 @@ function uploadRoute(app: Api, { db }: AppDeps): void {
         summary: `R24: the branch uploads the member's scanned application form (入团志愿书; PDF, PNG or JPEG, at most ${MAX_FORM_BYTES / 1024 / 1024} MiB), for members who joined from 2020 on after their check-in is approved; kept with its SHA-256, a new file replaces it`,
         consumes: [...FORMS.types],
         params: UuidParams,
-        headers: z.object({ 'x-filename': z.string().max(1000).optional() }),
+        headers: FormUploadHeaders,
         body: fileBody('the scanned form: a PDF, PNG or JPEG file'),
         response: { 201: FormView, 200: FormView, ...errorResponses },
       },
@@ -132,20 +131,6 @@ export function maskName(name: string): string {
   return `${Array.from(name)[0] ?? ''}*`;
 }
 
-const MissingQuery = z.object({
-  orgId: z.string().min(1).max(63).optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z.string().max(500).optional(),
-});
-
-const MissingItem = z.object({
-  memberId: z.uuid(),
-  name: z.string(),
-  branchId: z.string(),
-  approvedAt: z.string(),
-  daysSinceApproval: z.number().int(),
-});
-
 /** The members of the subtree who need a form and have none: active (or on probation), joined from 2020 on, approved. */
 function missingForms(db: Db, path: string) {
   return db
@@ -167,7 +152,7 @@ function missingRoute(app: Api, { db }: AppDeps): void {
         summary:
           'R24: members of the subtree (joined from 2020 on, check-in approved) whose application form is missing, longest waiting first, with the days since approval (Asia/Shanghai); names masked',
         querystring: MissingQuery,
-        response: { 200: z.object({ total: z.number().int(), items: z.array(MissingItem), nextCursor: z.string().nullable() }), ...errorResponses },
+        response: { 200: MissingPage, ...errorResponses },
       },
     },
     async (req) => {

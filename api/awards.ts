@@ -3,7 +3,6 @@
 // them; the organization that recorded a punishment, or one above, revokes it (撤销) with a reason: an event, and
 // the record stays. A disciplinary sanction is recorded by its R18 case (activities/awards.ts), never by hand.
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Api, AppDeps } from './deps';
 import { authorize } from '../domain/authz';
@@ -15,29 +14,13 @@ import { recordOnce, type Db } from '../db';
 import { transitionMember } from '../db/member-state';
 import type { Selectable } from 'kysely';
 import type { AwardsTable } from '../db/schema';
-import { awardCounts, awardFields, insertAward, revokedPayload } from '../activities/awards';
+import { awardCounts, awardFields, insertAward, revokedPayload } from '../db/queries/awards';
 import { answerOnce } from './idempotency';
 import { loadMember } from './members';
 import { errorResponses, IdParams, iso, notFound, statisticsOrg, UuidParams } from './schemas';
+import { AwardList, AwardRecorded, AwardStatistics, AwardView, IdempotencyHeaders } from '../contract/awards';
 
-const AwardView = z.object({
-  id: z.uuid(),
-  type: z.enum(['reward', 'punishment']),
-  kind: z.string(),
-  level: z.string(),
-  decidedOn: z.string(),
-  decidingOrg: z.string(),
-  documentNumber: z.string(),
-  /** The organization that recorded it (revoked there or above). */
-  orgId: z.string(),
-  /** The R18 disciplinary case that recorded it, if any. */
-  sourceProcessId: z.uuid().nullable(),
-  recordedAt: z.string(),
-  revokedAt: z.string().nullable(),
-  revokeReason: z.string().nullable(),
-});
-
-function viewOf(a: Selectable<AwardsTable>): z.infer<typeof AwardView> {
+function viewOf(a: Selectable<AwardsTable>): AwardView {
   return {
     id: a.id,
     ...awardFields(a),
@@ -72,9 +55,9 @@ function recordRoute(app: Api, db: Db): void {
       schema: {
         summary: "R23: the member's branch or a committee above records a reward (表彰) or a punishment (处分); R18 sanctions are recorded by their case",
         params: UuidParams,
-        headers: z.object({ 'idempotency-key': z.string().min(1).max(200).optional() }),
+        headers: IdempotencyHeaders,
         body: AwardBody,
-        response: { 201: z.object({ id: z.uuid() }), ...errorResponses },
+        response: { 201: AwardRecorded, ...errorResponses },
       },
     },
     async (req, reply) => {
@@ -120,7 +103,7 @@ function listRoute(app: Api, db: Db): void {
       schema: {
         summary: "R23: the member's rewards and punishments (revoked punishments stay, with the revocation); the member, the branch and the levels above",
         params: UuidParams,
-        response: { 200: z.object({ items: z.array(AwardView) }), ...errorResponses },
+        response: { 200: AwardList, ...errorResponses },
       },
     },
     async (req) => {
@@ -205,15 +188,6 @@ function revokeRoute(app: Api, db: Db): void {
     },
   );
 }
-
-export const AwardStatistics = z.object({
-  orgId: z.string(),
-  rewards: z.number(),
-  /** Every punishment recorded, revoked ones included (the record stays). */
-  punishments: z.number(),
-  revoked: z.number(),
-  byKind: z.array(z.object({ type: z.enum(['reward', 'punishment']), kind: z.string(), count: z.number() })),
-});
 
 /** GET /organizations/:id/awards/statistics (R23): the entries recorded in the subtree. */
 function statisticsRoute(app: Api, db: Db): void {

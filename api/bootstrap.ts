@@ -1,21 +1,12 @@
 // Bootstrap: create actors (who get their token once). The organization tree: api/organizations.ts.
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { AppDeps } from './deps';
-import { authorizeBinding, Role } from '../domain/authz';
+import { authorizeBinding, type Role } from '../domain/authz';
 import { DomainError } from '../domain/errors';
-import { OrgId } from '../domain/orgs';
 import { errorResponses } from './schemas';
-import { singleLine } from '../domain/text';
+import { ActorCreated, ActorInput } from '../contract/bootstrap';
 import { hashToken, newToken } from './auth';
-
-export const ActorInput = z.object({
-  role: Role,
-  orgId: OrgId.nullable().optional(),
-  memberId: z.uuid().nullable().optional(),
-  label: singleLine(100),
-});
 
 /** Which organization kinds each role sits in. */
 const ROLE_ORG: Record<Role, { kinds: string[] | null; root?: true }> = {
@@ -34,7 +25,7 @@ export function bootstrapRoutes({ db }: AppDeps): FastifyPluginAsyncZod {
           summary:
             "Create an actor; the response carries its bearer token, shown only this once. The caller's subtree holds the actor's organization and, for a member account, the member's branch (R1)",
           body: ActorInput,
-          response: { 201: z.object({ id: z.uuid(), role: Role, orgId: z.string().nullable(), token: z.string() }), ...errorResponses },
+          response: { 201: ActorCreated, ...errorResponses },
         },
       },
       async (req, reply) => {

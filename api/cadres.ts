@@ -4,36 +4,18 @@
 // R21: a branch's current secretary is what clears its "no secretary" flag (api/health.ts, GET /organizations/{id}).
 // R8/R25: "current" is one definition (db/queries/cadres.ts currentPost): not ended, term not passed, holder not left.
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Api, AppDeps } from './deps';
 import { authorize, type Principal } from '../domain/authz';
-import { CadreBody, cadreEventPayload, cadreRoleProblem, CadreRole, EndCadreBody } from '../domain/cadres';
+import { CadreBody, cadreEventPayload, cadreRoleProblem, EndCadreBody } from '../domain/cadres';
 import { DomainError } from '../domain/errors';
 import { personalView } from '../domain/privacy';
 import { officeDay } from '../domain/office-day';
 import { recordOnce, type Db } from '../db';
 import type { CadresTable } from '../db/schema';
 import { cadreEndedEvent, currentPost, endCadre, endLapsedPosts, isCurrentPost, ONE_CURRENT_POST } from '../db/queries/cadres';
-import { errorResponses, IdParams, iso, notFound, PiiString } from './schemas';
-
-const CadreView = z.object({
-  id: z.uuid(),
-  orgId: z.string(),
-  name: z.string(),
-  /** Whole for the organization itself, masked for every level above, its direct superior too (domain/privacy.ts). */
-  idNumber: PiiString('idNumber'),
-  role: CadreRole,
-  post: z.string(),
-  termStart: z.string(),
-  termEnd: z.string().nullable(),
-  endedAt: z.string().nullable(),
-  /** R8/R25: current today: not ended, its term not passed, its holder not left (db/queries/cadres.ts). */
-  current: z.boolean(),
-  /** The member record with the same ID number, if any (R8: linked, neither replaces the other). */
-  memberId: z.uuid().nullable(),
-});
-type CadreView = z.infer<typeof CadreView>;
+import { errorResponses, IdParams, iso, notFound } from './schemas';
+import { CadreList, CadreParams, CadreView } from '../contract/cadres';
 
 type CadreRow = Omit<CadresTable, 'created_at' | 'ended_at'> & { ended_at: Date | null; member_id: string | null; current: boolean };
 
@@ -169,7 +151,7 @@ function listRoute(app: Api, { db }: AppDeps): void {
         summary:
           "R8: an organization's cadres, current ones first, then those whose term ended; ID numbers whole for the organization itself, masked for every level above",
         params: IdParams,
-        response: { 200: z.object({ items: z.array(CadreView) }), ...errorResponses },
+        response: { 200: CadreList, ...errorResponses },
       },
     },
     async (req) => {
@@ -194,7 +176,7 @@ function endRoute(app: Api, { db }: AppDeps): void {
     {
       schema: {
         summary: "R8: end a cadre's term (on `endedOn`, today when left out); a branch whose secretary's term ended is flagged again (R21)",
-        params: IdParams.extend({ cadreId: z.uuid() }),
+        params: CadreParams,
         body: EndCadreBody,
         response: { 200: CadreView, ...errorResponses },
       },

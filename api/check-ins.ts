@@ -1,6 +1,5 @@
 // POST /api/check-ins (R1, R2): validate, reserve the member record, start the review workflow.
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { AppDeps } from './deps';
 import { authorize, checkInRecordRefusal } from '../domain/authz';
@@ -8,22 +7,16 @@ import { DomainError } from '../domain/errors';
 import { CheckInSubmission, checkInInput } from '../domain/check-in';
 import { LOCKED_FIELDS, lockedFieldProblems, profileRuleProblems } from '../domain/members';
 import { checkInAdmission, isRefusal } from '../domain/member-status';
-import { checkInContext } from '../activities/check-in';
-import { checkIn, checkInProcess } from '../workflows/check-in';
+import { checkInContext } from '../db/queries/check-in';
+import { checkInProcess } from '../processes/check-in';
 import { errorResponses } from './schemas';
+import { CheckInCreated, IdempotencyHeaders } from '../contract/check-ins';
 import { answerOnce } from './idempotency';
-import { startProcess } from '../services/start-process';
+import { startProcess } from '../temporal/start-process';
 import { checkInNumberProblem } from './numbers';
 import { isLateEntry, meetingDateProblem } from '../domain/numbers';
 import { birthDateOf } from '../domain/identifiers';
 import { stepDeadline } from '../domain/calendar';
-
-const CheckInCreated = z.object({
-  processId: z.uuid(),
-  memberId: z.uuid(),
-  status: z.literal('pending'),
-  deadline: z.string(),
-});
 
 /** The four profile fields (R4) the submission would change on the record. */
 function profileRewrites(
@@ -41,7 +34,7 @@ export function checkInRoutes({ db, client, config }: AppDeps): FastifyPluginAsy
       {
         schema: {
           summary: 'A member checks in to a branch (R1); the branch reviews within 10 days (R3)',
-          headers: z.object({ 'idempotency-key': z.string().min(1).max(200).optional() }),
+          headers: IdempotencyHeaders,
           body: CheckInSubmission,
           response: { 201: CheckInCreated, 200: CheckInCreated, ...errorResponses },
         },
@@ -139,7 +132,6 @@ export function checkInRoutes({ db, client, config }: AppDeps): FastifyPluginAsy
             { client, config },
             {
               process: checkInProcess,
-              workflow: checkIn,
               memberId,
               input,
               org: branch,

@@ -3,20 +3,17 @@
 import { existsSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
 import { sql } from 'kysely';
 import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { authorize } from '../domain/authz';
 import { DomainError } from '../domain/errors';
-import { OrgId, pathIds } from '../domain/orgs';
-import { ProcessKind } from '../domain/processes';
+import { pathIds } from '../domain/orgs';
 import { likePrefix } from '../db';
 import { problemBody, type Api, type AppDeps } from './deps';
 import { errorResponses, notFound } from './schemas';
-
-const OrgView = z.object({ id: z.string(), name: z.string(), kind: z.string(), path: z.string(), parentId: z.string().nullable() });
+import { CountsQuery, Me, ProcessCounts } from '../contract/console';
 
 /** GET /me: the caller as the token says, with their organization. */
 function meRoute(app: Api, { db }: AppDeps): void {
@@ -25,10 +22,7 @@ function meRoute(app: Api, { db }: AppDeps): void {
     {
       schema: {
         summary: 'The caller: role, label, member record and organization (the console shows what the role may do)',
-        response: {
-          200: z.object({ actorId: z.string(), role: z.string(), label: z.string(), memberId: z.string().nullable(), org: OrgView.nullable() }),
-          ...errorResponses,
-        },
+        response: { 200: Me, ...errorResponses },
       },
     },
     async (req) => {
@@ -48,8 +42,6 @@ function meRoute(app: Api, { db }: AppDeps): void {
   );
 }
 
-const Counts = z.object({ open: z.number(), overdue: z.number() });
-
 /**
  * GET /processes/counts: open and overdue processes acting at an organization itself and in each direct child's
  * subtree, in one query over the subtree (grouped by the child's segment of the acting organization's path).
@@ -60,13 +52,9 @@ function countsRoute(app: Api, { db }: AppDeps): void {
     {
       schema: {
         summary: "Open and overdue processes acting at an organization and in each direct child's subtree (the caller's organization by default)",
-        querystring: z.object({ orgId: OrgId.optional(), kind: ProcessKind.optional() }),
+        querystring: CountsQuery,
         response: {
-          200: z.object({
-            org: z.object({ id: z.string(), name: z.string(), kind: z.string() }),
-            self: Counts,
-            children: z.array(z.object({ id: z.string(), name: z.string(), kind: z.string() }).extend(Counts.shape)),
-          }),
+          200: ProcessCounts,
           ...errorResponses,
         },
       },

@@ -2,7 +2,6 @@
 // supervisors see which organizations delete an unusual share of graduates (R17). Decisions go through
 // POST /api/processes/:id/decisions like every other process.
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { sql } from 'kysely';
@@ -11,16 +10,14 @@ import { authorize } from '../domain/authz';
 import { DomainError } from '../domain/errors';
 import { BulkReturn, DeletionApplication } from '../domain/deletions';
 import type { DecisionCommand } from '../domain/processes';
-import { OrgId } from '../domain/orgs';
 import { likePrefix } from '../db';
-import { decideUpdate } from '../workflows/common';
+import { decideUpdate } from '../processes/messages';
 import { errorResponses, iso, notFound } from './schemas';
+import { AbuseView, BulkReturned, DeletionCreated, IdempotencyHeaders, OrgQuery } from '../contract/deletions';
 import { answerOnce } from './idempotency';
 import { mapLimit } from '../domain/concurrency';
-import { toDomainError } from '../services/temporal-errors';
-import { startDeletion } from '../services/deletion-start';
-
-const DeletionCreated = z.object({ processId: z.uuid(), memberId: z.uuid(), step: z.string(), deadline: z.string() });
+import { toDomainError } from '../temporal/errors';
+import { startDeletion } from '../temporal/deletion-start';
 
 /** POST /deletions (R14, R16): the branch applies; answers once the process is recorded. */
 function applyRoute(app: Api, { db, client, config }: AppDeps): void {
@@ -29,7 +26,7 @@ function applyRoute(app: Api, { db, client, config }: AppDeps): void {
     {
       schema: {
         summary: 'R14/R16: the branch applies to delete a member; the city-level committee verifies, only the province decides',
-        headers: z.object({ 'idempotency-key': z.string().min(1).max(200).optional() }),
+        headers: IdempotencyHeaders,
         body: DeletionApplication,
         response: { 201: DeletionCreated, 200: DeletionCreated, ...errorResponses },
       },
@@ -78,7 +75,7 @@ function bulkReturnRoute(app: Api, { db, client }: AppDeps): void {
         summary:
           'R15: the province returns every application pending review in its subtree (at the city or at the province) that matches all the filters given, for re-checking by the branches',
         body: BulkReturn,
-        response: { 200: z.object({ matched: z.number(), returned: z.number(), processIds: z.array(z.uuid()) }), ...errorResponses },
+        response: { 200: BulkReturned, ...errorResponses },
       },
     },
     async (req) => {
@@ -125,18 +122,9 @@ function abuseRoute(app: Api, { db, config }: AppDeps): void {
     {
       schema: {
         summary: "R17: organizations in the caller's subtree flagged for deleting graduates, and the current shares, those above the threshold marked",
-        querystring: z.object({ orgId: OrgId.optional() }),
+        querystring: OrgQuery,
         response: {
-          200: z.object({
-            orgId: z.string(),
-            windowDays: z.number(),
-            threshold: z.number(),
-            minDeletions: z.number(),
-            flags: z.array(z.object({ orgId: z.string(), windowStart: z.string(), flaggedAt: z.string(), deletions: z.number(), graduates: z.number() })),
-            current: z.array(
-              z.object({ orgId: z.string(), name: z.string(), deletions: z.number(), graduates: z.number(), share: z.number(), above: z.boolean() }),
-            ),
-          }),
+          200: AbuseView,
           ...errorResponses,
         },
       },

@@ -1,19 +1,18 @@
 // Disciplinary handling (R18): open a case, upload its materials, record the talk and the meeting's decision.
 // Verification, approval, the spot check and the probation review are decisions on /api/processes/{id}/decisions.
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Api, AppDeps } from './deps';
 import { authorize } from '../domain/authz';
 import { DomainError } from '../domain/errors';
-import { singleLine } from '../domain/text';
 import { DisciplineStart, MeetingDecision, TalkRecord } from '../domain/discipline';
 import type { Db } from '../db';
-import { disciplineStarter } from '../services/discipline';
+import { disciplineStarter } from '../temporal/discipline-start';
 import { loadProcess } from '../services/processes';
-import { meetingUpdate, talkUpdate } from '../workflows/discipline';
+import { meetingUpdate, talkUpdate } from '../processes/messages';
 import { errorResponses, notFound, UuidParams } from './schemas';
-import { toDomainError } from '../services/temporal-errors';
+import { DisciplineOpened, MaterialHeaders, MaterialParams, MaterialStored, StepAnswer } from '../contract/discipline';
+import { toDomainError } from '../temporal/errors';
 import { acceptFiles, receivedFile, type FilePolicy } from './uploads';
 
 /** Materials are scans and documents; a case's file is at most this large. */
@@ -33,8 +32,6 @@ async function caseOf(db: Db, id: string) {
   return { row, branchPath: member.branch_path };
 }
 
-const StepAnswer = z.object({ processId: z.uuid(), step: z.string() });
-
 /** POST /discipline (R18): the branch opens a case; answers once the case is recorded. */
 function openRoute(app: Api, { db, client, config }: AppDeps): void {
   const start = disciplineStarter({ db, client, config });
@@ -44,7 +41,7 @@ function openRoute(app: Api, { db, client, config }: AppDeps): void {
       schema: {
         summary: 'R18: the branch opens a disciplinary case (the daily dues check opens removal cases by itself)',
         body: DisciplineStart,
-        response: { 201: z.object({ processId: z.uuid(), step: z.string(), deadline: z.string() }), ...errorResponses },
+        response: { 201: DisciplineOpened, ...errorResponses },
       },
     },
     async (req, reply) => {
@@ -73,10 +70,10 @@ function uploadRoute(app: Api, { db }: AppDeps): void {
       schema: {
         summary: `R18: upload one material of the case (PDF or image, at most ${MAX_MATERIAL_BYTES / 1024 / 1024} MiB); stored with its SHA-256`,
         params: UuidParams,
-        headers: z.object({ 'x-filename': singleLine(200) }),
+        headers: MaterialHeaders,
         response: {
-          201: z.object({ id: z.uuid(), sha256: z.string(), size: z.number() }),
-          200: z.object({ id: z.uuid(), sha256: z.string(), size: z.number() }),
+          201: MaterialStored,
+          200: MaterialStored,
           ...errorResponses,
         },
       },
@@ -118,22 +115,18 @@ function uploadRoute(app: Api, { db }: AppDeps): void {
 
 /** GET /discipline/:id/materials/:materialId (R18). */
 function materialRoute(app: Api, { db }: AppDeps): void {
-  app.get(
-    '/discipline/:id/materials/:materialId',
-    { schema: { summary: "R18: one of the case's materials", params: z.object({ id: z.uuid(), materialId: z.uuid() }) } },
-    async (req, reply) => {
-      const { branchPath, row } = await caseOf(db, req.params.id);
-      authorize(req.principal, 'process.read', { orgPath: branchPath, memberId: row.member_id });
-      const m = await db
-        .selectFrom('discipline_materials')
-        .selectAll()
-        .where('id', '=', req.params.materialId)
-        .where('process_id', '=', row.id)
-        .executeTakeFirst();
-      if (!m) notFound('material');
-      return reply.header('content-type', m.content_type).header('x-sha256', m.sha256).send(m.content);
-    },
-  );
+  app.get('/discipline/:id/materials/:materialId', { schema: { summary: "R18: one of the case's materials", params: MaterialParams } }, async (req, reply) => {
+    const { branchPath, row } = await caseOf(db, req.params.id);
+    authorize(req.principal, 'process.read', { orgPath: branchPath, memberId: row.member_id });
+    const m = await db
+      .selectFrom('discipline_materials')
+      .selectAll()
+      .where('id', '=', req.params.materialId)
+      .where('process_id', '=', row.id)
+      .executeTakeFirst();
+    if (!m) notFound('material');
+    return reply.header('content-type', m.content_type).header('x-sha256', m.sha256).send(m.content);
+  });
 }
 
 /** POST /discipline/:id/talk (R18 step 2). */

@@ -1,18 +1,18 @@
 // Dues (R18): record a month's payment, one at a time or as a batch file, and the payment rate per organization.
-import { z } from 'zod';
 import { sql } from 'kysely';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { problemBody, type Api, type AppDeps } from './deps';
 import type { Config } from '../domain/config';
 import { authorize, isAllowed, type Principal } from '../domain/authz';
 import { DomainError, HTTP_STATUS, type FieldProblem } from '../domain/errors';
-import { OrgId, pathIds } from '../domain/orgs';
-import { DUES_BATCH_COLUMNS, DuesPayment, Month, addMonths, monthOf, monthStart, paymentMonthProblem, type ParsedDuesLine } from '../domain/dues';
+import { pathIds } from '../domain/orgs';
+import { DUES_BATCH_COLUMNS, DuesPayment, addMonths, monthOf, monthStart, paymentMonthProblem, type ParsedDuesLine } from '../domain/dues';
 import { readTable, type Table } from '../domain/tables';
 import { mapLimit } from '../domain/concurrency';
 import { likePrefix, recordOnce, type Db } from '../db';
 import { UPLOAD_TYPES, UploadedFile, acceptUploads, errorResponses, notFound, statisticsOrg } from './schemas';
 import { csvCellProblems } from './validation';
+import { BatchHeaders, BatchReport, DuesStatistics, DuesStatisticsQuery, PaymentResponse, type RowError, type RowResult } from '../contract/dues';
 
 interface PayingMember {
   id: string;
@@ -90,35 +90,7 @@ async function recordPayment(db: Db, actorId: string, member: PayingMember, paym
   }
 }
 
-const PaymentResponse = z.object({ memberId: z.uuid(), month: z.string(), amountCents: z.number(), branchId: z.string() });
-
-const RowError = z.object({
-  status: z.number(),
-  message: z.string(),
-  rule: z.string().optional(),
-  fields: z.array(z.object({ field: z.string(), message: z.string(), rule: z.string().optional() })).optional(),
-});
-
-const RowResult = z.object({
-  line: z.number(),
-  memberId: z.string().optional(),
-  month: z.string().optional(),
-  status: z.enum(['recorded', 'already-paid', 'failed']),
-  error: RowError.optional(),
-});
-type RowResult = z.infer<typeof RowResult>;
-
-const RateRow = z.object({
-  orgId: z.string(),
-  name: z.string(),
-  kind: z.string(),
-  members: z.number(),
-  paid: z.number(),
-  /** Percent with one decimal; null without members. */
-  rate: z.number().nullable(),
-});
-
-function asRowError(e: unknown): z.infer<typeof RowError> {
+function asRowError(e: unknown): RowError {
   if (e instanceof DomainError) {
     const { message, rule, fields } = problemBody(e.problem);
     return { status: HTTP_STATUS[e.problem.kind], message, ...(rule ? { rule } : {}), ...(fields ? { fields } : {}) };
@@ -179,10 +151,10 @@ function batchRoute(app: Api, { db, config }: AppDeps): void {
         summary:
           'R18: record dues from a file (CSV in UTF-8 or GB18030/GBK, or .xlsx: its first sheet; header memberId,month,amountCents); a report per line. Sending the same file again with the same Idempotency-Key records nothing twice',
         consumes: UPLOAD_TYPES,
-        headers: z.object({ 'idempotency-key': z.string().min(1).max(200) }),
+        headers: BatchHeaders,
         body: UploadedFile,
         response: {
-          200: z.object({ batch: z.string(), recorded: z.number(), alreadyPaid: z.number(), failed: z.number(), rows: z.array(RowResult) }),
+          200: BatchReport,
           ...errorResponses,
         },
       },
@@ -264,8 +236,8 @@ function rateRoute(app: Api, { db }: AppDeps): void {
     {
       schema: {
         summary: 'R18: the dues payment rate of a month, for an organization and each of its direct children (with their subtrees)',
-        querystring: z.object({ orgId: OrgId.optional(), month: Month.optional() }),
-        response: { 200: z.object({ month: z.string(), organization: RateRow, children: z.array(RateRow) }), ...errorResponses },
+        querystring: DuesStatisticsQuery,
+        response: { 200: DuesStatistics, ...errorResponses },
       },
     },
     async (req) => {

@@ -2,21 +2,14 @@
 // secretary or a contact phone, R20 data missing or invalid, R19 late entries): counts in one query over the
 // subtree, and each list a page at a time (keyset on the organization id). The queries are activities/health.ts's,
 // which the daily check shares.
-import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { AppDeps } from './deps';
 import { authorize } from '../domain/authz';
 import { OrgId } from '../domain/orgs';
-import { HealthCounts, HealthItem, HealthKind, HealthQuery } from '../domain/health';
-import { healthCounts, healthList } from '../activities/health';
+import { HealthQuery, HealthView } from '../contract/health';
+import { healthCounts, healthList } from '../db/queries/health';
 import { errorResponses, IdParams, notFound } from './schemas';
 import { decodeCursor, encodeCursor } from './cursor';
-
-const HealthView = z.object({
-  orgId: z.string(),
-  counts: HealthCounts,
-  list: z.object({ kind: HealthKind, items: z.array(HealthItem), nextCursor: z.string().nullable() }).optional(),
-});
 
 export function healthRoutes({ db }: AppDeps): FastifyPluginAsyncZod {
   return async (app) => {

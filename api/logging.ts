@@ -4,17 +4,7 @@
 import { LogController, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import PinoPretty from 'pino-pretty';
 import { redactIdNumbers } from '../domain/identifiers';
-
-export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
-
-/** `TUANWU_LOG_LEVEL` (trace|debug|info|warn|error), else `fallback`; any other value is refused at start. */
-export function logLevel(env: NodeJS.ProcessEnv = process.env, fallback: LogLevel = 'info'): LogLevel {
-  const value = env.TUANWU_LOG_LEVEL?.trim().toLowerCase();
-  if (!value) return fallback;
-  if (!(LOG_LEVELS as readonly string[]).includes(value)) throw new Error(`TUANWU_LOG_LEVEL: one of ${LOG_LEVELS.join(', ')} (got ${value})`);
-  return value as LogLevel;
-}
+import { logFormat, logLevel } from '../runtime/logging';
 
 /** Logs never carry a full ID number, nor the token in the Web UI's codec URL (/codec/t/<token>). */
 function redact(line: string): string {
@@ -41,7 +31,7 @@ export function loggerOptions(opts: {
   logFormat?: 'json' | 'pretty';
 }): Pick<FastifyServerOptions, 'logger' | 'logController'> {
   if (!opts.logger) return { logger: false };
-  const pretty = (opts.logFormat ?? process.env.TUANWU_LOG_FORMAT) === 'pretty';
+  const pretty = (opts.logFormat ?? logFormat()) === 'pretty';
   const stream = pretty
     ? PinoPretty({ destination: opts.logStream ?? 1, sync: true, ignore: 'pid,hostname,reqId', translateTime: 'SYS:HH:MM:ss' })
     : opts.logStream;

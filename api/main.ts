@@ -4,7 +4,7 @@ import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../domain/config';
 import { assertSchemaCurrent, createDb } from '../db';
 import { createDataConverter, payloadKeysFromEnv } from '../temporal/codec';
-import { Lifecycle } from '../scripts/lifecycle';
+import { Lifecycle } from '../runtime/lifecycle';
 import { buildApp } from './app';
 
 const life = new Lifecycle((s) => console.error(`[api] ${s}`));

@@ -22,41 +22,20 @@ import {
 } from '../domain/member-data';
 import { pathIds, type OrgRef } from '../domain/orgs';
 import { recordOnce, type Db } from '../db';
-import { memberChange, memberChangeProcess } from '../workflows/member-change';
-import { joinDate, joinDateProcess } from '../workflows/join-date';
-import { startProcess, type Recorded } from '../services/start-process';
+import { memberChangeProcess } from '../processes/member-change';
+import { joinDateProcess } from '../processes/join-date';
+import { startProcess, type Recorded } from '../temporal/start-process';
 import { answerOnce } from './idempotency';
 import { loadMember } from './members';
 import { errorResponses, UuidParams } from './schemas';
+import { IdempotencyHeaders } from '../contract/common';
+import { ChangeCreated, JoinDateCreated, WindowAnswer, type JoinDateWindow } from '../contract/member-data';
 import { stepDeadline } from '../domain/calendar';
 
 type Member = Awaited<ReturnType<typeof loadMember>>;
 
-const IdempotencyHeaders = z.object({ 'idempotency-key': z.string().min(1).max(200).optional() });
-
-const ChangeCreated = z.object({
-  processId: z.uuid(),
-  memberId: z.uuid(),
-  status: z.literal('pending'),
-  step: z.string(),
-  deadline: z.string(),
-  fields: z.record(z.string(), z.unknown()),
-});
-
-const JoinDateCreated = z.object({
-  processId: z.uuid(),
-  memberId: z.uuid(),
-  status: z.literal('pending'),
-  step: z.string(),
-  deadline: z.string(),
-  route: z.enum(['window', 'formal']),
-});
-
-const WindowView = z.object({ id: z.uuid(), opensOn: z.string(), closesOn: z.string(), open: z.boolean() });
-const WindowAnswer = z.object({ window: WindowView.nullable() });
-
 /** R7: the province's current correction window (opened and not closed), and whether it is open today. */
-async function currentWindow(db: Db, provinceId: string): Promise<z.infer<typeof WindowView> | null> {
+async function currentWindow(db: Db, provinceId: string): Promise<JoinDateWindow | null> {
   const w = await db
     .selectFrom('join_date_windows')
     .select(['id', 'opens_on', 'closes_on'])
@@ -257,7 +236,6 @@ function changeRoute(app: Api, { db, client, config }: AppDeps): void {
         { client, config },
         {
           process: memberChangeProcess,
-          workflow: memberChange,
           memberId: m.id,
           input,
           org: branch,
@@ -352,7 +330,6 @@ function joinDateStartRoute(app: Api, { db, client, config }: AppDeps): void {
         { client, config },
         {
           process: joinDateProcess,
-          workflow: joinDate,
           memberId: m.id,
           input,
           org: first.org,

@@ -7,7 +7,7 @@ import { sql } from 'kysely';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Db } from '../db';
 import { DecisionAction, ProcessKind } from '../domain/processes';
-import { metricsRegistry } from '../worker/metrics';
+import { metricsRegistry } from '../runtime/metrics';
 
 interface ApiMetrics {
   requests: Counter<'method' | 'route' | 'status_code'>;

@@ -2,7 +2,6 @@
 // units; numbers that will not be used are voided with a reason; every number of a range is accounted for as
 // used (a member record holds it), voided or open. The check-in asks `checkInNumberProblem` (api/check-ins.ts).
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
 import { sql, type Selectable } from 'kysely';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Api, AppDeps } from './deps';
@@ -23,24 +22,7 @@ import {
 import { likePrefix, lockDevelopmentNumber, recordOnce, type Db, type Tx } from '../db';
 import type { NumberRangesTable } from '../db/schema';
 import { errorResponses, iso, notFound, statisticsOrg, UuidParams } from './schemas';
-
-const Counts = z.object({ used: z.number(), voided: z.number(), open: z.number() });
-const RangeView = z.object({
-  id: z.uuid(),
-  orgId: z.string(),
-  year: z.number(),
-  prefix: z.string(),
-  count: z.number(),
-  first: z.string(),
-  last: z.string(),
-  issuedAt: z.string(),
-  counts: Counts,
-});
-const RangeDetail = RangeView.extend({
-  used: z.array(z.object({ number: z.string(), memberId: z.uuid() })),
-  voided: z.array(z.object({ number: z.string(), reason: z.string(), voidedAt: z.string() })),
-  open: z.array(z.string()),
-});
+import { NumberVoided, RangeDetail, RangePage, RangeView } from '../contract/numbers';
 
 type RangeRow = Omit<Selectable<NumberRangesTable>, 'issued_by'>;
 
@@ -187,7 +169,7 @@ function listRoute(app: Api, { db, config }: AppDeps): void {
         summary:
           "R19: the ranges issued in an organization's subtree, by prefix; with openOlderThanDays (or stale=true: the configured age) only those issued longer ago that still have open numbers",
         querystring: RangeQuery,
-        response: { 200: z.object({ items: z.array(RangeView), nextCursor: z.string().nullable() }), ...errorResponses },
+        response: { 200: RangePage, ...errorResponses },
       },
     },
     async (req) => {
@@ -250,7 +232,7 @@ function voidRoute(app: Api, { db }: AppDeps): void {
       schema: {
         summary: 'R19: a number that will not be used is voided with a reason (by the organization it was issued to or a committee above)',
         body: NumberVoid,
-        response: { 201: z.object({ number: z.string(), rangeId: z.uuid() }), ...errorResponses },
+        response: { 201: NumberVoided, ...errorResponses },
       },
     },
     async (req, reply) => {

@@ -1,9 +1,9 @@
 // Operations: what the workers cannot run (nondeterminism after a bad deploy), with the process it blocks.
-import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { AppDeps } from './deps';
 import { authorize } from '../domain/authz';
 import { errorResponses, iso } from './schemas';
+import { WorkflowProblems } from '../contract/ops';
 
 export function opsRoutes({ db }: AppDeps): FastifyPluginAsyncZod {
   return async (app) => {
@@ -13,22 +13,7 @@ export function opsRoutes({ db }: AppDeps): FastifyPluginAsyncZod {
         schema: {
           summary: 'Workflow runs whose workflow task keeps failing on nondeterminism; they resume once fixed code is deployed',
           response: {
-            200: z.object({
-              items: z.array(
-                z.object({
-                  runId: z.string(),
-                  kind: z.string(),
-                  message: z.string(),
-                  occurrences: z.number(),
-                  firstSeen: z.string(),
-                  lastSeen: z.string(),
-                  processId: z.string().nullable(),
-                  processKind: z.string().nullable(),
-                  workflowId: z.string().nullable(),
-                  orgId: z.string().nullable(),
-                }),
-              ),
-            }),
+            200: WorkflowProblems,
             ...errorResponses,
           },
         },

@@ -1,28 +1,16 @@
 // R20 organization data: import (or re-import) the tree, read one organization, edit one organization. Both
-// writes go through activities/organizations.ts: a field left out keeps its value, every change is an event.
+// writes go through db/queries/org-data.ts: a field left out keeps its value, every change is an event.
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Api, AppDeps } from './deps';
 import { authorize } from '../domain/authz';
 import { DomainError } from '../domain/errors';
-import { childPath, CONTACT_FIELDS, CreditCode, ORG_FIELDS, OrgInput, OrgPatch, orderForImport, SchoolType, type OrgChanges } from '../domain/orgs';
-import { singleLine } from '../domain/text';
+import { childPath, CONTACT_FIELDS, CreditCode, ORG_FIELDS, OrgPatch, orderForImport, type OrgChanges } from '../domain/orgs';
 import { errorResponses, IdParams, notFound } from './schemas';
+import { ImportAnswer, ImportBody, OrganizationView, OrgPatched, type ImportRow, type Rejected } from '../contract/organizations';
 import { wakeTransfersWaitingFor } from '../services/transfers';
 import { tellCampaignsOfNewBranches } from '../services/campaigns';
-import { createOrganization, orgDataOf, updateOrganization } from '../activities/organizations';
-
-/**
- * R20: an import row whose credit code is bad is not imported, and the rest is: so the row schema takes any
- * single-line code, and the route checks it row by row (`rejectedRows`). Everything else is OrgInput's.
- */
-const ImportRow = OrgInput.safeExtend({ creditCode: singleLine(40).nullable().optional() });
-type ImportRow = z.infer<typeof ImportRow>;
-const ImportBody = z.object({ organizations: z.array(ImportRow).min(1).max(100_000) });
-
-const Rejected = z.object({ index: z.number(), id: z.string(), field: z.string(), rule: z.literal('R20'), message: z.string() });
-type Rejected = z.infer<typeof Rejected>;
+import { createOrganization, orgDataOf, updateOrganization } from '../db/queries/org-data';
 
 /**
  * R20: the rows not imported: those with a bad credit code, and the new organizations below one of them (their
@@ -64,16 +52,6 @@ function changesOf(o: ImportRow): OrgChanges {
   };
 }
 
-const OrgDataView = z.object({
-  name: z.string(),
-  specialKind: z.string(),
-  contactPhone: z.string().nullable(),
-  creditCode: z.string().nullable(),
-  industryCategory: z.string().nullable(),
-  schoolType: SchoolType.nullable(),
-  graduationDate: z.string().nullable(),
-});
-
 /** POST /organizations/import (R20): import or re-import part of the tree. */
 function importRoute(app: Api, { db, client }: AppDeps): void {
   app.post(
@@ -84,7 +62,7 @@ function importRoute(app: Api, { db, client }: AppDeps): void {
           'Import (or re-import) part of the organization tree; parents may come after children. A field a row leaves out keeps its value; only null clears it. A row with a bad credit code (and the new organizations below it) is not imported and is listed in `rejected`; the rest is (R20)',
         body: ImportBody,
         response: {
-          200: z.object({ imported: z.number(), created: z.number(), updated: z.number(), unchanged: z.number(), rejected: z.array(Rejected) }),
+          200: ImportAnswer,
           ...errorResponses,
         },
       },
@@ -168,7 +146,7 @@ function patchRoute(app: Api, { db, client }: AppDeps): void {
           "R20: edit an organization's data. Its contact phone: the organization itself or its direct superior; everything else: its direct superior (the parent committee) or the province. Never its place in the tree",
         params: IdParams,
         body: OrgPatch,
-        response: { 200: OrgDataView.extend({ id: z.string(), changed: z.array(z.string()) }), ...errorResponses },
+        response: { 200: OrgPatched, ...errorResponses },
       },
     },
     async (req) => {
@@ -196,15 +174,7 @@ function readRoute(app: Api, { db }: AppDeps): void {
           'One organization, with its data (R20), its health (R21: active members; `hasSecretary`: a current secretary entered as a cadre, R8) and direct children',
         params: IdParams,
         response: {
-          200: OrgDataView.extend({
-            id: z.string(),
-            parentId: z.string().nullable(),
-            path: z.string(),
-            kind: z.string(),
-            members: z.number(),
-            hasSecretary: z.boolean(),
-            children: z.array(z.object({ id: z.string(), name: z.string(), kind: z.string() })),
-          }),
+          200: OrganizationView,
           ...errorResponses,
         },
       },

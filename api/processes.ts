@@ -1,4 +1,5 @@
-// Reading processes (read model) and deciding them (Temporal updates), for every kind of process.
+// Reading processes (read model) and deciding them (Temporal updates), for every kind of process: what a kind
+// has and who decides it come from its declaration (processes/), with no case for a particular kind here.
 import { decisionConflict } from '../db/member-state';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
@@ -7,66 +8,38 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Api, AppDeps } from './deps';
 import { authorize, isAllowed, type Principal } from '../domain/authz';
 import { DomainError, causes } from '../domain/errors';
-import { DecisionBody, ProcessKind, ProcessStatus, type DecisionCommand } from '../domain/processes';
-import { decideUpdate } from '../workflows/common';
-import { prepareTransferDecision } from '../services/transfers';
-import { prepareDisciplineDecision } from '../services/discipline';
-import { prepareCampaignDecision } from '../services/campaign-checks';
+import { ProcessKind, type DecisionCommand } from '../domain/processes';
+import { DECLARATIONS } from '../processes';
+import { decideUpdate } from '../processes/messages';
 import { loadProcess } from '../services/processes';
 import { personalView } from '../domain/privacy';
-import { likePrefix, type Db } from '../db';
+import type { Db } from '../db';
 import type { ProcessRow } from '../db/schema';
+import { actedOrgPaths, orgPathOf, processPage, processTimeline, readInbox } from '../db/queries/processes';
+import {
+  DecisionBody,
+  DecisionResponse,
+  NotificationsQuery,
+  Notifications,
+  ProcessDetail,
+  ProcessKinds,
+  ProcessListQuery,
+  ProcessPage,
+  type ProcessSummary,
+} from '../contract/processes';
 import { errorResponses, iso, notFound, UuidParams } from './schemas';
-import { toDomainError } from '../services/temporal-errors';
+import { toDomainError } from '../temporal/errors';
 import { countDecision } from './metrics';
 import { decodeCursor, encodeCursor } from './cursor';
-import { ALL_STEPS, DECISION_AUTHZ, STEPS, availableActions, stepLabel } from './process-steps';
+import { availableActions, decisionAuthz, processKinds, stepLabel, stepsOf } from './process-steps';
+import { PREPARATIONS } from './decision-preparations';
 
 /** The kind of process each decision request concerned, for the decisions counter. */
 const decisionKind = new WeakMap<object, string>();
 
-/** What the API resolves for the workflow before sending a decision (the step the caller saw, a branch to place into). */
-type Prepare = (db: Db, row: ProcessRow, body: DecisionBody, p: Principal) => Promise<Partial<DecisionCommand>>;
-/** The step the caller saw and the caller's role, for workflows whose steps each belong to one role. */
-const stepAndRole: Prepare = async (_db, row, _body, p) => ({ step: row.step, actorRole: p.role });
-
-/** Per kind of process; which authorization each decision needs is DECISION_AUTHZ (api/process-steps.ts). */
-const PREPARE: Partial<Record<ProcessKind, Prepare>> = {
-  transfer: prepareTransferDecision,
-  deletion: stepAndRole,
-  discipline: prepareDisciplineDecision,
-  'join-date': stepAndRole,
-  campaign: prepareCampaignDecision,
-};
-
-const ProcessSummary = z.object({
-  id: z.uuid(),
-  kind: z.string(),
-  memberId: z.string().nullable(),
-  memberName: z.string().nullable(),
-  orgId: z.string(),
-  status: z.string(),
-  step: z.string(),
-  stepSince: z.string(),
-  deadline: z.string().nullable(),
-  overdue: z.boolean(),
-  startedAt: z.string(),
-  closedAt: z.string().nullable(),
-  /** A process about an organization, not a member (R22: a branch's campaign task): that branch and its campaign. */
-  campaignTask: z.object({ campaignId: z.uuid(), orgId: z.string(), orgName: z.string() }).nullable(),
-});
-
-const TimelineEvent = z.object({
-  type: z.string(),
-  actorId: z.string().nullable(),
-  orgId: z.string().nullable(),
-  at: z.string(),
-  payload: z.record(z.string(), z.unknown()),
-});
-
 type Subject = { member_name: string | null; task_campaign_id: string | null; task_org_id: string | null; task_org_name: string | null };
 
-function summary(r: ProcessRow & Subject): z.infer<typeof ProcessSummary> {
+function summary(r: ProcessRow & Subject): ProcessSummary {
   return {
     id: r.id,
     kind: r.kind,
@@ -97,16 +70,7 @@ function taskInFailedState(e: unknown): boolean {
  */
 async function authorizeRead(db: Db, p: Principal, row: ProcessRow): Promise<void> {
   if (isAllowed(p, 'process.read', { orgPath: row.org_path, memberId: row.member_id })) return;
-  if (p.orgPath) {
-    const acted = await db
-      .selectFrom('events')
-      .innerJoin('organizations', 'organizations.id', 'events.org_id')
-      .select('organizations.path')
-      .distinct()
-      .where('events.process_id', '=', row.id)
-      .execute();
-    if (acted.some((o) => isAllowed(p, 'process.read', { orgPath: o.path }))) return;
-  }
+  if (p.orgPath && (await actedOrgPaths(db, row.id)).some((orgPath) => isAllowed(p, 'process.read', { orgPath }))) return;
   authorize(p, 'process.read', { orgPath: row.org_path, memberId: row.member_id });
 }
 
@@ -121,10 +85,10 @@ async function listScope(db: Db, p: Principal, orgId: string | undefined): Promi
   }
   if (p.role === 'system' || !p.orgPath) throw DomainError.forbidden('only members, secretaries and admins list processes');
   if (!orgId) return { path: p.orgPath };
-  const org = await db.selectFrom('organizations').select('path').where('id', '=', orgId).executeTakeFirst();
-  if (!org) notFound('organization');
-  authorize(p, 'process.read', { orgPath: org.path });
-  return { path: org.path };
+  const path = await orgPathOf(db, orgId);
+  if (path === undefined) notFound('organization');
+  authorize(p, 'process.read', { orgPath: path });
+  return { path };
 }
 
 /**
@@ -143,65 +107,13 @@ function actingScope(p: Principal, orgId: string | undefined): { orgId?: string;
   return { orgId: p.orgId };
 }
 
-const ListQuery = z.object({
-  kind: ProcessKind.optional(),
-  status: ProcessStatus.optional(),
-  orgId: z.string().max(63).optional(),
-  overdue: z
-    .enum(['true', 'false'])
-    .transform((v) => v === 'true')
-    .optional(),
-  acting: z.enum(['mine']).optional(),
-  // The steps of every kind, listed in the OpenAPI spec; the kind's own are checked with `kind`.
-  step: z.enum(ALL_STEPS as [string, ...string[]]).optional(),
-  minDaysAtStep: z.coerce.number().int().min(0).max(3660).optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z.string().max(500).optional(),
-});
-type ListQuery = z.infer<typeof ListQuery>;
-
-const ProcessListItem = ProcessSummary.extend({ orgName: z.string().nullable(), stepLabel: z.string(), actions: z.array(z.string()) });
+type ListQuery = z.output<typeof ProcessListQuery>;
 
 /** One page of processes, newest first, filtered as the query says, within the scope. */
-async function listPage(db: Db, scope: { path?: string; orgId?: string; memberId?: string; open?: boolean }, q: ListQuery) {
+function listPage(db: Db, scope: { path?: string; orgId?: string; memberId?: string; open?: boolean }, q: ListQuery) {
   const cursor = q.cursor ? decodeCursor(Cursor, q.cursor) : undefined;
   const atStepSince = q.minDaysAtStep !== undefined ? new Date(Date.now() - q.minDaysAtStep * 86_400_000) : undefined;
-  return db
-    .selectFrom('processes')
-    .leftJoin('members', 'members.id', 'processes.member_id')
-    .leftJoin('organizations', 'organizations.id', 'processes.org_id')
-    .leftJoin('campaign_tasks as task', 'task.process_id', 'processes.id')
-    .leftJoin('organizations as task_org', 'task_org.id', 'task.org_id')
-    .selectAll('processes')
-    .select([
-      'members.name as member_name',
-      'organizations.name as org_name',
-      'task.campaign_id as task_campaign_id',
-      'task.org_id as task_org_id',
-      'task_org.name as task_org_name',
-    ])
-    .$if(!!scope.path, (b) => b.where('processes.org_path', 'like', likePrefix(scope.path!)))
-    .$if(!!scope.orgId, (b) => b.where('processes.org_id', '=', scope.orgId!))
-    .$if(!!scope.memberId, (b) => b.where('processes.member_id', '=', scope.memberId!))
-    .$if(!!scope.open, (b) => b.where('processes.closed_at', 'is', null))
-    .$if(!!q.kind, (b) => b.where('processes.kind', '=', q.kind!))
-    .$if(!!q.status, (b) => b.where('processes.status', '=', q.status!))
-    .$if(!!q.step, (b) => b.where('processes.step', '=', q.step!))
-    .$if(!!atStepSince, (b) => b.where('processes.step_since', '<=', atStepSince!))
-    .$if(q.overdue === true, (b) => b.where('processes.overdue', '=', true).where('processes.closed_at', 'is', null))
-    .$if(q.overdue === false, (b) => b.where('processes.overdue', '=', false))
-    .$if(!!cursor, (b) =>
-      b.where((eb) =>
-        eb.or([
-          eb('processes.started_at', '<', new Date(cursor![0])),
-          eb.and([eb('processes.started_at', '=', new Date(cursor![0])), eb('processes.id', '<', cursor![1])]),
-        ]),
-      ),
-    )
-    .orderBy('processes.started_at', 'desc')
-    .orderBy('processes.id', 'desc')
-    .limit(q.limit + 1)
-    .execute();
+  return processPage(db, { scope, kind: q.kind, status: q.status, step: q.step, overdue: q.overdue, atStepSince, after: cursor, limit: q.limit });
 }
 
 /** GET /processes: the processes in the caller's subtree (or a member's own), newest first; or the caller's To do. */
@@ -212,14 +124,14 @@ function listRoute(app: Api, { db }: AppDeps): void {
       schema: {
         summary:
           'Processes in the caller\'s subtree (or a member\'s own), newest first; overdue=true answers "what is stuck below me", acting=mine "what must my organization decide now"; each with the decisions the caller may take',
-        querystring: ListQuery,
-        response: { 200: z.object({ items: z.array(ProcessListItem), nextCursor: z.string().nullable() }), ...errorResponses },
+        querystring: ProcessListQuery,
+        response: { 200: ProcessPage, ...errorResponses },
       },
     },
     async (req) => {
       const q = req.query;
       const p = req.principal;
-      if (q.step && q.kind && !Object.hasOwn(STEPS[q.kind], q.step))
+      if (q.step && q.kind && !Object.hasOwn(stepsOf(q.kind), q.step))
         throw new DomainError({
           kind: 'invalid',
           message: `a ${q.kind} has no step "${q.step}"`,
@@ -245,29 +157,18 @@ function readRoute(app: Api, { db }: AppDeps): void {
       schema: {
         summary: 'A process: its state and the timeline of its events',
         params: UuidParams,
-        response: { 200: ProcessListItem.extend({ timeline: z.array(TimelineEvent) }), ...errorResponses },
+        response: { 200: ProcessDetail, ...errorResponses },
       },
     },
     async (req) => {
       const row = await loadProcess(db, req.params.id);
       await authorizeRead(db, req.principal, row);
-      const [events, org, member] = await Promise.all([
-        db.selectFrom('events').select(['type', 'actor_id', 'org_id', 'occurred_at', 'payload']).where('process_id', '=', row.id).orderBy('id').execute(),
-        db.selectFrom('organizations').select('name').where('id', '=', row.org_id).executeTakeFirst(),
-        row.member_id
-          ? db
-              .selectFrom('members')
-              .innerJoin('organizations', 'organizations.id', 'members.branch_id')
-              .select('organizations.path')
-              .where('members.id', '=', row.member_id)
-              .executeTakeFirst()
-          : undefined,
-      ]);
+      const { events, orgName, memberBranchPath } = await processTimeline(db, row);
       // One privacy policy (issue 20): the timeline's values about the member as the record shows them to this reader.
-      const view = personalView(req.principal, { orgPath: member?.path ?? row.org_path, memberId: row.member_id });
+      const view = personalView(req.principal, { orgPath: memberBranchPath ?? row.org_path, memberId: row.member_id });
       return {
         ...summary(row),
-        orgName: org?.name ?? null,
+        orgName,
         stepLabel: stepLabel(row.kind, row.step),
         actions: availableActions(req.principal, row),
         timeline: events.map((e) => ({
@@ -291,7 +192,7 @@ function decideRoute(app: Api, { db, client }: AppDeps): void {
         summary: 'Decide a waiting step: approve, return (with a reason), withdraw, or extend the deadline (with a reason)',
         params: UuidParams,
         body: DecisionBody,
-        response: { 200: z.object({ processId: z.uuid(), status: z.string(), deadline: z.string() }), ...errorResponses },
+        response: { 200: DecisionResponse, ...errorResponses },
       },
       onResponse: async (req, reply) => countDecision(decisionKind.get(req), (req.body as { action?: unknown } | undefined)?.action, reply.statusCode),
     },
@@ -299,9 +200,10 @@ function decideRoute(app: Api, { db, client }: AppDeps): void {
       const row = await loadProcess(db, req.params.id);
       const kind = ProcessKind.parse(row.kind);
       decisionKind.set(req, kind);
-      const action = DECISION_AUTHZ[kind][req.body.action];
+      const declaration = DECLARATIONS[kind];
+      const action = decisionAuthz(kind, req.body.action);
       if (!action)
-        throw DomainError.rule(kind === 'transfer' ? 'R9' : 'R1', `a ${kind} has no "${req.body.action}" decision`, [
+        throw DomainError.rule(declaration.actsRule, `a ${kind} has no "${req.body.action}" decision`, [
           { field: 'body.action', message: 'not available here' },
         ]);
       authorize(req.principal, action, { orgPath: row.org_path, memberId: row.member_id });
@@ -310,7 +212,7 @@ function decideRoute(app: Api, { db, client }: AppDeps): void {
       const conflict = await decisionConflict(db, row, req.body.action);
       if (conflict) throw DomainError.conflict(`R25: ${conflict.message}`, 'R25');
       const { branchId: _branchId, ...decision } = req.body;
-      const extra = (await PREPARE[kind]?.(db, row, req.body, req.principal)) ?? {};
+      const extra = declaration.prepare ? await PREPARATIONS[declaration.prepare](db, row, req.body, req.principal) : {};
       const cmd: DecisionCommand = { ...decision, ...extra, actorId: req.principal.actorId };
       const handle = client.workflow.getHandle(row.workflow_id, row.run_id ?? undefined);
       // One update id per request: if no worker admits it in time (e.g. all restarting), sending it again
@@ -346,41 +248,13 @@ function notificationsRoute(app: Api, { db }: AppDeps): void {
     {
       schema: {
         summary: "Reminders, escalations and decisions addressed to the caller or the caller's organization",
-        querystring: z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) }),
-        response: {
-          200: z.object({
-            items: z.array(
-              z.object({
-                id: z.string(),
-                kind: z.string(),
-                processId: z.string().nullable(),
-                message: z.string(),
-                createdAt: z.string(),
-                recipientOrgId: z.string().nullable(),
-                firstRead: z.boolean(),
-              }),
-            ),
-          }),
-          ...errorResponses,
-        },
+        querystring: NotificationsQuery,
+        response: { 200: Notifications, ...errorResponses },
       },
     },
     async (req) => {
       const p = req.principal;
-      const rows = await db
-        .selectFrom('notifications')
-        .selectAll()
-        .where((eb) =>
-          eb.or([eb('recipient_actor_id', '=', p.role === 'system' ? null : p.actorId), eb('recipient_org_id', '=', p.role === 'member' ? null : p.orgId)]),
-        )
-        .orderBy('id', 'desc')
-        .limit(req.query.limit)
-        .execute();
-      // The outbox's delivery channel is this inbox: what the recipient has fetched counts as delivered.
-      const undelivered = rows.filter((n) => n.delivered_at === null).map((n) => n.id);
-      if (undelivered.length > 0) {
-        await db.updateTable('notifications').set({ delivered_at: new Date() }).where('id', 'in', undelivered).execute();
-      }
+      const rows = await readInbox(db, { actorId: p.role === 'system' ? null : p.actorId, orgId: p.role === 'member' ? null : p.orgId }, req.query.limit);
       return {
         items: rows.map((n) => ({
           id: String(n.id),
@@ -396,8 +270,18 @@ function notificationsRoute(app: Api, { db }: AppDeps): void {
   );
 }
 
+/** GET /process-kinds: every kind's steps and the decisions each takes (the console's filters and dialogs). */
+function kindsRoute(app: Api): void {
+  app.get(
+    '/process-kinds',
+    { schema: { summary: 'Every kind of process: its steps and the decisions each step takes', response: { 200: ProcessKinds, ...errorResponses } } },
+    async () => ({ kinds: processKinds() }),
+  );
+}
+
 export function processRoutes(deps: AppDeps): FastifyPluginAsyncZod {
   return async (app) => {
+    kindsRoute(app);
     listRoute(app, deps);
     readRoute(app, deps);
     decideRoute(app, deps);

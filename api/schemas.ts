@@ -1,42 +1,13 @@
-// Response shapes and small helpers shared by the routes.
+// Small helpers shared by the routes (the shapes they answer with are in contract/).
 import { z } from 'zod';
 import { DomainError } from '../domain/errors';
 import { authorize, type Action, type Principal } from '../domain/authz';
 import type { Db } from '../db';
 import { MS_EXCEL_TYPE, XLSX_TYPE } from '../domain/tables';
-import { PII_EXTENSION, type PiiKind } from '../domain/privacy';
 import type { Api } from './deps';
 
-export const ProblemResponse = z.object({
-  status: z.number().int().optional(),
-  kind: z.string().optional(),
-  error: z.string(),
-  message: z.string(),
-  rule: z.string().optional(),
-  fields: z.array(z.object({ field: z.string(), message: z.string(), rule: z.string().optional() })).optional(),
-});
-
-export const errorResponses = {
-  400: ProblemResponse,
-  401: ProblemResponse,
-  403: ProblemResponse,
-  404: ProblemResponse,
-  409: ProblemResponse,
-  422: ProblemResponse,
-  503: ProblemResponse,
-};
-
-/**
- * A response string holding personal data of `kind`: tagged in the OpenAPI document (`x-pii`), filled only through
- * domain/privacy.ts (whole for the person and their organization, masked above; test/privacy.test.ts checks).
- */
-export const PiiString = (kind: PiiKind) => z.string().meta({ [PII_EXTENSION]: kind });
-
-/** A response value that is personal data when its sibling property (a change's `field`) names a kind of it. */
-export const PiiNamedBy = (sibling: string) => z.unknown().meta({ [PII_EXTENSION]: { namedBy: sibling } });
-
-export const IdParams = z.object({ id: z.string().min(1).max(100) });
-export const UuidParams = z.object({ id: z.uuid() });
+// The contract's shared pieces (contract/common.ts), for the routes that import them from here.
+export { errorResponses, IdParams, PiiNamedBy, PiiString, ProblemResponse, UuidParams } from '../contract/common';
 
 export function iso(d: Date | string | null): string | null {
   if (d === null) return null;

@@ -1,15 +1,13 @@
 // Statistics the console charts: processes that became overdue per day, deletions approved per month (R17).
 // Days and months are those of the offices: Asia/Shanghai (UTC+8, no daylight saving time).
-import { z } from 'zod';
 import { sql } from 'kysely';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { OrgId } from '../domain/orgs';
 import { OFFICE_ZONE, addDays, addMonths, officeDay, officeDayStart, officeMonth } from '../domain/calendar';
 import { likePrefix } from '../db';
 import type { Api, AppDeps } from './deps';
 import { errorResponses, iso, statisticsOrg } from './schemas';
-import { awardCounts } from '../activities/awards';
-import { AwardStatistics } from './awards';
+import { awardCounts } from '../db/queries/awards';
+import { AwardStatistics, DeletionStatistics, DeletionStatisticsQuery, OrgQuery, OverdueQuery, OverdueStatistics } from '../contract/stats';
 
 /** The last `n` Shanghai days up to today, oldest first, and the instant the first of them began. */
 export function lastDays(n: number, now: Date): { days: string[]; since: Date } {
@@ -32,8 +30,8 @@ function overdueRoute(app: Api, { db }: AppDeps): void {
     {
       schema: {
         summary: 'R3: processes of the subtree that became overdue, per day (Asia/Shanghai), oldest first, every day present',
-        querystring: z.object({ orgId: OrgId.optional(), days: z.coerce.number().int().min(1).max(366).default(30) }),
-        response: { 200: z.object({ orgId: z.string(), days: z.array(z.object({ day: z.string(), overdue: z.number() })) }), ...errorResponses },
+        querystring: OverdueQuery,
+        response: { 200: OverdueStatistics, ...errorResponses },
       },
     },
     async (req) => {
@@ -59,15 +57,9 @@ function deletionsRoute(app: Api, { db }: AppDeps): void {
     {
       schema: {
         summary: 'R17: deletions approved in the subtree per month (Asia/Shanghai), graduates among them, and the organizations flagged in those months',
-        querystring: z.object({ orgId: OrgId.optional(), months: z.coerce.number().int().min(1).max(24).default(12) }),
+        querystring: DeletionStatisticsQuery,
         response: {
-          200: z.object({
-            orgId: z.string(),
-            months: z.array(z.object({ month: z.string(), approved: z.number(), graduates: z.number() })),
-            flags: z.array(
-              z.object({ orgId: z.string(), orgName: z.string().nullable(), deletions: z.number(), graduates: z.number(), flaggedAt: z.string() }),
-            ),
-          }),
+          200: DeletionStatistics,
           ...errorResponses,
         },
       },
@@ -111,7 +103,7 @@ function awardsRoute(app: Api, { db }: AppDeps): void {
     {
       schema: {
         summary: 'R23: rewards and punishments recorded in the subtree (revoked punishments counted apart), by kind',
-        querystring: z.object({ orgId: OrgId.optional() }),
+        querystring: OrgQuery,
         response: { 200: AwardStatistics, ...errorResponses },
       },
     },

@@ -11,7 +11,7 @@ import { createDb, migrate } from '../db';
 import { startThrowawayPostgres } from '../scripts/postgres';
 import { startDevServer } from '../scripts/temporal-server';
 import { freePort } from '../scripts/net';
-import { importRoster, type ChunkTiming, type ImportSummary } from '../scripts/import-graduates';
+import { importRoster, type ChunkTiming, type ImportSummary } from '../scripts/import-graduates/import';
 import { workflowsPath } from '../worker/index';
 import { failureConverterPath } from '../temporal/codec';
 import { actorToken, importOrgs, seedTree, startSystemAt, type System } from '../test/system';

@@ -1,14 +1,14 @@
-// Figure 11 (issue 21): every migration run online. On a throw-away PostgreSQL, the schema as it was once members and
-// processes existed, filled with `members` members, `processes` processes and some events (generate_series); then
-// each later migration applied one at a time while a writer keeps writing as the API and the workers do (an event
-// appended, a member updated, a process started; each statement timed, about 100 a second). The figure is the longest
-// wait of a write while a migration runs, against the same writer's longest with none running (the baseline).
-// test/migrations.test.ts runs the same drill and holds every migration to 1 s.
+// The migration drill (issue 21): every migration run online. On a throw-away PostgreSQL, the schema as it was once
+// members and processes existed, filled with `members` members, `processes` processes and some events
+// (generate_series); then each later migration applied one at a time while a writer keeps writing as the API and the
+// workers do (an event appended, a member updated, a process started; each statement timed, about 100 a second).
+// Figure 11 (bench/figures/figure-11-migrations.ts) is the longest wait of a write while a migration runs, against the
+// same writer's longest with none running (the baseline). test/migrations.test.ts runs the same drill and holds every
+// migration to 1 s.
 import { randomUUID } from 'node:crypto';
 import { sql, type RawBuilder } from 'kysely';
 import { createDb, MIGRATIONS, migrate, type Db } from '../db';
 import { startThrowawayPostgres } from '../scripts/postgres';
-import type { FigureResult } from './health';
 
 /** A write may wait this long while a migration runs (issue 21). */
 export const MAX_WAIT_MS = 1000;
@@ -226,17 +226,4 @@ export async function migrationDrill(sizes: DrillSizes, log: (s: string) => void
     await db.destroy();
     await pg.stop();
   }
-}
-
-/** Figure 11: the longest write wait while the migrations run, against the same writer with none running. */
-export async function figure11(sizes: DrillSizes, log: (s: string) => void): Promise<FigureResult> {
-  const r = await migrationDrill(sizes, log);
-  const ratio = r.longest.maxWaitMs / r.baseline.maxWaitMs;
-  return {
-    figure: `11. longest write wait while each migration after ${r.before.at(-1)} runs (${sizes.members} members, ${sizes.processes} processes) vs no migration`,
-    value: `${r.longest.maxWaitMs.toFixed(0)} ms (${r.longest.name}: ${r.longest.worst}) vs ${r.baseline.maxWaitMs.toFixed(0)} ms = ${ratio.toFixed(2)}`,
-    target: `<= ${MAX_WAIT_MS} ms`,
-    met: r.longest.maxWaitMs <= MAX_WAIT_MS && r.failures.length === 0 && r.invalidIndexes.length === 0,
-    detail: { ...r, schema: undefined },
-  };
 }

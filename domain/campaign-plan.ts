@@ -1,6 +1,7 @@
 // R22: a campaign's plan as the workflows read it: phases, deadlines per level, dated targets, and what a branch's
 // task does at each step. No zod here: the workflow bundle imports it (domain/campaigns.ts validates the input).
 import { officeDayEnd } from './calendar';
+import type { OrgRef } from './orgs';
 
 export type Phase = 'evaluation' | 'registration';
 
@@ -70,4 +71,40 @@ export function targetAt(targets: readonly Target[], now: number): Target | null
 /** The share of 优秀 over the cap: a branch of `total` graded members may give at most floor(cap × total). */
 export function excellentOverCap(cap: number | null, excellent: number, total: number): boolean {
   return cap !== null && excellent > Math.floor(cap * total);
+}
+
+/** The steps a branch's task waits at (its read-model row also shows `done` and `unfinished`). */
+export type CampaignTaskStepName = Exclude<CampaignTaskStep, 'done' | 'unfinished'>;
+
+/** A branch's task in a campaign (R22), as the fan-out starts it (workflows/campaign-task.ts). */
+export interface CampaignTaskInput {
+  processId: string;
+  campaignId: string;
+  /** The campaign's workflow ID: the task's own is derived from it (domain/workflow-ids.ts). */
+  campaignWorkflowId: string;
+  year: number;
+  branch: OrgRef;
+  /** The nearest committee above the branch: it confirms or returns the evaluation. */
+  reviewer: OrgRef;
+  phases: CampaignPhases;
+  timing: { reminderOffsetsMs: number[]; escalationIntervalMs: number };
+  /** The phases extended for the branch's city when the task started (later ones arrive as a signal). */
+  extended?: Partial<Record<Phase, Due>>;
+}
+
+/** The members a branch evaluates and registers: those of the league in it (active or on probation), not deleted. */
+export const IN_CAMPAIGN = ['active', 'probation'] as const;
+
+/**
+ * R22: why the evaluation cannot be handed in (a member ungraded, 优秀 above the cap), or null. Checked before the
+ * `submit` is sent (services/campaign-checks.ts) and again where the hand-in is decided, under the task's row lock
+ * (activities/campaigns/).
+ */
+export function evaluationProblem(members: readonly { grade: Grade | null }[], cap: number | null): string | null {
+  const ungraded = members.filter((m) => m.grade === null).length;
+  if (ungraded > 0) return `R22: ${ungraded} member${ungraded === 1 ? ' has' : 's have'} no grade`;
+  const excellent = members.filter((m) => m.grade === 'excellent').length;
+  if (excellentOverCap(cap, excellent, members.length))
+    return `R22: ${excellent} of ${members.length} members graded 优秀, above the cap of ${Math.floor((cap ?? 1) * members.length)} (${(cap ?? 1) * 100} %)`;
+  return null;
 }

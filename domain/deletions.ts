@@ -32,7 +32,7 @@ export const DeletionApplication = z
       });
   });
 export type DeletionApplication = z.infer<typeof DeletionApplication>;
-/** An application as the one start takes it (services/deletion-start.ts): the campaign's refusal has its own category. */
+/** An application as the one start takes it (temporal/deletion-start.ts): the campaign's refusal has its own category. */
 export type DeletionStart = Omit<DeletionApplication, 'category'> & { category: DeletionCategory };
 
 /** Body of POST /api/deletions/bulk-return (R15): every filter given must match. */

@@ -1,5 +1,5 @@
 // Custom search attributes: PII-free, registered wherever a server is started (scripts/temporal.ts).
-import { defineSearchAttributeKey } from '@temporalio/common';
+import { defineSearchAttributeKey, type SearchAttributePair } from '@temporalio/common';
 
 export const SA = {
   kind: defineSearchAttributeKey('TuanwuKind', 'KEYWORD'),
@@ -21,3 +21,18 @@ export const SEARCH_ATTRIBUTE_DEFINITIONS: { name: string; type: 'Keyword' | 'Ke
   { name: SA.deadline.name, type: 'Datetime' },
   { name: SA.overdue.name, type: 'Bool' },
 ];
+
+/**
+ * The search attributes a process starts with (its kind, the organization that acts first and its ancestors,
+ * pending, the first deadline): written once, for the API's starts and a workflow's child starts alike.
+ */
+export function startAttributes(kind: string, org: { id: string; path: string }, deadline: Date): SearchAttributePair[] {
+  return [
+    { key: SA.kind, value: kind },
+    { key: SA.org, value: org.id },
+    { key: SA.orgPath, value: org.path.split('/').filter((s) => s !== '') },
+    { key: SA.status, value: 'pending' },
+    { key: SA.deadline, value: deadline },
+    { key: SA.overdue, value: false },
+  ];
+}

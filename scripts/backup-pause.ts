@@ -10,7 +10,7 @@ import { createServer } from 'node:net';
 import { isAbsolute, join } from 'node:path';
 import type { DevServer } from './temporal-server';
 import { embeddedPgBinDir, type RunningPostgres } from './postgres';
-import type { Lifecycle } from './lifecycle';
+import type { Lifecycle } from '../runtime/lifecycle';
 import { waitForPort } from './net';
 import { POSTGRES_DIR, checkDestination, controlSocketPath, copyTree, sizesOf, writeManifest } from './backup-files';
 

@@ -20,7 +20,7 @@ import { withIdCheckDigit } from '../domain/identifiers';
 import { createDataConverter, newPayloadKeySpec, payloadKeysFromEnv } from '../temporal/codec';
 import { installWorkerRuntime } from '../worker/runtime';
 import { ensureSchedules } from '../worker/schedules';
-import { Lifecycle } from './lifecycle';
+import { Lifecycle } from '../runtime/lifecycle';
 import { serveBackups } from './backup-pause';
 
 // A person at a terminal reads lines; production (npm run api / worker) logs JSON. Below `warn` nothing is shown

@@ -1,10 +1,9 @@
 // Starts a Temporal dev server with Tuanwu's search attributes, or checks them on an existing server.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { Connection } from '@temporalio/client';
-import proto from '@temporalio/proto';
 import { SEARCH_ATTRIBUTE_DEFINITIONS } from '../domain/search-attributes';
-import { findTemporalCli } from './temporal-cli';
+import { findTemporalCli } from './tools';
 import { waitForPort } from './net';
+import { ensureSearchAttributes } from '../temporal/search-attributes';
 
 export interface DevServer {
   address: string;
@@ -51,46 +50,5 @@ export async function startDevServer(opts: {
   };
 }
 
-const IVT = proto.temporal.api.enums.v1.IndexedValueType;
-/** The server's type of each attribute, from the proto enum (numbers written by hand were wrong once). */
-export const INDEXED_VALUE_TYPE = {
-  Keyword: IVT.INDEXED_VALUE_TYPE_KEYWORD,
-  KeywordList: IVT.INDEXED_VALUE_TYPE_KEYWORD_LIST,
-  Datetime: IVT.INDEXED_VALUE_TYPE_DATETIME,
-  Bool: IVT.INDEXED_VALUE_TYPE_BOOL,
-} as const satisfies Record<(typeof SEARCH_ATTRIBUTE_DEFINITIONS)[number]['type'], number>;
-
-/** A search attribute registered with another type: every start would fail, so start-up refuses. */
-export class WrongSearchAttributes extends Error {
-  constructor(detail: string) {
-    super(`search attributes of the wrong type on the Temporal server (remove them, then restart): ${detail}`);
-  }
-}
-
-/** Registers any missing custom search attribute; on a server that exists already this is the start-up check. */
-export async function ensureSearchAttributes(address: string, namespace = 'default'): Promise<void> {
-  const connection = await Connection.connect({ address });
-  try {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
-        const wrong = SEARCH_ATTRIBUTE_DEFINITIONS.filter(
-          (d) => customAttributes?.[d.name] !== undefined && customAttributes[d.name] !== INDEXED_VALUE_TYPE[d.type],
-        );
-        if (wrong.length > 0)
-          throw new WrongSearchAttributes(wrong.map((d) => `${d.name} is ${IVT[customAttributes![d.name]!]}, expected ${d.type}`).join('; '));
-        const missing = SEARCH_ATTRIBUTE_DEFINITIONS.filter((d) => !customAttributes || !(d.name in customAttributes));
-        if (missing.length === 0) return;
-        await connection.operatorService.addSearchAttributes({
-          namespace,
-          searchAttributes: Object.fromEntries(missing.map((d) => [d.name, INDEXED_VALUE_TYPE[d.type]])),
-        });
-      } catch (e) {
-        if (e instanceof WrongSearchAttributes || attempt > 60) throw e;
-        await new Promise((r) => setTimeout(r, 500));
-      }
-    }
-  } finally {
-    await connection.close();
-  }
-}
+// The search attributes' check lives with the client side of Temporal: the worker runs it at start too.
+export { ensureSearchAttributes, INDEXED_VALUE_TYPE, WrongSearchAttributes } from '../temporal/search-attributes';

@@ -1,52 +1,17 @@
 // R22: what the read model says about a branch's task in a campaign, for the API: its members with their grade and
 // registration, the recount of the task's member counts, and the checks made BEFORE a `submit` is sent to the task
 // (api/processes.ts PREPARE): every member graded, 优秀 within the cap, every member registered, the cadres too.
-import { sql, type RawBuilder, type SqlBool } from 'kysely';
-import type { Db, Tx } from '../db';
+import type { Db } from '../db';
+import { branchMembers, type BranchMember } from '../db/queries/campaign-members';
 import { currentPost } from '../db/queries/cadres';
 import type { CampaignsTable, ProcessRow } from '../db/schema';
 import type { Principal } from '../domain/authz';
-import { excellentOverCap, type Grade, type RegistrationDecision } from '../domain/campaign-plan';
-import { AGE_OUT_AT } from '../domain/numbers';
+import { evaluationProblem } from '../domain/campaign-plan';
 import { officeDay } from '../domain/office-day';
 import { DomainError } from '../domain/errors';
 import type { DecisionBody, DecisionCommand } from '../domain/processes';
 
-/** The members a branch evaluates and registers: those of the league in it (active or on probation), not deleted. */
-export const IN_CAMPAIGN = ['active', 'probation'] as const;
-
-/** R19/R22 in SQL, as domain/campaign-progress.ts `turns28In`: the birth year (ID number characters 7-10) + 28 is the campaign's. */
-export function turns28Sql(year: number): RawBuilder<SqlBool> {
-  return sql<SqlBool>`(substring(members.id_number, 7, 4)::int + ${AGE_OUT_AT} = ${year})`;
-}
-
-export interface BranchMember {
-  id: string;
-  name: string;
-  grade: Grade | null;
-  decision: RegistrationDecision | null;
-  reason: string | null;
-  follow_up_on: string | null;
-  turns28: boolean;
-}
-
-/** The branch's members in the campaign, with what the branch recorded for each (one query). */
-export function branchMembers(db: Db | Tx, campaign: { id: string; year: number }, orgId: string): Promise<BranchMember[]> {
-  return db
-    .selectFrom('members')
-    .leftJoin('campaign_grades as g', (j) => j.onRef('g.member_id', '=', 'members.id').on('g.campaign_id', '=', campaign.id))
-    .leftJoin('campaign_registrations as r', (j) => j.onRef('r.member_id', '=', 'members.id').on('r.campaign_id', '=', campaign.id))
-    .select(['members.id', 'members.name', 'g.grade', 'r.decision', 'r.reason', 'r.follow_up_on'])
-    .select(turns28Sql(campaign.year).as('turns28'))
-    .where('members.branch_id', '=', orgId)
-    .where('members.status', 'in', IN_CAMPAIGN)
-    .where('members.deleted_at', 'is', null)
-    .orderBy('members.name')
-    .orderBy('members.id')
-    .execute()
-    .then((rows) => rows.map((r) => ({ ...r, turns28: r.turns28 === true })));
-}
-
+export { branchMembers, type BranchMember } from '../db/queries/campaign-members';
 export { recountBranch } from '../db/queries/campaigns';
 
 /** The branch of a campaign process's task, and its campaign (one query). */
@@ -62,19 +27,6 @@ async function taskOf(db: Db, processId: string): Promise<{ orgId: string; campa
 }
 
 const refuse = (message: string) => DomainError.rule('R22', message, [{ field: 'body.action', message, rule: 'R22' }]);
-
-/**
- * R22: why the evaluation cannot be handed in (a member ungraded, 优秀 above the cap), or null. Checked before the
- * `submit` is sent (PREPARE) and again where the hand-in is decided, under the task's row lock (activities/campaigns.ts).
- */
-export function evaluationProblem(members: BranchMember[], cap: number | null): string | null {
-  const ungraded = members.filter((m) => m.grade === null).length;
-  if (ungraded > 0) return `R22: ${ungraded} member${ungraded === 1 ? ' has' : 's have'} no grade`;
-  const excellent = members.filter((m) => m.grade === 'excellent').length;
-  if (excellentOverCap(cap, excellent, members.length))
-    return `R22: ${excellent} of ${members.length} members graded 优秀, above the cap of ${Math.floor((cap ?? 1) * members.length)} (${(cap ?? 1) * 100} %)`;
-  return null;
-}
 
 function checkEvaluation(members: BranchMember[], cap: number | null): void {
   const problem = evaluationProblem(members, cap);

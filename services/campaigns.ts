@@ -1,24 +1,16 @@
 // R22: the API's side of a campaign: open it (update-with-start: answers once the campaign's row is written),
 // extend a phase for one city, close it. Refusals keep their kind and rule.
 import { randomUUID } from 'node:crypto';
-import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { Db } from '../db';
-import { tasksSettledFor } from '../db/queries/campaigns';
 import { pathIds } from '../domain/orgs';
 import type { Config } from '../domain/config';
 import { DomainError } from '../domain/errors';
 import type { CampaignOpen, Due, Phase } from '../domain/campaigns';
-import { campaignTaskWorkflowId, campaignWorkflowId } from '../domain/workflow-ids';
-import {
-  campaign,
-  campaignBranchesCreatedSignal,
-  campaignCloseUpdate,
-  campaignExtendUpdate,
-  campaignOpenedUpdate,
-  type CampaignInput,
-} from '../workflows/campaign';
-import { registrationsSettledSignal } from '../workflows/campaign-task';
-import { toDomainError } from './temporal-errors';
+import { campaignWorkflowId } from '../domain/workflow-ids';
+import { campaignBranchesCreatedSignal, campaignCloseUpdate, campaignExtendUpdate, campaignOpenedUpdate, type CampaignInput } from '../processes/campaign';
+import { signalIfOpen } from '../temporal/campaigns';
+import { toDomainError } from '../temporal/errors';
 
 export interface CampaignDeps {
   client: Client;
@@ -49,7 +41,7 @@ export async function openCampaign(
     return await client.workflow.executeUpdateWithStart(campaignOpenedUpdate, {
       // An update ID of its own: a second open of the same year fails on the workflow ID (409), never answers the first's.
       updateId: randomUUID(),
-      startWorkflowOperation: new WithStartWorkflowOperation(campaign, {
+      startWorkflowOperation: new WithStartWorkflowOperation('campaign', {
         workflowId,
         taskQueue: config.taskQueue,
         args: [input],
@@ -93,15 +85,6 @@ export async function closeCampaign(
   }
 }
 
-/** A signal to a run that may have closed meanwhile: a closed run has nothing left to hear. */
-async function signalIfOpen(send: () => Promise<void>): Promise<void> {
-  try {
-    await send();
-  } catch (e) {
-    if (!(e instanceof WorkflowNotFoundError)) throw e;
-  }
-}
-
 /**
  * R22: organizations were created (imported, or moved in, R30): the open campaigns of their provinces hear of the
  * branches among them, and give each its task with the phase's deadlines (workflows/campaign.ts). Called once the
@@ -125,14 +108,4 @@ export async function tellCampaignsOfNewBranches({ db, client }: { db: Db; clien
     .execute();
   for (const c of open)
     await signalIfOpen(() => client.workflow.getHandle(c.workflow_id).signal(campaignBranchesCreatedSignal, { branchIds: byProvince.get(c.province_id)! }));
-}
-
-/**
- * R22/R25: after a member who left was settled (db/queries/campaigns.ts `settleRegistrationsOfLeftMember`, in the
- * transaction that recorded the leaving) and that transaction committed: the tasks waiting at their follow-up with
- * nothing else deferred check their registration again and move on.
- */
-export async function tellSettledTasks({ db, client }: { db: Db; client: Client }, memberId: string): Promise<void> {
-  for (const t of await tasksSettledFor(db, memberId))
-    await signalIfOpen(() => client.workflow.getHandle(campaignTaskWorkflowId(t.campaignWorkflowId, t.orgId)).signal(registrationsSettledSignal));
 }

@@ -8,12 +8,12 @@ import type { Config } from '../domain/config';
 import { DomainError } from '../domain/errors';
 import { Profile, lockedFieldProblems, profileRuleProblems } from '../domain/members';
 import { checkInAdmission, isRefusal, type CheckInContext } from '../domain/member-status';
-import { checkInContext } from '../activities/check-in';
+import { checkInContext } from '../db/queries/check-in';
 import type { OrgRef } from '../domain/orgs';
 import type { PeerAnnounce } from '../domain/peer-protocol';
 import type { TransferInput, TransferStart } from '../domain/transfers';
-import { transfer, transferProcess } from '../workflows/transfer';
-import { ProcessAlreadyOpen, startProcess } from './start-process';
+import { transferProcess } from '../processes/transfer';
+import { ProcessAlreadyOpen, startProcess } from '../temporal/start-process';
 import { ORG_COLUMNS, Orgs, ref, requireContactPhone, routeFor, type OrgRow } from './transfers';
 import { stepDeadline } from '../domain/calendar';
 
@@ -77,7 +77,6 @@ async function launch({ db, client, config }: StartDeps, plan: Plan, key: string
   const deadline = new Date(stepDeadline({ deadlineMs: plan.firstDeadlineMs }, Date.now()));
   const start = {
     process: transferProcess,
-    workflow: transfer,
     memberId: plan.memberId,
     input,
     org: plan.firstOrg,

@@ -9,8 +9,8 @@ import { pathIds } from '../domain/orgs';
 import type { OrgRef } from '../domain/orgs';
 import { routeMember, type Destination, type OrgFact, type Route } from '../domain/routing';
 import type { DecisionBody, DecisionCommand } from '../domain/processes';
-import { MISSING_PHONE, reportDataProblem } from '../activities/data-problems';
-import { orgChangedSignal } from '../workflows/transfer';
+import { MISSING_PHONE, reportDataProblem } from '../db/queries/data-problems';
+import { orgChangedSignal } from '../processes/messages';
 
 export type OrgRow = Pick<Organization, 'id' | 'path' | 'parent_id' | 'kind' | 'special_kind' | 'contact_phone' | 'graduation_date'>;
 

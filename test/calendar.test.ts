@@ -20,7 +20,7 @@ import { monthOf, paymentMonthProblem } from '../domain/dues';
 import { graduateBaseAt } from '../domain/graduates';
 import { DEFAULT_CHECK_IN_TIMING } from '../domain/durations';
 import { disciplineTimingFromEnv } from '../domain/discipline';
-import { disciplineProcess } from '../workflows/discipline';
+import { disciplineProcess } from '../processes/discipline';
 import { lastDays, lastMonths } from '../api/stats';
 import { call, idNumber, profile, seedTree, startSystem, type System, type Tree } from './harness';
 

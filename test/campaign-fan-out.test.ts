@@ -5,7 +5,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { sql } from 'kysely';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createCampaignActivities, type CampaignRef } from '../activities/campaigns';
+import { createCampaignActivities } from '../activities/campaigns';
+import type { CampaignRef } from '../processes/campaign';
 import { campaignTaskWorkflowId } from '../domain/workflow-ids';
 import {
   spawnTuanwu,

@@ -22,7 +22,8 @@ import { dueAt } from '../domain/campaign-plan';
 import { campaignTaskWorkflowId } from '../domain/workflow-ids';
 import { deletionWorkflowId } from '../domain/deletions';
 import { registrationRefusalBlock, settleRegistrationsOfLeftMember } from '../db/queries/campaigns';
-import { tellCampaignsOfNewBranches, tellSettledTasks } from '../services/campaigns';
+import { tellCampaignsOfNewBranches } from '../services/campaigns';
+import { tellSettledTasks } from '../temporal/campaigns';
 
 let sys: System;
 

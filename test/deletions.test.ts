@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, activeMember, actorToken, call, deletedMember, graduateBranch, seedTree, startSystem, type System, type Tree } from './harness';
 import { deletionWorkflowId } from '../domain/deletions';
-import { decideUpdate } from '../workflows/common';
+import { decideUpdate } from '../processes/messages';
 
 let sys: System;
 let tree: Tree;

@@ -9,7 +9,7 @@ import { DEFAULT_DUES_MAX_AHEAD_MONTHS, DUES_BATCH_COLUMNS, addMonths, monthOf, 
 import { readTable } from '../domain/tables';
 import { loadConfig } from '../domain/config';
 import { disciplineWorkflowId } from '../domain/discipline';
-import { disciplineStarter } from '../services/discipline';
+import { disciplineStarter } from '../temporal/discipline-start';
 import { createDuesActivities } from '../activities/dues';
 import { ensureDuesSchedule } from '../worker/schedules';
 

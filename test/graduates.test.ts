@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { importRoster as importRosterCli, type Progress } from '../scripts/import-graduates';
+import { importRoster as importRosterCli, type Progress } from '../scripts/import-graduates/import';
 import {
   actorToken,
   call,

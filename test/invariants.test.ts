@@ -8,7 +8,7 @@ import { activeMember, eventually, idNumber, orgPath, useSystemWithTree } from '
 import { invariantCheck, type InvariantCheckResult } from '../workflows/invariant-check';
 import { ensureInvariantSchedule } from '../worker/schedules';
 import { INVARIANTS, NO_VIOLATIONS, type Invariant, type InvariantCounts } from '../domain/invariants';
-import { metricsRegistry } from '../worker/metrics';
+import { metricsRegistry } from '../runtime/metrics';
 import type { MembersTable } from '../db/schema';
 
 const ctx = useSystemWithTree();

@@ -2,7 +2,7 @@
 // leaves closes the rest; an effect that is no longer legal ends its process `void`, or is refused with 409 R25;
 // revoking a punishment undoes it (R23); the table of processes open together refuses a start.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decideUpdate } from '../workflows/common';
+import { decideUpdate } from '../processes/messages';
 import { activeMember, call, caseAtApproval, eventually, seedTree, startSystem, type System, type Tree } from './harness';
 
 let sys: System;

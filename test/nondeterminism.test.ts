@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { ADMIN_TOKEN, call, eventually, payloadKeys, profile, useSystemWithTree } from './harness';
 import { failureConverterPath } from '../temporal/codec';
-import { createActivities } from '../worker/index';
+import { createActivities } from '../activities';
 import { createDataConverter } from '../temporal/codec';
 
 const ctx = useSystemWithTree();

@@ -1,7 +1,8 @@
-// `npm run record-histories`: runs each check-in path on a fresh dev server and PostgreSQL and saves the
-// workflow histories into test/histories/, which test/replay.test.ts replays against the current code.
-// Never re-record a generation: a change that breaks an existing history needs patched(); after a patch,
-// record a new generation (`npm run record-histories -- v3`) so both shapes keep replaying.
+// `npm run record-histories`: runs every shape of every workflow on a fresh dev server and PostgreSQL and saves
+// the histories into test/histories/ as `<shape>-v1.0.json`, which test/replay.test.ts replays against the current
+// code. v1.0 is the baseline, recorded once: from it on, a change a running process would notice goes behind
+// patched() and its shapes are recorded as a new generation beside it (`npm run record-histories -- v1.1`,
+// README "Changing a workflow that has open processes"). Never re-record a generation.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,14 +25,14 @@ import { memberChange } from '../workflows/member-change';
 import { ageOutSweep } from '../workflows/age-out';
 import { healthCheck } from '../workflows/health-check';
 import { invariantCheck } from '../workflows/invariant-check';
-import { decideUpdate } from '../workflows/common';
+import { decideUpdate } from '../processes/messages';
 import { transitionMember } from '../db/member-state';
 import { checkInWorkflowId } from '../domain/check-in';
 import { campaignFanOutWorkflowId, campaignTaskWorkflowId } from '../domain/workflow-ids';
 
 const out = join(import.meta.dirname, 'histories');
 /** The generation suffix: files of earlier generations stay, so every recorded shape keeps replaying. */
-const generation = process.argv[2] ?? 'v2';
+const generation = process.argv[2] ?? 'v1.0';
 /** RECORD_ONLY=discipline,deletion records only those kinds (a new kind gets its first histories). */
 const only = process.env.RECORD_ONLY?.split(',').map((k) => k.trim());
 const wanted = (kind: string) => !only || only.includes(kind);
@@ -101,6 +102,106 @@ try {
     });
     return { memberId, processId };
   };
+
+  if (wanted('campaign')) {
+    // R22: a campaign over the tree (fan-out pages of two branches). Recorded first, while branch 1 has no members
+    // but its three here (every member is graded before the hand-in). Branch 1 grades, is returned once, is
+    // confirmed, registers one member, defers one (followed up, then registered) and refuses one (a deletion);
+    // branch 2 lets its deadline pass (reminded, overdue, escalated), its city's phase is extended, and the close
+    // finds it unfinished, as it finds branch 3.
+    const plan = testCampaignPlan({ year: 2030, evaluationMs: 3500, registrationMs: 3_600_000 });
+    const opened = await call(sys.app, 'POST', '/api/campaigns', tree.tokens.province, plan);
+    if (opened.status !== 201) throw new Error(JSON.stringify(opened.body));
+    const { campaignId, workflowId } = opened.body as { campaignId: string; workflowId: string };
+    const members = [
+      await activeMember(sys.app, tree.ids.branch1, tree.tokens.sec1),
+      await activeMember(sys.app, tree.ids.branch1, tree.tokens.sec1),
+      await activeMember(sys.app, tree.ids.branch1, tree.tokens.sec1),
+    ];
+    const task = async (orgId: string) => {
+      for (;;) {
+        const row = await sys.db
+          .selectFrom('campaign_tasks')
+          .select('process_id')
+          .where('campaign_id', '=', campaignId)
+          .where('org_id', '=', orgId)
+          .executeTakeFirst();
+        if (row) return row.process_id;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    };
+    const ok = (r: { status: number; body: unknown }) => {
+      if (r.status >= 300) throw new Error(JSON.stringify(r.body));
+      return r;
+    };
+    const at = (step: string, processId: string) => waitForStep(sys.db, processId, step);
+    const b1 = await task(tree.ids.branch1);
+    const branch1 = `/api/campaigns/${campaignId}/branches/${tree.ids.branch1}`;
+    ok(await call(sys.app, 'PUT', `${branch1}/grades`, tree.tokens.sec1, { grades: members.map((memberId) => ({ memberId, grade: 'qualified' })) }));
+    ok(await decide(b1, tree.tokens.sec1, { action: 'submit' }));
+    await at('evaluation-review', b1);
+    ok(await decide(b1, tree.tokens.school1, { action: 'return', reason: 'recheck the grades' }));
+    await at('evaluation', b1);
+    ok(await decide(b1, tree.tokens.sec1, { action: 'submit' }));
+    await at('evaluation-review', b1);
+    ok(await decide(b1, tree.tokens.school1, { action: 'approve' }));
+    await at('registration', b1);
+    const tomorrow = new Date(Date.now() + 8 * 3_600_000 + 86_400_000).toISOString().slice(0, 10);
+    ok(
+      await call(sys.app, 'PUT', `${branch1}/registrations`, tree.tokens.sec1, {
+        entries: [
+          { memberId: members[0], decision: 'registered' },
+          { memberId: members[1], decision: 'deferred', reason: 'dues unpaid', followUpOn: tomorrow },
+          { memberId: members[2], decision: 'refused', reason: 'left the league long ago' },
+        ],
+      }),
+    );
+    ok(await decide(b1, tree.tokens.sec1, { action: 'submit' }));
+    await at('follow-up', b1);
+    // R25: the deferred member is deleted meanwhile: settled, the follow-up hears it and the task ends.
+    const deletion = ok(
+      await call(sys.app, 'POST', '/api/deletions', tree.tokens.sec1, { memberId: members[1], category: 'left', reason: 'moved abroad' }),
+    ) as { body: { processId: string } };
+    ok(await decide(deletion.body.processId, tree.tokens.city1, { action: 'approve' }));
+    ok(await decide(deletion.body.processId, tree.tokens.province, { action: 'approve' }));
+    await saveWorkflow('campaign-task-registered', campaignTaskWorkflowId(workflowId, tree.ids.branch1));
+
+    // R25: a branch imported while the campaign is open gets its task.
+    const newBranch = `${tree.ids.branch1}-new`;
+    await importOrgs(sys.app, [{ id: newBranch, parentId: tree.ids.school1, name: '新建团支部', kind: 'branch', contactPhone: '0755-12345670' }]);
+    await task(newBranch);
+
+    await task(tree.ids.branch2);
+    await new Promise((r) => setTimeout(r, 5000)); // branch 2: reminded, overdue, escalated
+    const until = new Date(Date.now() + 3_600_000).toISOString();
+    ok(
+      await call(sys.app, 'POST', `/api/campaigns/${campaignId}/extensions`, tree.tokens.province, {
+        cityId: tree.ids.city1,
+        phase: 'evaluation',
+        until,
+        reason: 'typhoon',
+      }),
+    );
+    const extendedAt = async () => {
+      for (;;) {
+        const e = await sys.db
+          .selectFrom('events')
+          .select('id')
+          .where('process_id', '=', await task(tree.ids.branch2))
+          .where('type', '=', 'deadline.extended')
+          .executeTakeFirst();
+        if (e) return;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    };
+    await extendedAt();
+    ok(await call(sys.app, 'POST', `/api/campaigns/${campaignId}/close`, tree.tokens.province, { reason: 'the year is over' }));
+    await saveWorkflow('campaign-task-extended-unfinished', campaignTaskWorkflowId(workflowId, tree.ids.branch2));
+    await saveWorkflow('campaign-task-unfinished', campaignTaskWorkflowId(workflowId, tree.ids.branch3));
+    await saveWorkflow('campaign-closed', workflowId);
+    await saveWorkflow('campaign-fan-out-open', campaignFanOutWorkflowId(workflowId, 'open', tree.ids.city1));
+    await saveWorkflow('campaign-fan-out-close', campaignFanOutWorkflowId(workflowId, 'close', tree.ids.city1));
+  }
 
   if (wanted('check-in')) {
     const a = await submit();
@@ -443,9 +544,8 @@ try {
   }
 
   if (wanted('calendar')) {
-    // Issue 20: deadlines on the offices' calendar. A check-in whose ten days are natural days (patch r3-natural-days:
-    // the deadline is 24:00 Shanghai of the tenth day), approved; a probation of 6 calendar months (patch
-    // probation-calendar-months), ended by the member's deletion (member-left).
+    // Deadlines on the offices' calendar. A check-in whose ten days are natural days (the deadline is 24:00 Shanghai
+    // of the tenth day), approved; a probation of 6 calendar months, ended by the member's deletion (member-left).
     const DAY = 86_400_000;
     const { memberId, processId } = await startCheckInDirectly({
       profile: profile(),
@@ -479,105 +579,6 @@ try {
     const workflowId = `invariant-check-${randomUUID()}`;
     await sys.env.client.workflow.start(invariantCheck, { workflowId, taskQueue: sys.config.taskQueue, args: [{ orgPath: root.path, pageSize: 2 }] });
     await saveWorkflow('invariant-check', workflowId);
-  }
-
-  if (wanted('campaign')) {
-    // R22: a campaign over the tree (fan-out pages of two branches). Branch 1 grades, is returned once, is confirmed,
-    // registers one member, defers one (followed up, then registered) and refuses one (a deletion); branch 2 lets
-    // its deadline pass (reminded, overdue, escalated), its city's phase is extended, and the close finds it
-    // unfinished, as it finds branch 3.
-    const plan = testCampaignPlan({ year: 2030, evaluationMs: 3500, registrationMs: 3_600_000 });
-    const opened = await call(sys.app, 'POST', '/api/campaigns', tree.tokens.province, plan);
-    if (opened.status !== 201) throw new Error(JSON.stringify(opened.body));
-    const { campaignId, workflowId } = opened.body as { campaignId: string; workflowId: string };
-    const members = [
-      await activeMember(sys.app, tree.ids.branch1, tree.tokens.sec1),
-      await activeMember(sys.app, tree.ids.branch1, tree.tokens.sec1),
-      await activeMember(sys.app, tree.ids.branch1, tree.tokens.sec1),
-    ];
-    const task = async (orgId: string) => {
-      for (;;) {
-        const row = await sys.db
-          .selectFrom('campaign_tasks')
-          .select('process_id')
-          .where('campaign_id', '=', campaignId)
-          .where('org_id', '=', orgId)
-          .executeTakeFirst();
-        if (row) return row.process_id;
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    };
-    const ok = (r: { status: number; body: unknown }) => {
-      if (r.status >= 300) throw new Error(JSON.stringify(r.body));
-      return r;
-    };
-    const at = (step: string, processId: string) => waitForStep(sys.db, processId, step);
-    const b1 = await task(tree.ids.branch1);
-    const branch1 = `/api/campaigns/${campaignId}/branches/${tree.ids.branch1}`;
-    ok(await call(sys.app, 'PUT', `${branch1}/grades`, tree.tokens.sec1, { grades: members.map((memberId) => ({ memberId, grade: 'qualified' })) }));
-    ok(await decide(b1, tree.tokens.sec1, { action: 'submit' }));
-    await at('evaluation-review', b1);
-    ok(await decide(b1, tree.tokens.school1, { action: 'return', reason: 'recheck the grades' }));
-    await at('evaluation', b1);
-    ok(await decide(b1, tree.tokens.sec1, { action: 'submit' }));
-    await at('evaluation-review', b1);
-    ok(await decide(b1, tree.tokens.school1, { action: 'approve' }));
-    await at('registration', b1);
-    const tomorrow = new Date(Date.now() + 8 * 3_600_000 + 86_400_000).toISOString().slice(0, 10);
-    ok(
-      await call(sys.app, 'PUT', `${branch1}/registrations`, tree.tokens.sec1, {
-        entries: [
-          { memberId: members[0], decision: 'registered' },
-          { memberId: members[1], decision: 'deferred', reason: 'dues unpaid', followUpOn: tomorrow },
-          { memberId: members[2], decision: 'refused', reason: 'left the league long ago' },
-        ],
-      }),
-    );
-    ok(await decide(b1, tree.tokens.sec1, { action: 'submit' }));
-    await at('follow-up', b1);
-    // R25 (v9): the deferred member is deleted meanwhile: settled, the follow-up hears it and the task ends.
-    const deletion = ok(
-      await call(sys.app, 'POST', '/api/deletions', tree.tokens.sec1, { memberId: members[1], category: 'left', reason: 'moved abroad' }),
-    ) as { body: { processId: string } };
-    ok(await decide(deletion.body.processId, tree.tokens.city1, { action: 'approve' }));
-    ok(await decide(deletion.body.processId, tree.tokens.province, { action: 'approve' }));
-    await saveWorkflow('campaign-task-registered', campaignTaskWorkflowId(workflowId, tree.ids.branch1));
-
-    // R25 (v9): a branch imported while the campaign is open gets its task.
-    const newBranch = `${tree.ids.branch1}-new`;
-    await importOrgs(sys.app, [{ id: newBranch, parentId: tree.ids.school1, name: '新建团支部', kind: 'branch', contactPhone: '0755-12345670' }]);
-    await task(newBranch);
-
-    await task(tree.ids.branch2);
-    await new Promise((r) => setTimeout(r, 5000)); // branch 2: reminded, overdue, escalated
-    const until = new Date(Date.now() + 3_600_000).toISOString();
-    ok(
-      await call(sys.app, 'POST', `/api/campaigns/${campaignId}/extensions`, tree.tokens.province, {
-        cityId: tree.ids.city1,
-        phase: 'evaluation',
-        until,
-        reason: 'typhoon',
-      }),
-    );
-    const extendedAt = async () => {
-      for (;;) {
-        const e = await sys.db
-          .selectFrom('events')
-          .select('id')
-          .where('process_id', '=', await task(tree.ids.branch2))
-          .where('type', '=', 'deadline.extended')
-          .executeTakeFirst();
-        if (e) return;
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    };
-    await extendedAt();
-    ok(await call(sys.app, 'POST', `/api/campaigns/${campaignId}/close`, tree.tokens.province, { reason: 'the year is over' }));
-    await saveWorkflow('campaign-task-extended-unfinished', campaignTaskWorkflowId(workflowId, tree.ids.branch2));
-    await saveWorkflow('campaign-task-unfinished', campaignTaskWorkflowId(workflowId, tree.ids.branch3));
-    await saveWorkflow('campaign-closed', workflowId);
-    await saveWorkflow('campaign-fan-out-open', campaignFanOutWorkflowId(workflowId, 'open', tree.ids.city1));
-    await saveWorkflow('campaign-fan-out-close', campaignFanOutWorkflowId(workflowId, 'close', tree.ids.city1));
   }
 
   await sys.stop();

@@ -1,97 +1,16 @@
+// The worker: it bundles the workflows and registers the activities built in activities/index.ts, on the processes'
+// task queue and the campaign tasks' own.
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
-import { causes } from '../domain/errors';
-import type { Lifecycle } from '../scripts/lifecycle';
+import type { Lifecycle } from '../runtime/lifecycle';
 import { startWorkerMetricsServerFromEnv } from './metrics';
 import type { Client } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
 import type { Config } from '../domain/config';
 import { createDataConverter, type PayloadKeys } from '../temporal/codec';
 import { bundlerLogger, recordProblemsTo } from './runtime';
 import { fileURLToPath } from 'node:url';
-import { campaignTaskQueue } from './task-queues';
+import { campaignTaskQueue } from '../domain/task-queues';
 import type { Db } from '../db';
-import { createCheckInActivities } from '../activities/check-in';
-import { createProcessActivities } from '../activities/processes';
-import { createTransferActivities, transferProjection } from '../activities/transfer';
-import { createDuesActivities } from '../activities/dues';
-import { createDeletionActivities, deletionProjection } from '../activities/deletion';
-import { createMemberDataActivities, memberDataProjection } from '../activities/member-data';
-import { createHealthActivities } from '../activities/health';
-import { createInvariantActivities } from '../activities/invariants';
-import { createAgeOutActivities } from '../activities/age-out';
-import { disciplineAwardsProjection } from '../activities/awards';
-import { campaignProjection, createCampaignActivities } from '../activities/campaigns';
-
-/** Each process's own read-model change, applied by the one event append in the event's transaction. */
-const PROJECTIONS = {
-  transfer: transferProjection,
-  deletion: deletionProjection,
-  'member-change': memberDataProjection,
-  'join-date': memberDataProjection,
-  discipline: disciplineAwardsProjection,
-  campaign: campaignProjection,
-};
-
-export interface ActivityDeps {
-  db: Db;
-  /** This province's code and the other provinces' systems (R10). */
-  province?: string;
-  peers?: Map<string, { url: string; key: Buffer }>;
-  /** For activities that start other processes (the dues check opens disciplinary cases, R18). */
-  client?: Client;
-  config?: Config;
-}
-
-export function createActivities(deps: ActivityDeps) {
-  return dataErrorsNonRetryable({
-    ...createProcessActivities({ db: deps.db, projections: PROJECTIONS, client: deps.client }),
-    ...createCheckInActivities(deps),
-    ...createTransferActivities({ db: deps.db, province: deps.province ?? 'gd', peers: deps.peers ?? new Map() }),
-    ...createDuesActivities(deps),
-    ...createDeletionActivities({ db: deps.db, config: deps.config }),
-    ...createMemberDataActivities(deps),
-    ...createHealthActivities(deps),
-    ...createInvariantActivities(deps),
-    ...createAgeOutActivities(deps),
-    ...createCampaignActivities(deps),
-  });
-}
-
-/** The SQLSTATE of a PostgreSQL error (pg's DatabaseError), wherever it sits in the cause chain. */
-function sqlState(e: unknown): string | undefined {
-  for (const c of causes(e)) {
-    const code = c.code;
-    if (c instanceof Error && typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && 'severity' in c) return code;
-  }
-  return undefined;
-}
-
-/**
- * Every activity: a PostgreSQL data exception (SQLSTATE class 22: a NUL byte 22021, a string too long 22001,
- * bad input syntax 22P02, ...) fails for good instead of retrying forever, as an 'InvalidData' failure. The
- * database's message is left out: it may quote the offending value (PII).
- */
-export function dataErrorsNonRetryable<T extends object>(activities: T): T {
-  return Object.fromEntries(
-    Object.entries(activities).map(([name, fn]) => [
-      name,
-      async (...args: unknown[]) => {
-        try {
-          return await (fn as (...a: unknown[]) => unknown)(...args);
-        } catch (e) {
-          const code = sqlState(e);
-          if (code?.startsWith('22')) {
-            throw ApplicationFailure.nonRetryable(
-              `${name}: the database refused the data as invalid (SQLSTATE ${code}); the input must be corrected`,
-              'InvalidData',
-            );
-          }
-          throw e;
-        }
-      },
-    ]),
-  ) as T;
-}
+import { createActivities } from '../activities';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 

@@ -8,9 +8,10 @@ import { DefaultLogger, Runtime, type LogLevel, type LogMetadata, type Logger } 
 import { sql } from 'kysely';
 import { pino, type Logger as PinoLogger } from 'pino';
 import type { Db } from '../db';
-import { logLevel } from '../api/logging';
+import { logFormat, logLevel } from '../runtime/logging';
 import { redactIdNumbers } from '../domain/identifiers';
-import { setCoreMetricsAddress, workerMetricsPort } from './metrics';
+import { setCoreMetricsAddress } from '../runtime/metrics';
+import { workerMetricsPort } from './metrics';
 
 type Problem = { runId: string; message: string };
 const listeners = new Set<(p: Problem) => void>();
@@ -69,11 +70,6 @@ class JsonLogger extends LevelLogger {
   log(level: LogLevel, message: string, meta?: LogMetadata): void {
     this.#pino[PINO_LEVEL[level]]({ ...meta }, message);
   }
-}
-
-/** `TUANWU_LOG_FORMAT`: `json` (default, production) or `pretty` (readable lines in a terminal). */
-export function logFormat(env: NodeJS.ProcessEnv = process.env): 'json' | 'pretty' {
-  return env.TUANWU_LOG_FORMAT === 'pretty' ? 'pretty' : 'json';
 }
 
 /**

@@ -3,7 +3,7 @@
 // Members are taken a page at a time; a long sweep continues as new, carrying its instant, its place and its counts.
 import { continueAsNew, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { AgeOutActivities } from '../activities/age-out';
-import { ACTIVITY_OPTIONS } from './common';
+import { ACTIVITY_OPTIONS } from './options';
 
 const { findAgingMembers, noticeAgeOut, ageOutMembers } = proxyActivities<AgeOutActivities>(ACTIVITY_OPTIONS);
 

@@ -10,59 +10,30 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
-  patched,
-  defineQuery,
-  defineSignal,
-  defineUpdate,
   executeChild,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { CampaignActivities, CampaignOpenInput, CampaignRef, FanOutCounts, FanOutOp } from '../activities/campaigns';
-import type { Due, Phase } from '../domain/campaign-plan';
+import type { CampaignActivities } from '../activities/campaigns';
+import {
+  campaignBranchesCreatedSignal,
+  campaignCloseUpdate,
+  campaignExtendUpdate,
+  campaignOpenedUpdate,
+  campaignStateQuery,
+  type CampaignInput,
+  type CampaignRef,
+  type CampaignState,
+  type CloseCommand,
+  type ExtendCommand,
+  type FanOutCounts,
+  type FanOutOp,
+} from '../processes/campaign';
 import { campaignFanOutWorkflowId } from '../domain/workflow-ids';
-import { ACTIVITY_OPTIONS, LOCAL_ACTIVITY_OPTIONS, refuse } from './common';
-
-export interface CampaignInput extends CampaignOpenInput {
-  /** Branches per fan-out page, and task starts (or signals) in flight at once (config campaign.fanOutPage, startConcurrency). */
-  fanOutPage: number;
-  concurrency: number;
-}
-
-export interface ExtendCommand {
-  extensionId: string;
-  cityId: string;
-  cityPath: string;
-  phase: Phase;
-  until: Due;
-  reason: string;
-  actorId: string;
-}
-
-export interface CloseCommand {
-  reason?: string;
-  actorId: string;
-}
-
-export interface CampaignState {
-  campaignId: string;
-  status: 'opening' | 'fanning-out' | 'open' | 'closing' | 'closed';
-  partitions: number;
-  fanOut: FanOutCounts;
-  extensionsPending: number;
-}
-
-/** Answers once the campaign's row is written: the API's start waits for it (update-with-start). */
-export const campaignOpenedUpdate = defineUpdate<{ campaignId: string; workflowId: string }>('opened');
-/** R22: the province extends a phase for one city, with a reason. */
-export const campaignExtendUpdate = defineUpdate<{ extensionId: string }, [ExtendCommand]>('extend');
-/** R22: the province closes the campaign; every unfinished branch is recorded as unfinished. */
-export const campaignCloseUpdate = defineUpdate<{ unfinished: number }, [CloseCommand]>('close');
-export const campaignStateQuery = defineQuery<CampaignState>('state');
-/** R22: branches created while the campaign is open (imported, moved in): each gets its task (services/campaigns.ts). */
-export const campaignBranchesCreatedSignal = defineSignal<[{ branchIds: string[] }]>('branchesCreated');
+import { ACTIVITY_OPTIONS, LOCAL_ACTIVITY_OPTIONS } from './options';
+import { refuse } from './refusals';
 
 const local = proxyLocalActivities<CampaignActivities>(LOCAL_ACTIVITY_OPTIONS);
 const remote = proxyActivities<CampaignActivities>(ACTIVITY_OPTIONS);
@@ -88,8 +59,7 @@ export async function campaign(input: CampaignInput): Promise<{ campaignId: stri
 
   setHandler(campaignStateQuery, () => ({ ...state, extensionsPending: extensions.length }));
   setHandler(campaignBranchesCreatedSignal, ({ branchIds }) => {
-    // Runs recorded before it never had the signal: the patch marks the runs that hear the tree (R22).
-    if (closing || state.status === 'closed' || !Array.isArray(branchIds) || !patched('campaign-hears-new-branches')) return;
+    if (closing || state.status === 'closed' || !Array.isArray(branchIds)) return;
     for (const id of branchIds) if (typeof id === 'string' && !created.includes(id)) created.push(id);
   });
   setHandler(campaignOpenedUpdate, async () => {

@@ -2,7 +2,7 @@
 // Members are taken a page at a time; a long check continues as new, carrying its place and its counts.
 import { continueAsNew, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { DuesActivities } from '../activities/dues';
-import { ACTIVITY_OPTIONS } from './common';
+import { ACTIVITY_OPTIONS } from './options';
 
 const { findUnpaidStreaks, remindUnpaid, openRemovalCases } = proxyActivities<DuesActivities>(ACTIVITY_OPTIONS);
 

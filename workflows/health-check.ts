@@ -3,7 +3,7 @@
 // new, carrying its place and its counts.
 import { continueAsNew, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { HealthActivities } from '../activities/health';
-import { ACTIVITY_OPTIONS } from './common';
+import { ACTIVITY_OPTIONS } from './options';
 
 const { checkHealthPage } = proxyActivities<HealthActivities>(ACTIVITY_OPTIONS);
 

@@ -4,7 +4,7 @@
 import { continueAsNew, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { InvariantActivities } from '../activities/invariants';
 import { INVARIANTS, NO_VIOLATIONS, type InvariantCounts } from '../domain/invariants';
-import { ACTIVITY_OPTIONS } from './common';
+import { ACTIVITY_OPTIONS } from './options';
 
 // A page reads whole tables (a million members in a few seconds): more time than the processes' short writes.
 const { checkInvariantPage, setInvariantGauge } = proxyActivities<InvariantActivities>({ ...ACTIVITY_OPTIONS, startToCloseTimeout: '2 minutes' });

@@ -1,34 +1,17 @@
-// The skeleton every process runs on. A process declares its steps (workflows/definition.ts); the skeleton
+// The skeleton every process runs on. A process declares its steps (processes/<kind>.ts); the skeleton
 // does the rest: the one "recorded" update, the first write with its refusal, the one event append with its
 // keys, a deadline watch per step visit, decisions through the one `decide` update and its validator, the
 // extension of a deadline, and closing. A workflow file keeps only what is particular to its process.
-import {
-  allHandlersFinished,
-  condition,
-  defineUpdate,
-  patched,
-  proxyActivities,
-  proxyLocalActivities,
-  setHandler,
-  type ApplicationFailure,
-} from '@temporalio/workflow';
+import { allHandlersFinished, condition, proxyActivities, proxyLocalActivities, setHandler, type ApplicationFailure } from '@temporalio/workflow';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { ProcessActivities, ProcessEventInput, ProcessPatch, RecordedEvent } from '../activities/processes';
-import { memberLeftSignal, type MemberLeft } from './messages';
-import type { DecisionCommand } from '../domain/processes';
+import { decideUpdate, memberLeftSignal, recordedUpdate, stateQuery, type MemberLeft } from '../processes/messages';
+import type { ProcessDefinition, Recorded } from '../processes/definition';
+import type { DecisionCommand, ProcessStatus } from '../domain/processes';
 import type { OrgRef } from '../domain/orgs';
 import { ProcessSteps } from './steps';
-import {
-  UPDATE_WRITE_OPTIONS,
-  LOCAL_ACTIVITY_OPTIONS,
-  applicationFailureIn,
-  decideUpdate,
-  decisionShapeProblem,
-  extensionProblem,
-  refuse,
-  stateQuery,
-} from './common';
-import { recordedUpdate, type ProcessDefinition, type Recorded } from './definition';
+import { LOCAL_ACTIVITY_OPTIONS, UPDATE_WRITE_OPTIONS } from './options';
+import { applicationFailureIn, decisionShapeProblem, extensionProblem, refuse } from './refusals';
 
 const local = proxyLocalActivities<ProcessActivities>(LOCAL_ACTIVITY_OPTIONS);
 const withUpdate = proxyActivities<ProcessActivities>(UPDATE_WRITE_OPTIONS);
@@ -41,13 +24,6 @@ export interface ProcessOptions {
   memberId: string | null;
   /** R9: a step whose timeout decides ("approve", "lapse") instead of escalating hands the deadline to the process. */
   onTimeout?: (effect: 'approve' | 'lapse') => void;
-  /** Overrides the declaration's home, e.g. to decide it behind a patch at closing time. */
-  home?: () => OrgRef | undefined;
-  /**
-   * The append's name in runs recorded before the skeleton (histories record it); new runs use the one
-   * `recordProcessEvent` (patch one-event-append).
-   */
-  legacyAppend?: () => (e: ProcessEventInput) => Promise<unknown>;
 }
 
 export interface DecisionHandlers {
@@ -61,11 +37,9 @@ export class Process<S extends string, C> extends ProcessSteps<S> {
   #recorded = false;
   #refusal: ApplicationFailure | undefined;
   #sequence = 0;
-  /** Set once an update was handled under the patch `update-accepted-first` (see `update`). */
-  #patched = false;
-  /** Updates being handled under the patch whose writes are not done yet. */
+  /** Updates being handled whose writes are not done yet (see `update`). */
   #writing = 0;
-  /** True only while an update handler runs its synchronous part under the patch. */
+  /** True only while an update handler runs its synchronous part. */
   #inHandler = false;
 
   constructor(
@@ -82,7 +56,7 @@ export class Process<S extends string, C> extends ProcessSteps<S> {
       actingOrg: (s) => steps[s].acting(data),
       timing: (s) => steps[s].timing(data),
       onTimeout: options.onTimeout,
-      home: options.home ?? (home ? () => home(data) : undefined),
+      home: home ? () => home(data) : undefined,
       ...(definition.projectsDeadlines ? { deadlineKind: definition.kind } : {}),
     });
   }
@@ -105,17 +79,15 @@ export class Process<S extends string, C> extends ProcessSteps<S> {
    * An update that changes the process: its validator, then its handler. The handler's synchronous part
    * (the state change) runs at once, so a second update in the same moment fails validation.
    *
-   * Patch `update-accepted-first`: the write a handler asks for synchronously (its first) is a regular
-   * activity, scheduled in the same workflow task completion that records the update as accepted. Before it,
-   * that write was a local activity run inside the task accepting the update: a worker lost before the task
-   * completed left the write in the database while Temporal never recorded the update (the read model
-   * approved, the workflow still pending, a retry refused as "already approved"). The writes a handler makes
-   * after its first (and every timer's) stay local: the update is durable by then.
+   * The write a handler asks for synchronously (its first) is a regular activity, scheduled in the same
+   * workflow task completion that records the update as accepted. Were it a local activity run inside the task
+   * accepting the update, a worker lost before the task completed would leave the write in the database while
+   * Temporal never recorded the update (the read model approved, the workflow still pending, a retry refused as
+   * "already approved"). The writes a handler makes after its first (and every timer's) stay local: the update
+   * is durable by then.
    */
   update<R, A extends unknown[]>(def: UpdateDefinition<R, A>, handler: (...args: A) => Promise<R>, validator: (...args: A) => void): void {
     const accepting = (...args: A): Promise<R> => {
-      if (!patched('update-accepted-first')) return handler(...args);
-      this.#patched = true;
       this.#writing += 1;
       this.#inHandler = true;
       try {
@@ -133,12 +105,11 @@ export class Process<S extends string, C> extends ProcessSteps<S> {
   }
 
   /**
-   * Under the patch, the process moves on (its next step, what it does once closed) only once the updates being
-   * handled have written: their events land in order, and nothing acts on a decision not yet written. Before the
-   * patch nothing is awaited here, so runs recorded before it keep their order of commands.
+   * The process moves on (its next step, what it does once closed) only once the updates being handled have
+   * written: their events land in order, and nothing acts on a decision not yet written.
    */
   #settled(): Promise<void> | undefined {
-    return this.#patched && this.#writing > 0 ? condition(() => this.#writing === 0) : undefined;
+    return this.#writing > 0 ? condition(() => this.#writing === 0) : undefined;
   }
 
   /** The state query, the `decide` update with the declaration's validator, and the one "recorded" update. */
@@ -151,8 +122,6 @@ export class Process<S extends string, C> extends ProcessSteps<S> {
     };
     setHandler(recordedUpdate, answer);
     setHandler(memberLeftSignal, (left) => this.memberLeft(left));
-    const legacy = this.definition.legacyRecordedUpdate;
-    if (legacy) setHandler(defineUpdate<Recorded>(legacy), answer);
     return this;
   }
 
@@ -230,7 +199,7 @@ export class Process<S extends string, C> extends ProcessSteps<S> {
     const durable = this.writesWithUpdate();
     await this.ready();
     const outcome = this.pending ? undefined : this.status;
-    const append = durable ? withUpdate.recordProcessEvent : this.append();
+    const append = durable ? withUpdate.recordProcessEvent : local.recordProcessEvent;
     const written = (await append({
       ...e,
       key,
@@ -242,14 +211,7 @@ export class Process<S extends string, C> extends ProcessSteps<S> {
       outcome,
     })) as RecordedEvent | undefined;
     // R25: the effect on the member was no longer legal: the append wrote `process.voided`; the process ends so.
-    if (written?.void && patched('r25-member-effect')) this.close('void');
-  }
-
-  /** New runs append through `recordProcessEvent`; runs recorded before the skeleton keep their append's name. */
-  append(): (e: ProcessEventInput) => Promise<unknown> {
-    const legacy = this.options.legacyAppend;
-    if (legacy === undefined || patched('one-event-append')) return local.recordProcessEvent;
-    return legacy();
+    if (written?.void) this.close('void');
   }
 
   /** A task notice to the organization that must decide next. */
@@ -283,5 +245,41 @@ export class Process<S extends string, C> extends ProcessSteps<S> {
   async finish<R extends object>(result: R = {} as R): Promise<{ processId: string; status: ProcessSteps<S>['status'] } & R> {
     await condition(allHandlersFinished);
     return { processId: this.processId, status: this.status, ...result };
+  }
+}
+
+/** What a process workflow returns: its ID and outcome, and what its kind adds (a case's sanction). */
+export type ProcessResult<R extends object = object> = { processId: string; status: ProcessStatus } & R;
+
+/**
+ * The one shape of a process workflow, as in the anchors' safe-message-handlers sample: a class per process that
+ * holds its skeleton process (`p`) and adds what is particular to its kind: its decisions (`decide`, `validate`),
+ * its own messages (`setHandlers`) and its course (`execute`: the first write, the steps, what closing does).
+ * The workflow function only runs it: `export async function checkIn(input) { return new CheckInRun(input).run(); }`.
+ */
+export abstract class ProcessRun<S extends string, C, R extends object = object> {
+  readonly p: Process<S, C>;
+
+  constructor(definition: ProcessDefinition<S, C>, data: C, options: ProcessOptions) {
+    this.p = new Process(definition, data, options);
+  }
+
+  /** Applies a decision the declaration admitted, at the step the process is at; "extend" never reaches it. */
+  abstract decide(cmd: DecisionCommand): Promise<void>;
+
+  /** What the process checks beyond its declaration (the skeleton checked state, step, action, role and reason). */
+  validate(_cmd: DecisionCommand): void {}
+
+  /** The process's own messages, beside the skeleton's (state, `decide`, `recorded`, member-left). */
+  protected setHandlers(): void {}
+
+  /** The first write, the steps until the process closes, and what it does then. */
+  protected abstract execute(): Promise<ProcessResult<R>>;
+
+  /** Every handler first (a message may arrive with the start), then the course. */
+  run(): Promise<ProcessResult<R>> {
+    this.p.handle({ decide: (cmd) => this.decide(cmd), validate: (cmd) => this.validate(cmd) });
+    this.setHandlers();
+    return this.execute();
   }
 }

@@ -1,6 +1,6 @@
 // The steps of a process with several waiting steps (transfer, deletion, disciplinary case): which step it is
 // at, who must act, that step's own deadline watch, and the read-model change of moving on or closing.
-import { patched, upsertSearchAttributes } from '@temporalio/workflow';
+import { upsertSearchAttributes } from '@temporalio/workflow';
 import { stepDeadline } from '../domain/calendar';
 import type { ProcessPatch } from '../activities/processes';
 import type { StepTiming } from '../domain/durations';
@@ -9,7 +9,8 @@ import type { TimeoutEffect } from '../domain/durations';
 import type { OrgRef } from '../domain/orgs';
 import { SA } from '../domain/search-attributes';
 import { DeadlineWatch } from './deadline';
-import { deadlineHooks, extendDeadline, orgSearchAttributes, refuse, withTimeoutEffect, type StepContext } from './common';
+import { deadlineHooks, extendDeadline, orgSearchAttributes, withTimeoutEffect, type StepContext } from './deadline-hooks';
+import { refuse } from './refusals';
 
 export interface StepsOptions<S extends string> {
   processId: string;
@@ -30,16 +31,9 @@ export interface StepsOptions<S extends string> {
   deadlineKind?: ProcessKind;
 }
 
-/**
- * A step's deadline from now. R3: natural days end at 24:00 Shanghai of the last day, R18: a probation ends the same
- * day months later (domain/calendar.ts); runs started before counted plain milliseconds, hence the patches.
- */
+/** A step's deadline from now. R3: natural days end at 24:00 Shanghai of the last day, R18: a probation ends the same day months later (domain/calendar.ts). */
 export function deadlineOf(timing: StepTiming): number {
-  const now = Date.now();
-  if (timing.calendarMonths !== undefined && patched('probation-calendar-months')) return stepDeadline(timing, now);
-  if (timing.calendarMonths === undefined && timing.naturalDays && timing.deadlineMs % 86_400_000 === 0 && patched('r3-natural-days'))
-    return stepDeadline(timing, now);
-  return now + timing.deadlineMs;
+  return stepDeadline(timing, Date.now());
 }
 
 export class ProcessSteps<S extends string> {

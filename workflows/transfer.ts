@@ -1,37 +1,23 @@
 // The transfer of the organizational relation (R9-R13): release by the sending branch, arrival at the receiving
 // organization, placement into a branch; across provinces (R10) with the other province's system as a peer.
-// Declared steps on the process skeleton (workflows/process.ts); what is particular is below: the wait for a
-// freshman branch (R12), the timeout effects (R9), the messages to and from the other province, and the
-// inbound check-in, a child process (R10).
-import {
-  CancellationScope,
-  condition,
-  defineSignal,
-  defineUpdate,
-  proxyActivities,
-  proxyLocalActivities,
-  setHandler,
-  startChild,
-  uuid4,
-} from '@temporalio/workflow';
+// The declared steps (processes/transfer.ts) on the process skeleton (workflows/process.ts); what is particular
+// is below: the wait for a freshman branch (R12), the timeout effects (R9), the messages to and from the other
+// province, and the inbound check-in, a child process (R10).
+import { CancellationScope, condition, proxyActivities, proxyLocalActivities, setHandler, startChild, uuid4 } from '@temporalio/workflow';
 import type { TransferActivities } from '../activities/transfer';
 import type { ProcessActivities, ProcessPatch } from '../activities/processes';
 import type { DecisionCommand, ProcessStatus } from '../domain/processes';
 import type { PeerMessage, PeerMessageType, TransferInput, TransferStep } from '../domain/transfers';
 import type { OrgRef } from '../domain/orgs';
-import { transferWorkflowId } from '../domain/workflow-ids';
-import { startAttributes, type ProcessDefinition, type Recorded } from './definition';
-import { Process, type ProcessEvent } from './process';
-import { ACTIVITY_OPTIONS, LOCAL_ACTIVITY_OPTIONS, applicationFailureIn, refuse } from './common';
-import { checkIn, checkInProcess } from './check-in';
+import { startAttributes } from '../domain/search-attributes';
+import { checkInProcess } from '../processes/check-in';
+import { orgChangedSignal, peerSignal } from '../processes/messages';
+import { transferProcess, type TransferContext } from '../processes/transfer';
+import { ProcessRun, type ProcessEvent, type ProcessResult } from './process';
+import { ACTIVITY_OPTIONS, LOCAL_ACTIVITY_OPTIONS } from './options';
+import { applicationFailureIn, refuse } from './refusals';
+import { checkIn } from './check-in';
 import { deadlineOf } from './steps';
-
-/** The early return's name before the one "recorded" update (workflows/definition.ts); kept for old callers. */
-export const transferRecordedUpdate = defineUpdate<Recorded>('transfer-recorded');
-/** An organization was created or changed (R12: the awaited freshman branch; R13: its phone). */
-export const orgChangedSignal = defineSignal<[{ orgId: string }]>('org-changed');
-/** A message from the other province's system (R10). */
-export const peerSignal = defineSignal<[PeerMessage]>('peer');
 
 const remote = proxyActivities<TransferActivities>(ACTIVITY_OPTIONS);
 const local = proxyLocalActivities<TransferActivities & ProcessActivities>(LOCAL_ACTIVITY_OPTIONS);
@@ -41,90 +27,28 @@ const peerCalls = proxyActivities<TransferActivities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', nonRetryableErrorTypes: ['PeerRefused'] },
 });
 
-/** What a transfer knows while it runs: its input, and the receiving organization once it is known (R12). */
-export interface TransferContext {
-  input: TransferInput;
-  to: OrgRef | null;
-}
-
-const ENDS = { reject: { rule: 'R9', reason: true }, withdraw: { rule: 'R9' }, extend: { rule: 'R9' } } as const;
-
-/** R9-R13: the steps of a transfer; the inbound check-in (R10) is decided on its own process. */
-export const transferProcess: ProcessDefinition<TransferStep, TransferContext> = {
-  kind: 'transfer',
-  noun: 'transfer',
-  rule: 'R9',
-  workflowId: transferWorkflowId,
-  legacyRecordedUpdate: 'transfer-recorded',
-  first: (c) => (c.input.direction === 'inbound' ? 'arrival-check-in' : 'release'),
-  steps: {
-    release: {
-      label: 'Transfer: release by the sending branch',
-      acting: (c) => c.input.from!,
-      timing: (c) => c.input.timing.release,
-      decisions: { approve: { rule: 'R9' }, ...ENDS },
-    },
-    'awaiting-branch': {
-      label: 'Transfer: waiting for the destination branch to be created',
-      acting: (c) => c.input.awaitOrg!.parent,
-      timing: (c) => c.input.timing.awaitBranch,
-      decisions: { ...ENDS },
-    },
-    arrival: {
-      label: 'Transfer: arrival at the receiving organization',
-      acting: (c) => c.to!,
-      timing: (c) => c.input.timing.arrival,
-      decisions: { approve: { rule: 'R9' }, ...ENDS },
-    },
-    placement: {
-      label: 'Transfer: placement into a branch',
-      acting: (c) => c.to!,
-      timing: (c) => c.input.timing.placement,
-      decisions: { place: { rule: 'R9' }, ...ENDS },
-    },
-    'peer-arrival': {
-      label: "Transfer: the other province's arrival confirmation",
-      acting: (c) => c.input.from!,
-      timing: (c) => c.input.timing.peer,
-      decisions: { withdraw: { rule: 'R9' }, extend: { rule: 'R9' } },
-    },
-    'arrival-check-in': {
-      label: 'Transfer: check-in review at the receiving branch',
-      acting: (c) => c.to!,
-      // The inbound check-in's deadline is the child's own (R3); the transfer only shows it.
-      timing: (c) => ({ ...c.input.checkInTiming, onTimeout: 'remind' }),
-      decisions: {},
-      decidedElsewhere: { message: "decide the receiving branch's check-in review of this member (R10)", rule: 'R10' },
-    },
-    'peer-release': {
-      label: "Transfer: the other province's release confirmation",
-      acting: (c) => c.to!,
-      timing: (c) => c.input.timing.peer,
-      decisions: { extend: { rule: 'R9' } },
-    },
-  },
-};
-
 type Outgoing = { type: 'announce' | PeerMessageType; reason?: string; branchId?: string };
 
 /** One transfer's run: the skeleton's process, and what a transfer adds to it. */
-class TransferRun {
+class TransferRun extends ProcessRun<TransferStep, TransferContext> {
   readonly c: TransferContext;
-  readonly p: Process<TransferStep, TransferContext>;
-  timedOut: 'approve' | 'lapse' | undefined;
+  /** R9: what the current step's timeout decided ("approve", "lapse"), told by its deadline watch. */
+  readonly #timeout: { effect?: 'approve' | 'lapse' };
   readonly orgChanges: string[] = [];
   readonly peer: { released: boolean; arrived?: string; rejected?: string; seen: Set<PeerMessageType> } = { released: false, seen: new Set() };
   /** Messages to the other province, sent in order by one loop, retried while it is down (R10). */
   readonly outbox: Outgoing[] = [];
 
   constructor(readonly input: TransferInput) {
-    this.c = { input, to: input.to };
-    this.p = new Process(transferProcess, this.c, {
-      processId: input.processId,
-      memberId: input.memberId,
-      onTimeout: (effect) => (this.timedOut = effect),
-      legacyAppend: () => local.recordTransferEvent,
-    });
+    const c: TransferContext = { input, to: input.to };
+    const timeout: { effect?: 'approve' | 'lapse' } = {};
+    super(transferProcess, c, { processId: input.processId, memberId: input.memberId, onTimeout: (effect) => (timeout.effect = effect) });
+    this.c = c;
+    this.#timeout = timeout;
+  }
+
+  get timedOut(): 'approve' | 'lapse' | undefined {
+    return this.#timeout.effect;
   }
 
   get peerActor(): string {
@@ -132,7 +56,7 @@ class TransferRun {
   }
 
   enter(next: TransferStep): ProcessPatch {
-    this.timedOut = undefined;
+    this.#timeout.effect = undefined;
     return this.p.enter(next);
   }
 
@@ -195,7 +119,7 @@ class TransferRun {
   }
 
   /** R9: the member is placed into a branch of the receiving organization. */
-  validate(cmd: DecisionCommand): void {
+  override validate(cmd: DecisionCommand): void {
     if (cmd.action !== 'place') return;
     const b = cmd.branch;
     const to = this.c.to!;
@@ -244,6 +168,25 @@ class TransferRun {
       this.c.to = org.ref;
       await this.record('transfer.branch-created', { patch: this.enter('arrival'), payload: { branchId: org.ref.id }, notifyOrg: org.ref });
     }
+  }
+
+  /** The awaited branch's creation (R12) and the other province's messages (R10). */
+  protected override setHandlers(): void {
+    setHandler(orgChangedSignal, ({ orgId }) => {
+      if (orgId === this.input.awaitOrg?.id) this.orgChanges.push(orgId);
+    });
+    setHandler(peerSignal, (m) => this.received(m));
+  }
+
+  protected async execute(): Promise<ProcessResult> {
+    const { p, input } = this;
+    const pump = this.pump();
+    if (!(await p.open((patch) => local.recordTransferRequested({ input, patch }), ['conflict']))) return p.finish();
+    if (input.direction === 'outbound') this.outbox.push({ type: 'announce' });
+    await p.run({ wake: (step) => this.wake(step), woken: (step) => this.woken(step), at: { 'arrival-check-in': () => this.inboundCheckIn() } });
+    // Nothing accepted is lost: every message to the other province is delivered before the workflow ends.
+    await pump;
+    return p.finish();
   }
 
   /** R10: messages to the other province, in order; a message it refuses for good ends the transfer. */
@@ -341,20 +284,6 @@ class TransferRun {
   }
 }
 
-export async function transfer(input: TransferInput): Promise<{ processId: string; status: ProcessStatus }> {
-  const t = new TransferRun(input);
-  const p = t.p;
-  p.handle({ decide: (cmd) => t.decide(cmd), validate: (cmd) => t.validate(cmd) });
-  setHandler(orgChangedSignal, ({ orgId }) => {
-    if (orgId === input.awaitOrg?.id) t.orgChanges.push(orgId);
-  });
-  setHandler(peerSignal, (m) => t.received(m));
-  const pump = t.pump();
-
-  if (!(await p.open((patch) => local.recordTransferRequested({ input, patch }), ['conflict']))) return p.finish();
-  if (input.direction === 'outbound') t.outbox.push({ type: 'announce' });
-  await p.run({ wake: (step) => t.wake(step), woken: (step) => t.woken(step), at: { 'arrival-check-in': () => t.inboundCheckIn() } });
-  // Nothing accepted is lost: every message to the other province is delivered before the workflow ends.
-  await pump;
-  return p.finish();
+export async function transfer(input: TransferInput): Promise<ProcessResult> {
+  return new TransferRun(input).run();
 }

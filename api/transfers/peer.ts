@@ -17,9 +17,10 @@ import {
   verify,
 } from '../../domain/peer-protocol';
 import { transferStarter, type TransferStarter } from '../../services/transfer-start';
-import { peerSignal } from '../../workflows/transfer';
+import { peerSignal } from '../../processes/messages';
 import type { Api, AppDeps } from '../deps';
 import { errorResponses } from '../schemas';
+import { PeerTransferParams } from '../../contract/peer';
 import { answerOnce, PEER_KEYS } from '../idempotency';
 
 declare module 'fastify' {
@@ -127,7 +128,7 @@ function messageRoute(
     {
       schema: {
         summary: `R10: the other province's "${type}" for a transfer between us`,
-        params: z.object({ transferId: z.uuid() }),
+        params: PeerTransferParams,
         body: schema,
         response: { 202: PeerAccepted, ...peerErrors },
       },

@@ -1,5 +1,4 @@
 // R12: the graduates' roster, a file a school (or a committee above) files (CSV or .xlsx): one transfer started per row.
-import { z } from 'zod';
 import { authorize, isAllowed } from '../../domain/authz';
 import { DomainError, type FieldProblem } from '../../domain/errors';
 import { personalView } from '../../domain/privacy';
@@ -8,28 +7,12 @@ import { readTable } from '../../domain/tables';
 import { mapLimit } from '../../domain/concurrency';
 import { transferStarter } from '../../services/transfer-start';
 import { problemBody, type Api, type AppDeps } from '../deps';
-import { PiiString, UPLOAD_TYPES, UploadedFile, errorResponses } from '../schemas';
+import { UPLOAD_TYPES, UploadedFile, errorResponses } from '../schemas';
+import { RosterHeaders, RosterQuery, RosterReport, type RosterRow } from '../../contract/transfers';
 import { csvCellProblems } from '../validation';
 
 /** Rows in one request; a bigger roster goes through the CLI (npm run import-graduates), which sends it in parts. */
 export const MAX_ROSTER_ROWS = 20_000;
-
-const RowResult = z.object({
-  line: z.number(),
-  /** As domain/privacy.ts shows it to the filer (a committee above the graduate: masked). */
-  idNumber: PiiString('idNumber').optional(),
-  status: z.enum(['started', 'already-started', 'failed']),
-  processId: z.string().optional(),
-  route: z.string().optional(),
-  error: z
-    .object({
-      status: z.number(),
-      message: z.string(),
-      rule: z.string().optional(),
-      fields: z.array(z.object({ field: z.string(), message: z.string(), rule: z.string().optional() })).optional(),
-    })
-    .optional(),
-});
 
 function asProblem(e: unknown): { status: number; message: string; rule?: string; fields?: FieldProblem[] } {
   if (e instanceof DomainError) return problemBody(e.problem);
@@ -47,17 +30,11 @@ export function rosterRoutes(app: Api, deps: AppDeps): void {
         summary:
           "R12: start the graduates' transfers from a roster (CSV in UTF-8 or GB18030/GBK, or .xlsx: its first sheet; one graduate a row); safe to send again with the same Idempotency-Key",
         consumes: UPLOAD_TYPES,
-        headers: z.object({ 'idempotency-key': z.string().min(1).max(200) }),
+        headers: RosterHeaders,
         body: UploadedFile,
-        querystring: z.object({ firstLine: z.coerce.number().int().min(1).default(1) }),
+        querystring: RosterQuery,
         response: {
-          200: z.object({
-            batch: z.string(),
-            started: z.number(),
-            alreadyStarted: z.number(),
-            failed: z.number(),
-            rows: z.array(RowResult),
-          }),
+          200: RosterReport,
           ...errorResponses,
         },
       },
@@ -93,7 +70,7 @@ export function rosterRoutes(app: Api, deps: AppDeps): void {
         : [];
       const byIdNumber = new Map(members.map((m) => [m.id_number, { id: m.id, orgPath: m.path ?? '' }]));
       const orgs = starter.orgs();
-      const rows = await mapLimit(parsed.lines, 16, async (l): Promise<z.infer<typeof RowResult>> => {
+      const rows = await mapLimit(parsed.lines, 16, async (l): Promise<RosterRow> => {
         if (!l.row) return { line: l.line, status: 'failed', error: { status: 400, message: 'invalid row', fields: l.problems } };
         const member = byIdNumber.get(l.row.idNumber);
         // The report shows the ID number as the policy shows it to the filer (issue 20); no record: no one holds it, masked.

@@ -1,21 +1,11 @@
 // Transfers (R9-R11): where a member would go for a destination, and starting a transfer.
-import { z } from 'zod';
 import { DomainError } from '../../domain/errors';
-import { Destination } from '../../domain/routing';
-import { TransferStart } from '../../domain/transfers';
+import { Destination, IdempotencyHeaders, RoutePreview, StartResponse, TransferStart } from '../../contract/transfers';
 import { routeFor } from '../../services/transfers';
 import { transferStarter, type TransferStarter } from '../../services/transfer-start';
 import type { Api, AppDeps } from '../deps';
 import { errorResponses } from '../schemas';
 import { requestHash } from '../idempotency';
-
-const StartResponse = z.object({
-  processId: z.uuid(),
-  memberId: z.uuid(),
-  step: z.string(),
-  deadline: z.string().nullable(),
-  route: z.object({ case: z.string(), reason: z.string() }).optional(),
-});
 
 /** POST /transfers/route-preview (R11). */
 function routePreviewRoute(app: Api, starter: TransferStarter): void {
@@ -25,17 +15,7 @@ function routePreviewRoute(app: Api, starter: TransferStarter): void {
       schema: {
         summary: 'R11: where a member would go for this destination, and why, before a transfer starts',
         body: Destination,
-        response: {
-          200: z.object({
-            outcome: z.enum(['org', 'wait', 'stay', 'none']),
-            case: z.string(),
-            reason: z.string(),
-            orgId: z.string().optional(),
-            awaitOrgId: z.string().optional(),
-            problems: z.array(z.object({ rule: z.string(), message: z.string() })),
-          }),
-          ...errorResponses,
-        },
+        response: { 200: RoutePreview, ...errorResponses },
       },
     },
     async (req) => {
@@ -66,7 +46,7 @@ function startRoute(app: Api, starter: TransferStarter): void {
     {
       schema: {
         summary: 'R9: start a transfer (to an organization, to a destination routed by R11, or to another province, R10)',
-        headers: z.object({ 'idempotency-key': z.string().min(1).max(200).optional() }),
+        headers: IdempotencyHeaders,
         body: TransferStart,
         response: { 201: StartResponse, 200: StartResponse, ...errorResponses },
       },

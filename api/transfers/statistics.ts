@@ -1,5 +1,4 @@
 // Graduate transfer statistics (R12), against the year's targets, and the open data problems of a subtree (R13, R21).
-import { z } from 'zod';
 import { sql } from 'kysely';
 import { likePrefix, type Db } from '../../db';
 import { randomUUID } from 'node:crypto';
@@ -7,45 +6,10 @@ import { authorize, isAllowed, relationOf } from '../../domain/authz';
 import type { Config } from '../../domain/config';
 import { DomainError } from '../../domain/errors';
 import { graduateBaseAt, targetInForce } from '../../domain/graduates';
-import { OrgId } from '../../domain/orgs';
-import { freeText } from '../../domain/text';
 import { officeDay, officeDayEnd } from '../../domain/calendar';
 import type { Api, AppDeps } from '../deps';
 import { errorResponses, iso, notFound, statisticsOrg } from '../schemas';
-
-const GraduateStatistics = z.object({
-  cohort: z.number(),
-  asOf: z.string(),
-  /** The day the cohort's graduates are counted; `fixed: false` while it has not passed (the base follows the roster until then). */
-  base: z.object({ date: z.string(), fixed: z.boolean() }),
-  target: z.object({ date: z.string(), share: z.number() }).nullable(),
-  /** Every dated target of the cohort's year (R12: 30/60/80/100 % by default), the one in force among them. */
-  targets: z.array(z.object({ date: z.string(), share: z.number() })),
-  total: z.object({ graduates: z.number(), transferred: z.number(), deleted: z.number(), share: z.number() }),
-  cities: z.array(
-    z.object({
-      orgId: z.string(),
-      name: z.string(),
-      graduates: z.number(),
-      transferred: z.number(),
-      deleted: z.number(),
-      share: z.number(),
-      behind: z.boolean(),
-    }),
-  ),
-  schools: z.array(
-    z.object({
-      orgId: z.string(),
-      name: z.string(),
-      cityId: z.string(),
-      graduates: z.number(),
-      transferred: z.number(),
-      deleted: z.number(),
-      share: z.number(),
-      behind: z.boolean(),
-    }),
-  ),
-});
+import { BaseCorrected, BaseCorrection, DataProblems, GraduateStatistics, GraduateStatisticsQuery, OrgQuery } from '../../contract/transfers';
 
 interface SchoolCounts {
   school_id: string | null;
@@ -167,7 +131,7 @@ async function graduateStatistics(
   { db, config }: { db: Db; config: Config },
   rows: SchoolCounts[],
   { cohort, asOf, base }: { cohort: number; asOf: string; base: ReturnType<typeof graduateBaseAt> },
-): Promise<z.infer<typeof GraduateStatistics>> {
+): Promise<GraduateStatistics> {
   const ids = [...new Set(rows.flatMap((r) => [r.school_id ?? '', r.city_id]))].filter(Boolean);
   const names = new Map(
     (ids.length ? await db.selectFrom('organizations').select(['id', 'name']).where('id', 'in', ids).execute() : []).map((o) => [o.id, o.name]),
@@ -225,11 +189,7 @@ function graduateStatisticsRoute(app: Api, { db, config }: AppDeps): void {
       schema: {
         summary:
           "R12: the share of a cohort's graduates transferred, per school and per city, against the year's targets; the base is every graduate on the base date, the deleted ones reported beside it",
-        querystring: z.object({
-          orgId: OrgId.optional(),
-          cohort: z.coerce.number().int().min(2000).max(2100),
-          asOf: z.iso.date().optional(),
-        }),
+        querystring: GraduateStatisticsQuery,
         response: { 200: GraduateStatistics, ...errorResponses },
       },
     },
@@ -246,26 +206,6 @@ function graduateStatisticsRoute(app: Api, { db, config }: AppDeps): void {
     },
   );
 }
-
-const BaseCorrection = z
-  .object({
-    cohort: z.number().int().min(2000).max(2100),
-    schoolId: OrgId,
-    memberId: z.uuid(),
-    /** add: a graduate the base missed; remove: one it counted wrongly. */
-    change: z.enum(['add', 'remove']),
-    reason: freeText(500),
-  })
-  .strict();
-
-const BaseCorrected = z.object({
-  id: z.uuid(),
-  cohort: z.number(),
-  schoolId: z.string(),
-  memberId: z.string(),
-  change: z.enum(['add', 'remove']),
-  occurredAt: z.string(),
-});
 
 /**
  * POST /stats/graduate-transfers/base-corrections (R12): the base is not recomputed from today's organization data;
@@ -328,21 +268,9 @@ function dataProblemsRoute(app: Api, { db }: AppDeps): void {
     {
       schema: {
         summary: "R13/R21: open data problems of organizations in the caller's subtree (e.g. a receiving branch without a contact phone)",
-        querystring: z.object({ orgId: OrgId.optional() }),
+        querystring: OrgQuery,
         response: {
-          200: z.object({
-            items: z.array(
-              z.object({
-                orgId: z.string(),
-                rule: z.string(),
-                kind: z.string(),
-                message: z.string(),
-                occurrences: z.number(),
-                firstSeen: z.string(),
-                lastSeen: z.string(),
-              }),
-            ),
-          }),
+          200: DataProblems,
           ...errorResponses,
         },
       },

@@ -1,8 +1,9 @@
 // R22/R25: the campaign's SQL shared by the API, the activities and the member-state writer: a branch's member
 // counts recounted in the writer's transaction, the deferrals of a member who left settled, and the block a refusal
 // of registration (不予注册) puts on a re-check-in until the deciding committee consents.
-import { sql } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { Db, Tx } from '../index';
+import type { CampaignsTable, ProcessRow } from '../schema';
 
 /**
  * Recounts the task's members (total, graded, 准予注册) in the transaction that changed them, so the progress query
@@ -28,7 +29,7 @@ export async function recountBranch(tx: Tx, campaignId: string, orgId: string): 
  * R22/R25: a member left (deleted, expelled, removed, aged out, transferred out): inside the caller's transaction,
  * each open deferral (暂缓注册) of theirs in an open campaign is settled, with a `campaign.registration-settled`
  * event on the branch's task, and the open tasks that counted them are recounted. The task's follow-up no longer
- * waits for them (activities/campaigns.ts `settleRegistration`). Call it after the member's status is written, so
+ * waits for them (activities/campaigns/ `settleRegistration`). Call it after the member's status is written, so
  * the recount no longer counts them. Idempotent: a deferral is settled once.
  */
 export async function settleRegistrationsOfLeftMember(tx: Tx, memberId: string, now: Date, reason: string): Promise<void> {
@@ -102,7 +103,7 @@ export async function settleRegistrationsOfLeftMember(tx: Tx, memberId: string, 
 
 /**
  * The open tasks at their follow-up step whose deferrals are all decided or settled: the ones to tell, once the
- * settling transaction committed, that their follow-up is over (services/campaigns.ts `tellSettledTasks`).
+ * settling transaction committed, that their follow-up is over (temporal/campaigns.ts `tellSettledTasks`).
  */
 export async function tasksSettledFor(db: Db, memberId: string): Promise<{ campaignWorkflowId: string; orgId: string }[]> {
   return db
@@ -207,4 +208,37 @@ export async function recordRefusalConsent(
 export async function refusalOf(db: Db, campaignId: string, memberId: string): Promise<{ provinceId: string } | null> {
   const r = await blockingRefusal(db, memberId, campaignId);
   return r ? { provinceId: r.province_id } : null;
+}
+
+// The campaign routes' lookups (api/campaigns/): a campaign, the organizations it is asked about, a branch's task.
+
+export type CampaignRow = Selectable<CampaignsTable>;
+
+export function campaignById(db: Db, id: string): Promise<CampaignRow | undefined> {
+  return db.selectFrom('campaigns').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** The province's campaign of `year`, open or closed (R22: one per province and year). */
+export function campaignOfYear(db: Db, provinceId: string, year: number): Promise<{ id: string } | undefined> {
+  return db.selectFrom('campaigns').select('id').where('province_id', '=', provinceId).where('year', '=', year).executeTakeFirst();
+}
+
+/** The province's campaigns, newest year first. */
+export function campaignsOfProvince(db: Db, provinceId: string): Promise<CampaignRow[]> {
+  return db.selectFrom('campaigns').selectAll().where('province_id', '=', provinceId).orderBy('year', 'desc').limit(100).execute();
+}
+
+/** An organization as the campaign routes read it, with its parent (a city's is the province). */
+export function campaignOrgById(db: Db | Tx, id: string) {
+  return db.selectFrom('organizations').select(['id', 'path', 'depth', 'kind', 'name', 'parent_id']).where('id', '=', id).executeTakeFirst();
+}
+
+/** The branch's task in the campaign (only branches have one). */
+export function branchTaskOf(db: Db, campaignId: string, orgId: string) {
+  return db.selectFrom('campaign_tasks').selectAll().where('campaign_id', '=', campaignId).where('org_id', '=', orgId).executeTakeFirst();
+}
+
+/** The process of a branch's task, as its available actions are read from it. */
+export function taskProcess(db: Db, processId: string): Promise<ProcessRow | undefined> {
+  return db.selectFrom('processes').selectAll().where('id', '=', processId).executeTakeFirst();
 }

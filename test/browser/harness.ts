@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { findChromium } from '../../scripts/chromium';
+import { findChromium } from '../../scripts/tools';
 import { seedTree, startSystem, type System, type SystemOptions, type Tree } from '../harness';
 
 const root = join(import.meta.dirname, '..', '..');

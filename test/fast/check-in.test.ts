@@ -7,7 +7,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { Workflow } from '@temporalio/common';
 import type { SubmittedInput } from '../../activities/check-in';
 import type { ProcessEventInput } from '../../activities/processes';
-import { decideUpdate } from '../../workflows/common';
+import { decideUpdate } from '../../processes/messages';
 import type { CheckInInput } from '../../domain/check-in';
 import { checkIn } from '../../workflows/check-in';
 import { DAY, fastEnv } from './env';

@@ -10,7 +10,8 @@ import type { Workflow } from '@temporalio/common';
 import type { OpenProcessInput } from '../../activities/processes';
 import type { DisciplineInput, Sanction } from '../../domain/discipline';
 import type { OrgRef } from '../../domain/orgs';
-import { discipline, meetingUpdate, talkUpdate } from '../../workflows/discipline';
+import { discipline } from '../../workflows/discipline';
+import { meetingUpdate, talkUpdate } from '../../processes/messages';
 import { DAY, fastEnv } from './env';
 import { dayAt, dayOf, deadlineEvents, decide, eventsOf, refusal, startProcess, stateOf, writesOf } from './processes';
 

@@ -1,5 +1,5 @@
 // The fast test layer: one time-skipping Temporal test server per test file (the Java one,
-// scripts/temporal-test-server.ts), a worker running only the workflow module(s) under test, and stub activities
+// scripts/tools.ts), a worker running only the workflow module(s) under test, and stub activities
 // that record their calls in memory: no database, no dev server, and a 10-day deadline passes in milliseconds.
 //
 //   const t = fastEnv({ workflowsPath: fileURLToPath(new URL('./workflows/deadline.ts', import.meta.url)), activities: ['note'] });
@@ -18,7 +18,7 @@ import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import type { Workflow } from '@temporalio/common';
 import { SEARCH_ATTRIBUTE_DEFINITIONS } from '../../domain/search-attributes';
 import { INDEXED_VALUE_TYPE } from '../../scripts/temporal-server';
-import { findTemporalTestServer } from '../../scripts/temporal-test-server';
+import { findTemporalTestServer } from '../../scripts/tools';
 
 export const HOUR = 3_600_000;
 export const DAY = 24 * HOUR;

@@ -6,12 +6,13 @@ import { WithStartWorkflowOperation, WorkflowUpdateFailedError, type WorkflowHan
 import { ApplicationFailure, type Workflow } from '@temporalio/common';
 import type { ProcessEventInput } from '../../activities/processes';
 import type { DecisionCommand, DecisionResult, ProcessState } from '../../domain/processes';
-import { decideUpdate, stateQuery } from '../../workflows/common';
-import { recordedUpdate, type Recorded } from '../../workflows/definition';
+import { decideUpdate, stateQuery } from '../../processes/messages';
+import { recordedUpdate } from '../../processes/messages';
+import type { Recorded } from '../../processes/definition';
 import { DAY, HOUR, type FastEnv } from './env';
 
 /**
- * Starts a process as the API does (services/start-process.ts): update-with-start of the "recorded" update,
+ * Starts a process as the API does (temporal/start-process.ts): update-with-start of the "recorded" update,
  * answered once the first write is done. `startedAt` is the workflow's own start time, from the first
  * step's deadline (`firstDeadlineMs` after it).
  */

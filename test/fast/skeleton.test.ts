@@ -8,8 +8,9 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { ProcessEventInput } from '../../activities/processes';
 import type { DecisionCommand } from '../../domain/processes';
 import { SA } from '../../domain/search-attributes';
-import { decideUpdate, stateQuery } from '../../workflows/common';
-import { recordedUpdate, type Recorded } from '../../workflows/definition';
+import { decideUpdate, stateQuery } from '../../processes/messages';
+import { recordedUpdate } from '../../processes/messages';
+import type { Recorded } from '../../processes/definition';
 import { DAY, HOUR, fastEnv } from './env';
 import { BRANCH, GENERAL_BRANCH, skeletonWorkflow, type OpenInput } from './workflows/skeleton';
 

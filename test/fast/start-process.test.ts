@@ -1,9 +1,10 @@
-// services/start-process.ts: a start whose answer is lost (the update aborted while a worker restarted) is asked
+// temporal/start-process.ts: a start whose answer is lost (the update aborted while a worker restarted) is asked
 // again for the same run, never answered 500 for an accepted process, never started twice.
 import { describe, expect, it } from 'vitest';
 import { ServiceError, WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import { startProcess, ProcessAlreadyOpen } from '../../services/start-process';
-import { deletionProcess, deletion } from '../../workflows/deletion';
+import { startProcess, ProcessAlreadyOpen } from '../../temporal/start-process';
+import { deletion } from '../../workflows/deletion';
+import { deletionProcess } from '../../processes/deletion';
 import type { DeletionInput } from '../../domain/deletions';
 
 type Call = { updateId?: string; policy: string };

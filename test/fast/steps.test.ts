@@ -7,7 +7,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { ProcessEventInput } from '../../activities/processes';
 import type { DecisionCommand } from '../../domain/processes';
 import { SA } from '../../domain/search-attributes';
-import { decideUpdate, stateQuery } from '../../workflows/common';
+import { decideUpdate, stateQuery } from '../../processes/messages';
 import { DAY, HOUR, fastEnv } from './env';
 import { BRANCH, CITY, GENERAL_BRANCH, STEP_TABLE, TEST_RULE, releaseUpdate, stepsQuery, stepsWorkflow } from './workflows/steps';
 

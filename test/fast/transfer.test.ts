@@ -11,9 +11,11 @@ import type { PeerSendInput } from '../../activities/transfer';
 import type { OrgRef } from '../../domain/orgs';
 import { DEFAULT_TRANSFER_TIMING, type TransferInput } from '../../domain/transfers';
 import { checkInWorkflowId } from '../../domain/workflow-ids';
-import { stateQuery } from '../../workflows/common';
-import { recordedUpdate } from '../../workflows/definition';
-import { orgChangedSignal, peerSignal, transfer } from '../../workflows/transfer';
+import { stateQuery } from '../../processes/messages';
+import { recordedUpdate } from '../../processes/messages';
+import { transfer } from '../../workflows/transfer';
+import { peerSignal } from '../../processes/messages';
+import { orgChangedSignal } from '../../processes/messages';
 import { DAY, fastEnv } from './env';
 import { dayAt, deadlineEvents, decide, eventsOf, eventually, refusal, startProcess, stateOf, writesOf } from './processes';
 

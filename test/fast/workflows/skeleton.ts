@@ -1,12 +1,12 @@
 // A test process on the skeleton (workflows/process.ts `Process`), declared like the real ones
-// (workflows/definition.ts): the branch files (5 days), the general branch reviews (10 days) and approves, or
+// (processes/definition.ts): the branch files (5 days), the general branch reviews (10 days) and approves, or
 // returns it to the branch with a reason. The first write and the event append are stub activities.
 import { proxyLocalActivities } from '@temporalio/workflow';
 import type { ProcessPatch } from '../../../activities/processes';
 import type { StepTiming } from '../../../domain/durations';
 import type { OrgRef } from '../../../domain/orgs';
-import type { ProcessDefinition } from '../../../workflows/definition';
-import { LOCAL_ACTIVITY_OPTIONS } from '../../../workflows/common';
+import type { ProcessDefinition } from '../../../processes/definition';
+import { LOCAL_ACTIVITY_OPTIONS } from '../../../workflows/options';
 import { Process } from '../../../workflows/process';
 
 export type SkeletonStep = 'filing' | 'review';
@@ -31,26 +31,35 @@ export interface SkeletonInput {
 
 export const testProcess: ProcessDefinition<SkeletonStep, SkeletonInput> = {
   kind: 'deletion',
+  workflowType: 'skeletonWorkflow',
+  names: { 'zh-CN': '测试流程', en: 'Test process' },
   noun: 'test process',
   rule: 'T0',
+  actsRule: 'T0',
   workflowId: (memberId) => `test-process-${memberId}`,
   first: () => 'filing',
   home: () => BRANCH,
   steps: {
     filing: {
+      names: { 'zh-CN': '测试：团支部报送', en: 'Filing' },
       label: 'Test: filing by the branch',
       acting: () => BRANCH,
       timing: () => TIMING.filing,
-      decisions: { approve: { rule: 'T1', roles: ['branch_secretary'] }, withdraw: { rule: 'T1' }, extend: { rule: 'R3' } },
+      decisions: {
+        approve: { rule: 'T1', authz: 'check-in.approve', roles: ['branch_secretary'] },
+        withdraw: { rule: 'T1', authz: 'check-in.withdraw' },
+        extend: { rule: 'R3', authz: 'deadline.extend' },
+      },
     },
     review: {
+      names: { 'zh-CN': '测试：团总支审核', en: 'Review' },
       label: 'Test: review by the general branch',
       acting: () => GENERAL_BRANCH,
       timing: () => TIMING.review,
       decisions: {
-        approve: { rule: 'T2', roles: ['gb_admin'] },
-        return: { rule: 'T2', roles: ['gb_admin'], reason: 'T3' },
-        extend: { rule: 'R3' },
+        approve: { rule: 'T2', authz: 'check-in.approve', roles: ['gb_admin'] },
+        return: { rule: 'T2', authz: 'check-in.return', roles: ['gb_admin'], reason: 'T3' },
+        extend: { rule: 'R3', authz: 'deadline.extend' },
       },
     },
   },

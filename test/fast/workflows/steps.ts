@@ -1,13 +1,14 @@
 // A test workflow on ProcessSteps (workflows/steps.ts) with a small step table of two waiting steps: the branch
 // files (5 days, reminded a day before), the general branch reviews (10 days, reminded 3 days and 1 day before).
 // Approving moves on (or closes at the review), returning sends it back to the branch, so a step is visited again.
-// The shared deadline hooks (workflows/common.ts) call the stub activity `recordProcessEvent`.
+// The shared deadline hooks (workflows/deadline-hooks.ts) call the stub activity `recordProcessEvent`.
 import { allHandlersFinished, condition, defineQuery, defineUpdate, setHandler } from '@temporalio/workflow';
 import type { ProcessPatch } from '../../../activities/processes';
 import type { StepTiming } from '../../../domain/durations';
 import type { OrgRef } from '../../../domain/orgs';
 import type { ProcessState } from '../../../domain/processes';
-import { decideUpdate, extensionProblem, stateQuery } from '../../../workflows/common';
+import { decideUpdate, stateQuery } from '../../../processes/messages';
+import { extensionProblem } from '../../../workflows/refusals';
 import { ProcessSteps } from '../../../workflows/steps';
 
 export type TestStep = 'filing' | 'review';
