@@ -1,6 +1,6 @@
 // A changed field as the console writes it: "政治面貌：共青团员 → 中共预备党员" (R5, R6; R7's join date).
 import { i18n } from './i18n';
-import type { FieldChange } from './types';
+import type { FieldChange } from './api/members';
 
 /** A field's value as text: yes/no for a flag, `empty` (「（空）」 by default) for none. */
 export function valueText(v: unknown, empty?: string): string {

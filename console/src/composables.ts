@@ -3,7 +3,7 @@ import { onBeforeUnmount, onMounted, ref, shallowRef, type Ref } from 'vue';
 import { fieldErrors } from './api';
 import { problemText, showError } from './errors';
 import { i18n } from './i18n';
-import type { Page } from './types';
+import type { Page } from '../../contract/common';
 
 /** Whether a media query matches, kept up to date (e.g. the phone layout under 768 px). */
 export function useMediaQuery(query: string): Ref<boolean> {

@@ -1,5 +1,5 @@
 // Files made for the user: CSV in the browser (UTF-8 with a BOM, so Excel reads Chinese right), .xlsx by the API.
-import { api } from './api';
+import { reportWorkbook } from './api/reports';
 
 export interface Column {
   key: string;
@@ -39,6 +39,6 @@ export function downloadCsv(filename: string, columns: Column[], rows: Row[]): v
 
 /** POST /api/reports/xlsx: the API writes the workbook (≤ 50,000 rows), the browser saves it. */
 export async function downloadXlsx(sheet: string, columns: Column[], rows: Row[]): Promise<void> {
-  const { blob, filename } = await api.file('POST', '/reports/xlsx', { body: { sheet, columns, rows: rows.slice(0, 50_000) } });
+  const { blob, filename } = await reportWorkbook({ sheet, columns, rows: rows.slice(0, 50_000) });
   saveBlob(blob, filename ?? `${sheet}.xlsx`);
 }

@@ -4,6 +4,7 @@ import AppLayout from './layout/AppLayout.vue';
 import SignIn from './pages/SignIn.vue';
 import Todo from './pages/Todo.vue';
 import { isSignedIn, loadMe } from './session';
+import { loadProcessKinds } from './process-kinds';
 import { i18n } from './i18n';
 
 declare module 'vue-router' {
@@ -79,7 +80,8 @@ router.beforeEach(async (to) => {
   if (to.meta.public) return true;
   if (!isSignedIn()) return { name: 'login', query: to.fullPath !== '/todo' && to.fullPath !== '/' ? { redirect: to.fullPath } : {} };
   try {
-    await loadMe();
+    // The processes' names come from their declarations: asked with the actor, before the first page shows.
+    await Promise.all([loadMe(), loadProcessKinds()]);
   } catch {
     // A 401 has cleared the session (main.ts); anything else (API down) still shows the page and its own error.
     if (!isSignedIn()) return { name: 'login' };

@@ -1,8 +1,7 @@
 // Who is signed in: the token (token.ts) and the API's answer to GET /me for it.
 import { reactive } from 'vue';
-import { api } from './api';
+import { getMe, type Me } from './api/console';
 import { clearToken, getToken, setToken } from './token';
-import type { Me } from './types';
 
 export const session = reactive<{ me: Me | null }>({ me: null });
 
@@ -12,7 +11,7 @@ export function isSignedIn(): boolean {
 
 /** Checks a token with GET /me before keeping it: a wrong token is never stored. */
 export async function signIn(token: string): Promise<Me> {
-  const me = await api.get<Me>('/me', undefined, { token });
+  const me = await getMe(token);
   setToken(token);
   session.me = me;
   return me;
@@ -21,7 +20,7 @@ export async function signIn(token: string): Promise<Me> {
 /** The signed-in actor, asked once per tab load (a 401 clears the session through the API's handler). */
 export async function loadMe(): Promise<Me | null> {
   if (!getToken()) return null;
-  if (!session.me) session.me = await api.get<Me>('/me');
+  if (!session.me) session.me = await getMe();
   return session.me;
 }
 

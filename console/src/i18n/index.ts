@@ -2,6 +2,7 @@
 import { createI18n } from 'vue-i18n';
 import zhCN from './zh-CN';
 import en from './en';
+import { kindName, stepName } from '../process-kinds';
 
 export type Locale = 'zh-CN' | 'en';
 const KEY = 'tuanwu.locale';
@@ -47,9 +48,10 @@ function translated(key: string, fallback: string): string {
 }
 
 export const label = {
-  kind: (kind: string) => translated(`kinds.${kind}`, kind),
-  /** Steps are translated by kind + step; unknown ones fall back to the API's (English) label, then the step's name. */
-  step: (kind: string, step: string, apiLabel?: string | null) => translated(`steps.${kind}.${step}`, apiLabel || step),
+  /** Kinds and steps are named by their declarations (GET /api/process-kinds, process-kinds.ts), in the reader's language. */
+  kind: (kind: string) => kindName(kind, currentLocale()) ?? kind,
+  /** A step unknown to the declarations falls back to the API's (English) label, then the step's name. */
+  step: (kind: string, step: string, apiLabel?: string | null) => stepName(kind, step, currentLocale()) ?? (apiLabel || step),
   action: (action: string) => translated(`actions.${action}`, action),
   status: (status: string) => translated(`statuses.${status}`, status),
   role: (role: string) => translated(`roles.${role}`, role),

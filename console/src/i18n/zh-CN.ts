@@ -1,4 +1,4 @@
-// 简体中文（默认语言）。Keys of process steps are `steps.<kind>.<step>`, as the API names them.
+// 简体中文（默认语言）。The names of process kinds and steps are their declarations' (processes/<kind>.ts), from the API.
 export default {
   app: {
     title: '团务管理系统',
@@ -57,46 +57,6 @@ export default {
     invalid: '令牌无效或已失效，请重新输入',
     expired: '登录已失效，请重新登录',
     note: '令牌仅保存在当前标签页中，关闭标签页即退出。',
-  },
-  kinds: {
-    'check-in': '入团报到',
-    transfer: '组织关系转接',
-    deletion: '删除团员',
-    discipline: '纪律处分',
-    'member-change': '成员信息变更审核',
-    'join-date': '入团时间更正',
-    campaign: '年度评议注册',
-  },
-  steps: {
-    'check-in': { 'branch-review': '审核入团报到' },
-    transfer: {
-      release: '转出团支部审批',
-      'awaiting-branch': '等待转入团支部建立',
-      arrival: '转入组织审批',
-      placement: '分配团支部',
-      'peer-arrival': '外省确认转入',
-      'arrival-check-in': '转入团支部报到审核',
-      'peer-release': '外省确认转出',
-    },
-    deletion: { 'city-review': '市级团委核实', 'province-review': '省级团委审批', 'branch-recheck': '团支部复核' },
-    discipline: {
-      verification: '团支部核实',
-      talk: '谈话',
-      meeting: '团支部大会决定',
-      approval: '上级团委审批',
-      'spot-check': '省级抽查',
-      probation: '留团察看',
-      'probation-review': '察看期满审议',
-    },
-    'member-change': { 'branch-review': '团支部审核信息变更' },
-    'join-date': { 'branch-review': '团支部审核入团时间更正', 'province-review': '省级团委审批入团时间更正' },
-    campaign: {
-      evaluation: '团支部团员教育评议',
-      'evaluation-review': '上级团委确认评议结果',
-      registration: '团支部团籍注册',
-      'registration-check': '处理注册结果',
-      'follow-up': '暂缓注册复核',
-    },
   },
   statuses: {
     pending: '办理中',

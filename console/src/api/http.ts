@@ -1,11 +1,19 @@
 // The one way the console talks to the API: base /api, the bearer token, JSON, and problem answers as ApiError.
-import { getToken } from './token';
+// Only the modules of console/src/api/ call it: one named, typed function per endpoint, typed from contract/.
+import type { z } from 'zod';
+import type { ProblemResponse } from '../../../contract/common';
+import { getToken } from '../token';
 
-export interface FieldProblem {
-  field: string;
-  message: string;
-  rule?: string;
-}
+/** What a request sends: a body as the contract's schema takes it (defaults may be left out). */
+export type BodyOf<S extends z.ZodType> = z.input<S>;
+/** Query parameters as the contract's schema reads them, each optional here (the API applies the defaults). */
+export type QueryOf<S extends z.ZodType> = Partial<z.output<S>>;
+
+/** A path segment (an id), encoded. */
+export const seg = (s: string) => encodeURIComponent(s);
+
+/** A field a refused request names (contract/common.ts ProblemResponse). */
+export type FieldProblem = NonNullable<ProblemResponse['fields']>[number];
 
 /** A refused or failed request: the HTTP status (0 when the API could not be reached) and the problem's words. */
 export class ApiError extends Error {
