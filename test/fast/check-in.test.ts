@@ -18,7 +18,7 @@ const acceptedAtWrite = new Map<string, string[]>();
 
 const t = fastEnv({
   workflowsPath: fileURLToPath(new URL('../../workflows/index.ts', import.meta.url)),
-  activities: ['recordCheckInSubmitted', 'recordProcessEvent', 'recordCheckInDecision'],
+  activities: ['recordCheckInSubmitted', 'recordProcessEvent'],
   respond: {
     recordProcessEvent: async (input, call) => {
       const e = input as ProcessEventInput;

@@ -24,7 +24,7 @@ const NEW_BRANCH_ID = 'org-sch-freshmen';
 
 const t = fastEnv({
   workflowsPath: fileURLToPath(new URL('../../workflows/index.ts', import.meta.url)),
-  activities: ['recordTransferRequested', 'recordProcessEvent', 'resolveOrg', 'sendToPeer', 'recordTransferEvent', 'recordCheckInSubmitted'],
+  activities: ['recordTransferRequested', 'recordProcessEvent', 'resolveOrg', 'sendToPeer', 'recordCheckInSubmitted'],
   respond: {
     resolveOrg: (input) => {
       const { orgId } = input as { orgId: string };
