@@ -26,14 +26,28 @@ export async function startDevServer(opts: {
   if (opts.dbFile) args.push('--db-filename', opts.dbFile);
   if (opts.codecEndpoint) args.push('--ui-codec-endpoint', opts.codecEndpoint);
   for (const sa of SEARCH_ATTRIBUTE_DEFINITIONS) args.push('--search-attribute', `${sa.name}=${sa.type}`);
-  const child = spawn(cli, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: false });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => {
-    stderr = (stderr + d.toString()).slice(-4000);
-  });
-  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`temporal dev server exited (${code}): ${stderr}`))));
-  exited.catch(() => {});
-  await Promise.race([waitForPort(opts.port, '127.0.0.1', 120_000), exited]);
+  // The dev server picks free ports for its internal services as it starts; on a busy machine (the tests' parallel
+  // runs) another process can take one in between, and it exits at once. It is started again, up to 3 times, on the
+  // same port (the caller's); its own words (stdout and stderr) are kept for the error.
+  let child: ChildProcess;
+  let exited: Promise<never>;
+  for (let attempt = 1; ; attempt++) {
+    child = spawn(cli, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: false });
+    let output = '';
+    const keep = (d: Buffer) => (output = (output + d.toString()).slice(-4000));
+    child.stdout!.on('data', keep);
+    child.stderr!.on('data', keep);
+    exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`temporal dev server exited (${code}): ${output}`))));
+    exited.catch(() => {});
+    try {
+      await Promise.race([waitForPort(opts.port, '127.0.0.1', 120_000), exited]);
+      break;
+    } catch (e) {
+      if (child.exitCode === null || attempt === 3) throw e;
+      opts.log?.(`${(e as Error).message.trim()}; starting it again`);
+      await new Promise((r) => setTimeout(r, 500 * attempt));
+    }
+  }
   const address = `127.0.0.1:${opts.port}`;
   await Promise.race([ensureSearchAttributes(address), exited]);
   return {
