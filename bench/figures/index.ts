@@ -12,5 +12,19 @@ import { figure08 } from './figure-08-health';
 import { figure09 } from './figure-09-campaign';
 import { figure10 } from './figure-10-invariants';
 import { figure11 } from './figure-11-migrations';
+import { figure12 } from './figure-12-process-cost';
 
-export const FIGURES: readonly Figure[] = [figure01, figure06, figure02, figure03, figure05, figure04, figure07, figure08, figure09, figure10, figure11];
+export const FIGURES: readonly Figure[] = [
+  figure01,
+  figure06,
+  figure02,
+  figure03,
+  figure05,
+  figure04,
+  figure07,
+  figure08,
+  figure09,
+  figure10,
+  figure11,
+  figure12,
+];
