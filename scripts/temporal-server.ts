@@ -63,6 +63,3 @@ export async function startDevServer(opts: {
       }),
   };
 }
-
-// The search attributes' check lives with the client side of Temporal: the worker runs it at start too.
-export { ensureSearchAttributes, INDEXED_VALUE_TYPE, WrongSearchAttributes } from '../temporal/search-attributes';

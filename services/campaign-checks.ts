@@ -11,9 +11,6 @@ import { officeDay } from '../domain/office-day';
 import { DomainError } from '../domain/errors';
 import type { DecisionBody, DecisionCommand } from '../domain/processes';
 
-export { branchMembers, type BranchMember } from '../db/queries/campaign-members';
-export { recountBranch } from '../db/queries/campaigns';
-
 /** The branch of a campaign process's task, and its campaign (one query). */
 async function taskOf(db: Db, processId: string): Promise<{ orgId: string; campaign: Pick<CampaignsTable, 'id' | 'year' | 'excellent_cap'> }> {
   const row = await db

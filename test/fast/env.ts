@@ -17,7 +17,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import type { Workflow } from '@temporalio/common';
 import { SEARCH_ATTRIBUTE_DEFINITIONS } from '../../domain/search-attributes';
-import { INDEXED_VALUE_TYPE } from '../../scripts/temporal-server';
+import { INDEXED_VALUE_TYPE } from '../../temporal/search-attributes';
 import { findTemporalTestServer } from '../../scripts/tools';
 
 export const HOUR = 3_600_000;
